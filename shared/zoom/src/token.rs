@@ -1,0 +1,99 @@
+//! The contract between the API client and whoever keeps a connection's tokens.
+//!
+//! The client never refreshes tokens itself: it asks a [`TokenSource`] for a valid access token
+//! and reports when Zoom rejected one (HTTP 401 / code 124). Implementations:
+//! [`crate::MemoryTokenSource`] here (tests, local use) and the Secrets Manager vault in
+//! `aws-adapters`, which serializes refreshes across Lambda invocations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// Tokens of one authorization, as kept by a token source. Expiry is absolute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    pub expires_at: DateTime<Utc>,
+    /// Granted scopes, space separated as Zoom sends them.
+    pub scope: String,
+    /// API host from the token response (e.g. `https://api.zoom.us`), if Zoom sent one.
+    pub api_url: Option<String>,
+}
+
+impl TokenSet {
+    /// Whether the access token should be refreshed now, `margin` before it really expires.
+    pub fn expires_within(&self, margin: chrono::Duration, now: DateTime<Utc>) -> bool {
+        self.expires_at - margin <= now
+    }
+
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_whitespace()
+    }
+}
+
+/// An access token handed to the client for one or more requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessToken {
+    pub token: Secret,
+    pub expires_at: DateTime<Utc>,
+    /// API host to use with this token (from the token response), if any.
+    pub api_url: Option<String>,
+}
+
+impl From<&TokenSet> for AccessToken {
+    fn from(set: &TokenSet) -> Self {
+        Self {
+            token: set.access_token.clone(),
+            expires_at: set.expires_at,
+            api_url: set.api_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Zoom refused the refresh token (`invalid_grant`): the connection must be authorized again.
+    #[error("the Zoom authorization is no longer valid and must be renewed: {reason}")]
+    InvalidGrant { reason: String },
+    /// The new tokens could not be stored durably; the connection needs re-authorization.
+    #[error("refreshed tokens could not be stored: {reason}")]
+    StoreFailed { reason: String },
+    /// A transient failure (network, 5xx, lease busy for too long): retrying later may work.
+    #[error("temporary failure obtaining a Zoom access token: {reason}")]
+    Transient { reason: String },
+    /// The connection has no tokens (deauthorized or never connected).
+    #[error("no Zoom tokens are stored for this connection")]
+    Missing,
+}
+
+impl TokenError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+}
+
+/// Supplies valid access tokens to the API client.
+#[async_trait]
+pub trait TokenSource: Send + Sync {
+    /// A currently valid access token, refreshing first if it expires soon.
+    async fn access_token(&self) -> Result<AccessToken, TokenError>;
+
+    /// Zoom rejected `rejected` (401 / code 124). Refresh unless someone already replaced it
+    /// (single-flight: concurrent callers reporting the same token cause one refresh), and
+    /// return the token to retry with.
+    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError>;
+}
+
+/// Exchanges a refresh token for a new token set at Zoom's token endpoint.
+///
+/// Implemented by [`crate::OAuthClient`]. Zoom rotates the refresh token on every use: the
+/// returned set holds the only refresh token that still works, so the caller must store it
+/// before doing anything else.
+#[async_trait]
+pub trait TokenRefresher: Send + Sync {
+    async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, TokenError>;
+}

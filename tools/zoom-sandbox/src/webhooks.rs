@@ -1,0 +1,1 @@
+//! (Owner: OAuth/gate side.)
