@@ -27,3 +27,9 @@ impl Tenant {
         Self { spec }
     }
 }
+
+impl Tenant {
+    pub fn master_account_id(&self) -> &str {
+        "master"
+    }
+}
