@@ -1,0 +1,170 @@
+//! User activity: the latest of last login, meeting created and meeting joined, and how it
+//! places a user against the 30/60/90-day bands and the connection's inactivity threshold.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::InactivityThreshold;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActivityDates {
+    pub last_login: Option<DateTime<Utc>>,
+    pub last_meeting_created: Option<DateTime<Utc>>,
+    pub last_meeting_joined: Option<DateTime<Utc>>,
+}
+
+impl ActivityDates {
+    /// The most recent of the three signals, if any.
+    pub fn last_activity(&self) -> Option<DateTime<Utc>> {
+        [
+            self.last_login,
+            self.last_meeting_created,
+            self.last_meeting_joined,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+
+    /// Keep the later of each signal (merging partial or incremental observations).
+    pub fn merge(&mut self, other: &ActivityDates) {
+        fn later(a: &mut Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) {
+            if b > *a {
+                *a = b;
+            }
+        }
+        later(&mut self.last_login, other.last_login);
+        later(&mut self.last_meeting_created, other.last_meeting_created);
+        later(&mut self.last_meeting_joined, other.last_meeting_joined);
+    }
+
+    /// Whole days since the user was last active, measured from `since_created` when the
+    /// user never did anything (a new user is not inactive on day one).
+    pub fn days_inactive(&self, created: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+        self.last_activity()
+            .or(created)
+            .map(|t| (now - t).num_days().max(0))
+    }
+
+    pub fn is_inactive(
+        &self,
+        created: Option<DateTime<Utc>>,
+        threshold: InactivityThreshold,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.days_inactive(created, now)
+            .is_some_and(|days| days > i64::from(threshold.days()))
+    }
+}
+
+/// Users of one license counted by recency of activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ActivityBands {
+    pub active_30_days: u64,
+    pub active_60_days: u64,
+    pub active_90_days: u64,
+    /// Inactive beyond the connection's threshold: the reclamation candidates.
+    pub inactive: u64,
+    pub never_active: u64,
+}
+
+impl ActivityBands {
+    pub fn add(
+        &mut self,
+        dates: &ActivityDates,
+        created: Option<DateTime<Utc>>,
+        threshold: InactivityThreshold,
+        now: DateTime<Utc>,
+    ) {
+        match dates.last_activity() {
+            Some(t) => {
+                let days = (now - t).num_days();
+                self.active_30_days += u64::from(days <= 30);
+                self.active_60_days += u64::from(days <= 60);
+                self.active_90_days += u64::from(days <= 90);
+            }
+            None => self.never_active += 1,
+        }
+        self.inactive += u64::from(dates.is_inactive(created, threshold, now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn ago(now: DateTime<Utc>, days: i64) -> Option<DateTime<Utc>> {
+        Some(now - Duration::days(days))
+    }
+
+    #[test]
+    fn last_activity_is_the_latest_signal() {
+        let now = Utc::now();
+        let dates = ActivityDates {
+            last_login: ago(now, 40),
+            last_meeting_created: ago(now, 10),
+            last_meeting_joined: ago(now, 20),
+        };
+        assert_eq!(dates.last_activity(), ago(now, 10));
+        assert_eq!(ActivityDates::default().last_activity(), None);
+    }
+
+    #[test]
+    fn inactivity_uses_creation_when_never_active() {
+        let now = Utc::now();
+        let never = ActivityDates::default();
+        let t60 = InactivityThreshold::default();
+        assert!(!never.is_inactive(ago(now, 5), t60, now));
+        assert!(never.is_inactive(ago(now, 61), t60, now));
+        assert!(!never.is_inactive(None, t60, now));
+        let logged_in = ActivityDates {
+            last_login: ago(now, 59),
+            ..Default::default()
+        };
+        assert!(!logged_in.is_inactive(ago(now, 400), t60, now));
+    }
+
+    #[test]
+    fn bands_count_each_user_once_per_band() {
+        let now = Utc::now();
+        let t30 = InactivityThreshold::try_from(30).unwrap();
+        let mut bands = ActivityBands::default();
+        for days in [1, 45, 75, 200] {
+            let dates = ActivityDates {
+                last_login: ago(now, days),
+                ..Default::default()
+            };
+            bands.add(&dates, ago(now, 500), t30, now);
+        }
+        bands.add(&ActivityDates::default(), ago(now, 500), t30, now);
+        assert_eq!(
+            bands,
+            ActivityBands {
+                active_30_days: 1,
+                active_60_days: 2,
+                active_90_days: 3,
+                inactive: 4,
+                never_active: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn merge_keeps_the_later_of_each_signal() {
+        let now = Utc::now();
+        let mut a = ActivityDates {
+            last_login: ago(now, 10),
+            last_meeting_created: None,
+            last_meeting_joined: ago(now, 3),
+        };
+        a.merge(&ActivityDates {
+            last_login: ago(now, 20),
+            last_meeting_created: ago(now, 8),
+            last_meeting_joined: ago(now, 1),
+        });
+        assert_eq!(a.last_login, ago(now, 10));
+        assert_eq!(a.last_meeting_created, ago(now, 8));
+        assert_eq!(a.last_meeting_joined, ago(now, 1));
+    }
+}

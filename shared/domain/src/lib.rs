@@ -1,0 +1,10 @@
+//! The integration tasks' rules, free of I/O: which users a connection tracks, what each
+//! user's license is called, how many seats a license provides, and how active users are.
+
+pub mod activity;
+pub mod license;
+pub mod settings;
+
+pub use activity::{ActivityBands, ActivityDates};
+pub use license::{LicenseKind, Provisioned};
+pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
