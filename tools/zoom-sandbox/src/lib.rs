@@ -38,6 +38,17 @@ pub fn router(state: Arc<SandboxState>) -> axum::Router {
         .merge(truth::router())
         .merge(control::router())
         .with_state(state)
+        .layer(axum::middleware::map_response(add_tracking_id))
+}
+
+/// Zoom sends `x-zm-trackingid` on every response.
+async fn add_tracking_id(mut response: axum::response::Response) -> axum::response::Response {
+    if !response.headers().contains_key("x-zm-trackingid")
+        && let Ok(v) = error::tracking_id().parse()
+    {
+        response.headers_mut().insert("x-zm-trackingid", v);
+    }
+    response
 }
 
 /// A sandbox serving on a loopback port; dropped or [`RunningSandbox::shutdown`] stops it.
@@ -67,6 +78,8 @@ impl RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Requests held by a `timeout` fault would delay the graceful shutdown.
+        self.state.faults.release_held();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -78,6 +91,7 @@ impl Drop for RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.state.faults.release_held();
     }
 }
 

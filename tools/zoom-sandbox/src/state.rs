@@ -11,12 +11,21 @@ pub struct SandboxState {
     pub config: SandboxConfig,
     pub tenant: Tenant,
     pub clock: Clock,
+    // OAuth/gate side:
+    pub oauth: crate::oauth::OAuthStore,
+    pub rate_limiter: crate::ratelimit::RateLimiter,
+    pub faults: crate::faults::Faults,
+    pub stats: crate::stats::Stats,
 }
 
 impl SandboxState {
     pub fn new(config: SandboxConfig) -> Self {
         let tenant = Tenant::generate(config.tenant.clone());
         Self {
+            oauth: crate::oauth::OAuthStore::new(&config),
+            rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
+            faults: crate::faults::Faults::new(config.faults.clone()),
+            stats: crate::stats::Stats::default(),
             config,
             tenant,
             clock: Clock::default(),

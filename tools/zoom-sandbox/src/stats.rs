@@ -1,1 +1,145 @@
-//! (Owner: OAuth/gate side.)
+//! Request statistics: what the sandbox served, for tests and benchmarks.
+//! In process: `state.stats.snapshot()`; over HTTP: `GET /_sandbox/stats`
+//! (`POST /_sandbox/stats/reset` clears them).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ratelimit::{Category, LimitKind};
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// When the counters were last reset (sandbox clock).
+    pub since: Option<DateTime<Utc>>,
+    /// Every request that went through the `/v2` gate or the OAuth endpoints.
+    pub requests: u64,
+    /// By `"{METHOD} {matched path template}"`, e.g. `"GET /v2/accounts/{accountId}/users"`.
+    pub by_endpoint: BTreeMap<String, u64>,
+    /// `/v2` requests by rate-limit category (`Light`, `Medium`, `Heavy`, `Resource-intensive`).
+    pub by_category: BTreeMap<String, u64>,
+    /// By HTTP status (dropped connections have none; see `faults`).
+    pub by_status: BTreeMap<u16, u64>,
+    /// 429s from the rate limiter (not injected ones): all, per-second and daily.
+    pub rate_limited: u64,
+    pub rate_limited_qps: u64,
+    pub rate_limited_daily: u64,
+    /// Rate-limiter 429s by category.
+    pub rate_limited_by_category: BTreeMap<String, u64>,
+    /// Injected faults by kind (`500`, `502`, `503`, `timeout`, `drop`, `429`, `latency`).
+    pub faults: BTreeMap<String, u64>,
+    /// Successful token grants by grant type (`authorization_code`, `refresh_token`,
+    /// `account_credentials`, `test`).
+    pub token_grants: BTreeMap<String, u64>,
+    /// Failed token requests by grant type (`unknown` when missing or unsupported).
+    pub token_failures: BTreeMap<String, u64>,
+    /// Grants ended by `/oauth/revoke`, a newer authorization, a webhook or a fault.
+    pub revocations: u64,
+}
+
+impl StatsSnapshot {
+    /// Requests to one endpoint, e.g. `snapshot.endpoint("GET", "/v2/users")`.
+    pub fn endpoint(&self, method: &str, template: &str) -> u64 {
+        self.by_endpoint
+            .get(&format!("{method} {template}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn status(&self, status: u16) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn grants(&self, grant_type: &str) -> u64 {
+        self.token_grants.get(grant_type).copied().unwrap_or(0)
+    }
+
+    pub fn fault(&self, kind: &str) -> u64 {
+        self.faults.get(kind).copied().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    inner: Mutex<StatsSnapshot>,
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(v) = map.get_mut(key) {
+        *v += 1;
+    } else {
+        map.insert(key.to_string(), 1);
+    }
+}
+
+impl Stats {
+    fn with<R>(&self, f: impl FnOnce(&mut StatsSnapshot) -> R) -> R {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.with(|s| s.clone())
+    }
+
+    pub fn reset(&self, now: DateTime<Utc>) {
+        self.with(|s| {
+            *s = StatsSnapshot {
+                since: Some(now),
+                ..StatsSnapshot::default()
+            }
+        });
+    }
+
+    /// One finished request. `status` is `None` for a dropped connection.
+    pub fn record_request(
+        &self,
+        method: &str,
+        template: &str,
+        category: Option<Category>,
+        status: Option<u16>,
+    ) {
+        self.with(|s| {
+            s.requests += 1;
+            bump(&mut s.by_endpoint, &format!("{method} {template}"));
+            if let Some(c) = category {
+                bump(&mut s.by_category, c.header_name());
+            }
+            if let Some(status) = status {
+                *s.by_status.entry(status).or_default() += 1;
+            }
+        });
+    }
+
+    pub fn record_rate_limited(&self, category: Category, kind: LimitKind) {
+        self.with(|s| {
+            s.rate_limited += 1;
+            match kind {
+                LimitKind::Qps => s.rate_limited_qps += 1,
+                LimitKind::Daily => s.rate_limited_daily += 1,
+            }
+            bump(&mut s.rate_limited_by_category, category.header_name());
+        });
+    }
+
+    pub fn record_fault(&self, kind: &str) {
+        self.with(|s| bump(&mut s.faults, kind));
+    }
+
+    pub fn record_grant(&self, grant_type: &str) {
+        self.with(|s| bump(&mut s.token_grants, grant_type));
+    }
+
+    pub fn record_grant_failure(&self, grant_type: &str) {
+        self.with(|s| bump(&mut s.token_failures, grant_type));
+    }
+
+    pub fn record_revocations(&self, n: u64) {
+        if n > 0 {
+            self.with(|s| s.revocations += n);
+        }
+    }
+}
