@@ -1,9 +1,484 @@
 //! The `/v2` REST endpoints. (Owner: tenant/api side.)
+//!
+//! Every route sits behind the gate (`crate::gate::gate`, as a route layer), which authenticates
+//! the bearer token and puts the [`Caller`] into request extensions. Handlers are thin: resolve the
+//! target account and user, check the scope, ask the [`crate::tenant::Tenant`], shape Zoom's JSON.
+//!
+//! Both forms are served: the caller's own form (`/users`, `/report/users`, …) and the master
+//! form (`/accounts/{accountId}/users`, …), with `me` accepted as `accountId` and `userId`.
+//!
+//! Access rules (see [`resolve_account`]):
+//! - own account (un-prefixed path, `me`, or the caller's own id): the `…:admin` scopes (or the
+//!   `…:master` ones on the prefixed form);
+//! - another account: the `…:master` scopes, then the caller must be the master account
+//!   (otherwise 400 code 200 `No permission.`, which is what Zoom answers when an account without
+//!   the master-account feature calls a master API), then the account must be one of its sub
+//!   accounts (otherwise 404 code 2001 `Account does not exist: {id}.`).
+//!
+//! Pagination: `page_size` defaults to 30 and is capped at 300 (Zoom's Pagination page and the
+//! older spec say 300; spec26 says 2000 for users, so clients must trust the returned
+//! `page_size`, which the sandbox reports as the effective value). `next_page_token` is an opaque
+//! string bound to the query it came from; it expires 15 minutes after it was issued (sandbox
+//! clock), giving 400 code 300 `The next page token is invalid or expired.`
 
+mod accounts;
+mod meetings;
+mod reports;
+mod users;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::state::SandboxState;
+use axum::Router;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
 
-pub fn router(_state: Arc<SandboxState>) -> axum::Router<Arc<SandboxState>> {
-    axum::Router::new()
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ratelimit::Category;
+use crate::state::SandboxState;
+use crate::tenant::{Account, Tenant, ids};
+
+pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route("/accounts", get(accounts::list_sub_accounts))
+        .route("/accounts/{accountId}", get(accounts::get_account))
+        .route("/accounts/{accountId}/plans", get(accounts::plans))
+        .route("/accounts/{accountId}/plans/usage", get(accounts::plan_usage))
+        .route("/users/summary", get(users::summary))
+        .route("/accounts/{accountId}/users/summary", get(users::summary))
+        .route("/users", get(users::list))
+        .route("/accounts/{accountId}/users", get(users::list))
+        .route("/users/{userId}", get(users::get_user).patch(users::update))
+        .route(
+            "/accounts/{accountId}/users/{userId}",
+            get(users::get_user).patch(users::update),
+        )
+        .route("/users/{userId}/status", put(users::status))
+        .route("/accounts/{accountId}/users/{userId}/status", put(users::status))
+        .route("/users/{userId}/meetings", get(meetings::list))
+        .route(
+            "/accounts/{accountId}/users/{userId}/meetings",
+            get(meetings::list),
+        )
+        .route("/meetings/{meetingId}", get(meetings::get_meeting))
+        .route("/past_meetings/{*rest}", get(meetings::past_participants))
+        .route("/report/users", get(reports::users))
+        .route("/accounts/{accountId}/report/users", get(reports::users))
+        .route("/report/users/{userId}/meetings", get(reports::user_meetings))
+        .route(
+            "/accounts/{accountId}/report/users/{userId}/meetings",
+            get(reports::user_meetings),
+        )
+        .route("/report/meetings/{*rest}", get(reports::meeting_participants))
+        .route(
+            "/accounts/{accountId}/report/meetings/{*rest}",
+            get(reports::meeting_participants),
+        )
+        .route("/report/activities", get(reports::activities))
+        .route(
+            "/accounts/{accountId}/report/activities",
+            get(reports::activities),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::gate::gate,
+        ))
+}
+
+/// Zoom's rate-limit category of an endpoint, from the method and the route's matched path
+/// (with or without the `/v2` nest prefix). `None` for paths this router does not serve.
+pub fn endpoint_category(method: &Method, matched_path: &str) -> Option<Category> {
+    let path = matched_path.strip_prefix("/v2").unwrap_or(matched_path);
+    if method == Method::GET && path == "/accounts" {
+        return Some(Category::Medium);
+    }
+    if method == Method::GET && path == "/accounts/{accountId}" {
+        return Some(Category::Light);
+    }
+    let path = path.strip_prefix("/accounts/{accountId}").unwrap_or(path);
+    let m = method.clone();
+    Some(match (m, path) {
+        (Method::GET, "/plans") => Category::Medium,
+        (Method::GET, "/plans/usage") => Category::Heavy,
+        (Method::GET, "/users/summary") => Category::Medium,
+        (Method::GET, "/users") => Category::Medium,
+        (Method::GET | Method::PATCH, "/users/{userId}") => Category::Light,
+        (Method::PUT, "/users/{userId}/status") => Category::Light,
+        (Method::GET, "/users/{userId}/meetings") => Category::Medium,
+        (Method::GET, "/meetings/{meetingId}") => Category::Light,
+        (Method::GET, "/past_meetings/{*rest}") => Category::Medium,
+        (Method::GET, p) if p.starts_with("/report/") => Category::Heavy,
+        _ => return None,
+    })
+}
+
+// ---- shared helpers ---------------------------------------------------------------------------
+
+type Params = HashMap<String, String>;
+
+/// A JSON body as Zoom sends it.
+fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut r = (status, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json;charset=UTF-8"),
+            );
+            r
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn ok<T: Serialize>(body: &T) -> Response {
+    json(StatusCode::OK, body)
+}
+
+/// 400 code 200 `No permission.`: a master API called by an account that is not a master.
+fn no_permission() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, 200, "No permission.")
+}
+
+fn account_does_not_exist(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        2001,
+        format!("Account does not exist: {id}."),
+    )
+}
+
+/// The caller's account, or 401 code 124 if the token names an account the tenant lacks.
+fn caller_account<'t>(tenant: &'t Tenant, caller: &Caller) -> Result<&'t Account, ApiError> {
+    tenant
+        .account_by_id(&caller.account_id)
+        .ok_or_else(ApiError::invalid_token)
+}
+
+/// Scopes for an endpoint: the own-account form and the master form.
+struct Scopes {
+    own: &'static [&'static str],
+    master: &'static [&'static str],
+}
+
+/// The account an endpoint acts on (see the module docs for the rules).
+fn resolve_account<'t>(
+    tenant: &'t Tenant,
+    caller: &Caller,
+    account_param: Option<&str>,
+    scopes: &Scopes,
+) -> Result<&'t Account, ApiError> {
+    let own = caller_account(tenant, caller)?;
+    let Some(param) = account_param else {
+        caller.require_scope(scopes.own)?;
+        return Ok(own);
+    };
+    let id = caller.resolve_account(param);
+    if id == own.id {
+        let mut any: Vec<&str> = scopes.own.to_vec();
+        any.extend_from_slice(scopes.master);
+        caller.require_scope(&any)?;
+        return Ok(own);
+    }
+    caller.require_scope(scopes.master)?;
+    if !own.is_master() {
+        return Err(no_permission());
+    }
+    match tenant.account_by_id(id) {
+        Some(a) if a.kind == crate::tenant::AccountKind::Sub => Ok(a),
+        _ => Err(account_does_not_exist(id)),
+    }
+}
+
+/// The (account, index) of a `{userId}` (id, email or `me`) inside `account`, or 404 code 1001.
+/// Pending users have no id: they are found by email only.
+fn resolve_user(
+    tenant: &Tenant,
+    caller: &Caller,
+    account: &Account,
+    user_param: &str,
+) -> Result<(u32, u32), ApiError> {
+    let not_found = || ApiError::user_not_found(user_param);
+    let key = if user_param == "me" {
+        match &caller.user_id {
+            Some(id) => id.clone(),
+            None => {
+                // Server-to-server tokens: `me` is the account's owner.
+                let own = caller_account(tenant, caller)?;
+                tenant.owner_user_id(own.index)
+            }
+        }
+    } else {
+        user_param.to_string()
+    };
+    let (a, u) = tenant.locate_user(&key).ok_or_else(not_found)?;
+    if a != account.index {
+        return Err(not_found());
+    }
+    if !key.contains('@')
+        && tenant
+            .user(a, u)
+            .is_some_and(|u| u.status == crate::tenant::UserStatus::Pending)
+    {
+        return Err(not_found());
+    }
+    Ok((a, u))
+}
+
+/// `page_size`: default 30, capped at 300; not a number → 400 code 300.
+fn page_size(q: &Params) -> Result<usize, ApiError> {
+    match q.get("page_size").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(30),
+        Some(s) => {
+            let n: i64 = s
+                .parse()
+                .map_err(|_| ApiError::invalid_parameter("Invalid field: page_size."))?;
+            Ok(if n < 1 { 30 } else { n.min(300) as usize })
+        }
+    }
+}
+
+/// A page token: opaque, bound to one listing (`fingerprint`), expiring after 15 minutes.
+const PAGE_TOKEN_TTL_SECS: i64 = 15 * 60;
+
+fn fingerprint(key: &str) -> u64 {
+    key.bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+fn token_expired() -> ApiError {
+    ApiError::invalid_parameter("The next page token is invalid or expired.")
+}
+
+fn encode_token(state: &SandboxState, key: &str, cursor: u64) -> String {
+    let issued = state.clock.now().timestamp();
+    let check = ids::hash(
+        state.tenant.seed(),
+        &[0x544F_4B, fingerprint(key), cursor, issued as u64],
+    );
+    let mut bytes = [0u8; 24];
+    bytes[..8].copy_from_slice(&cursor.to_be_bytes());
+    bytes[8..16].copy_from_slice(&issued.to_be_bytes());
+    bytes[16..].copy_from_slice(&check.to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The cursor of `next_page_token` (0 when absent or empty), or 400 code 300.
+fn decode_token(state: &SandboxState, key: &str, q: &Params) -> Result<u64, ApiError> {
+    let Some(token) = q.get("next_page_token").filter(|t| !t.is_empty()) else {
+        return Ok(0);
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| token_expired())?;
+    if bytes.len() != 24 {
+        return Err(token_expired());
+    }
+    let cursor = u64::from_be_bytes(bytes[..8].try_into().map_err(|_| token_expired())?);
+    let issued = i64::from_be_bytes(bytes[8..16].try_into().map_err(|_| token_expired())?);
+    let check = u64::from_be_bytes(bytes[16..].try_into().map_err(|_| token_expired())?);
+    let expected = ids::hash(
+        state.tenant.seed(),
+        &[0x544F_4B, fingerprint(key), cursor, issued as u64],
+    );
+    if check != expected || state.clock.now().timestamp() - issued > PAGE_TOKEN_TTL_SECS {
+        return Err(token_expired());
+    }
+    Ok(cursor)
+}
+
+/// Zoom's pagination fields.
+#[derive(Serialize)]
+struct PageInfo {
+    page_count: u64,
+    page_size: usize,
+    total_records: u64,
+    next_page_token: String,
+}
+
+impl PageInfo {
+    fn new(
+        state: &SandboxState,
+        key: &str,
+        page_size: usize,
+        total: u64,
+        next: Option<u64>,
+    ) -> Self {
+        Self {
+            page_count: total.div_ceil(page_size.max(1) as u64),
+            page_size,
+            total_records: total,
+            next_page_token: next
+                .map(|c| encode_token(state, key, c))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Where a meeting-instance path segment (`{meetingUUID}` / `{meetingId}`) sits in the raw
+/// (still percent-encoded) request path: the text between `prefix` and `/participants`.
+///
+/// Zoom decodes the segment and, when the result still holds `%`, decodes it again. A UUID
+/// that starts with `/` or contains `//` must therefore arrive double-encoded: single-encoded
+/// (or unencoded) it yields 404 code 3001, exactly as Zoom answers.
+fn meeting_segment(raw_path: &str, prefix: &str) -> Result<String, ApiError> {
+    let not_found = || ApiError::meeting_not_found("");
+    let start = raw_path.find(prefix).ok_or_else(not_found)? + prefix.len();
+    let rest = &raw_path[start..];
+    let raw = rest.strip_suffix("/participants").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            2300,
+            "This API endpoint is not recognized.",
+        )
+    })?;
+    let meeting_error = |shown: &str| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            3001,
+            format!("Meeting does not exist: {shown}."),
+        )
+    };
+    if raw.is_empty() || raw.contains('/') {
+        return Err(meeting_error(raw));
+    }
+    let once = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| meeting_error(raw))?
+        .into_owned();
+    if once.contains('%') {
+        let twice = percent_encoding::percent_decode_str(&once)
+            .decode_utf8()
+            .map_err(|_| meeting_error(&once))?
+            .into_owned();
+        return Ok(twice);
+    }
+    if once.starts_with('/') || once.contains("//") {
+        return Err(meeting_error(&once));
+    }
+    Ok(once)
+}
+
+/// Meeting ids from paths: a meeting number (its ended instance) or an instance UUID.
+fn find_ended_meeting(tenant: &Tenant, key: &str) -> Option<crate::tenant::Meeting> {
+    let m = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+        tenant.meeting_by_number(key.parse().ok()?)
+    } else {
+        tenant.meeting_by_uuid(key)
+    }?;
+    m.ended.then_some(m)
+}
+
+/// Whether the caller may see a meeting hosted in `account` through the un-prefixed meeting
+/// endpoints: its own account's meetings, and (lenient where Zoom is undocumented) the master's
+/// sub accounts' meetings.
+fn may_see_account(tenant: &Tenant, caller: &Caller, account: u32) -> Result<bool, ApiError> {
+    let own = caller_account(tenant, caller)?;
+    Ok(own.index == account
+        || (own.is_master()
+            && tenant
+                .account(account)
+                .is_some_and(|a| a.kind == crate::tenant::AccountKind::Sub)))
+}
+
+/// `from`/`to` (`yyyy-mm-dd`) of report endpoints: default the last 30 days of the sandbox
+/// clock; at most one month apart (400 code 300 otherwise, as Zoom).
+fn date_range(
+    state: &SandboxState,
+    q: &Params,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let parse = |name: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        match q.get(name).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| ApiError::invalid_parameter(format!("Invalid field: {name}."))),
+        }
+    };
+    let today = state.clock.now().date_naive();
+    let to = parse("to")?.unwrap_or(today);
+    let from = parse("from")?.unwrap_or(to - chrono::Duration::days(30));
+    if from > to {
+        return Err(ApiError::invalid_parameter(
+            "The from date should be earlier than the to date.",
+        ));
+    }
+    if (to - from).num_days() > 31 {
+        return Err(ApiError::invalid_parameter(
+            "The date range must be within one month.",
+        ));
+    }
+    Ok((from, to))
+}
+
+fn in_range(
+    t: chrono::DateTime<chrono::Utc>,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+) -> bool {
+    let d = t.date_naive();
+    d >= from && d <= to
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meeting_segments_need_double_encoding_for_slashes() {
+        let p = "/v2/past_meetings/";
+        assert_eq!(
+            meeting_segment("/v2/past_meetings/ab%2Bc%3D%3D/participants", p).unwrap(),
+            "ab+c=="
+        );
+        assert_eq!(
+            meeting_segment("/v2/past_meetings/ab%2Fc%3D%3D/participants", p).unwrap(),
+            "ab/c=="
+        );
+        assert_eq!(
+            meeting_segment("/v2/past_meetings/%252Fab%253D%253D/participants", p).unwrap(),
+            "/ab=="
+        );
+        assert_eq!(
+            meeting_segment("/v2/past_meetings/a%252F%252Fb%253D/participants", p).unwrap(),
+            "a//b="
+        );
+        for bad in [
+            "/v2/past_meetings/%2Fab%3D%3D/participants",
+            "/v2/past_meetings/a%2F%2Fb/participants",
+            "/v2/past_meetings//ab==/participants",
+        ] {
+            assert_eq!(meeting_segment(bad, p).unwrap_err().code, 3001, "{bad}");
+        }
+    }
+
+    #[test]
+    fn categories() {
+        use Category::*;
+        let cases = [
+            (Method::GET, "/v2/accounts", Medium),
+            (Method::GET, "/v2/accounts/{accountId}", Light),
+            (Method::GET, "/v2/accounts/{accountId}/plans", Medium),
+            (Method::GET, "/v2/accounts/{accountId}/plans/usage", Heavy),
+            (Method::GET, "/v2/users", Medium),
+            (Method::GET, "/v2/accounts/{accountId}/users", Medium),
+            (Method::GET, "/v2/users/{userId}", Light),
+            (Method::PATCH, "/v2/accounts/{accountId}/users/{userId}", Light),
+            (Method::PUT, "/v2/users/{userId}/status", Light),
+            (Method::GET, "/v2/users/summary", Medium),
+            (Method::GET, "/v2/users/{userId}/meetings", Medium),
+            (Method::GET, "/v2/past_meetings/{*rest}", Medium),
+            (Method::GET, "/v2/report/users", Heavy),
+            (Method::GET, "/v2/accounts/{accountId}/report/meetings/{*rest}", Heavy),
+            (Method::GET, "/v2/meetings/{meetingId}", Light),
+        ];
+        for (m, p, c) in cases {
+            assert_eq!(endpoint_category(&m, p), Some(c), "{m} {p}");
+        }
+        assert_eq!(endpoint_category(&Method::DELETE, "/v2/users"), None);
+    }
 }

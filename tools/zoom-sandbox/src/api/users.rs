@@ -1,0 +1,331 @@
+//! Users: list, summary, get, status, type.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{PageInfo, Params, Scopes, decode_token, ok, page_size, resolve_account, resolve_user};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::SandboxState;
+use crate::tenant::{Account, TenantError, User, UserStatus, zoom_time};
+
+const LIST: Scopes = Scopes {
+    own: &[
+        "user:read:list_users:admin",
+        "user:read:admin",
+        "user:write:admin",
+    ],
+    master: &["user:read:list_users:master", "user:master"],
+};
+
+const SUMMARY: Scopes = Scopes {
+    own: &[
+        "user:read:summary:admin",
+        "user:read:admin",
+        "user:write:admin",
+    ],
+    master: &["user:read:summary:master", "user:master"],
+};
+
+const GET: Scopes = Scopes {
+    own: &["user:read:user:admin", "user:read:admin", "user:write:admin"],
+    master: &["user:read:user:master", "user:master"],
+};
+
+const STATUS: Scopes = Scopes {
+    own: &["user:update:status:admin", "user:write:admin"],
+    master: &["user:update:status:master", "user:master"],
+};
+
+const UPDATE: Scopes = Scopes {
+    own: &["user:update:user:admin", "user:write:admin"],
+    master: &["user:update:user:master", "user:master"],
+};
+
+/// A user as `GET /users` lists it (pending users have no `id`, never-logged-in users no
+/// `last_login_time`).
+#[derive(Serialize)]
+struct ListedUser<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    first_name: &'a str,
+    last_name: &'a str,
+    display_name: String,
+    email: &'a str,
+    #[serde(rename = "type")]
+    user_type: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pmi: Option<i64>,
+    timezone: &'a str,
+    verified: i64,
+    dept: &'a str,
+    created_at: String,
+    user_created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_login_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_client_version: Option<&'a str>,
+    language: &'a str,
+    status: &'static str,
+    role_id: &'static str,
+    group_ids: [&'a str; 0],
+    im_group_ids: [&'a str; 0],
+}
+
+fn listed(u: &User) -> ListedUser<'_> {
+    let pending = u.status == UserStatus::Pending;
+    ListedUser {
+        id: (!pending).then_some(u.id.as_str()),
+        first_name: &u.first_name,
+        last_name: &u.last_name,
+        display_name: u.display_name(),
+        email: &u.email,
+        user_type: u.user_type,
+        pmi: (!pending).then_some(u.pmi),
+        timezone: u.timezone,
+        verified: u.verified,
+        dept: u.dept,
+        created_at: zoom_time(u.user_created_at),
+        user_created_at: zoom_time(u.user_created_at),
+        last_login_time: u.last_login_time.map(zoom_time),
+        last_client_version: u.last_client_version.as_deref(),
+        language: u.language,
+        status: u.status.as_str(),
+        role_id: u.role.id(),
+        group_ids: [],
+        im_group_ids: [],
+    }
+}
+
+/// `GET /users` and `GET /accounts/{accountId}/users`: one status per listing (`active` by
+/// default), users in a stable order, paginated by `next_page_token`.
+pub async fn list(
+    State(state): State<Arc<SandboxState>>,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
+    Query(q): Query<Params>,
+) -> Result<Response, ApiError> {
+    let tenant = &state.tenant;
+    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &LIST)?;
+    let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
+        None => UserStatus::Active,
+        Some(s) => UserStatus::parse(s)
+            .ok_or_else(|| ApiError::invalid_parameter("Invalid field: status."))?,
+    };
+    let role_id = q.get("role_id").filter(|s| !s.is_empty()).cloned();
+    let size = page_size(&q)?;
+    let key = format!(
+        "users|{}|{}|{}",
+        a.index,
+        status.as_str(),
+        role_id.as_deref().unwrap_or("")
+    );
+    let cursor = decode_token(&state, &key, &q)?;
+    let cursor = u32::try_from(cursor).map_err(|_| super::token_expired())?;
+    let counts = tenant.counts(a.index);
+    let (users, next, total) = match &role_id {
+        None => {
+            let (users, next) = tenant.users_page(a.index, Some(status), cursor, size);
+            (users, next, counts.of_status(status) as u64)
+        }
+        Some(role) => {
+            // Rare: filter by role too (scans the account).
+            let all: Vec<User> = tenant
+                .users_page(a.index, Some(status), 0, usize::MAX)
+                .0
+                .into_iter()
+                .filter(|u| u.role.id() == role)
+                .collect();
+            let total = all.len() as u64;
+            let start = all.partition_point(|u| u.index < cursor);
+            let page: Vec<User> = all[start..].iter().take(size + 1).cloned().collect();
+            let next = page.get(size).map(|u| u.index);
+            (page.into_iter().take(size).collect(), next, total)
+        }
+    };
+    let info = PageInfo::new(&state, &key, size, total, next.map(u64::from));
+    let rows: Vec<ListedUser<'_>> = users.iter().map(listed).collect();
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(flatten)]
+        info: PageInfo,
+        users: Vec<ListedUser<'a>>,
+    }
+    Ok(ok(&Body { info, users: rows }))
+}
+
+/// `GET /users/summary`: counts by licence type. `licensed`/`basic`/`on_prem`/`join_only`
+/// count users that are not pending by type (2, 1, 3, 4); `pending_users_count` counts pending
+/// users of every type; `total_users_count` counts everybody (type 99 users only appear there).
+pub async fn summary(
+    State(state): State<Arc<SandboxState>>,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
+) -> Result<Response, ApiError> {
+    let a = resolve_account(
+        &state.tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &SUMMARY,
+    )?;
+    let c = state.tenant.counts(a.index);
+    let settled = |t| c.of_type(t) - c.get(t, UserStatus::Pending);
+    Ok(ok(&json!({
+        "licensed_users_count": settled(2),
+        "basic_users_count": settled(1),
+        "on_prem_users_count": settled(3),
+        "room_users_count": 0,
+        "pending_users_count": c.of_status(UserStatus::Pending),
+        "join_only_users_count": settled(4),
+        "total_users_count": c.total(),
+    })))
+}
+
+fn full_user(state: &SandboxState, a: &Account, u: &User) -> Value {
+    let mut v = serde_json::to_value(listed(u)).unwrap_or_default();
+    let pending = u.status == UserStatus::Pending;
+    v["account_id"] = json!(a.id);
+    v["account_number"] = json!(a.number);
+    v["role_name"] = json!(u.role.name());
+    v["use_pmi"] = json!(false);
+    v["login_types"] = json!([100]);
+    v["cluster"] = json!("us06");
+    v["phone_number"] = json!("");
+    v["vanity_url"] = json!("");
+    if !pending {
+        v["personal_meeting_url"] = json!(format!("https://zoom.us/j/{}", u.pmi));
+        v["jid"] = json!(format!("{}@xmpp.zoom.us", u.id.to_ascii_lowercase()));
+    }
+    let _ = state;
+    v
+}
+
+/// `GET /users/{userId}` (id, email or `me`).
+pub async fn get_user(
+    State(state): State<Arc<SandboxState>>,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
+) -> Result<Response, ApiError> {
+    let tenant = &state.tenant;
+    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &GET)?;
+    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
+    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
+    let user = tenant
+        .user(ai, ui)
+        .ok_or_else(|| ApiError::user_not_found(user_param))?;
+    Ok(ok(&full_user(&state, a, &user)))
+}
+
+#[derive(serde::Deserialize)]
+struct StatusBody {
+    action: String,
+}
+
+/// `PUT /users/{userId}/status` with `{"action":"activate"|"deactivate"}` → 204.
+/// Owners and admins: 400 code 200 (as Zoom: "Zoom Room and Admin users' status cannot be
+/// activated or deactivated."); pending users: 400 code 1000.
+pub async fn status(
+    State(state): State<Arc<SandboxState>>,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = &state.tenant;
+    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &STATUS)?;
+    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
+    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
+    let req: StatusBody = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::invalid_parameter("Validation Failed.").with_field("action", "Invalid field.")
+    })?;
+    let active = match req.action.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        "clock_in" | "clock_out" => return Ok(StatusCode::NO_CONTENT.into_response()),
+        _ => {
+            return Err(ApiError::invalid_parameter("Validation Failed.")
+                .with_field("action", "Invalid field."));
+        }
+    };
+    match tenant.set_status(ai, ui, active) {
+        Ok(changed) => {
+            tracing::info!(account = %a.id, user = user_param, active, changed, "user status");
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(e) => Err(mutation_error(e, user_param)),
+    }
+}
+
+fn mutation_error(e: TenantError, user: &str) -> ApiError {
+    match e {
+        TenantError::UserNotFound => ApiError::user_not_found(user),
+        TenantError::PrivilegedUser => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            200,
+            "Zoom Room and Admin users' status cannot be activated or deactivated.",
+        ),
+        TenantError::PendingUser => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            1000,
+            format!("User does not exist or the user status is pending: {user}."),
+        ),
+        TenantError::NoSeatsLeft => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            2034,
+            "Your request was not accepted because the account has reached the maximum number of paid users.",
+        ),
+        TenantError::Invalid(what) => ApiError::invalid_parameter(format!("Invalid field: {what}.")),
+    }
+}
+
+/// `PATCH /users/{userId}` → 204. Only `type` changes anything (1, 2 or 4); `type` together
+/// with `plan_united_type` or `zoom_one_type` is 400 code 300, as Zoom. Other profile fields are
+/// accepted and ignored. Owners/admins cannot lose their licence (400 code 200).
+pub async fn update(
+    State(state): State<Arc<SandboxState>>,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = &state.tenant;
+    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &UPDATE)?;
+    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
+    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::invalid_parameter("Request Body should be a valid JSON object."))?;
+    let Some(obj) = v.as_object() else {
+        return Err(ApiError::invalid_parameter(
+            "Request Body should be a valid JSON object.",
+        ));
+    };
+    if let Some(t) = obj.get("type") {
+        if obj.contains_key("plan_united_type") || obj.contains_key("zoom_one_type") {
+            return Err(ApiError::invalid_parameter(
+                "You cannot update type together with plan_united_type or zoom_one_type.",
+            ));
+        }
+        let t = t.as_i64().ok_or_else(|| {
+            ApiError::invalid_parameter("Validation Failed.").with_field("type", "Invalid field.")
+        })?;
+        match tenant.set_type(ai, ui, t) {
+            Ok(changed) => {
+                tracing::info!(account = %a.id, user = user_param, user_type = t, changed, "user type");
+            }
+            Err(TenantError::PrivilegedUser) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    200,
+                    format!("Admin users cannot be changed to this user type: {user_param}."),
+                ));
+            }
+            Err(e) => return Err(mutation_error(e, user_param)),
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
