@@ -46,6 +46,15 @@ impl ApiError {
         self
     }
 
+    /// Add a validation detail (`errors[]`), as Zoom does with code 300.
+    pub fn with_field(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+        self
+    }
+
     /// 401 code 124: missing, malformed, expired or revoked access token.
     pub fn invalid_token() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, 124, "Invalid access token.")
