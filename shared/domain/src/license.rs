@@ -52,7 +52,7 @@ impl LicenseKind {
             Self::Licensed => account_plan.to_string(),
             Self::Basic => "Basic".into(),
             Self::OnPrem => "On-Prem".into(),
-            Self::NoMeetingsBasic => "Basic (no meetings license)".into(),
+            Self::NoMeetingsBasic => "No Meeting License".into(),
             Self::Other => "None".into(),
         }
     }
