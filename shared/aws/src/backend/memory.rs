@@ -1,0 +1,155 @@
+//! In-memory table with DynamoDB's semantics for the operations in [`Table`].
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{Cond, Item, Page, Query, Table, WriteOp, str_attr};
+use crate::StoreError;
+use crate::table::{PK, SK};
+
+/// Items per page when the query sets no limit (DynamoDB stops at 1 MB; a small page here makes
+/// unit tests of callers exercise pagination).
+const DEFAULT_PAGE: usize = 100;
+
+#[derive(Debug, Default)]
+pub struct MemoryTable {
+    items: Mutex<BTreeMap<(String, String), Item>>,
+}
+
+impl MemoryTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every item, ordered by primary key (for tests).
+    pub fn snapshot(&self) -> Vec<Item> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), Item>> {
+        self.items.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn primary_key(item: &Item) -> Result<(String, String), StoreError> {
+    match (str_attr(item, PK), str_attr(item, SK)) {
+        (Some(pk), Some(sk)) => Ok((pk.to_owned(), sk.to_owned())),
+        _ => Err(StoreError::Dynamo {
+            op: "PutItem",
+            message: "item lacks its string keys pk/sk".into(),
+        }),
+    }
+}
+
+#[async_trait]
+impl Table for MemoryTable {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        Ok(self.lock().get(&(pk.to_owned(), sk.to_owned())).cloned())
+    }
+
+    async fn put(&self, item: Item, cond: Option<Cond>) -> Result<(), StoreError> {
+        let key = primary_key(&item)?;
+        let mut items = self.lock();
+        if let Some(cond) = cond
+            && !cond.eval(items.get(&key))
+        {
+            return Err(StoreError::ConditionFailed);
+        }
+        items.insert(key, item);
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        pk: &str,
+        sk: &str,
+        cond: Option<Cond>,
+    ) -> Result<Option<Item>, StoreError> {
+        let key = (pk.to_owned(), sk.to_owned());
+        let mut items = self.lock();
+        if let Some(cond) = cond
+            && !cond.eval(items.get(&key))
+        {
+            return Err(StoreError::ConditionFailed);
+        }
+        Ok(items.remove(&key))
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let (pk_attr, sk_attr) = query.index.keys();
+        let items = self.lock();
+        // (index sk, table pk, table sk) orders items within an index partition as DynamoDB
+        // does for our purposes (ties on the index sort key are ordered by the table key).
+        let mut hits: Vec<((String, String, String), &Item)> = items
+            .iter()
+            .filter_map(|((pk, sk), item)| {
+                if str_attr(item, pk_attr)? != query.pk {
+                    return None;
+                }
+                let isk = str_attr(item, sk_attr)?;
+                query
+                    .sk
+                    .matches(isk)
+                    .then(|| ((isk.to_owned(), pk.clone(), sk.clone()), item))
+            })
+            .collect();
+        hits.sort_by(|a, b| a.0.cmp(&b.0));
+        if !query.forward {
+            hits.reverse();
+        }
+        let start_at = match &query.start {
+            None => 0,
+            Some(start) => {
+                let key = (
+                    str_attr(start, sk_attr).unwrap_or_default().to_owned(),
+                    str_attr(start, PK).unwrap_or_default().to_owned(),
+                    str_attr(start, SK).unwrap_or_default().to_owned(),
+                );
+                hits.iter()
+                    .position(|(k, _)| if query.forward { *k > key } else { *k < key })
+                    .unwrap_or(hits.len())
+            }
+        };
+        let limit = query
+            .limit
+            .map(|l| l.max(1) as usize)
+            .unwrap_or(DEFAULT_PAGE);
+        let page: Vec<Item> = hits[start_at..]
+            .iter()
+            .take(limit)
+            .map(|(_, item)| (*item).clone())
+            .collect();
+        let more = hits.len() > start_at + page.len();
+        let next = match (more, page.last()) {
+            (true, Some(last)) => {
+                let mut key = Item::new();
+                for attr in [PK, SK, pk_attr, sk_attr] {
+                    if let Some(v) = last.get(attr) {
+                        key.insert(attr.to_owned(), v.clone());
+                    }
+                }
+                Some(key)
+            }
+            _ => None,
+        };
+        Ok(Page { items: page, next })
+    }
+
+    async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let mut items = self.lock();
+        for op in ops {
+            match op {
+                WriteOp::Put(item) => {
+                    let key = primary_key(&item)?;
+                    items.insert(key, item);
+                }
+                WriteOp::Delete { pk, sk } => {
+                    items.remove(&(pk, sk));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,363 @@
+//! Record types kept in the single DynamoDB table (layout: `docs/data-model.md`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use zoom::Secret;
+
+/// Zoom deployment region of the OAuth app a connection was authorized with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ZoomRegion {
+    #[serde(rename = "NA")]
+    Na,
+    #[serde(rename = "APAC")]
+    Apac,
+    #[serde(rename = "EU")]
+    Eu,
+}
+
+impl ZoomRegion {
+    pub const ALL: [ZoomRegion; 3] = [Self::Na, Self::Apac, Self::Eu];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Na => "NA",
+            Self::Apac => "APAC",
+            Self::Eu => "EU",
+        }
+    }
+}
+
+impl std::str::FromStr for ZoomRegion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "NA" | "US" => Ok(Self::Na),
+            "APAC" => Ok(Self::Apac),
+            "EU" => Ok(Self::Eu),
+            other => Err(format!("unknown Zoom region {other:?} (NA, APAC or EU)")),
+        }
+    }
+}
+
+/// Settings chosen by the admin at connect time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionSettings {
+    pub include_free_users: bool,
+    pub include_on_premises: bool,
+    /// 15, 30, 60, 90 or 120 days (default 60).
+    pub inactivity_threshold_days: u32,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            include_free_users: false,
+            include_on_premises: false,
+            inactivity_threshold_days: 60,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Active,
+    /// The grant is gone (invalid_grant, or refreshed tokens could not be stored).
+    NeedsReauthorization {
+        reason: String,
+        since: DateTime<Utc>,
+    },
+    /// The app was uninstalled; records are purged after `purge_after`.
+    Deauthorized {
+        at: DateTime<Utc>,
+        purge_after: DateTime<Utc>,
+    },
+}
+
+impl ConnectionStatus {
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Active)
+    }
+}
+
+/// Outcome of the latest runs of one scheduled task for a connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskOutcome {
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A connected Zoom master account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    pub connection_id: String,
+    pub zoom_account_id: String,
+    pub account_name: Option<String>,
+    pub region: ZoomRegion,
+    pub settings: ConnectionSettings,
+    pub status: ConnectionStatus,
+    /// Users (ids or emails) reclamation must never touch.
+    #[serde(default)]
+    pub protected_users: Vec<String>,
+    /// Per task name (e.g. `application-roster`).
+    #[serde(default)]
+    pub tasks: BTreeMap<String, TaskOutcome>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency counter, managed by the store.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl ConnectionRecord {
+    pub fn new(
+        connection_id: impl Into<String>,
+        zoom_account_id: impl Into<String>,
+        region: ZoomRegion,
+        settings: ConnectionSettings,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            zoom_account_id: zoom_account_id.into(),
+            account_name: None,
+            region,
+            settings,
+            status: ConnectionStatus::Active,
+            protected_users: Vec::new(),
+            tasks: BTreeMap::new(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}
+
+/// A pending `/connect` (single use, 10-minute TTL).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthStateRecord {
+    /// The random `state` parameter (also the key).
+    pub state: String,
+    pub pkce_verifier: Secret,
+    pub region: ZoomRegion,
+    pub settings: ConnectionSettings,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    Master,
+    Sub,
+}
+
+/// The master account or one of its sub accounts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub kind: AccountKind,
+    pub name: Option<String>,
+    pub owner_email: Option<String>,
+    pub account_type: Option<String>,
+    pub seats: Option<u64>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// Set when the account no longer appears at Zoom.
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+/// Roster fields of one user of one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Absent for pending users (then the user is keyed by email).
+    pub user_id: Option<String>,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Zoom user type (1 Basic, 2 Licensed, 3 On-prem, 4, 99, … kept as sent).
+    pub user_type: i64,
+    /// `active`, `inactive` or `pending`.
+    pub status: String,
+    pub role_id: Option<String>,
+    pub role_name: Option<String>,
+    pub account_id: String,
+    /// When the user became active.
+    pub active_date: Option<DateTime<Utc>>,
+    pub license_name: Option<String>,
+    /// Set when the user no longer appears at Zoom; cleared if they come back.
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl UserRecord {
+    /// Stable key within the account: the Zoom user id, or `email:<lower-case email>` for
+    /// pending users, who have no id.
+    pub fn key(&self) -> String {
+        user_key(self.user_id.as_deref(), &self.email)
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.removed_at.is_some()
+    }
+}
+
+/// The key of a user (see [`UserRecord::key`]).
+pub fn user_key(user_id: Option<&str>, email: &str) -> String {
+    match user_id {
+        Some(id) if !id.is_empty() => id.to_owned(),
+        _ => format!("email:{}", email.to_lowercase()),
+    }
+}
+
+/// Activity fields of one user (written by Application Access, separately from the roster).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAccess {
+    pub user_key: String,
+    pub account_id: String,
+    pub last_login: Option<DateTime<Utc>>,
+    pub last_meeting_created: Option<DateTime<Utc>>,
+    pub last_meeting_joined: Option<DateTime<Utc>>,
+}
+
+impl UserAccess {
+    /// Latest of the three activity signals.
+    pub fn last_activity(&self) -> Option<DateTime<Utc>> {
+        [
+            self.last_login,
+            self.last_meeting_created,
+            self.last_meeting_joined,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+}
+
+/// A user's roster record with their activity record, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserView {
+    pub roster: UserRecord,
+    pub access: Option<UserAccess>,
+}
+
+/// Seats provisioned for a license: a count, or unlimited (its own value, not a magic number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioned {
+    Unlimited,
+    Count(u64),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseActivity {
+    pub active_30_days: u64,
+    pub active_60_days: u64,
+    pub active_90_days: u64,
+    pub threshold_days: u32,
+    pub inactive_beyond_threshold: u64,
+}
+
+/// One license (plan) of one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseRecord {
+    pub account_id: String,
+    /// Unique within the account (e.g. the plan key, `basic`, `on_prem`).
+    pub license_id: String,
+    pub name: String,
+    pub provisioned: Provisioned,
+    pub assigned: u64,
+    pub active: u64,
+    pub inactive: u64,
+    pub activity: Option<LicenseActivity>,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    /// Stopped at a checkpoint; a follow-up continues.
+    Continued,
+}
+
+/// One run of a task for a connection (and optionally one account).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRunRecord {
+    pub run_id: String,
+    pub connection_id: String,
+    pub task: String,
+    pub account_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub counts: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub requests_by_endpoint: BTreeMap<String, u64>,
+    pub rate_limited: u64,
+    pub retries: u64,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+/// Where a task stopped for a connection and account (watermarks, page cursors).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub connection_id: String,
+    pub task: String,
+    pub account_id: String,
+    pub watermark: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub last_full_run_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+    /// Compare-and-swap counter, managed by the store.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A reclamation request, recorded once per request id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRequest {
+    pub request_id: String,
+    pub connection_id: String,
+    pub requested_by: String,
+    pub reason: String,
+    pub action: String,
+    pub mode: String,
+    pub request: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What reclamation did (or skipped) for one user in one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub request_id: String,
+    pub connection_id: String,
+    pub account_id: String,
+    pub user_key: String,
+    pub email: Option<String>,
+    pub action: String,
+    /// `acted`, `skipped`, `unchanged` or `failed`.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub requested_by: String,
+    pub why: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub zoom_tracking_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A lease (mutual exclusion with expiry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub name: String,
+    pub owner: String,
+    pub expires_at: DateTime<Utc>,
+}

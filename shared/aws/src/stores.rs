@@ -1,0 +1,1044 @@
+//! The small store traits the domain and functions depend on, and [`Records`], which
+//! implements all of them on a [`Table`] (DynamoDB in production, memory in unit tests).
+//! Key layout: `docs/data-model.md`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::StoreError;
+use crate::backend::{
+    Cond, DynamoTable, Index, Item, MemoryTable, Query, SkCond, Table, WriteOp, query_all, str_attr,
+};
+use crate::records::*;
+use crate::table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK, TTL};
+
+/// OAuth states live this long.
+pub const OAUTH_STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+/// Sync-run records are deleted by TTL after this long.
+pub const SYNC_RUN_RETENTION: chrono::Duration = chrono::Duration::days(400);
+const CONNECTIONS_PARTITION: &str = "CONNS";
+const ACCESS_SUFFIX: &str = "#ACCESS";
+const CAS_ATTEMPTS: u32 = 8;
+
+// ----- keys -------------------------------------------------------------------------------
+
+fn conn_pk(cid: &str) -> String {
+    format!("CONN#{cid}")
+}
+fn users_pk(cid: &str, account_id: &str) -> String {
+    format!("CONN#{cid}#ACCT#{account_id}")
+}
+fn user_sk(key: &str) -> String {
+    format!("USER#{key}")
+}
+fn access_sk(key: &str) -> String {
+    format!("USER#{key}{ACCESS_SUFFIX}")
+}
+fn email_gsi(cid: &str, email: &str) -> String {
+    format!("CONN#{cid}#EMAIL#{}", email.to_lowercase())
+}
+fn uid_gsi(cid: &str, user_id: &str) -> String {
+    format!("CONN#{cid}#UID#{user_id}")
+}
+fn audit_pk(request_id: &str) -> String {
+    format!("AUDIT#{request_id}")
+}
+fn audit_user_gsi(cid: &str, user_key: &str) -> String {
+    format!("CONN#{cid}#AUDITUSER#{user_key}")
+}
+fn lease_pk(name: &str) -> String {
+    format!("LEASE#{name}")
+}
+/// Fixed-width UTC time for sort keys (sorts as text in time order).
+fn sort_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn encode<T: Serialize>(
+    record: &T,
+    keys: &[(&str, String)],
+    ttl: Option<i64>,
+) -> Result<Item, StoreError> {
+    let Value::Object(mut item) =
+        serde_json::to_value(record).map_err(|e| StoreError::Decode(e.to_string()))?
+    else {
+        return Err(StoreError::Decode("record is not a JSON object".into()));
+    };
+    for (attr, value) in keys {
+        item.insert((*attr).to_owned(), Value::String(value.clone()));
+    }
+    if let Some(ttl) = ttl {
+        item.insert(TTL.to_owned(), json!(ttl));
+    }
+    Ok(item)
+}
+
+fn decode<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
+    for attr in [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, TTL] {
+        item.remove(attr);
+    }
+    let sk_hint = item.len();
+    serde_json::from_value(Value::Object(item))
+        .map_err(|e| StoreError::Decode(format!("{e} (item with {sk_hint} attributes)")))
+}
+
+// ----- traits -----------------------------------------------------------------------------
+
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    /// Stores a new connection; `Err(ConditionFailed)` if the id exists.
+    async fn insert_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError>;
+    async fn get_connection(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError>;
+    /// The connection of a Zoom account (reconnecting updates it instead of adding another).
+    async fn find_connection_by_zoom_account(
+        &self,
+        zoom_account_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError>;
+    /// Read-modify-write with optimistic concurrency (retried on conflict); `NotFound` if the
+    /// connection does not exist. Returns the stored record.
+    async fn update_connection(
+        &self,
+        connection_id: &str,
+        change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
+    ) -> Result<ConnectionRecord, StoreError>;
+    async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError>;
+    /// Every connection (through an index partition, never a Scan), in id order.
+    fn list_connections(&self) -> BoxStream<'_, Result<ConnectionRecord, StoreError>>;
+
+    /// Marks an active connection as needing re-authorization (a deauthorized one stays so).
+    async fn mark_needs_reauthorization(
+        &self,
+        connection_id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<ConnectionRecord, StoreError> {
+        let reason = reason.to_owned();
+        self.update_connection(connection_id, &move |c| {
+            if c.status.is_active() {
+                c.status = ConnectionStatus::NeedsReauthorization {
+                    reason: reason.clone(),
+                    since: at,
+                };
+            }
+        })
+        .await
+    }
+
+    /// Records the outcome of a task run on the connection.
+    async fn record_task_outcome(
+        &self,
+        connection_id: &str,
+        task: &str,
+        outcome: Result<(), String>,
+        at: DateTime<Utc>,
+    ) -> Result<ConnectionRecord, StoreError> {
+        let task = task.to_owned();
+        self.update_connection(connection_id, &move |c| {
+            let entry = c.tasks.entry(task.clone()).or_default();
+            match &outcome {
+                Ok(()) => entry.last_success_at = Some(at),
+                Err(e) => {
+                    entry.last_error_at = Some(at);
+                    entry.last_error = Some(e.clone());
+                }
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+pub trait OAuthStateStore: Send + Sync {
+    /// Stores a new state (`Err(ConditionFailed)` if that state value exists).
+    async fn put_state(&self, record: &OAuthStateRecord) -> Result<(), StoreError>;
+    /// Atomically removes and returns the state if it exists and has not expired at `now`.
+    /// A second call with the same state returns `None`.
+    async fn consume_state(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthStateRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Writes (idempotently) the accounts of a connection and marks the ones not among them
+    /// as removed at `at`. Returns how many were newly marked removed.
+    async fn sync_accounts(
+        &self,
+        connection_id: &str,
+        accounts: &[AccountRecord],
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+    fn list_accounts<'a>(
+        &'a self,
+        connection_id: &'a str,
+    ) -> BoxStream<'a, Result<AccountRecord, StoreError>>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Idempotent batch upsert of roster records (a removed user that is back is un-removed).
+    async fn upsert_users(
+        &self,
+        connection_id: &str,
+        users: &[UserRecord],
+    ) -> Result<usize, StoreError>;
+    /// Idempotent batch upsert of activity records.
+    async fn upsert_access(
+        &self,
+        connection_id: &str,
+        access: &[UserAccess],
+    ) -> Result<usize, StoreError>;
+    /// Users of one account with their activity, in key order, paginated underneath.
+    fn list_users<'a>(
+        &'a self,
+        connection_id: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<UserView, StoreError>>;
+    async fn get_user(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        user_key: &str,
+    ) -> Result<Option<UserView>, StoreError>;
+    /// The user with that Zoom id in any account of the connection.
+    async fn find_user_by_id(
+        &self,
+        connection_id: &str,
+        user_id: &str,
+    ) -> Result<Option<UserView>, StoreError>;
+    /// Users with that email (case-insensitive) in any account of the connection.
+    async fn find_users_by_email(
+        &self,
+        connection_id: &str,
+        email: &str,
+    ) -> Result<Vec<UserView>, StoreError>;
+    /// Marks users of the account whose keys are not in `seen` as removed at `at` (users
+    /// already marked keep their original date). Returns how many were newly marked.
+    async fn mark_missing_removed(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        seen: &HashSet<String>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+}
+
+#[async_trait]
+pub trait LicenseStore: Send + Sync {
+    /// Replaces the licenses of one account: writes `licenses`, deletes the account's others.
+    async fn replace_account_licenses(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        licenses: &[LicenseRecord],
+    ) -> Result<(), StoreError>;
+    /// Licenses of the whole connection (every account), in (account, license) order.
+    fn list_licenses<'a>(
+        &'a self,
+        connection_id: &'a str,
+    ) -> BoxStream<'a, Result<LicenseRecord, StoreError>>;
+    fn list_account_licenses<'a>(
+        &'a self,
+        connection_id: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<LicenseRecord, StoreError>>;
+}
+
+#[async_trait]
+pub trait SyncRunStore: Send + Sync {
+    /// Creates or overwrites a run record (same run id and start time = same item).
+    async fn put_run(&self, run: &SyncRunRecord) -> Result<(), StoreError>;
+    /// The newest runs of a task for a connection, newest first.
+    async fn recent_runs(
+        &self,
+        connection_id: &str,
+        task: &str,
+        limit: usize,
+    ) -> Result<Vec<SyncRunRecord>, StoreError>;
+    async fn get_checkpoint(
+        &self,
+        connection_id: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<Option<Checkpoint>, StoreError>;
+    /// Compare-and-swap: succeeds only if the stored checkpoint's version is
+    /// `checkpoint.version` (0 = none stored yet). Returns the stored checkpoint (version + 1);
+    /// `Err(ConditionFailed)` if someone else moved it.
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<Checkpoint, StoreError>;
+    async fn delete_checkpoint(
+        &self,
+        connection_id: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Records a request once. `false`: that request id was already recorded (a replay).
+    async fn begin_request(&self, request: &AuditRequest) -> Result<bool, StoreError>;
+    async fn get_request(&self, request_id: &str) -> Result<Option<AuditRequest>, StoreError>;
+    /// Records one user's entry of a request once. `false`: already recorded.
+    async fn record_entry(&self, entry: &AuditEntry) -> Result<bool, StoreError>;
+    /// A request's entries, in user-key order.
+    fn list_request_entries<'a>(
+        &'a self,
+        request_id: &'a str,
+    ) -> BoxStream<'a, Result<AuditEntry, StoreError>>;
+    /// A user's entries across requests, oldest first.
+    fn list_user_entries<'a>(
+        &'a self,
+        connection_id: &'a str,
+        user_key: &'a str,
+    ) -> BoxStream<'a, Result<AuditEntry, StoreError>>;
+}
+
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes the lease for `ttl` if it is free, expired, or already `owner`'s (renewal).
+    async fn acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Gives the lease back if `owner` still holds it. `false`: someone else holds it now.
+    async fn release(&self, name: &str, owner: &str) -> Result<bool, StoreError>;
+    async fn get_lease(&self, name: &str) -> Result<Option<Lease>, StoreError>;
+}
+
+// ----- implementation ---------------------------------------------------------------------
+
+/// All stores on one table.
+#[derive(Clone)]
+pub struct Records {
+    table: Arc<dyn Table>,
+}
+
+impl Records {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    pub fn dynamo(client: aws_sdk_dynamodb::Client, table_name: impl Into<String>) -> Self {
+        Self::new(Arc::new(DynamoTable::new(client, table_name)))
+    }
+
+    /// In-memory fake with the same semantics (for unit tests of other crates).
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(MemoryTable::new()))
+    }
+
+    pub fn table(&self) -> &Arc<dyn Table> {
+        &self.table
+    }
+
+    fn decoded<'a, T: DeserializeOwned + Send + 'a>(
+        &'a self,
+        query: Query,
+    ) -> BoxStream<'a, Result<T, StoreError>> {
+        query_all(&*self.table, query)
+            .and_then(|item| async move { decode(item) })
+            .boxed()
+    }
+
+    fn connection_item(record: &ConnectionRecord) -> Result<Item, StoreError> {
+        encode(
+            record,
+            &[
+                (PK, conn_pk(&record.connection_id)),
+                (SK, "CONN".into()),
+                (GSI1_PK, CONNECTIONS_PARTITION.into()),
+                (GSI1_SK, conn_pk(&record.connection_id)),
+                (GSI2_PK, format!("ZOOMACCT#{}", record.zoom_account_id)),
+                (GSI2_SK, conn_pk(&record.connection_id)),
+            ],
+            None,
+        )
+    }
+
+    fn user_item(cid: &str, user: &UserRecord) -> Result<Item, StoreError> {
+        let key = user.key();
+        let mut keys = vec![
+            (PK, users_pk(cid, &user.account_id)),
+            (SK, user_sk(&key)),
+            (GSI1_PK, email_gsi(cid, &user.email)),
+            (GSI1_SK, format!("ACCT#{}#USER#{key}", user.account_id)),
+        ];
+        if let Some(id) = user.user_id.as_deref().filter(|id| !id.is_empty()) {
+            keys.push((GSI2_PK, uid_gsi(cid, id)));
+            keys.push((GSI2_SK, format!("ACCT#{}", user.account_id)));
+        }
+        encode(user, &keys, None)
+    }
+
+    async fn user_view(&self, cid: &str, roster: UserRecord) -> Result<UserView, StoreError> {
+        let access = self
+            .table
+            .get(
+                &users_pk(cid, &roster.account_id),
+                &access_sk(&roster.key()),
+            )
+            .await?
+            .map(decode)
+            .transpose()?;
+        Ok(UserView { roster, access })
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for Records {
+    async fn insert_connection(&self, record: &ConnectionRecord) -> Result<(), StoreError> {
+        let mut record = record.clone();
+        record.version = 1;
+        self.table
+            .put(Self::connection_item(&record)?, Some(Cond::NotExists))
+            .await
+    }
+
+    async fn get_connection(&self, cid: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        self.table
+            .get(&conn_pk(cid), "CONN")
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn find_connection_by_zoom_account(
+        &self,
+        zoom_account_id: &str,
+    ) -> Result<Option<ConnectionRecord>, StoreError> {
+        let page = self
+            .table
+            .query(&Query::new(
+                Index::Gsi2,
+                format!("ZOOMACCT#{zoom_account_id}"),
+                SkCond::BeginsWith("CONN#".into()),
+            ))
+            .await?;
+        // The index is eventually consistent: confirm with a consistent read.
+        match page.items.into_iter().next() {
+            Some(item) => {
+                let found: ConnectionRecord = decode(item)?;
+                self.get_connection(&found.connection_id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn update_connection(
+        &self,
+        cid: &str,
+        change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
+    ) -> Result<ConnectionRecord, StoreError> {
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(mut record) = self.get_connection(cid).await? else {
+                return Err(StoreError::NotFound(format!("connection {cid}")));
+            };
+            let expected = record.version;
+            change(&mut record);
+            record.connection_id = cid.to_owned();
+            record.version = expected + 1;
+            record.updated_at = Utc::now();
+            let cond = Cond::Eq("version", json!(expected));
+            match self
+                .table
+                .put(Self::connection_item(&record)?, Some(cond))
+                .await
+            {
+                Ok(()) => return Ok(record),
+                Err(StoreError::ConditionFailed) => {
+                    let ms = rand::random_range(5..50);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "connection {cid} changed concurrently {CAS_ATTEMPTS} times"
+        )))
+    }
+
+    async fn delete_connection(&self, cid: &str) -> Result<(), StoreError> {
+        self.table.delete(&conn_pk(cid), "CONN", None).await?;
+        Ok(())
+    }
+
+    fn list_connections(&self) -> BoxStream<'_, Result<ConnectionRecord, StoreError>> {
+        self.decoded(Query::new(
+            Index::Gsi1,
+            CONNECTIONS_PARTITION,
+            SkCond::BeginsWith("CONN#".into()),
+        ))
+    }
+}
+
+#[async_trait]
+impl OAuthStateStore for Records {
+    async fn put_state(&self, record: &OAuthStateRecord) -> Result<(), StoreError> {
+        let mut item = encode(
+            record,
+            &[
+                (PK, format!("OAUTHSTATE#{}", record.state)),
+                (SK, "OAUTHSTATE".into()),
+            ],
+            Some(record.expires_at.timestamp()),
+        )?;
+        item.insert(
+            "expires_at_epoch".into(),
+            json!(record.expires_at.timestamp_millis()),
+        );
+        self.table.put(item, Some(Cond::NotExists)).await
+    }
+
+    async fn consume_state(
+        &self,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthStateRecord>, StoreError> {
+        // The delete is the single use: of concurrent consumers exactly one gets the old item.
+        // An expired state is deleted too, but not handed out.
+        match self
+            .table
+            .delete(
+                &format!("OAUTHSTATE#{state}"),
+                "OAUTHSTATE",
+                Some(Cond::Exists),
+            )
+            .await
+        {
+            Ok(Some(mut item)) => {
+                item.remove("expires_at_epoch");
+                let record: OAuthStateRecord = decode(item)?;
+                Ok((record.expires_at > now).then_some(record))
+            }
+            Ok(None) | Err(StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl AccountStore for Records {
+    async fn sync_accounts(
+        &self,
+        cid: &str,
+        accounts: &[AccountRecord],
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let seen: HashSet<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let mut ops = BTreeMap::new();
+        for account in accounts {
+            let mut account = account.clone();
+            account.removed_at = None;
+            let item = encode(
+                &account,
+                &[
+                    (PK, conn_pk(cid)),
+                    (SK, format!("ACCT#{}", account.account_id)),
+                ],
+                None,
+            )?;
+            ops.insert(account.account_id.clone(), WriteOp::Put(item));
+        }
+        let existing: Vec<AccountRecord> = self.list_accounts(cid).try_collect().await?;
+        let mut removed = 0;
+        for mut account in existing {
+            if !seen.contains(account.account_id.as_str()) && account.removed_at.is_none() {
+                account.removed_at = Some(at);
+                removed += 1;
+                let item = encode(
+                    &account,
+                    &[
+                        (PK, conn_pk(cid)),
+                        (SK, format!("ACCT#{}", account.account_id)),
+                    ],
+                    None,
+                )?;
+                ops.insert(account.account_id.clone(), WriteOp::Put(item));
+            }
+        }
+        self.table.batch_write(ops.into_values().collect()).await?;
+        Ok(removed)
+    }
+
+    fn list_accounts<'a>(
+        &'a self,
+        cid: &'a str,
+    ) -> BoxStream<'a, Result<AccountRecord, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith("ACCT#".into()),
+        ))
+    }
+}
+
+#[async_trait]
+impl UserStore for Records {
+    async fn upsert_users(&self, cid: &str, users: &[UserRecord]) -> Result<usize, StoreError> {
+        // One key once per batch (DynamoDB rejects duplicates); the last record wins.
+        let mut ops = BTreeMap::new();
+        for user in users {
+            let item = Self::user_item(cid, user)?;
+            ops.insert((user.account_id.clone(), user.key()), WriteOp::Put(item));
+        }
+        let n = ops.len();
+        self.table.batch_write(ops.into_values().collect()).await?;
+        Ok(n)
+    }
+
+    async fn upsert_access(&self, cid: &str, access: &[UserAccess]) -> Result<usize, StoreError> {
+        let mut ops = BTreeMap::new();
+        for a in access {
+            let item = encode(
+                a,
+                &[
+                    (PK, users_pk(cid, &a.account_id)),
+                    (SK, access_sk(&a.user_key)),
+                ],
+                None,
+            )?;
+            ops.insert(
+                (a.account_id.clone(), a.user_key.clone()),
+                WriteOp::Put(item),
+            );
+        }
+        let n = ops.len();
+        self.table.batch_write(ops.into_values().collect()).await?;
+        Ok(n)
+    }
+
+    fn list_users<'a>(
+        &'a self,
+        cid: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<UserView, StoreError>> {
+        // Roster `USER#k` sorts right before its activity item `USER#k#ACCESS` (Zoom ids use
+        // [A-Za-z0-9_-], all above '#'), so one query yields both, adjacent.
+        let items = query_all(
+            &*self.table,
+            Query::new(
+                Index::Primary,
+                users_pk(cid, account_id),
+                SkCond::BeginsWith("USER#".into()),
+            ),
+        );
+        type State<'s> = (
+            BoxStream<'s, Result<Item, StoreError>>,
+            Option<UserRecord>,
+            bool,
+        );
+        let init: State<'a> = (items, None, false);
+        stream::try_unfold(init, |(mut items, mut pending, done)| async move {
+            if done {
+                return Ok(None);
+            }
+            loop {
+                let Some(item) = items.next().await else {
+                    return Ok(pending.take().map(|roster| {
+                        (
+                            UserView {
+                                roster,
+                                access: None,
+                            },
+                            (items, None, true),
+                        )
+                    }));
+                };
+                let item = item?;
+                let is_access = str_attr(&item, SK).is_some_and(|sk| sk.ends_with(ACCESS_SUFFIX));
+                if is_access {
+                    let access: UserAccess = decode(item)?;
+                    match pending.take() {
+                        Some(roster) if roster.key() == access.user_key => {
+                            let view = UserView {
+                                roster,
+                                access: Some(access),
+                            };
+                            return Ok(Some((view, (items, None, false))));
+                        }
+                        Some(roster) => {
+                            // Activity of a user whose roster is elsewhere (or absent): the
+                            // pending roster has none.
+                            let view = UserView {
+                                roster,
+                                access: None,
+                            };
+                            return Ok(Some((view, (items, None, false))));
+                        }
+                        None => continue,
+                    }
+                }
+                let roster: UserRecord = decode(item)?;
+                if let Some(previous) = pending.replace(roster) {
+                    let view = UserView {
+                        roster: previous,
+                        access: None,
+                    };
+                    return Ok(Some((view, (items, pending, false))));
+                }
+            }
+        })
+        .boxed()
+    }
+
+    async fn get_user(
+        &self,
+        cid: &str,
+        account_id: &str,
+        user_key: &str,
+    ) -> Result<Option<UserView>, StoreError> {
+        let Some(item) = self
+            .table
+            .get(&users_pk(cid, account_id), &user_sk(user_key))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(self.user_view(cid, decode(item)?).await?))
+    }
+
+    async fn find_user_by_id(
+        &self,
+        cid: &str,
+        user_id: &str,
+    ) -> Result<Option<UserView>, StoreError> {
+        let page = self
+            .table
+            .query(&Query::new(Index::Gsi2, uid_gsi(cid, user_id), SkCond::Any))
+            .await?;
+        // Prefer the account where the user is not removed (a user moved between accounts).
+        let mut found: Vec<UserRecord> = page
+            .items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        found.sort_by_key(|u| u.removed_at.is_some());
+        match found.into_iter().next() {
+            Some(u) => Ok(Some(self.user_view(cid, u).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn find_users_by_email(
+        &self,
+        cid: &str,
+        email: &str,
+    ) -> Result<Vec<UserView>, StoreError> {
+        let rosters: Vec<UserRecord> = self
+            .decoded(Query::new(Index::Gsi1, email_gsi(cid, email), SkCond::Any))
+            .try_collect()
+            .await?;
+        let mut views = Vec::with_capacity(rosters.len());
+        for roster in rosters {
+            views.push(self.user_view(cid, roster).await?);
+        }
+        Ok(views)
+    }
+
+    async fn mark_missing_removed(
+        &self,
+        cid: &str,
+        account_id: &str,
+        seen: &HashSet<String>,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut users = self.list_users(cid, account_id);
+        let mut ops = Vec::new();
+        while let Some(view) = users.try_next().await? {
+            let mut roster = view.roster;
+            if roster.removed_at.is_none() && !seen.contains(&roster.key()) {
+                roster.removed_at = Some(at);
+                ops.push(WriteOp::Put(Self::user_item(cid, &roster)?));
+            }
+        }
+        drop(users);
+        let n = ops.len();
+        self.table.batch_write(ops).await?;
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl LicenseStore for Records {
+    async fn replace_account_licenses(
+        &self,
+        cid: &str,
+        account_id: &str,
+        licenses: &[LicenseRecord],
+    ) -> Result<(), StoreError> {
+        let prefix = format!("LIC#{account_id}#");
+        let mut ops = BTreeMap::new();
+        for l in licenses {
+            let sk = format!("{prefix}{}", l.license_id);
+            let item = encode(l, &[(PK, conn_pk(cid)), (SK, sk.clone())], None)?;
+            ops.insert(sk, WriteOp::Put(item));
+        }
+        let existing: Vec<Item> = query_all(
+            &*self.table,
+            Query::new(Index::Primary, conn_pk(cid), SkCond::BeginsWith(prefix)),
+        )
+        .try_collect()
+        .await?;
+        for item in existing {
+            let sk = str_attr(&item, SK).unwrap_or_default().to_owned();
+            if !ops.contains_key(&sk) {
+                ops.insert(
+                    sk.clone(),
+                    WriteOp::Delete {
+                        pk: conn_pk(cid),
+                        sk,
+                    },
+                );
+            }
+        }
+        self.table.batch_write(ops.into_values().collect()).await
+    }
+
+    fn list_licenses<'a>(
+        &'a self,
+        cid: &'a str,
+    ) -> BoxStream<'a, Result<LicenseRecord, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith("LIC#".into()),
+        ))
+    }
+
+    fn list_account_licenses<'a>(
+        &'a self,
+        cid: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<LicenseRecord, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith(format!("LIC#{account_id}#")),
+        ))
+    }
+}
+
+fn checkpoint_sk(task: &str, account_id: &str) -> String {
+    format!("CKPT#{task}#{account_id}")
+}
+
+#[async_trait]
+impl SyncRunStore for Records {
+    async fn put_run(&self, run: &SyncRunRecord) -> Result<(), StoreError> {
+        let sk = format!(
+            "RUN#{}#{}#{}",
+            run.task,
+            sort_time(run.started_at),
+            run.run_id
+        );
+        let ttl = (run.started_at + SYNC_RUN_RETENTION).timestamp();
+        let item = encode(
+            run,
+            &[(PK, conn_pk(&run.connection_id)), (SK, sk)],
+            Some(ttl),
+        )?;
+        self.table.put(item, None).await
+    }
+
+    async fn recent_runs(
+        &self,
+        cid: &str,
+        task: &str,
+        limit: usize,
+    ) -> Result<Vec<SyncRunRecord>, StoreError> {
+        let query = Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith(format!("RUN#{task}#")),
+        )
+        .backward()
+        .limit(limit.clamp(1, 1000) as i32);
+        self.decoded(query).take(limit).try_collect().await
+    }
+
+    async fn get_checkpoint(
+        &self,
+        cid: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        self.table
+            .get(&conn_pk(cid), &checkpoint_sk(task, account_id))
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<Checkpoint, StoreError> {
+        let mut next = checkpoint.clone();
+        next.version = checkpoint.version + 1;
+        let item = encode(
+            &next,
+            &[
+                (PK, conn_pk(&checkpoint.connection_id)),
+                (SK, checkpoint_sk(&checkpoint.task, &checkpoint.account_id)),
+            ],
+            None,
+        )?;
+        let cond = if checkpoint.version == 0 {
+            Cond::NotExists
+        } else {
+            Cond::Eq("version", json!(checkpoint.version))
+        };
+        self.table.put(item, Some(cond)).await?;
+        Ok(next)
+    }
+
+    async fn delete_checkpoint(
+        &self,
+        cid: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<(), StoreError> {
+        self.table
+            .delete(&conn_pk(cid), &checkpoint_sk(task, account_id), None)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for Records {
+    async fn begin_request(&self, request: &AuditRequest) -> Result<bool, StoreError> {
+        let item = encode(
+            request,
+            &[(PK, audit_pk(&request.request_id)), (SK, "REQUEST".into())],
+            None,
+        )?;
+        match self.table.put(item, Some(Cond::NotExists)).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_request(&self, request_id: &str) -> Result<Option<AuditRequest>, StoreError> {
+        self.table
+            .get(&audit_pk(request_id), "REQUEST")
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn record_entry(&self, entry: &AuditEntry) -> Result<bool, StoreError> {
+        let item = encode(
+            entry,
+            &[
+                (PK, audit_pk(&entry.request_id)),
+                (SK, format!("ENTRY#{}", entry.user_key)),
+                (
+                    GSI1_PK,
+                    audit_user_gsi(&entry.connection_id, &entry.user_key),
+                ),
+                (
+                    GSI1_SK,
+                    format!("{}#{}", sort_time(entry.at), entry.request_id),
+                ),
+            ],
+            None,
+        )?;
+        match self.table.put(item, Some(Cond::NotExists)).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list_request_entries<'a>(
+        &'a self,
+        request_id: &'a str,
+    ) -> BoxStream<'a, Result<AuditEntry, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            audit_pk(request_id),
+            SkCond::BeginsWith("ENTRY#".into()),
+        ))
+    }
+
+    fn list_user_entries<'a>(
+        &'a self,
+        cid: &'a str,
+        user_key: &'a str,
+    ) -> BoxStream<'a, Result<AuditEntry, StoreError>> {
+        self.decoded(Query::new(
+            Index::Gsi1,
+            audit_user_gsi(cid, user_key),
+            SkCond::Any,
+        ))
+    }
+}
+
+#[async_trait]
+impl LeaseStore for Records {
+    async fn acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
+        let lease = Lease {
+            name: name.to_owned(),
+            owner: owner.to_owned(),
+            expires_at: now + ttl,
+        };
+        let mut item = encode(
+            &lease,
+            &[(PK, lease_pk(name)), (SK, "LEASE".into())],
+            // DynamoDB's TTL sweep removes long-dead leases; correctness uses expires_ms.
+            Some((lease.expires_at + chrono::Duration::days(1)).timestamp()),
+        )?;
+        item.insert(
+            "expires_ms".into(),
+            json!(lease.expires_at.timestamp_millis()),
+        );
+        let cond = Cond::Or(vec![
+            Cond::NotExists,
+            Cond::Lt("expires_ms", json!(now.timestamp_millis())),
+            Cond::Eq("owner", json!(owner)),
+        ]);
+        match self.table.put(item, Some(cond)).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn release(&self, name: &str, owner: &str) -> Result<bool, StoreError> {
+        match self
+            .table
+            .delete(
+                &lease_pk(name),
+                "LEASE",
+                Some(Cond::Eq("owner", json!(owner))),
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+        self.table
+            .get(&lease_pk(name), "LEASE")
+            .await?
+            .map(|mut item| {
+                item.remove("expires_ms");
+                decode(item)
+            })
+            .transpose()
+    }
+}

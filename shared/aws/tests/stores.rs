@@ -1,0 +1,662 @@
+//! Every access pattern of docs/data-model.md, run against the in-memory fake and against
+//! DynamoDB (moto) with the same assertions, so the fake keeps DynamoDB's semantics.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use aws_adapters::backend::{Index, Query, SkCond, query_all};
+use aws_adapters::*;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use futures::TryStreamExt;
+use serde_json::json;
+
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                super::$name(aws_adapters::Records::in_memory()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dynamodb() {
+                let Some(moto) = super::common::moto(stringify!($name)).await else {
+                    return;
+                };
+                super::$name(aws_adapters::Records::dynamo(
+                    moto.clients.dynamodb.clone(),
+                    moto.table.clone(),
+                ))
+                .await;
+            }
+        }
+    };
+}
+
+fn t(day: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0).unwrap()
+}
+
+fn connection(id: &str, zoom_account: &str) -> ConnectionRecord {
+    ConnectionRecord::new(
+        id,
+        zoom_account,
+        ZoomRegion::Na,
+        ConnectionSettings::default(),
+        t(1),
+    )
+}
+
+// Connections: insert, get, by Zoom account, CAS update, list (paginated, no Scan), status.
+both!(connections);
+async fn connections(r: Records) {
+    r.insert_connection(&connection("c1", "zA")).await.unwrap();
+    assert!(matches!(
+        r.insert_connection(&connection("c1", "zA")).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    for i in 0..130 {
+        r.insert_connection(&connection(&format!("cx{i:03}"), &format!("z{i}")))
+            .await
+            .unwrap();
+    }
+    let got = r.get_connection("c1").await.unwrap().unwrap();
+    assert_eq!(got.zoom_account_id, "zA");
+    assert_eq!(got.status, ConnectionStatus::Active);
+    let by_account = r
+        .find_connection_by_zoom_account("zA")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_account.connection_id, "c1");
+    assert!(
+        r.find_connection_by_zoom_account("nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Concurrent updates of different tasks all land (optimistic concurrency retries).
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let r = r.clone();
+        handles.push(tokio::spawn(async move {
+            r.record_task_outcome("c1", &format!("task-{i}"), Ok(()), t(2))
+                .await
+                .unwrap();
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    r.record_task_outcome("c1", "task-0", Err("Zoom said 500".into()), t(3))
+        .await
+        .unwrap();
+    let got = r.get_connection("c1").await.unwrap().unwrap();
+    assert_eq!(got.tasks.len(), 8);
+    assert_eq!(got.tasks["task-0"].last_success_at, Some(t(2)));
+    assert_eq!(
+        got.tasks["task-0"].last_error.as_deref(),
+        Some("Zoom said 500")
+    );
+    assert_eq!(got.version, 1 + 9);
+
+    r.mark_needs_reauthorization("c1", "invalid_grant", t(4))
+        .await
+        .unwrap();
+    let got = r.get_connection("c1").await.unwrap().unwrap();
+    assert_eq!(
+        got.status,
+        ConnectionStatus::NeedsReauthorization {
+            reason: "invalid_grant".into(),
+            since: t(4)
+        }
+    );
+    // Deauthorized stays deauthorized.
+    r.update_connection("cx000", &|c| {
+        c.status = ConnectionStatus::Deauthorized {
+            at: t(5),
+            purge_after: t(15),
+        }
+    })
+    .await
+    .unwrap();
+    r.mark_needs_reauthorization("cx000", "x", t(6))
+        .await
+        .unwrap();
+    assert!(matches!(
+        r.get_connection("cx000").await.unwrap().unwrap().status,
+        ConnectionStatus::Deauthorized { .. }
+    ));
+    assert!(matches!(
+        r.update_connection("missing", &|_| {}).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let all: Vec<ConnectionRecord> = r.list_connections().try_collect().await.unwrap();
+    assert_eq!(all.len(), 131);
+    let ids: Vec<&str> = all.iter().map(|c| c.connection_id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 131);
+
+    r.delete_connection("cx129").await.unwrap();
+    assert!(r.get_connection("cx129").await.unwrap().is_none());
+}
+
+// OAuth states: single use (atomic), expiry, TTL attribute.
+both!(oauth_states);
+async fn oauth_states(r: Records) {
+    let now = Utc::now();
+    let state = OAuthStateRecord {
+        state: "s-1".into(),
+        pkce_verifier: zoom::Secret::new("verifier"),
+        region: ZoomRegion::Eu,
+        settings: ConnectionSettings {
+            include_free_users: true,
+            include_on_premises: false,
+            inactivity_threshold_days: 90,
+        },
+        created_at: now,
+        expires_at: now + aws_adapters::stores::OAUTH_STATE_TTL,
+    };
+    r.put_state(&state).await.unwrap();
+    assert!(
+        r.put_state(&state).await.is_err(),
+        "state values are unique"
+    );
+    let raw = r
+        .table()
+        .get("OAUTHSTATE#s-1", "OAUTHSTATE")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raw["ttl"], json!(state.expires_at.timestamp()));
+
+    // Ten concurrent consumers: exactly one gets it.
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let r = r.clone();
+        handles.push(tokio::spawn(async move {
+            r.consume_state("s-1", Utc::now()).await.unwrap()
+        }));
+    }
+    let mut winners = Vec::new();
+    for h in handles {
+        if let Some(s) = h.await.unwrap() {
+            winners.push(s);
+        }
+    }
+    assert_eq!(winners, vec![state.clone()]);
+    assert!(r.consume_state("s-1", Utc::now()).await.unwrap().is_none());
+
+    // Expired: not handed out (and gone).
+    let old = OAuthStateRecord {
+        state: "s-old".into(),
+        expires_at: now - Duration::seconds(1),
+        ..state
+    };
+    r.put_state(&old).await.unwrap();
+    assert!(r.consume_state("s-old", now).await.unwrap().is_none());
+    assert!(
+        r.table()
+            .get("OAUTHSTATE#s-old", "OAUTHSTATE")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(r.consume_state("never", now).await.unwrap().is_none());
+}
+
+fn account(id: &str, kind: AccountKind) -> AccountRecord {
+    AccountRecord {
+        account_id: id.into(),
+        kind,
+        name: Some(format!("Account {id}")),
+        owner_email: Some(format!("owner@{id}.example")),
+        account_type: Some("Business".into()),
+        seats: Some(10),
+        created_at: Some(t(1)),
+        removed_at: None,
+    }
+}
+
+// Accounts: master and subs per connection; vanished ones marked removed.
+both!(accounts);
+async fn accounts(r: Records) {
+    let all = vec![
+        account("master", AccountKind::Master),
+        account("sub1", AccountKind::Sub),
+        account("sub2", AccountKind::Sub),
+    ];
+    assert_eq!(r.sync_accounts("c1", &all, t(2)).await.unwrap(), 0);
+    assert_eq!(r.sync_accounts("c2", &all[..1], t(2)).await.unwrap(), 0);
+    assert_eq!(r.sync_accounts("c1", &all[..2], t(3)).await.unwrap(), 1);
+    assert_eq!(r.sync_accounts("c1", &all[..2], t(4)).await.unwrap(), 0);
+    let listed: Vec<AccountRecord> = r.list_accounts("c1").try_collect().await.unwrap();
+    let by_id: BTreeMap<_, _> = listed.iter().map(|a| (a.account_id.as_str(), a)).collect();
+    assert_eq!(by_id.len(), 3);
+    assert_eq!(by_id["sub2"].removed_at, Some(t(3)));
+    assert_eq!(by_id["sub1"].removed_at, None);
+    assert_eq!(by_id["master"].kind, AccountKind::Master);
+    // Back again: no longer removed.
+    r.sync_accounts("c1", &all, t(5)).await.unwrap();
+    let listed: Vec<AccountRecord> = r.list_accounts("c1").try_collect().await.unwrap();
+    assert!(listed.iter().all(|a| a.removed_at.is_none()));
+    assert_eq!(
+        r.list_accounts("c2")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+pub fn user(account: &str, i: usize) -> UserRecord {
+    UserRecord {
+        user_id: Some(format!("u{i:05}-{account}")),
+        email: format!("User{i}@{account}.example"),
+        first_name: Some(format!("Zoë {i}")),
+        last_name: Some("Ωmega".into()),
+        user_type: if i % 3 == 0 { 1 } else { 2 },
+        status: "active".into(),
+        role_id: Some("2".into()),
+        role_name: Some("Member".into()),
+        account_id: account.into(),
+        active_date: Some(t(1) + Duration::minutes(i as i64)),
+        license_name: Some(if i % 3 == 0 { "Basic" } else { "Business" }.into()),
+        removed_at: None,
+    }
+}
+
+// Users: batch upsert, list by account with activity (paginated), get, by id, by email,
+// pending users keyed by email, removal and return.
+both!(users);
+async fn users(r: Records) {
+    let mut a: Vec<UserRecord> = (0..150).map(|i| user("acctA", i)).collect();
+    let pending = UserRecord {
+        user_id: None,
+        email: "Pending.Person@acctA.example".into(),
+        status: "pending".into(),
+        ..user("acctA", 999)
+    };
+    a.push(pending.clone());
+    let b: Vec<UserRecord> = (0..5).map(|i| user("acctB", i)).collect();
+    assert_eq!(r.upsert_users("c1", &a).await.unwrap(), 151);
+    r.upsert_users("c1", &b).await.unwrap();
+    // The same user also in another connection: separate.
+    r.upsert_users("c2", &a[..1]).await.unwrap();
+
+    let access: Vec<UserAccess> = (0..150)
+        .step_by(2)
+        .map(|i| UserAccess {
+            user_key: a[i].key(),
+            account_id: "acctA".into(),
+            last_login: Some(t(2)),
+            last_meeting_created: (i % 4 == 0).then(|| t(3)),
+            last_meeting_joined: None,
+        })
+        .collect();
+    assert_eq!(r.upsert_access("c1", &access).await.unwrap(), 75);
+
+    let listed: Vec<UserView> = r.list_users("c1", "acctA").try_collect().await.unwrap();
+    assert_eq!(listed.len(), 151);
+    let expected: BTreeMap<String, &UserRecord> = a.iter().map(|u| (u.key(), u)).collect();
+    let access_by_key: BTreeMap<String, &UserAccess> =
+        access.iter().map(|x| (x.user_key.clone(), x)).collect();
+    for view in &listed {
+        assert_eq!(&&view.roster, expected.get(&view.roster.key()).unwrap());
+        assert_eq!(
+            view.access.as_ref(),
+            access_by_key.get(&view.roster.key()).copied()
+        );
+    }
+    assert_eq!(pending.key(), "email:pending.person@accta.example");
+    let got = r
+        .get_user("c1", "acctA", &pending.key())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.roster, pending);
+    assert_eq!(got.access, None);
+
+    let by_id = r
+        .find_user_by_id("c1", "u00002-acctA")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_id.roster, a[2]);
+    assert_eq!(by_id.access.as_ref(), Some(&access[1]));
+    assert!(r.find_user_by_id("c1", "nobody").await.unwrap().is_none());
+    let by_email = r
+        .find_users_by_email("c1", "USER3@accta.EXAMPLE")
+        .await
+        .unwrap();
+    assert_eq!(by_email.len(), 1);
+    assert_eq!(by_email[0].roster, a[3]);
+
+    // Users 0..10 vanish from Zoom.
+    let seen: HashSet<String> = a[10..].iter().map(UserRecord::key).collect();
+    assert_eq!(
+        r.mark_missing_removed("c1", "acctA", &seen, t(9))
+            .await
+            .unwrap(),
+        10
+    );
+    // A second identical run changes nothing (original removal date kept).
+    assert_eq!(
+        r.mark_missing_removed("c1", "acctA", &seen, t(10))
+            .await
+            .unwrap(),
+        0
+    );
+    let listed: Vec<UserView> = r.list_users("c1", "acctA").try_collect().await.unwrap();
+    let removed: Vec<&UserView> = listed.iter().filter(|v| v.roster.is_removed()).collect();
+    assert_eq!(removed.len(), 10);
+    assert!(removed.iter().all(|v| v.roster.removed_at == Some(t(9))));
+    // Access data survives removal; account B untouched.
+    assert_eq!(
+        r.get_user("c1", "acctA", &a[0].key())
+            .await
+            .unwrap()
+            .unwrap()
+            .access
+            .as_ref(),
+        Some(&access[0])
+    );
+    assert_eq!(
+        r.list_users("c1", "acctB")
+            .try_filter(|v| futures::future::ready(!v.roster.is_removed()))
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    // User 0 comes back.
+    r.upsert_users("c1", &a[..1]).await.unwrap();
+    assert!(
+        !r.get_user("c1", "acctA", &a[0].key())
+            .await
+            .unwrap()
+            .unwrap()
+            .roster
+            .is_removed()
+    );
+}
+
+fn license(account: &str, id: &str, provisioned: Provisioned) -> LicenseRecord {
+    LicenseRecord {
+        account_id: account.into(),
+        license_id: id.into(),
+        name: id.to_uppercase(),
+        provisioned,
+        assigned: 7,
+        active: 5,
+        inactive: 2,
+        activity: Some(LicenseActivity {
+            active_30_days: 3,
+            active_60_days: 4,
+            active_90_days: 5,
+            threshold_days: 60,
+            inactive_beyond_threshold: 2,
+        }),
+        as_of: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+    }
+}
+
+// Licenses: replaced per account, listed per connection and per account.
+both!(licenses);
+async fn licenses(r: Records) {
+    let a = vec![
+        license("acctA", "business", Provisioned::Count(10)),
+        license("acctA", "basic", Provisioned::Unlimited),
+        license("acctA", "old_plan", Provisioned::Count(1)),
+    ];
+    r.replace_account_licenses("c1", "acctA", &a).await.unwrap();
+    r.replace_account_licenses(
+        "c1",
+        "acctB",
+        &a[..1]
+            .iter()
+            .map(|l| LicenseRecord {
+                account_id: "acctB".into(),
+                ..l.clone()
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    r.replace_account_licenses("c1", "acctA", &a[..2])
+        .await
+        .unwrap();
+    let listed: Vec<LicenseRecord> = r
+        .list_account_licenses("c1", "acctA")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![a[1].clone(), a[0].clone()]);
+    assert_eq!(listed[0].provisioned, Provisioned::Unlimited);
+    let all: Vec<LicenseRecord> = r.list_licenses("c1").try_collect().await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].account_id, "acctB");
+}
+
+// Sync runs newest first; checkpoints compare-and-swap.
+both!(runs_and_checkpoints);
+async fn runs_and_checkpoints(r: Records) {
+    for day in 1..=5 {
+        let run = SyncRunRecord {
+            run_id: format!("run-{day}"),
+            connection_id: "c1".into(),
+            task: "application-roster".into(),
+            account_id: None,
+            started_at: t(day),
+            finished_at: Some(t(day) + Duration::minutes(3)),
+            status: RunStatus::Succeeded,
+            counts: BTreeMap::from([("users".into(), 100 + day as u64)]),
+            requests_by_endpoint: BTreeMap::from([("GET /users".into(), 4)]),
+            rate_limited: 0,
+            retries: 1,
+            duration_ms: 180_000,
+            error: None,
+        };
+        r.put_run(&run).await.unwrap();
+        let other = SyncRunRecord {
+            task: "license-information".into(),
+            ..run
+        };
+        r.put_run(&other).await.unwrap();
+    }
+    let recent = r.recent_runs("c1", "application-roster", 3).await.unwrap();
+    let ids: Vec<&str> = recent.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["run-5", "run-4", "run-3"]);
+    assert!(recent.iter().all(|r| r.task == "application-roster"));
+    assert_eq!(recent[0].counts["users"], 105);
+
+    assert!(
+        r.get_checkpoint("c1", "application-access", "acctA")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let cp = Checkpoint {
+        connection_id: "c1".into(),
+        task: "application-access".into(),
+        account_id: "acctA".into(),
+        watermark: Some(t(2)),
+        cursor: Some("page-3".into()),
+        last_full_run_at: Some(t(1)),
+        data: json!({"meetings_seen": 12}),
+        updated_at: t(2),
+        version: 0,
+    };
+    let stored = r.put_checkpoint(&cp).await.unwrap();
+    assert_eq!(stored.version, 1);
+    assert!(matches!(
+        r.put_checkpoint(&cp).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    let next = Checkpoint {
+        cursor: None,
+        watermark: Some(t(3)),
+        ..stored.clone()
+    };
+    let stored2 = r.put_checkpoint(&next).await.unwrap();
+    assert!(
+        matches!(
+            r.put_checkpoint(&stored).await,
+            Err(StoreError::ConditionFailed)
+        ),
+        "stale writer loses"
+    );
+    assert_eq!(
+        r.get_checkpoint("c1", "application-access", "acctA")
+            .await
+            .unwrap(),
+        Some(stored2)
+    );
+    r.delete_checkpoint("c1", "application-access", "acctA")
+        .await
+        .unwrap();
+    assert!(
+        r.get_checkpoint("c1", "application-access", "acctA")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn entry(request: &str, user_key: &str, at: chrono::DateTime<Utc>) -> AuditEntry {
+    AuditEntry {
+        request_id: request.into(),
+        connection_id: "c1".into(),
+        account_id: "acctA".into(),
+        user_key: user_key.into(),
+        email: Some(format!("{user_key}@example.com")),
+        action: "deactivate".into(),
+        outcome: "acted".into(),
+        reason: Some("inactive 120 days".into()),
+        requested_by: "admin@example.com".into(),
+        why: "quarterly cleanup".into(),
+        before: json!({"status": "active"}),
+        after: json!({"status": "inactive"}),
+        zoom_tracking_id: Some("trk".into()),
+        at,
+    }
+}
+
+// Audit: request recorded once (replay detection), entries once, by request and by user.
+both!(audit);
+async fn audit(r: Records) {
+    let req = AuditRequest {
+        request_id: "req-1".into(),
+        connection_id: "c1".into(),
+        requested_by: "admin@example.com".into(),
+        reason: "cleanup".into(),
+        action: "deactivate".into(),
+        mode: "execute".into(),
+        request: json!({"policy": {"inactive_days": 90}}),
+        created_at: t(2),
+    };
+    assert!(r.begin_request(&req).await.unwrap());
+    assert!(!r.begin_request(&req).await.unwrap(), "replay detected");
+    assert_eq!(r.get_request("req-1").await.unwrap(), Some(req.clone()));
+    assert!(r.record_entry(&entry("req-1", "uB", t(2))).await.unwrap());
+    assert!(r.record_entry(&entry("req-1", "uA", t(2))).await.unwrap());
+    assert!(!r.record_entry(&entry("req-1", "uA", t(3))).await.unwrap());
+    assert!(r.record_entry(&entry("req-2", "uA", t(4))).await.unwrap());
+    assert!(r.record_entry(&entry("req-0", "uA", t(1))).await.unwrap());
+    let entries: Vec<AuditEntry> = r.list_request_entries("req-1").try_collect().await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| e.user_key.as_str())
+            .collect::<Vec<_>>(),
+        ["uA", "uB"]
+    );
+    assert_eq!(entries[0].at, t(2), "first record kept");
+    let by_user: Vec<AuditEntry> = r.list_user_entries("c1", "uA").try_collect().await.unwrap();
+    assert_eq!(
+        by_user
+            .iter()
+            .map(|e| e.request_id.as_str())
+            .collect::<Vec<_>>(),
+        ["req-0", "req-1", "req-2"]
+    );
+}
+
+// Leases: exclusive, renewable by the owner, released only by the owner, expire.
+both!(leases);
+async fn leases(r: Records) {
+    let ttl = std::time::Duration::from_millis(800);
+    assert!(r.acquire("l1", "A", ttl).await.unwrap());
+    assert!(!r.acquire("l1", "B", ttl).await.unwrap());
+    assert!(r.acquire("l1", "A", ttl).await.unwrap(), "owner renews");
+    assert!(
+        r.acquire("l2", "B", ttl).await.unwrap(),
+        "other names are independent"
+    );
+    assert!(!r.release("l1", "B").await.unwrap());
+    assert_eq!(r.get_lease("l1").await.unwrap().unwrap().owner, "A");
+    // A "crashes": B gets the lease once it expired.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(
+        r.acquire("l1", "B", std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !r.release("l1", "A").await.unwrap(),
+        "the old holder cannot release it"
+    );
+    assert!(r.release("l1", "B").await.unwrap());
+    assert!(r.get_lease("l1").await.unwrap().is_none());
+    assert!(r.acquire("l1", "C", ttl).await.unwrap());
+}
+
+// Raw queries page on LastEvaluatedKey, forwards and backwards.
+both!(pagination);
+async fn pagination(r: Records) {
+    let users: Vec<UserRecord> = (0..57).map(|i| user("acctP", i)).collect();
+    r.upsert_users("c9", &users).await.unwrap();
+    let table: Arc<dyn aws_adapters::backend::Table> = r.table().clone();
+    let pk = "CONN#c9#ACCT#acctP".to_string();
+    let mut q = Query::new(
+        Index::Primary,
+        pk.clone(),
+        SkCond::BeginsWith("USER#".into()),
+    );
+    q.limit = Some(7);
+    let first = table.query(&q).await.unwrap();
+    assert_eq!(first.items.len(), 7);
+    assert!(first.next.is_some());
+    let all: Vec<_> = query_all(&*table, q.clone()).try_collect().await.unwrap();
+    let keys: Vec<String> = all
+        .iter()
+        .map(|i| i["sk"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected: Vec<String> = users.iter().map(|u| format!("USER#{}", u.key())).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    let back: Vec<_> = query_all(&*table, q.backward())
+        .try_collect()
+        .await
+        .unwrap();
+    let back_keys: Vec<String> = back
+        .iter()
+        .map(|i| i["sk"].as_str().unwrap().to_owned())
+        .collect();
+    expected.reverse();
+    assert_eq!(back_keys, expected);
+    let between = Query::new(
+        Index::Primary,
+        pk,
+        SkCond::Between("USER#u00010".into(), "USER#u00019~".into()),
+    );
+    let mid: Vec<_> = query_all(&*table, between).try_collect().await.unwrap();
+    assert_eq!(mid.len(), 10);
+}
