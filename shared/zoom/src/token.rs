@@ -68,6 +68,10 @@ pub enum TokenError {
     /// The connection has no tokens (deauthorized or never connected).
     #[error("no Zoom tokens are stored for this connection")]
     Missing,
+    /// The token endpoint refused the request for another reason (e.g. `invalid_client`: wrong
+    /// app credentials, `invalid_request`): a configuration problem, not fixed by retrying.
+    #[error("Zoom's token endpoint refused the request ({error}): {reason}")]
+    Rejected { error: String, reason: String },
 }
 
 impl TokenError {

@@ -1,0 +1,131 @@
+//! Per-client counters a task can snapshot and report (requests by endpoint and category, 429s,
+//! retries). Shared by every clone of a client.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use crate::ratelimit::Category;
+
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, Category), u64>>,
+    rate_limited: AtomicU64,
+    retries: AtomicU64,
+    token_rejections: AtomicU64,
+    transport_errors: AtomicU64,
+    server_errors: AtomicU64,
+    daily_limit_hits: AtomicU64,
+    page_restarts: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn request(&self, endpoint: &'static str, category: Category) {
+        *self
+            .requests
+            .lock()
+            .expect("metrics lock")
+            .entry((endpoint, category))
+            .or_default() += 1;
+    }
+
+    pub(crate) fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn token_rejected(&self) {
+        self.token_rejections.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn transport_error(&self) {
+        self.transport_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn server_error(&self) {
+        self.server_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn daily_limit(&self) {
+        self.daily_limit_hits.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn page_restart(&self) {
+        self.page_restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> MetricsSnapshot {
+        let requests = self.requests.lock().expect("metrics lock").clone();
+        let mut by_endpoint = BTreeMap::new();
+        let mut by_category = BTreeMap::new();
+        for ((endpoint, category), n) in &requests {
+            *by_endpoint.entry(endpoint.to_string()).or_default() += n;
+            *by_category
+                .entry(category.as_str().to_string())
+                .or_default() += n;
+        }
+        MetricsSnapshot {
+            requests: requests.values().sum(),
+            requests_by_endpoint: by_endpoint,
+            requests_by_category: by_category,
+            rate_limited_429: self.rate_limited.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            token_rejections: self.token_rejections.load(Ordering::Relaxed),
+            transport_errors: self.transport_errors.load(Ordering::Relaxed),
+            server_errors: self.server_errors.load(Ordering::Relaxed),
+            daily_limit_hits: self.daily_limit_hits.load(Ordering::Relaxed),
+            page_restarts: self.page_restarts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counters of one client (and its clones) since it was built. Every HTTP attempt counts as a
+/// request, retries included: this is what Zoom charges against the budget.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MetricsSnapshot {
+    pub requests: u64,
+    /// Keyed by endpoint template, e.g. `GET /accounts/{accountId}/users`.
+    pub requests_by_endpoint: BTreeMap<String, u64>,
+    /// Keyed by category name (`Light`, `Medium`, `Heavy`, `Resource-intensive`).
+    pub requests_by_category: BTreeMap<String, u64>,
+    pub rate_limited_429: u64,
+    pub retries: u64,
+    /// 401 / code 124 answers that made the client ask its token source for a new token.
+    pub token_rejections: u64,
+    pub transport_errors: u64,
+    pub server_errors: u64,
+    pub daily_limit_hits: u64,
+    /// Listings restarted from page 1 after an expired page token.
+    pub page_restarts: u64,
+}
+
+impl MetricsSnapshot {
+    /// Requests made since `earlier` (for per-run figures of a long-lived client).
+    pub fn since(&self, earlier: &MetricsSnapshot) -> MetricsSnapshot {
+        let diff = |a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
+            a.iter()
+                .map(|(k, v)| (k.clone(), v - b.get(k).copied().unwrap_or(0).min(*v)))
+                .filter(|(_, v)| *v > 0)
+                .collect()
+        };
+        MetricsSnapshot {
+            requests: self.requests.saturating_sub(earlier.requests),
+            requests_by_endpoint: diff(&self.requests_by_endpoint, &earlier.requests_by_endpoint),
+            requests_by_category: diff(&self.requests_by_category, &earlier.requests_by_category),
+            rate_limited_429: self
+                .rate_limited_429
+                .saturating_sub(earlier.rate_limited_429),
+            retries: self.retries.saturating_sub(earlier.retries),
+            token_rejections: self
+                .token_rejections
+                .saturating_sub(earlier.token_rejections),
+            transport_errors: self
+                .transport_errors
+                .saturating_sub(earlier.transport_errors),
+            server_errors: self.server_errors.saturating_sub(earlier.server_errors),
+            daily_limit_hits: self
+                .daily_limit_hits
+                .saturating_sub(earlier.daily_limit_hits),
+            page_restarts: self.page_restarts.saturating_sub(earlier.page_restarts),
+        }
+    }
+}
