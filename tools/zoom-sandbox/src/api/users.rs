@@ -228,7 +228,8 @@ struct StatusBody {
     action: String,
 }
 
-/// `PUT /users/{userId}/status` with `{"action":"activate"|"deactivate"}` → 204.
+/// `PUT /users/{userId}/status` with `{"action":"activate"|"deactivate"}` → 200 with an empty
+/// body (spec26 documents 200; older Zoom answered 204 — clients accept any 2xx).
 /// Owners and admins: 400 code 200 (as Zoom: "Zoom Room and Admin users' status cannot be
 /// activated or deactivated."); pending users: 400 code 1000.
 pub async fn status(
@@ -247,7 +248,7 @@ pub async fn status(
     let active = match req.action.as_str() {
         "activate" => true,
         "deactivate" => false,
-        "clock_in" | "clock_out" => return Ok(StatusCode::NO_CONTENT.into_response()),
+        "clock_in" | "clock_out" => return Ok(StatusCode::OK.into_response()),
         _ => {
             return Err(ApiError::invalid_parameter("Validation Failed.")
                 .with_field("action", "Invalid field."));
@@ -256,7 +257,7 @@ pub async fn status(
     match tenant.set_status(ai, ui, active) {
         Ok(changed) => {
             tracing::info!(account = %a.id, user = user_param, active, changed, "user status");
-            Ok(StatusCode::NO_CONTENT.into_response())
+            Ok(StatusCode::OK.into_response())
         }
         Err(e) => Err(mutation_error(e, user_param)),
     }
