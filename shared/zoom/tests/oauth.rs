@@ -1,0 +1,273 @@
+//! OAuth against the sandbox: authorize URL, code exchange with PKCE, rotation, revoke, the
+//! 401/124 path and single-flight refresh (counted by the sandbox's statistics).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use futures::future::join_all;
+use zoom::{
+    AccessToken, MemoryTokenSource, OAuthClient, Secret, TokenError, TokenSource, ZoomClient,
+    ZoomError,
+};
+use zoom_sandbox::{RunningSandbox, SandboxConfig};
+
+/// Walk the browser's path: authorize URL → sandbox → redirect with `code` and `state`.
+async fn authorize(sb: &RunningSandbox, oauth: &OAuthClient) -> (zoom::AuthorizeRequest, Secret) {
+    let request = oauth.authorize_url();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.get(request.url.clone()).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        302,
+        "authorize answered {}",
+        response.status()
+    );
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(common::REDIRECT_URI), "{location}");
+    let url = url::Url::parse(&location).unwrap();
+    let param = |k: &str| {
+        url.query_pairs()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("state").as_deref(), Some(request.state.as_str()));
+    let code = Secret::new(param("code").expect("code in redirect"));
+    let _ = sb;
+    (request, code)
+}
+
+#[tokio::test]
+async fn authorize_url_has_state_and_pkce_and_no_scope() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let oauth = common::oauth(&sb);
+    let a = oauth.authorize_url();
+    let b = oauth.authorize_url();
+    assert_ne!(a.state, b.state, "state must be random");
+    assert_ne!(a.pkce_verifier, b.pkce_verifier);
+    assert!(
+        a.url
+            .as_str()
+            .starts_with(&format!("{}/oauth/authorize?", sb.base_url()))
+    );
+    let params: std::collections::BTreeMap<String, String> =
+        a.url.query_pairs().into_owned().collect();
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["client_id"], common::CLIENT_ID);
+    assert_eq!(params["redirect_uri"], common::REDIRECT_URI);
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert!(params["code_challenge"].len() >= 43);
+    assert!(!params.contains_key("scope"));
+    // The verifier is secret: Debug does not show it.
+    assert!(!format!("{a:?}").contains(a.pkce_verifier.expose()));
+}
+
+#[tokio::test]
+async fn code_exchange_rotation_and_typed_errors() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let oauth = common::oauth(&sb);
+
+    let (request, code) = authorize(&sb, &oauth).await;
+    let before = Utc::now();
+    let tokens = oauth
+        .exchange_code(&code, &request.pkce_verifier)
+        .await
+        .unwrap();
+    assert_eq!(tokens.api_url.as_deref(), Some(sb.base_url().as_str()));
+    let lifetime = (tokens.expires_at - before).num_seconds();
+    assert!((3590..=3600).contains(&lifetime), "expires in {lifetime}s");
+    assert!(tokens.scopes().any(|s| s == "user:master"));
+
+    // Codes are single use.
+    let err = oauth
+        .exchange_code(&code, &request.pkce_verifier)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err:?}");
+
+    // PKCE mismatch.
+    let (_, code2) = authorize(&sb, &oauth).await;
+    let err = oauth
+        .exchange_code(&code2, &Secret::new("a".repeat(64)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err:?}");
+
+    // Rotation: the old refresh token dies at once.
+    let rotated = oauth.refresh(&tokens.refresh_token).await.unwrap();
+    assert_ne!(rotated.refresh_token, tokens.refresh_token);
+    assert_ne!(rotated.access_token, tokens.access_token);
+    let err = oauth.refresh(&tokens.refresh_token).await.unwrap_err();
+    assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    let again = oauth.refresh(&rotated.refresh_token).await.unwrap();
+
+    // Revoke ends the grant: the refresh token is refused afterwards.
+    oauth.revoke(&again.access_token).await.unwrap();
+    let err = oauth.refresh(&again.refresh_token).await.unwrap_err();
+    assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err:?}");
+
+    // Wrong client secret: refused, but not as a dead grant.
+    let mut config_app = oauth.app().clone();
+    config_app.client_secret = Secret::new("wrong-secret");
+    let bad =
+        OAuthClient::with_http(&common::config(&sb), config_app, reqwest::Client::new()).unwrap();
+    let fresh = common::test_tokens(&sb);
+    let err = bad.refresh(&fresh.refresh_token).await.unwrap_err();
+    assert!(matches!(err, TokenError::Rejected { .. }), "{err:?}");
+    assert!(!err.to_string().contains("wrong-secret"));
+}
+
+#[tokio::test]
+async fn revoked_grant_surfaces_as_invalid_grant() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let h = common::client(&sb);
+    h.client.me().get().await.unwrap();
+    sb.state.oauth.revoke_all();
+    let err = h.client.me().get().await.unwrap_err();
+    assert!(err.is_invalid_grant(), "{err:?}");
+    assert!(matches!(
+        err,
+        ZoomError::Token(TokenError::InvalidGrant { .. })
+    ));
+    // The dead grant sticks: no further refresh attempts reach Zoom.
+    let failures_before = sb
+        .state
+        .stats
+        .snapshot()
+        .token_failures
+        .values()
+        .sum::<u64>();
+    let err = h.client.me().get().await.unwrap_err();
+    assert!(err.is_invalid_grant());
+    let failures_after = sb
+        .state
+        .stats
+        .snapshot()
+        .token_failures
+        .values()
+        .sum::<u64>();
+    assert_eq!(failures_before, failures_after);
+}
+
+#[tokio::test]
+async fn hundred_concurrent_requests_on_an_expired_token_refresh_once() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let mut tokens = common::test_tokens(&sb);
+    tokens.expires_at = Utc::now() - chrono::Duration::seconds(5);
+    let h = common::client_with(&sb, tokens, zoom::RateProfile::unlimited());
+    let results = join_all((0..100).map(|_| {
+        let c = h.client.clone();
+        async move { c.me().user("me").await }
+    }))
+    .await;
+    assert!(results.iter().all(|r| r.is_ok()));
+    let stats = sb.state.stats.snapshot();
+    assert_eq!(stats.grants("refresh_token"), 1, "{:?}", stats.token_grants);
+    assert_eq!(h.source.refresh_count(), 1);
+}
+
+#[tokio::test]
+async fn token_rejected_by_zoom_refreshes_once_and_retries_once() {
+    let sb = common::sandbox(SandboxConfig::demo().with_access_token_ttl(600)).await;
+    let h = common::client(&sb);
+    h.client.me().get().await.unwrap();
+    // Zoom's clock moves past the token's expiry; our copy still looks valid, so Zoom answers
+    // 401 code 124 to all of these concurrent requests.
+    sb.state.clock.advance(700);
+    let results = join_all((0..100).map(|_| {
+        let c = h.client.clone();
+        async move { c.me().get().await }
+    }))
+    .await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    let stats = sb.state.stats.snapshot();
+    assert_eq!(stats.grants("refresh_token"), 1, "{:?}", stats.token_grants);
+    assert_eq!(stats.status(401), 100);
+    let m = h.client.metrics();
+    assert_eq!(m.token_rejections, 100);
+    assert_eq!(m.requests, 1 + 100 + 100);
+}
+
+/// Records every token handed to the client, interleaved with the persist hook's writes.
+struct Recording {
+    inner: Arc<MemoryTokenSource>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl TokenSource for Recording {
+    async fn access_token(&self) -> Result<AccessToken, TokenError> {
+        let t = self.inner.access_token().await?;
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("handed {}", t.token.expose()));
+        Ok(t)
+    }
+    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+        let t = self.inner.token_rejected(rejected).await?;
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("handed {}", t.token.expose()));
+        Ok(t)
+    }
+}
+
+#[tokio::test]
+async fn rotated_refresh_token_is_stored_before_the_new_access_token_is_used() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let mut tokens = common::test_tokens(&sb);
+    let original_refresh = tokens.refresh_token.clone();
+    tokens.expires_at = Utc::now();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let stored = Arc::new(Mutex::new(None));
+    let (log2, stored2) = (log.clone(), stored.clone());
+    let source = Arc::new(
+        MemoryTokenSource::new(tokens, Arc::new(common::oauth(&sb))).with_persist(move |set| {
+            log2.lock().unwrap().push(format!(
+                "stored {} with {}",
+                set.refresh_token.expose(),
+                set.access_token.expose()
+            ));
+            *stored2.lock().unwrap() = Some(set.clone());
+            Ok(())
+        }),
+    );
+    let recording = Arc::new(Recording {
+        inner: source.clone(),
+        log: log.clone(),
+    });
+    let client = ZoomClient::builder(common::config(&sb), recording)
+        .build()
+        .unwrap();
+    client.me().get().await.unwrap();
+
+    let stored = stored
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("a refresh was persisted");
+    let log = log.lock().unwrap().clone();
+    let stored_at = log.iter().position(|l| l.starts_with("stored ")).unwrap();
+    let first_use = log
+        .iter()
+        .position(|l| *l == format!("handed {}", stored.access_token.expose()))
+        .expect("new token handed out");
+    assert!(stored_at < first_use, "{log:?}");
+    // What was stored is the only refresh token that still works.
+    let oauth = common::oauth(&sb);
+    assert!(matches!(
+        oauth.refresh(&original_refresh).await,
+        Err(TokenError::InvalidGrant { .. })
+    ));
+    oauth.refresh(&stored.refresh_token).await.unwrap();
+}
