@@ -80,3 +80,55 @@ pub fn client_with(sb: &RunningSandbox, tokens: TokenSet, profile: RateProfile) 
 pub fn client(sb: &RunningSandbox) -> Harness {
     client_with(sb, test_tokens(sb), RateProfile::unlimited())
 }
+
+/// A refresher for mock servers: hands out `mock-at-{n}` / `mock-rt-{n}`.
+pub struct MockRefresher(pub std::sync::atomic::AtomicU64);
+
+#[async_trait::async_trait]
+impl zoom::TokenRefresher for MockRefresher {
+    async fn refresh(&self, _rt: &Secret) -> Result<TokenSet, zoom::TokenError> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Ok(TokenSet {
+            access_token: Secret::new(format!("mock-at-{n}")),
+            refresh_token: Secret::new(format!("mock-rt-{n}")),
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+            scope: String::new(),
+            api_url: None,
+        })
+    }
+}
+
+/// Serve `router` on a loopback port; returns its base URL.
+pub async fn mock_server(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+/// A client for a mock API server at `base` (API base `{base}/v2`).
+pub fn mock_client(base: &str, retry: RetryPolicy, profile: RateProfile) -> ZoomClient {
+    let tokens = TokenSet {
+        access_token: Secret::new("mock-at-0"),
+        refresh_token: Secret::new("mock-rt-0"),
+        expires_at: Utc::now() + chrono::Duration::hours(1),
+        scope: String::new(),
+        api_url: Some("http://ignored.invalid".into()),
+    };
+    let source = Arc::new(MemoryTokenSource::new(
+        tokens,
+        Arc::new(MockRefresher(Default::default())),
+    ));
+    let config = ZoomConfig::builder()
+        .api_base(format!("{base}/v2"))
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    ZoomClient::builder(config, source)
+        .rate_profile(profile)
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
