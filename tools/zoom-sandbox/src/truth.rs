@@ -316,10 +316,7 @@ impl Iterator for TruthStream {
     }
 }
 
-async fn truth(
-    State(state): State<Arc<SandboxState>>,
-    Query(q): Query<TruthQuery>,
-) -> Response {
+async fn truth(State(state): State<Arc<SandboxState>>, Query(q): Query<TruthQuery>) -> Response {
     let summary = is_true(&q.summary);
     let header = serde_json::to_string(&state.tenant.truth_header()).unwrap_or_default();
     // Reopen the header object's empty accounts array.

@@ -57,10 +57,14 @@ async fn non_master_account_cannot_call_master_apis() {
     }
     // Its own data works, in both forms.
     let own = api.get_as(&token, "/users").await.1;
-    let standalone = tenant.account_by_id(tenant.standalone_account_id()).unwrap();
+    let standalone = tenant
+        .account_by_id(tenant.standalone_account_id())
+        .unwrap();
     assert_eq!(
         own["total_records"].as_u64().unwrap() as u32,
-        tenant.counts(standalone.index).of_status(UserStatus::Active)
+        tenant
+            .counts(standalone.index)
+            .of_status(UserStatus::Active)
     );
     let me = api.get_as(&token, "/users/me").await.1;
     assert_eq!(me["id"], tenant.standalone_owner_user_id().as_str());
@@ -76,7 +80,10 @@ async fn missing_scope_names_the_granular_scope() {
     let (s, v) = api.get_as(&token, "/users").await;
     assert_eq!((s, v["code"].as_i64()), (400, Some(4711)), "{v}");
     assert!(
-        v["message"].as_str().unwrap().contains("user:read:list_users:admin"),
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("user:read:list_users:admin"),
         "{v}"
     );
     let sub = api.sb.state.tenant.sub_accounts()[0].id.clone();
@@ -86,7 +93,12 @@ async fn missing_scope_names_the_granular_scope() {
     // Granular scopes alone are enough.
     let token = api.token_with(&["user:read:list_users:master", "user:read:list_users:admin"]);
     assert_eq!(api.get_as(&token, "/users").await.0, 200);
-    assert_eq!(api.get_as(&token, &format!("/accounts/{sub}/users")).await.0, 200);
+    assert_eq!(
+        api.get_as(&token, &format!("/accounts/{sub}/users"))
+            .await
+            .0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -153,7 +165,10 @@ async fn deactivation_frees_the_licence_and_shows_everywhere() {
         .await;
     assert_eq!(s, 200);
     let again = api.ok(&format!("{prefix}/users/{}", member.id)).await;
-    assert_eq!((again["status"].as_str(), again["type"].as_i64()), (Some("active"), Some(1)));
+    assert_eq!(
+        (again["status"].as_str(), again["type"].as_i64()),
+        (Some("active"), Some(1))
+    );
 
     // Owners and admins are refused, as Zoom refuses them.
     for u in [0, 1] {
@@ -167,7 +182,11 @@ async fn deactivation_frees_the_licence_and_shows_everywhere() {
             .await;
         assert_eq!((s, v["code"].as_i64()), (400, Some(200)), "{v}");
         let (s, v) = api
-            .send(Method::PATCH, &format!("{prefix}/users/{id}"), json!({"type": 1}))
+            .send(
+                Method::PATCH,
+                &format!("{prefix}/users/{id}"),
+                json!({"type": 1}),
+            )
             .await;
         assert_eq!((s, v["code"].as_i64()), (400, Some(200)), "{v}");
     }
@@ -204,7 +223,11 @@ async fn type_changes_respect_seats() {
         .unwrap();
     let before = licensed(&api);
     let (s, v) = api
-        .send(Method::PATCH, &format!("/users/{}", member.id), json!({"type": 1}))
+        .send(
+            Method::PATCH,
+            &format!("/users/{}", member.id),
+            json!({"type": 1}),
+        )
         .await;
     assert_eq!(s, 204, "{v}");
     assert!(v.is_null());
@@ -225,10 +248,17 @@ async fn type_changes_respect_seats() {
         .filter(|u| u.status == UserStatus::Active && u.user_type == 1)
         .collect();
     let free = a.seats - licensed(&api);
-    assert!(basics.len() as u32 > free, "need more Basic users than free seats");
+    assert!(
+        basics.len() as u32 > free,
+        "need more Basic users than free seats"
+    );
     for (i, u) in basics.iter().enumerate() {
         let (s, v) = api
-            .send(Method::PATCH, &format!("/users/{}", u.id), json!({"type": 2}))
+            .send(
+                Method::PATCH,
+                &format!("/users/{}", u.id),
+                json!({"type": 2}),
+            )
             .await;
         if (i as u32) < free {
             assert_eq!(s, 204, "{v}");
@@ -278,7 +308,10 @@ async fn meeting_uuids_with_slashes_must_be_double_encoded() {
             past.extend(tenant.meetings(a, u).into_iter().filter(|m| m.ended));
         }
     }
-    let leading = past.iter().find(|m| m.uuid.starts_with('/')).expect("a /UUID");
+    let leading = past
+        .iter()
+        .find(|m| m.uuid.starts_with('/'))
+        .expect("a /UUID");
     let double = past
         .iter()
         .find(|m| !m.uuid.starts_with('/') && m.uuid.contains("//"))
@@ -307,7 +340,12 @@ async fn meeting_uuids_with_slashes_must_be_double_encoded() {
         let (s, v) = api
             .get(&format!("/past_meetings/{}/participants", enc(&m.uuid)))
             .await;
-        assert_eq!((s, v["code"].as_i64()), (404, Some(3001)), "{}: {v}", m.uuid);
+        assert_eq!(
+            (s, v["code"].as_i64()),
+            (404, Some(3001)),
+            "{}: {v}",
+            m.uuid
+        );
     }
     // A plain UUID works encoded once (and twice).
     for encoded in [enc(&plain.uuid), enc(&enc(&plain.uuid))] {
@@ -329,7 +367,12 @@ async fn participants_are_internal_external_and_rejoin() {
     let tenant = &api.sb.state.tenant;
     let (mut internal, mut external, mut rejoins) = (0, 0, 0);
     for u in 0..tenant.user_count(0) {
-        for m in tenant.meetings(0, u).into_iter().filter(|m| m.ended).take(1) {
+        for m in tenant
+            .meetings(0, u)
+            .into_iter()
+            .filter(|m| m.ended)
+            .take(1)
+        {
             let rows = api
                 .list_all(
                     &format!("/past_meetings/{}/participants", enc_uuid(&m.uuid)),
@@ -337,15 +380,23 @@ async fn participants_are_internal_external_and_rejoin() {
                     300,
                 )
                 .await;
-            assert_eq!(rows[0]["id"], m.host_id.as_str(), "the host is a participant");
+            assert_eq!(
+                rows[0]["id"],
+                m.host_id.as_str(),
+                "the host is a participant"
+            );
             let mut ids = std::collections::HashMap::new();
             for r in &rows {
                 if r["internal_user"] == true {
                     internal += 1;
                     let user = tenant.find_user(r["id"].as_str().unwrap()).unwrap();
-                    assert_eq!(user.account, 0, "internal users belong to the host's account");
+                    assert_eq!(
+                        user.account, 0,
+                        "internal users belong to the host's account"
+                    );
                     assert_eq!(r["user_email"], user.email.as_str());
-                    *ids.entry(r["id"].as_str().unwrap().to_string()).or_insert(0) += 1;
+                    *ids.entry(r["id"].as_str().unwrap().to_string())
+                        .or_insert(0) += 1;
                 } else {
                     external += 1;
                     assert_eq!(r["id"], "");
@@ -355,7 +406,10 @@ async fn participants_are_internal_external_and_rejoin() {
             rejoins += ids.values().filter(|n| **n > 1).count();
         }
     }
-    assert!(internal > 50 && external > 20 && rejoins > 0, "{internal} {external} {rejoins}");
+    assert!(
+        internal > 50 && external > 20 && rejoins > 0,
+        "{internal} {external} {rejoins}"
+    );
 }
 
 #[tokio::test]
@@ -398,7 +452,10 @@ async fn reports_agree_with_meetings() {
     }
     // More than a month: error 300.
     let (s, v) = api
-        .get(&format!("/report/users?from={}&to={to}", to - chrono::Duration::days(60)))
+        .get(&format!(
+            "/report/users?from={}&to={to}",
+            to - chrono::Duration::days(60)
+        ))
         .await;
     assert_eq!((s, v["code"].as_i64()), (400, Some(300)));
     // Sign-ins in range.

@@ -55,7 +55,9 @@ async fn every_user_listed_exactly_once_at_every_page_size_and_status() {
     let active = api.list_all("/users?status=active", "users", 1).await;
     assert_eq!(
         active.len() as u32,
-        tenant.counts(tenant.account_by_id(&master).unwrap().index).of_status(UserStatus::Active)
+        tenant
+            .counts(tenant.account_by_id(&master).unwrap().index)
+            .of_status(UserStatus::Active)
     );
 }
 
@@ -117,7 +119,11 @@ async fn other_listings_paginate_completely() {
     // Sub accounts.
     let subs = api.list_all("/accounts", "accounts", 5).await;
     let ids: Vec<&str> = subs.iter().map(|a| a["id"].as_str().unwrap()).collect();
-    let want: Vec<&str> = tenant.sub_accounts().iter().map(|a| a.id.as_str()).collect();
+    let want: Vec<&str> = tenant
+        .sub_accounts()
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
     assert_eq!(ids, want);
     // A user's meetings and a meeting's participants at page size 1.
     let (a, u) = (0..tenant.user_count(0))

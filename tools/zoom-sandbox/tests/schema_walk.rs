@@ -48,9 +48,13 @@ fn convert(schema: &Value, doc: &Value) -> Value {
                             .collect(),
                     ),
                     "items" | "additionalProperties" | "not" => convert(v, doc),
-                    "allOf" | "anyOf" | "oneOf" => {
-                        Value::Array(v.as_array().unwrap().iter().map(|s| convert(s, doc)).collect())
-                    }
+                    "allOf" | "anyOf" | "oneOf" => Value::Array(
+                        v.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| convert(s, doc))
+                            .collect(),
+                    ),
                     _ => v.clone(),
                 };
                 out.insert(k.clone(), v);
@@ -163,14 +167,20 @@ impl Walk {
     ) -> Value {
         let (got, v) = match (&method, body) {
             (&Method::GET, None) => self.api.get(url).await,
-            (_, b) => self.api.send(method.clone(), url, b.unwrap_or(Value::Null)).await,
+            (_, b) => {
+                self.api
+                    .send(method.clone(), url, b.unwrap_or(Value::Null))
+                    .await
+            }
         };
         let what = format!("{method} {url}");
         assert_eq!(got, status, "{what}: {v}");
         // Master forms the subset does not list have the un-prefixed form's bodies (the
         // documented prefix rule, REFERENCE §2).
         let template = if self.spec.doc["paths"][template].is_null() {
-            template.strip_prefix("/accounts/{accountId}").unwrap_or(template)
+            template
+                .strip_prefix("/accounts/{accountId}")
+                .unwrap_or(template)
         } else {
             template
         };
@@ -210,17 +220,32 @@ async fn every_endpoint_matches_zooms_schemas() {
     let state = w.api.sb.state.clone();
     let tenant = &state.tenant;
     let anchor = tenant.anchor();
-    let from = (anchor - chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    let from = (anchor - chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
     let to = anchor.format("%Y-%m-%d").to_string();
     let g = Method::GET;
 
     // Sub accounts.
-    let subs = w.check(g.clone(), "/accounts", "/accounts?page_size=2", None, 200, false).await;
+    let subs = w
+        .check(
+            g.clone(),
+            "/accounts",
+            "/accounts?page_size=2",
+            None,
+            200,
+            false,
+        )
+        .await;
     assert_eq!(subs["accounts"].as_array().unwrap().len(), 2);
 
     let mut accounts: Vec<(String, String, bool)> = vec![("me".into(), String::new(), false)];
     for a in tenant.sub_accounts() {
-        accounts.push((a.id.clone(), format!("/accounts/{}", a.id), a.legacy_on_prem));
+        accounts.push((
+            a.id.clone(),
+            format!("/accounts/{}", a.id),
+            a.legacy_on_prem,
+        ));
     }
     assert!(accounts.iter().any(|a| a.2), "a legacy account is walked");
 
@@ -228,14 +253,33 @@ async fn every_endpoint_matches_zooms_schemas() {
         let master_form = !prefix.is_empty();
         let acct_tpl = |rest: &str| format!("/accounts/{{accountId}}{rest}");
         // Account, plans, usage (master form; `me` for the master itself).
-        w.check(g.clone(), &acct_tpl(""), &format!("/accounts/{id}"), None, 200, false).await;
+        w.check(
+            g.clone(),
+            &acct_tpl(""),
+            &format!("/accounts/{id}"),
+            None,
+            200,
+            false,
+        )
+        .await;
         let account = tenant
-            .account_by_id(if id == "me" { tenant.master_account_id() } else { id })
+            .account_by_id(if id == "me" {
+                tenant.master_account_id()
+            } else {
+                id
+            })
             .unwrap()
             .clone();
         if account.pay_mode == "master" || id == "me" {
-            w.check(g.clone(), &acct_tpl("/plans"), &format!("/accounts/{id}/plans"), None, 200, false)
-                .await;
+            w.check(
+                g.clone(),
+                &acct_tpl("/plans"),
+                &format!("/accounts/{id}/plans"),
+                None,
+                200,
+                false,
+            )
+            .await;
         }
         w.check(
             g.clone(),
@@ -248,7 +292,11 @@ async fn every_endpoint_matches_zooms_schemas() {
         .await;
 
         // Users: every page of every status.
-        let users_tpl = if master_form { acct_tpl("/users") } else { "/users".into() };
+        let users_tpl = if master_form {
+            acct_tpl("/users")
+        } else {
+            "/users".into()
+        };
         let mut some_users = Vec::new();
         for status in UserStatus::ALL {
             let mut token = String::new();
@@ -257,7 +305,9 @@ async fn every_endpoint_matches_zooms_schemas() {
                     "{prefix}/users?status={}&page_size=300&next_page_token={token}",
                     status.as_str()
                 );
-                let v = w.check(g.clone(), &users_tpl, &url, None, 200, *legacy).await;
+                let v = w
+                    .check(g.clone(), &users_tpl, &url, None, 200, *legacy)
+                    .await;
                 for u in v["users"].as_array().unwrap().iter().take(3) {
                     some_users.push(u.clone());
                 }
@@ -267,16 +317,38 @@ async fn every_endpoint_matches_zooms_schemas() {
                 }
             }
         }
-        let user_tpl = if master_form { acct_tpl("/users/{userId}") } else { "/users/{userId}".into() };
+        let user_tpl = if master_form {
+            acct_tpl("/users/{userId}")
+        } else {
+            "/users/{userId}".into()
+        };
         for u in &some_users {
-            let key = u["id"].as_str().unwrap_or_else(|| u["email"].as_str().unwrap());
-            w.check(g.clone(), &user_tpl, &format!("{prefix}/users/{}", enc(key)), None, 200, *legacy)
-                .await;
+            let key = u["id"]
+                .as_str()
+                .unwrap_or_else(|| u["email"].as_str().unwrap());
+            w.check(
+                g.clone(),
+                &user_tpl,
+                &format!("{prefix}/users/{}", enc(key)),
+                None,
+                200,
+                *legacy,
+            )
+            .await;
         }
         if !master_form {
-            w.check(g.clone(), &user_tpl, "/users/me", None, 200, false).await;
+            w.check(g.clone(), &user_tpl, "/users/me", None, 200, false)
+                .await;
         }
-        w.check(g.clone(), &user_tpl, &format!("{prefix}/users/nobody"), None, 404, false).await;
+        w.check(
+            g.clone(),
+            &user_tpl,
+            &format!("{prefix}/users/nobody"),
+            None,
+            404,
+            false,
+        )
+        .await;
 
         // Meetings of the users with the most meetings, their participants, reports.
         let idx = account.index;
@@ -288,7 +360,11 @@ async fn every_endpoint_matches_zooms_schemas() {
             "/users/{userId}/meetings".into()
         };
         let report_tpl = |rest: &str| {
-            if master_form { acct_tpl(rest) } else { rest.to_string() }
+            if master_form {
+                acct_tpl(rest)
+            } else {
+                rest.to_string()
+            }
         };
         for &u in hosts.iter().take(3) {
             let user = tenant.user(idx, u).unwrap();
@@ -304,7 +380,10 @@ async fn every_endpoint_matches_zooms_schemas() {
             w.check(
                 g.clone(),
                 &report_tpl("/report/users/{userId}/meetings"),
-                &format!("{prefix}/report/users/{}/meetings?from={from}&to={to}", user.id),
+                &format!(
+                    "{prefix}/report/users/{}/meetings?from={from}&to={to}",
+                    user.id
+                ),
                 None,
                 200,
                 false,
@@ -314,7 +393,10 @@ async fn every_endpoint_matches_zooms_schemas() {
                 w.check(
                     g.clone(),
                     "/past_meetings/{meetingUUID}/participants",
-                    &format!("/past_meetings/{}/participants?page_size=300", enc_uuid(&m.uuid)),
+                    &format!(
+                        "/past_meetings/{}/participants?page_size=300",
+                        enc_uuid(&m.uuid)
+                    ),
                     None,
                     200,
                     false,
@@ -323,7 +405,10 @@ async fn every_endpoint_matches_zooms_schemas() {
                 w.check(
                     g.clone(),
                     &report_tpl("/report/meetings/{meetingId}/participants"),
-                    &format!("{prefix}/report/meetings/{}/participants", enc_uuid(&m.uuid)),
+                    &format!(
+                        "{prefix}/report/meetings/{}/participants",
+                        enc_uuid(&m.uuid)
+                    ),
                     None,
                     200,
                     false,
@@ -401,8 +486,15 @@ async fn every_endpoint_matches_zooms_schemas() {
         .await;
     }
     // Errors documented by the spec.
-    w.check(g.clone(), "/accounts/{accountId}", "/accounts/unknown-account", None, 404, false)
-        .await;
+    w.check(
+        g.clone(),
+        "/accounts/{accountId}",
+        "/accounts/unknown-account",
+        None,
+        404,
+        false,
+    )
+    .await;
     w.check(
         g.clone(),
         "/past_meetings/{meetingUUID}/participants",
@@ -412,10 +504,23 @@ async fn every_endpoint_matches_zooms_schemas() {
         false,
     )
     .await;
-    w.check(g.clone(), "/users", "/users?next_page_token=bogus", None, 400, false).await;
+    w.check(
+        g.clone(),
+        "/users",
+        "/users?next_page_token=bogus",
+        None,
+        400,
+        false,
+    )
+    .await;
 
     // Every operation of the spec was exercised with a success status.
-    let missing: Vec<_> = w.spec.operations().difference(&w.covered).cloned().collect();
+    let missing: Vec<_> = w
+        .spec
+        .operations()
+        .difference(&w.covered)
+        .cloned()
+        .collect();
     assert!(missing.is_empty(), "operations not walked: {missing:?}");
     assert!(w.calls > 100, "walked {} calls", w.calls);
 }
@@ -444,7 +549,16 @@ async fn summary_and_meeting_have_zooms_fields() {
     let v = api.ok(&format!("/meetings/{}", m.id)).await;
     assert_eq!(v["id"].as_i64(), Some(m.id));
     assert_eq!(v["uuid"], m.uuid);
-    for k in ["host_id", "topic", "type", "start_time", "duration", "timezone", "created_at", "join_url"] {
+    for k in [
+        "host_id",
+        "topic",
+        "type",
+        "start_time",
+        "duration",
+        "timezone",
+        "created_at",
+        "join_url",
+    ] {
         assert!(!v[k].is_null(), "{k} in {v}");
     }
     let (s, v) = api.get("/meetings/12345").await;
@@ -461,12 +575,27 @@ fn validator_rejects_bodies_that_break_the_schema() {
                    "last_login_time": "2026-01-02T03:04:05Z"}]});
     validate(&schema, &good, "good body");
     for (bad, why) in [
-        (json!({"users": [{"email": "a@example.com", "type": 3}]}), "type 3"),
-        (json!({"users": [{"email": "a@example.com"}]}), "type missing"),
-        (json!({"users": [{"email": "a@example.com", "type": 1, "status": "gone"}]}), "status"),
-        (json!({"users": [{"email": "a@example.com", "type": 1,
-                           "last_login_time": "yesterday"}]}), "date-time format"),
-        (json!({"users": [{"email": "not an email", "type": 1}]}), "email format"),
+        (
+            json!({"users": [{"email": "a@example.com", "type": 3}]}),
+            "type 3",
+        ),
+        (
+            json!({"users": [{"email": "a@example.com"}]}),
+            "type missing",
+        ),
+        (
+            json!({"users": [{"email": "a@example.com", "type": 1, "status": "gone"}]}),
+            "status",
+        ),
+        (
+            json!({"users": [{"email": "a@example.com", "type": 1,
+                           "last_login_time": "yesterday"}]}),
+            "date-time format",
+        ),
+        (
+            json!({"users": [{"email": "not an email", "type": 1}]}),
+            "email format",
+        ),
         (json!({"page_size": "30", "users": []}), "page_size type"),
     ] {
         let result = std::panic::catch_unwind(|| validate(&schema, &bad, why));

@@ -138,7 +138,10 @@ pub async fn get_account(
 }
 
 fn plan_dates(a: &Account) -> (String, String) {
-    let effective = a.subscription_start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let effective = a
+        .subscription_start
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let next = a.subscription_end.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     (effective, next)
 }

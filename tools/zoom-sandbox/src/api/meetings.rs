@@ -76,7 +76,12 @@ pub async fn list(
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &LIST)?;
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &LIST,
+    )?;
     let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
     let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
     let kind = q

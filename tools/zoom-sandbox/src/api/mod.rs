@@ -21,6 +21,10 @@
 //! string bound to the query it came from; it expires 15 minutes after it was issued (sandbox
 //! clock), giving 400 code 300 `The next page token is invalid or expired.`
 
+// `ApiError` (the shared Zoom error, with its headers) is large; it is the rare path of a test
+// server and is turned into a response at once, so boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
 mod accounts;
 mod meetings;
 mod reports;
@@ -48,7 +52,10 @@ pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
         .route("/accounts", get(accounts::list_sub_accounts))
         .route("/accounts/{accountId}", get(accounts::get_account))
         .route("/accounts/{accountId}/plans", get(accounts::plans))
-        .route("/accounts/{accountId}/plans/usage", get(accounts::plan_usage))
+        .route(
+            "/accounts/{accountId}/plans/usage",
+            get(accounts::plan_usage),
+        )
         .route("/users/summary", get(users::summary))
         .route("/accounts/{accountId}/users/summary", get(users::summary))
         .route("/users", get(users::list))
@@ -59,7 +66,10 @@ pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
             get(users::get_user).patch(users::update),
         )
         .route("/users/{userId}/status", put(users::status))
-        .route("/accounts/{accountId}/users/{userId}/status", put(users::status))
+        .route(
+            "/accounts/{accountId}/users/{userId}/status",
+            put(users::status),
+        )
         .route("/users/{userId}/meetings", get(meetings::list))
         .route(
             "/accounts/{accountId}/users/{userId}/meetings",
@@ -69,12 +79,18 @@ pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
         .route("/past_meetings/{*rest}", get(meetings::past_participants))
         .route("/report/users", get(reports::users))
         .route("/accounts/{accountId}/report/users", get(reports::users))
-        .route("/report/users/{userId}/meetings", get(reports::user_meetings))
+        .route(
+            "/report/users/{userId}/meetings",
+            get(reports::user_meetings),
+        )
         .route(
             "/accounts/{accountId}/report/users/{userId}/meetings",
             get(reports::user_meetings),
         )
-        .route("/report/meetings/{*rest}", get(reports::meeting_participants))
+        .route(
+            "/report/meetings/{*rest}",
+            get(reports::meeting_participants),
+        )
         .route(
             "/accounts/{accountId}/report/meetings/{*rest}",
             get(reports::meeting_participants),
@@ -232,7 +248,11 @@ fn resolve_user(
 
 /// `page_size`: default 30, capped at 300; not a number → 400 code 300.
 fn page_size(q: &Params) -> Result<usize, ApiError> {
-    match q.get("page_size").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    match q
+        .get("page_size")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         None => Ok(30),
         Some(s) => {
             let n: i64 = s
@@ -245,10 +265,12 @@ fn page_size(q: &Params) -> Result<usize, ApiError> {
 
 /// A page token: opaque, bound to one listing (`fingerprint`), expiring after 15 minutes.
 const PAGE_TOKEN_TTL_SECS: i64 = 15 * 60;
+const TOKEN_TAG: u64 = 0x0054_4F4B; // "TOK"
 
 fn fingerprint(key: &str) -> u64 {
-    key.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 fn token_expired() -> ApiError {
@@ -259,7 +281,7 @@ fn encode_token(state: &SandboxState, key: &str, cursor: u64) -> String {
     let issued = state.clock.now().timestamp();
     let check = ids::hash(
         state.tenant.seed(),
-        &[0x544F_4B, fingerprint(key), cursor, issued as u64],
+        &[TOKEN_TAG, fingerprint(key), cursor, issued as u64],
     );
     let mut bytes = [0u8; 24];
     bytes[..8].copy_from_slice(&cursor.to_be_bytes());
@@ -273,9 +295,7 @@ fn decode_token(state: &SandboxState, key: &str, q: &Params) -> Result<u64, ApiE
     let Some(token) = q.get("next_page_token").filter(|t| !t.is_empty()) else {
         return Ok(0);
     };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| token_expired())?;
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| token_expired())?;
     if bytes.len() != 24 {
         return Err(token_expired());
     }
@@ -284,7 +304,7 @@ fn decode_token(state: &SandboxState, key: &str, q: &Params) -> Result<u64, ApiE
     let check = u64::from_be_bytes(bytes[16..].try_into().map_err(|_| token_expired())?);
     let expected = ids::hash(
         state.tenant.seed(),
-        &[0x544F_4B, fingerprint(key), cursor, issued as u64],
+        &[TOKEN_TAG, fingerprint(key), cursor, issued as u64],
     );
     if check != expected || state.clock.now().timestamp() - issued > PAGE_TOKEN_TTL_SECS {
         return Err(token_expired());
@@ -467,13 +487,21 @@ mod tests {
             (Method::GET, "/v2/users", Medium),
             (Method::GET, "/v2/accounts/{accountId}/users", Medium),
             (Method::GET, "/v2/users/{userId}", Light),
-            (Method::PATCH, "/v2/accounts/{accountId}/users/{userId}", Light),
+            (
+                Method::PATCH,
+                "/v2/accounts/{accountId}/users/{userId}",
+                Light,
+            ),
             (Method::PUT, "/v2/users/{userId}/status", Light),
             (Method::GET, "/v2/users/summary", Medium),
             (Method::GET, "/v2/users/{userId}/meetings", Medium),
             (Method::GET, "/v2/past_meetings/{*rest}", Medium),
             (Method::GET, "/v2/report/users", Heavy),
-            (Method::GET, "/v2/accounts/{accountId}/report/meetings/{*rest}", Heavy),
+            (
+                Method::GET,
+                "/v2/accounts/{accountId}/report/meetings/{*rest}",
+                Heavy,
+            ),
             (Method::GET, "/v2/meetings/{meetingId}", Light),
         ];
         for (m, p, c) in cases {

@@ -52,7 +52,12 @@ pub async fn users(
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &USERS)?;
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &USERS,
+    )?;
     let range = date_range(&state, &q)?;
     let active = match q.get("type").map(String::as_str).unwrap_or("active") {
         "active" | "" => true,
@@ -60,10 +65,7 @@ pub async fn users(
         _ => return Err(ApiError::invalid_parameter("Invalid field: type.")),
     };
     let size = page_size(&q)?;
-    let key = format!(
-        "report_users|{}|{active}|{}|{}",
-        a.index, range.0, range.1
-    );
+    let key = format!("report_users|{}|{active}|{}|{}", a.index, range.0, range.1);
     let cursor = decode_token(&state, &key, &q)? as usize;
     let mut rows: Vec<Value> = Vec::new();
     let (mut total, mut t_meetings, mut t_participants, mut t_minutes) = (0u64, 0u64, 0u64, 0u64);
@@ -106,8 +108,8 @@ pub async fn users(
         matched += 1;
     }
     let next = (cursor + size < total as usize).then_some((cursor + size) as u64);
-    let mut body = serde_json::to_value(PageInfo::new(&state, &key, size, total, next))
-        .unwrap_or_default();
+    let mut body =
+        serde_json::to_value(PageInfo::new(&state, &key, size, total, next)).unwrap_or_default();
     body["from"] = json!(range.0.to_string());
     body["to"] = json!(range.1.to_string());
     body["total_meetings"] = json!(t_meetings);
@@ -170,9 +172,14 @@ pub async fn user_meetings(
         })
         .collect();
     let next = (cursor + size < meetings.len()).then_some((cursor + size) as u64);
-    let mut body =
-        serde_json::to_value(PageInfo::new(&state, &key, size, meetings.len() as u64, next))
-            .unwrap_or_default();
+    let mut body = serde_json::to_value(PageInfo::new(
+        &state,
+        &key,
+        size,
+        meetings.len() as u64,
+        next,
+    ))
+    .unwrap_or_default();
     body["from"] = json!(range.0.to_string());
     body["to"] = json!(range.1.to_string());
     body["meetings"] = Value::Array(rows);
@@ -209,17 +216,16 @@ pub async fn meeting_participants(
         .skip(cursor)
         .take(size)
         .map(|r| {
-            let mut v = serde_json::to_value(super::meetings::participant_row(r))
-                .unwrap_or_default();
+            let mut v =
+                serde_json::to_value(super::meetings::participant_row(r)).unwrap_or_default();
             v["participant_user_id"] = json!(r.id);
             v["customer_key"] = json!("");
             v
         })
         .collect();
     let next = (cursor + size < rows.len()).then_some((cursor + size) as u64);
-    let mut body =
-        serde_json::to_value(PageInfo::new(&state, &fp, size, rows.len() as u64, next))
-            .unwrap_or_default();
+    let mut body = serde_json::to_value(PageInfo::new(&state, &fp, size, rows.len() as u64, next))
+        .unwrap_or_default();
     body["participants"] = Value::Array(page);
     Ok(ok(&body))
 }

@@ -35,7 +35,11 @@ const SUMMARY: Scopes = Scopes {
 };
 
 const GET: Scopes = Scopes {
-    own: &["user:read:user:admin", "user:read:admin", "user:write:admin"],
+    own: &[
+        "user:read:user:admin",
+        "user:read:admin",
+        "user:write:admin",
+    ],
     master: &["user:read:user:master", "user:master"],
 };
 
@@ -113,8 +117,17 @@ pub async fn list(
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &LIST)?;
-    let status = match q.get("status").map(String::as_str).filter(|s| !s.is_empty()) {
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &LIST,
+    )?;
+    let status = match q
+        .get("status")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+    {
         None => UserStatus::Active,
         Some(s) => UserStatus::parse(s)
             .ok_or_else(|| ApiError::invalid_parameter("Invalid field: status."))?,
@@ -214,7 +227,12 @@ pub async fn get_user(
     Path(p): Path<Params>,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &GET)?;
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &GET,
+    )?;
     let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
     let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
     let user = tenant
@@ -239,7 +257,12 @@ pub async fn status(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &STATUS)?;
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &STATUS,
+    )?;
     let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
     let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
     let req: StatusBody = serde_json::from_slice(&body).map_err(|_| {
@@ -281,7 +304,9 @@ fn mutation_error(e: TenantError, user: &str) -> ApiError {
             2034,
             "Your request was not accepted because the account has reached the maximum number of paid users.",
         ),
-        TenantError::Invalid(what) => ApiError::invalid_parameter(format!("Invalid field: {what}.")),
+        TenantError::Invalid(what) => {
+            ApiError::invalid_parameter(format!("Invalid field: {what}."))
+        }
     }
 }
 
@@ -295,7 +320,12 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let tenant = &state.tenant;
-    let a = resolve_account(tenant, &caller, p.get("accountId").map(String::as_str), &UPDATE)?;
+    let a = resolve_account(
+        tenant,
+        &caller,
+        p.get("accountId").map(String::as_str),
+        &UPDATE,
+    )?;
     let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
     let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
     let v: Value = serde_json::from_slice(&body)

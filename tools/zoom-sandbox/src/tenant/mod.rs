@@ -150,7 +150,7 @@ impl TenantSpec {
     }
 
     pub fn with_anchor(mut self, anchor: DateTime<Utc>) -> Self {
-        self.anchor = anchor;
+        self.anchor = whole_seconds(anchor);
         self
     }
 }
@@ -1023,7 +1023,7 @@ impl Tenant {
         let mut ov = self.overlay();
         let day = SimDay {
             day: ov.sim_days.len() as u32 + 1,
-            at: now,
+            at: whole_seconds(now),
             fraction,
         };
         ov.sim_days.push(day.clone());
@@ -1263,7 +1263,7 @@ impl Tenant {
             let pid = |seg: u64| format!("{}", 16_778_240 + below(h(k, 9 + seg), 90_000_000));
             if k > 0 && unit(h(k, 10)) < 0.15 {
                 // Leaves and rejoins: two rows.
-                let mid = join + (leave - join) / 2;
+                let mid = join + Duration::seconds((leave - join).num_seconds() / 2);
                 let back = mid + Duration::seconds(30 + below(h(k, 11), 240) as i64);
                 rows.push(Participant {
                     id: id.clone(),
@@ -1330,6 +1330,11 @@ impl Tenant {
     pub fn latest_meeting_created(&self, a: u32, u: u32) -> Option<DateTime<Utc>> {
         self.meetings(a, u).iter().map(|m| m.created_at).max()
     }
+}
+
+/// Zoom's times have whole seconds.
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::seconds(1)).unwrap_or(t)
 }
 
 fn capitalize(s: &str) -> String {

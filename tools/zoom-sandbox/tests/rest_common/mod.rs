@@ -111,10 +111,18 @@ impl Api {
                 format!("{path}{sep}page_size={page_size}&next_page_token={token}")
             };
             let v = self.ok(&url).await;
-            let items = v[key].as_array().unwrap_or_else(|| panic!("{url}: no {key}: {v}"));
-            assert!(items.len() <= page_size, "{url}: page larger than page_size");
+            let items = v[key]
+                .as_array()
+                .unwrap_or_else(|| panic!("{url}: no {key}: {v}"));
+            assert!(
+                items.len() <= page_size,
+                "{url}: page larger than page_size"
+            );
             out.extend(items.iter().cloned());
-            token = v["next_page_token"].as_str().unwrap_or_default().to_string();
+            token = v["next_page_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             if token.is_empty() {
                 break;
             }
