@@ -274,37 +274,85 @@ impl SandboxConfig {
     }
 }
 
-/// Parse a `--tenant` value: `demo`, or `key=value` pairs separated by commas applied on top
-/// of the demo spec: `subs=20` (sub accounts), `users=5000` (users per account), `seed=7`.
+/// Parse a `--tenant` value: a preset (`demo`, `small`, `medium`, `large`, `huge`, or
+/// `SUBS:USERS` such as `20:5000`), optionally followed by comma-separated `key=value` overrides,
+/// or overrides alone (applied to `demo`): `subs=20` (sub accounts), `users=5000` (users across
+/// the master and its sub accounts), `users_per_account=250`, `meetings=5` (per user),
+/// `participants=5` (per past meeting), `legacy=1` (sub accounts with On-prem users),
+/// `standalone=8` (users of the stand-alone account), `seed=7`,
+/// `anchor=2026-01-01T00:00:00Z` (the tenant's "now"). Example: `medium,seed=3` or
+/// `subs=20,users=5000`.
 pub fn parse_tenant_spec(s: &str) -> Result<TenantSpec, ConfigError> {
-    let mut spec = TenantSpec::demo();
     let s = s.trim();
-    if s.is_empty() || s.eq_ignore_ascii_case("demo") {
-        return Ok(spec);
-    }
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if part.eq_ignore_ascii_case("demo") {
-            continue;
+    let mut parts = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .peekable();
+    let mut spec = match parts.peek() {
+        Some(first) if !first.contains('=') => {
+            let spec = TenantSpec::preset(first, TenantSpec::demo().seed).ok_or_else(|| {
+                ConfigError(format!(
+                    "unknown tenant preset {first:?} (demo, small, medium, large, huge or SUBS:USERS)"
+                ))
+            })?;
+            parts.next();
+            spec
         }
+        _ => TenantSpec::demo(),
+    };
+    let mut subs_given = false;
+    for part in parts {
         let (key, value) = part
             .split_once('=')
             .ok_or_else(|| ConfigError(format!("tenant spec item {part:?} is not key=value")))?;
+        let key = key.trim();
         let number = |v: &str| {
             v.trim()
                 .replace('_', "")
                 .parse::<u64>()
                 .map_err(|_| ConfigError(format!("tenant spec {key}: {v:?} is not a number")))
         };
-        match key.trim() {
-            "subs" | "sub_accounts" => spec.sub_accounts = to_u32(key, number(value)?)?,
-            "users" | "users_per_account" => spec.users_per_account = to_u32(key, number(value)?)?,
+        match key {
+            "subs" | "sub_accounts" => {
+                spec.sub_accounts = to_u32(key, number(value)?)?;
+                subs_given = true;
+            }
+            "users" | "total_users" => {
+                spec.total_users = to_u32(key, number(value)?)?;
+                spec.users_per_account = 0;
+            }
+            "users_per_account" => spec.users_per_account = to_u32(key, number(value)?)?,
+            "meetings" | "meetings_per_user" => {
+                spec.meetings_per_user = to_u32(key, number(value)?)?
+            }
+            "participants" | "participants_per_meeting" => {
+                spec.participants_per_meeting = to_u32(key, number(value)?)?.max(2)
+            }
+            "legacy" | "legacy_on_prem_accounts" => {
+                spec.legacy_on_prem_accounts = to_u32(key, number(value)?)?
+            }
+            "standalone" | "standalone_users" => {
+                spec.standalone_users = to_u32(key, number(value)?)?
+            }
             "seed" => spec.seed = number(value)?,
+            "anchor" => {
+                spec.anchor = value.trim().parse().map_err(|_| {
+                    ConfigError(format!(
+                        "tenant spec anchor: {value:?} is not an RFC 3339 time"
+                    ))
+                })?
+            }
             other => {
                 return Err(ConfigError(format!(
-                    "unknown tenant spec key {other:?} (known: subs, users, seed)"
+                    "unknown tenant spec key {other:?} (known: subs, users, users_per_account, \
+                     meetings, participants, legacy, standalone, seed, anchor)"
                 )));
             }
         }
+    }
+    if subs_given {
+        spec.legacy_on_prem_accounts = spec.legacy_on_prem_accounts.min(spec.sub_accounts);
     }
     Ok(spec)
 }
@@ -334,16 +382,23 @@ mod tests {
 
     #[test]
     fn parses_tenant_specs() {
-        let spec = parse_tenant_spec("subs=20,users=5_000,seed=9").unwrap();
+        let spec = parse_tenant_spec("subs=20,users=5_000,seed=9,meetings=2").unwrap();
         assert_eq!(spec.sub_accounts, 20);
-        assert_eq!(spec.users_per_account, 5000);
+        assert_eq!(spec.total_users, 5000);
+        assert_eq!(spec.users_per_account, 0);
+        assert_eq!(spec.meetings_per_user, 2);
         assert_eq!(spec.seed, 9);
+        let medium = parse_tenant_spec("medium,seed=3").unwrap();
+        assert_eq!(medium, TenantSpec::preset("medium", 3).unwrap());
+        let custom = parse_tenant_spec("20:5000").unwrap();
+        assert_eq!((custom.sub_accounts, custom.total_users), (20, 5000));
+        let anchored = parse_tenant_spec("demo,anchor=2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(anchored.anchor.to_rfc3339(), "2026-01-01T00:00:00+00:00");
         assert!(parse_tenant_spec("subs=x").is_err());
         assert!(parse_tenant_spec("colour=blue").is_err());
-        assert_eq!(
-            parse_tenant_spec("demo").unwrap().sub_accounts,
-            TenantSpec::demo().sub_accounts
-        );
+        assert!(parse_tenant_spec("gigantic").is_err());
+        assert_eq!(parse_tenant_spec("demo").unwrap(), TenantSpec::demo());
+        assert_eq!(parse_tenant_spec("").unwrap(), TenantSpec::demo());
     }
 
     #[test]

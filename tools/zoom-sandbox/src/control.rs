@@ -71,8 +71,8 @@ fn bad_request(message: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn clock(State(state): State<Arc<SandboxState>>) -> Json<Value> {
@@ -94,7 +94,7 @@ async fn advance_clock(
             state.clock.advance(a.seconds);
             Json(json!({ "now": state.clock.now() })).into_response()
         }
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -116,7 +116,7 @@ async fn set_consent(State(state): State<Arc<SandboxState>>, body: axum::body::B
             state.oauth.set_consent(c.mode);
             Json(c).into_response()
         }
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -141,7 +141,7 @@ async fn set_authorize_as(
             state.oauth.set_authorize_as(a.account);
             get_authorize_as(State(state)).await.into_response()
         }
-        Err(r) => r,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -152,7 +152,7 @@ async fn get_faults(State(state): State<Arc<SandboxState>>) -> Json<FaultConfig>
 async fn set_faults(State(state): State<Arc<SandboxState>>, body: axum::body::Bytes) -> Response {
     let mut value: Value = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let Some(obj) = value.as_object_mut() else {
         return bad_request("expected a JSON object");
@@ -214,7 +214,7 @@ async fn set_rate_limits(
 ) -> Response {
     let patch: Value = match parse(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let Some(patch) = patch.as_object() else {
         return bad_request("expected a JSON object");
@@ -273,7 +273,7 @@ struct SendWebhook {
 async fn send_webhook(State(state): State<Arc<SandboxState>>, body: axum::body::Bytes) -> Response {
     let req: SendWebhook = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(e) => return bad_request(e),
     };
     let opts = SendOptions {
         bad_signature: req.bad_signature,

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::config::BudgetMode;
 use crate::error::ApiError;
 use crate::faults::{self, Fault};
-use crate::ratelimit::{Category, Decision, LimitKind, QPS_MESSAGE};
+use crate::ratelimit::{Category, Decision, QPS_MESSAGE};
 use crate::state::SandboxState;
 
 /// Statistics key for requests that matched no route.
@@ -52,32 +52,7 @@ pub fn category_of(method: &Method, template: &str) -> Option<Category> {
     if template == UNMATCHED {
         return None;
     }
-    fallback_category(method, template)
-}
-
-/// Local labels (REFERENCE §8) until the API side provides `api::endpoint_category`.
-fn fallback_category(method: &Method, template: &str) -> Option<Category> {
-    let path = template.strip_prefix("/v2").unwrap_or(template);
-    let path = path
-        .strip_prefix("/accounts/{accountId}")
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(path);
-    if path.starts_with("/report/") || path.ends_with("/plans/usage") || path == "/plans/usage" {
-        return Some(Category::Heavy);
-    }
-    if path.starts_with("/metrics/") {
-        return Some(Category::ResourceIntensive);
-    }
-    let light = method != Method::GET
-        || matches!(
-            path,
-            "/users/{userId}" | "/accounts/{accountId}" | "/meetings/{meetingId}"
-        );
-    Some(if light {
-        Category::Light
-    } else {
-        Category::Medium
-    })
+    crate::api::endpoint_category(method, template)
 }
 
 fn bearer(request: &Request) -> Option<&str> {
@@ -220,56 +195,14 @@ pub async fn inject_fault(state: &SandboxState) -> Option<Injected> {
         }
         Fault::Drop => (faults::dropped_response(), true),
         Fault::TooManyRequests => {
-            let d = Decision {
-                category: Category::Light,
-                limited: Some(LimitKind::Qps),
-                kind: LimitKind::Qps,
-                limit: 0,
-                remaining: 0,
-                retry_after: Some("1".into()),
-            };
             let mut r =
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, 429, QPS_MESSAGE).into_response();
             r.headers_mut()
                 .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
-            if let Some(v) = d.retry_after.as_deref().and_then(|v| v.parse().ok()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             (r, false)
         }
     };
     Some(Injected { response, dropped })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fallback_categories_follow_the_reference() {
-        let g = Method::GET;
-        assert_eq!(
-            category_of(&g, "/v2/accounts/{accountId}/users"),
-            Some(Category::Medium)
-        );
-        assert_eq!(category_of(&g, "/v2/users/{userId}"), Some(Category::Light));
-        assert_eq!(
-            category_of(&g, "/v2/accounts/{accountId}"),
-            Some(Category::Light)
-        );
-        assert_eq!(category_of(&g, "/v2/accounts"), Some(Category::Medium));
-        assert_eq!(
-            category_of(&g, "/v2/accounts/{accountId}/plans/usage"),
-            Some(Category::Heavy)
-        );
-        assert_eq!(
-            category_of(&g, "/v2/report/meetings/{meetingId}/participants"),
-            Some(Category::Heavy)
-        );
-        assert_eq!(
-            category_of(&Method::PATCH, "/v2/users/{userId}"),
-            Some(Category::Light)
-        );
-        assert_eq!(category_of(&g, UNMATCHED), None);
-    }
 }

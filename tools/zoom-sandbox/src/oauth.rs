@@ -52,27 +52,6 @@ pub struct Identity {
     pub user_id: String,
 }
 
-/// Stand-ins until the tenant provides these ids itself (inherent methods, once they exist,
-/// take precedence over this trait).
-#[allow(dead_code)]
-trait TenantIdsFallback {
-    fn master_owner_user_id(&self) -> &str;
-    fn standalone_account_id(&self) -> &str;
-    fn standalone_owner_user_id(&self) -> &str;
-}
-
-impl TenantIdsFallback for crate::tenant::Tenant {
-    fn master_owner_user_id(&self) -> &str {
-        "master-owner"
-    }
-    fn standalone_account_id(&self) -> &str {
-        "standalone"
-    }
-    fn standalone_owner_user_id(&self) -> &str {
-        "standalone-owner"
-    }
-}
-
 /// Who authorizes the app for `who` (the master's owner, or the stand-alone account's owner).
 pub fn identity(state: &SandboxState, who: AuthorizeAs) -> Identity {
     let t = &state.tenant;
