@@ -102,7 +102,7 @@ async fn admit(
     next: Next,
     category: Option<Category>,
 ) -> (Response, Option<u16>) {
-    let injected = inject_fault(state).await;
+    let fault = decide_fault(state).await;
 
     if token_in_query(&request) {
         return respond(ApiError::invalid_token().into_response());
@@ -113,7 +113,8 @@ async fn admit(
         return respond(ApiError::invalid_token().into_response());
     };
 
-    if let Some(injected) = injected {
+    if let Some(fault) = fault {
+        let injected = apply_fault(state, fault).await;
         let status = injected.status_code();
         let mut response = injected.response;
         if let Some(c) = category
@@ -177,14 +178,25 @@ impl Injected {
     }
 }
 
-/// Apply the fault stage to one request: sleep the injected latency, then return the fault's
-/// response, if the request drew one. Used by the gate and (with `oauth=true`) the token endpoint.
+/// The fault stage for one request: sleep the injected latency, then return the fault's
+/// response, if the request drew one. Used by the token endpoint (with `oauth=true`); the gate
+/// decides before and applies after checking the token.
 pub async fn inject_fault(state: &SandboxState) -> Option<Injected> {
+    let fault = decide_fault(state).await?;
+    Some(apply_fault(state, fault).await)
+}
+
+/// Sleep the injected latency and draw the request's fault, if any.
+async fn decide_fault(state: &SandboxState) -> Option<Fault> {
     let (latency, fault) = state.faults.next();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault = fault?;
+    fault
+}
+
+/// Produce (and count) a fault's response.
+async fn apply_fault(state: &SandboxState, fault: Fault) -> Injected {
     state.stats.record_fault(fault.kind());
     tracing::debug!(fault = fault.kind(), "injecting fault");
     let (response, dropped) = match fault {
@@ -204,5 +216,5 @@ pub async fn inject_fault(state: &SandboxState) -> Option<Injected> {
             (r, false)
         }
     };
-    Some(Injected { response, dropped })
+    Injected { response, dropped }
 }
