@@ -62,32 +62,56 @@ fn sort_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Attribute holding the record itself, as one JSON document (see docs/data-model.md: whole
+/// records are always written at once; one attribute instead of one per field keeps items
+/// cheap to (de)serialize and identical between the DynamoDB table and the in-memory fake).
+pub const DATA: &str = "d";
+
 fn encode<T: Serialize>(
     record: &T,
     keys: &[(&str, String)],
     ttl: Option<i64>,
 ) -> Result<Item, StoreError> {
-    let Value::Object(mut item) =
-        serde_json::to_value(record).map_err(|e| StoreError::Decode(e.to_string()))?
-    else {
-        return Err(StoreError::Decode("record is not a JSON object".into()));
-    };
+    let data = serde_json::to_string(record).map_err(|e| StoreError::Decode(e.to_string()))?;
+    let mut item = Item::new();
     for (attr, value) in keys {
         item.insert((*attr).to_owned(), Value::String(value.clone()));
     }
+    item.insert(DATA.to_owned(), Value::String(data));
     if let Some(ttl) = ttl {
         item.insert(TTL.to_owned(), json!(ttl));
     }
     Ok(item)
 }
 
-fn decode<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
-    for attr in [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, TTL] {
-        item.remove(attr);
+fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    let pk = str_attr(&item, PK).unwrap_or_default();
+    let sk = str_attr(&item, SK).unwrap_or_default();
+    let data = str_attr(&item, DATA)
+        .ok_or_else(|| StoreError::Decode(format!("item {pk}/{sk} has no record attribute")))?;
+    serde_json::from_str(data).map_err(|e| {
+        StoreError::Decode(format!(
+            "item {pk}/{sk}: {} at line {} column {}",
+            e.classify_name(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected record shape",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
     }
-    let sk_hint = item.len();
-    serde_json::from_value(Value::Object(item))
-        .map_err(|e| StoreError::Decode(format!("{e} (item with {sk_hint} attributes)")))
 }
 
 // ----- traits -----------------------------------------------------------------------------
@@ -363,6 +387,10 @@ impl Records {
             ],
             None,
         )
+        .map(|mut item| {
+            item.insert("version".into(), json!(record.version));
+            item
+        })
     }
 
     fn user_item(cid: &str, user: &UserRecord) -> Result<Item, StoreError> {
@@ -484,7 +512,7 @@ impl ConnectionStore for Records {
 #[async_trait]
 impl OAuthStateStore for Records {
     async fn put_state(&self, record: &OAuthStateRecord) -> Result<(), StoreError> {
-        let mut item = encode(
+        let item = encode(
             record,
             &[
                 (PK, format!("OAUTHSTATE#{}", record.state)),
@@ -492,10 +520,6 @@ impl OAuthStateStore for Records {
             ],
             Some(record.expires_at.timestamp()),
         )?;
-        item.insert(
-            "expires_at_epoch".into(),
-            json!(record.expires_at.timestamp_millis()),
-        );
         self.table.put(item, Some(Cond::NotExists)).await
     }
 
@@ -515,8 +539,7 @@ impl OAuthStateStore for Records {
             )
             .await
         {
-            Ok(Some(mut item)) => {
-                item.remove("expires_at_epoch");
+            Ok(Some(item)) => {
                 let record: OAuthStateRecord = decode(item)?;
                 Ok((record.expires_at > now).then_some(record))
             }
@@ -882,7 +905,7 @@ impl SyncRunStore for Records {
     async fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<Checkpoint, StoreError> {
         let mut next = checkpoint.clone();
         next.version = checkpoint.version + 1;
-        let item = encode(
+        let mut item = encode(
             &next,
             &[
                 (PK, conn_pk(&checkpoint.connection_id)),
@@ -890,6 +913,7 @@ impl SyncRunStore for Records {
             ],
             None,
         )?;
+        item.insert("version".into(), json!(next.version));
         let cond = if checkpoint.version == 0 {
             Cond::NotExists
         } else {
@@ -1003,6 +1027,7 @@ impl LeaseStore for Records {
             "expires_ms".into(),
             json!(lease.expires_at.timestamp_millis()),
         );
+        item.insert("owner".into(), json!(owner));
         let cond = Cond::Or(vec![
             Cond::NotExists,
             Cond::Lt("expires_ms", json!(now.timestamp_millis())),
@@ -1035,10 +1060,7 @@ impl LeaseStore for Records {
         self.table
             .get(&lease_pk(name), "LEASE")
             .await?
-            .map(|mut item| {
-                item.remove("expires_ms");
-                decode(item)
-            })
+            .map(decode)
             .transpose()
     }
 }

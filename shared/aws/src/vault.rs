@@ -42,10 +42,42 @@ pub struct StoredTokens {
 pub trait TokenStore: Send + Sync {
     /// The current tokens (`AWSCURRENT`), `None` if the connection has none.
     async fn read(&self, connection_id: &str) -> Result<Option<StoredTokens>, StoreError>;
-    /// Stores new tokens durably (creates the secret, or restores a deleted one, if needed).
+    /// Stores refreshed tokens durably (creates the secret if needed). Fails for a connection
+    /// whose tokens were deleted (deauthorized) rather than bringing them back.
     async fn write(&self, connection_id: &str, tokens: &StoredTokens) -> Result<(), StoreError>;
+    /// Stores the tokens of a new authorization (OAuth callback), restoring the secret if it
+    /// was scheduled for deletion by an earlier deauthorization.
+    async fn write_new_authorization(
+        &self,
+        connection_id: &str,
+        tokens: &StoredTokens,
+    ) -> Result<(), StoreError> {
+        self.write(connection_id, tokens).await
+    }
     /// Removes the tokens (Secrets Manager: scheduled deletion with the minimum 7-day window).
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    async fn read(&self, connection_id: &str) -> Result<Option<StoredTokens>, StoreError> {
+        (**self).read(connection_id).await
+    }
+    async fn write(&self, connection_id: &str, tokens: &StoredTokens) -> Result<(), StoreError> {
+        (**self).write(connection_id, tokens).await
+    }
+    async fn write_new_authorization(
+        &self,
+        connection_id: &str,
+        tokens: &StoredTokens,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .write_new_authorization(connection_id, tokens)
+            .await
+    }
+    async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {
+        (**self).delete(connection_id).await
+    }
 }
 
 /// [`TokenStore`] on Secrets Manager: one secret per connection, named prefix + id.
@@ -131,24 +163,37 @@ impl TokenStore for SecretsManagerTokenStore {
                     Err(e) => return Err(StoreError::secrets("CreateSecret", e)),
                 }
             }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_invalid_request_exception()) =>
-            {
-                // Scheduled for deletion (deauthorized earlier): reconnecting restores it.
-                self.client
-                    .restore_secret()
-                    .secret_id(&name)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::secrets("RestoreSecret", e))?;
-            }
+            // Including a secret scheduled for deletion (deauthorized): a refresh that was in
+            // flight must not bring the tokens back; only a new authorization does.
             Err(e) => return Err(StoreError::secrets("PutSecretValue", e)),
         }
         put()
             .await
             .map(|_| ())
             .map_err(|e| StoreError::secrets("PutSecretValue", e))
+    }
+
+    async fn write_new_authorization(
+        &self,
+        connection_id: &str,
+        tokens: &StoredTokens,
+    ) -> Result<(), StoreError> {
+        match self
+            .client
+            .restore_secret()
+            .secret_id(self.secret_name(connection_id))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            // Never existed (first connect) or not deleted: nothing to restore.
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_resource_not_found_exception() || s.is_invalid_request_exception()
+                }) => {}
+            Err(e) => return Err(StoreError::secrets("RestoreSecret", e)),
+        }
+        self.write(connection_id, tokens).await
     }
 
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {

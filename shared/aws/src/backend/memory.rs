@@ -80,10 +80,66 @@ impl Table for MemoryTable {
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let (pk_attr, sk_attr) = query.index.keys();
         let items = self.lock();
+        let limit = query
+            .limit
+            .map(|l| l.max(1) as usize)
+            .unwrap_or(DEFAULT_PAGE);
+        if query.index == super::Index::Primary && query.forward {
+            // The map is ordered by (pk, sk): read just this page (and one more to know
+            // whether another page follows).
+            let lower = match &query.start {
+                Some(start) => std::ops::Bound::Excluded((
+                    query.pk.clone(),
+                    str_attr(start, SK).unwrap_or_default().to_owned(),
+                )),
+                None => std::ops::Bound::Included((query.pk.clone(), String::new())),
+            };
+            let mut page: Vec<Item> = items
+                .range((lower, std::ops::Bound::Unbounded))
+                .take_while(|((pk, _), _)| *pk == query.pk)
+                .filter(|((_, sk), _)| query.sk.matches(sk))
+                .take(limit + 1)
+                .map(|(_, item)| item.clone())
+                .collect();
+            let next = if page.len() > limit {
+                page.truncate(limit);
+                page.last().map(|last| {
+                    let mut key = Item::new();
+                    for attr in [PK, SK] {
+                        if let Some(v) = last.get(attr) {
+                            key.insert(attr.to_owned(), v.clone());
+                        }
+                    }
+                    key
+                })
+            } else {
+                None
+            };
+            return Ok(Page { items: page, next });
+        }
         // (index sk, table pk, table sk) orders items within an index partition as DynamoDB
         // does for our purposes (ties on the index sort key are ordered by the table key).
-        let mut hits: Vec<((String, String, String), &Item)> = items
-            .iter()
+        // The primary index reads only its partition (a range of the ordered map); GSIs look
+        // at every item (fine for a test fake).
+        let candidates: Box<dyn Iterator<Item = (&(String, String), &Item)>> =
+            if query.index == super::Index::Primary {
+                // Forward pages start right after the previous page's key.
+                let lower = match (&query.start, query.forward) {
+                    (Some(start), true) => std::ops::Bound::Excluded((
+                        query.pk.clone(),
+                        str_attr(start, SK).unwrap_or_default().to_owned(),
+                    )),
+                    _ => std::ops::Bound::Included((query.pk.clone(), String::new())),
+                };
+                Box::new(
+                    items
+                        .range((lower, std::ops::Bound::Unbounded))
+                        .take_while(|((pk, _), _)| *pk == query.pk),
+                )
+            } else {
+                Box::new(items.iter())
+            };
+        let mut hits: Vec<((String, String, String), &Item)> = candidates
             .filter_map(|((pk, sk), item)| {
                 if str_attr(item, pk_attr)? != query.pk {
                     return None;
@@ -112,10 +168,6 @@ impl Table for MemoryTable {
                     .unwrap_or(hits.len())
             }
         };
-        let limit = query
-            .limit
-            .map(|l| l.max(1) as usize)
-            .unwrap_or(DEFAULT_PAGE);
         let page: Vec<Item> = hits[start_at..]
             .iter()
             .take(limit)
