@@ -1,8 +1,11 @@
 //! Memory benchmark: list every user of a big tenant through the HTTP API, in-process.
 //!
 //! ```text
-//! cargo run --release -p zoom-sandbox --example big_tenant -- --users 200000 [--subs 50] [--seed 1]
+//! cargo run --release -p zoom-sandbox --example big_tenant -- --users 200000 [--subs 50] [--seed 1] [--truth 1]
 //! ```
+//!
+//! With `--truth 1` it then also streams the full ground truth (`GET /_sandbox/truth`, every
+//! user's expected facts) and prints its size, time and the peak memory after it.
 //!
 //! Starts the sandbox on a loopback port with a tenant of `--users` users over the master and
 //! `--subs` sub accounts (rate limits off), lists every account's users for every status with
@@ -103,5 +106,26 @@ async fn main() {
     println!("peak RSS VmHWM:  {}", proc_status("VmHWM:"));
     println!("current VmRSS:   {}", proc_status("VmRSS:"));
     assert_eq!(listed, expected, "every user listed exactly once");
+    if arg("--truth", 0) != 0 {
+        let t = Instant::now();
+        let mut body = http
+            .get(format!("{}/_sandbox/truth", sb.base_url()))
+            .send()
+            .await
+            .expect("truth");
+        let mut bytes = 0usize;
+        while let Some(chunk) = body.chunk().await.expect("chunk") {
+            bytes += chunk.len();
+        }
+        println!(
+            "truth streamed:  {:.1} MB in {:.2?}",
+            bytes as f64 / 1e6,
+            t.elapsed()
+        );
+        println!(
+            "peak RSS VmHWM:  {} (after the truth)",
+            proc_status("VmHWM:")
+        );
+    }
     sb.shutdown().await;
 }
