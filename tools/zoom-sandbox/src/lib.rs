@@ -100,6 +100,7 @@ pub async fn start(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<R
     let state = Arc::new(SandboxState::new(config));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    state.oauth.set_base_url(format!("http://{addr}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {

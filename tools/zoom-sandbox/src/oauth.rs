@@ -154,6 +154,8 @@ pub struct AuthorizeSettings {
 pub struct OAuthStore {
     inner: Mutex<Inner>,
     settings: RwLock<AuthorizeSettings>,
+    /// `http://HOST:PORT` once the sandbox listens (set by `start`).
+    base_url: std::sync::OnceLock<String>,
 }
 
 impl fmt::Debug for OAuthStore {
@@ -323,7 +325,13 @@ impl OAuthStore {
                 consent: config.consent,
                 authorize_as: config.authorize_as,
             }),
+            base_url: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Record the address the sandbox listens on (for `api_url` where no request tells it).
+    pub fn set_base_url(&self, url: String) {
+        let _ = self.base_url.set(url);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -607,8 +615,7 @@ impl Tokens {
 impl SandboxState {
     /// TEST HELPER (not part of Zoom's API): a user-level token for the master account's owner,
     /// as if the first app had been authorized, with exactly `scopes` (the app's scopes when
-    /// empty). Counted as grant type `test`. `api_url` is left empty: use the running sandbox's
-    /// `base_url()`.
+    /// empty). Counted as grant type `test`. `api_url` is the sandbox's base URL.
     pub fn issue_token_for_tests(&self, scopes: &[&str]) -> TokenResponse {
         self.issue_token_for_tests_as(AuthorizeAs::Master, scopes)
     }
@@ -632,7 +639,13 @@ impl SandboxState {
             self.clock.now(),
         );
         self.stats.record_grant("test");
-        tokens.into_response(self.config.public_url.clone().unwrap_or_default())
+        let api_url = self
+            .config
+            .public_url
+            .clone()
+            .or_else(|| self.oauth.base_url.get().cloned())
+            .unwrap_or_default();
+        tokens.into_response(api_url)
     }
 }
 

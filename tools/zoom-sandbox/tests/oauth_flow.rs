@@ -558,6 +558,7 @@ async fn test_helper_issues_usable_tokens() {
     let sb = start(SandboxConfig::demo()).await;
     let t = sb.state.issue_token_for_tests(&["user:read:admin"]);
     assert_eq!(t.scope, "user:read:admin");
+    assert_eq!(t.api_url, sb.base_url());
     assert_eq!(
         api_get(&sb, &t.access_token, "/users/me").await.status(),
         200
