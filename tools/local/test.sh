@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Every test: formatting, lints, then the whole workspace's tests (against local servers).
+# Every test: formatting, lints, then the whole workspace's tests against local servers:
+# moto (local AWS) is installed into .venv/ if needed, started on a free loopback port for this
+# run and stopped on exit; the Zoom sandbox is started in-process by the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -7,5 +9,17 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# A state directory of its own, so this run never stops a moto a developer started by hand.
+export ZTS_MOTO_STATE="$PWD/.local/moto-test-$$"
+echo "==> starting moto (local AWS)"
+tools/local/moto.sh start >/dev/null
+trap 'tools/local/moto.sh stop >/dev/null 2>&1 || true; rm -rf "$ZTS_MOTO_STATE"' EXIT
+trap 'exit 130' INT TERM
+eval "$(tools/local/moto.sh env)"
+# Tests that need AWS fail (instead of skipping) when the endpoint is missing.
+export ZTS_REQUIRE_AWS=1
+echo "    ZTS_AWS_ENDPOINT_URL=$ZTS_AWS_ENDPOINT_URL"
+
 echo "==> cargo test"
 cargo test --workspace --locked
