@@ -81,9 +81,9 @@ pub async fn users(
         for m in tenant.meetings(a.index, u) {
             if m.ended && in_range(m.start_time, range) {
                 meetings += 1;
-                let rows = tenant.participants(&m);
-                participants += rows.len() as u64;
-                minutes += rows.iter().map(|r| r.duration_secs() as u64).sum::<u64>() / 60;
+                let (rows, secs) = tenant.participant_stats(&m);
+                participants += rows as u64;
+                minutes += secs.max(0) as u64 / 60;
             }
         }
         if (meetings > 0) != active {
@@ -153,8 +153,8 @@ pub async fn user_meetings(
         .skip(cursor)
         .take(size)
         .map(|m| {
-            let parts = tenant.participants(m);
-            let minutes: i64 = parts.iter().map(|r| r.duration_secs()).sum::<i64>() / 60;
+            let (rows, secs) = tenant.participant_stats(m);
+            let minutes = secs / 60;
             json!({
                 "uuid": m.uuid,
                 "id": m.id,
@@ -166,7 +166,7 @@ pub async fn user_meetings(
                 "end_time": zoom_time(m.end_time()),
                 "duration": m.duration_min,
                 "total_minutes": minutes,
-                "participants_count": parts.len(),
+                "participants_count": rows,
                 "source": "Zoom",
             })
         })

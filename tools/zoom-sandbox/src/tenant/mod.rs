@@ -425,6 +425,15 @@ impl Participant {
     }
 }
 
+/// One participant of a past meeting, before names are attached.
+#[derive(Debug, Clone)]
+struct Slot {
+    k: u64,
+    internal: Option<u32>,
+    /// (join, leave) per row: two when the person left and rejoined.
+    segments: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
 /// A day of simulated activity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimDay {
@@ -1199,7 +1208,9 @@ impl Tenant {
         self.participants_with(&ov, m)
     }
 
-    fn participants_with(&self, ov: &Overlay, m: &Meeting) -> Vec<Participant> {
+    /// Who attended a past meeting and when, without names (cheap): one slot per person, with
+    /// one or two join segments.
+    fn participant_slots(&self, m: &Meeting) -> Vec<Slot> {
         let seed = self.seed();
         let (a, u, j) = (m.account, m.host, m.index);
         let h = |k: u64, s: u64| hash(seed, &[SALT_PART, a as u64, u as u64, j as u64, k, s]);
@@ -1209,8 +1220,7 @@ impl Tenant {
         let start = m.start_time;
         let end = m.end_time();
         let span = (end - start).num_seconds().max(60) as u64;
-        let mut rows = Vec::new();
-        let mut seen = Vec::new();
+        let mut slots: Vec<Slot> = Vec::with_capacity(people as usize);
         for k in 0..people {
             // Who is it?
             let internal = if k == 0 {
@@ -1218,17 +1228,62 @@ impl Tenant {
             } else if n > 1 && unit(h(k, 1)) < 0.7 {
                 let v = below(h(k, 2), n as u64) as u32;
                 (v != u
-                    && !seen.contains(&v)
+                    && !slots.iter().any(|s| s.internal == Some(v))
                     && self.core(a, v).status != UserStatus::Pending
                     && self.user_created_at(a, v) < start)
                     .then_some(v)
             } else {
                 None
             };
-            if let Some(v) = internal {
-                seen.push(v);
-            }
-            let (id, name, email) = match internal {
+            let join = if k == 0 {
+                start
+            } else {
+                start + Duration::seconds(below(h(k, 7), span / 3) as i64)
+            };
+            let leave = if k == 0 {
+                end
+            } else {
+                end - Duration::seconds(below(h(k, 8), span / 4) as i64)
+            };
+            let leave = leave.max(join + Duration::seconds(30));
+            let segments = if k > 0 && unit(h(k, 10)) < 0.15 {
+                // Leaves and rejoins: two rows.
+                let mid = join + Duration::seconds((leave - join).num_seconds() / 2);
+                let back = mid + Duration::seconds(30 + below(h(k, 11), 240) as i64);
+                vec![(join, mid), (back.min(leave), leave)]
+            } else {
+                vec![(join, leave)]
+            };
+            slots.push(Slot {
+                k,
+                internal,
+                segments,
+            });
+        }
+        slots
+    }
+
+    /// Number of participant rows and their total duration in seconds (cheap: no names).
+    pub fn participant_stats(&self, m: &Meeting) -> (usize, i64) {
+        if !m.ended {
+            return (0, 0);
+        }
+        self.participant_slots(m)
+            .iter()
+            .flat_map(|s| s.segments.iter())
+            .fold((0, 0), |(n, secs), (j, l)| {
+                (n + 1, secs + (*l - *j).num_seconds().max(0))
+            })
+    }
+
+    fn participants_with(&self, ov: &Overlay, m: &Meeting) -> Vec<Participant> {
+        let seed = self.seed();
+        let (a, u, j) = (m.account, m.host, m.index);
+        let h = |k: u64, s: u64| hash(seed, &[SALT_PART, a as u64, u as u64, j as u64, k, s]);
+        let mut rows = Vec::new();
+        for slot in self.participant_slots(m) {
+            let k = slot.k;
+            let (id, name, email) = match slot.internal {
                 Some(v) => {
                     let user = self.user_with(ov, a, v);
                     (user.id.clone(), user.display_name(), user.email)
@@ -1249,52 +1304,16 @@ impl Tenant {
                     (String::new(), format!("{f} {l}"), email)
                 }
             };
-            let join = if k == 0 {
-                start
-            } else {
-                start + Duration::seconds(below(h(k, 7), span / 3) as i64)
-            };
-            let leave = if k == 0 {
-                end
-            } else {
-                end - Duration::seconds(below(h(k, 8), span / 4) as i64)
-            };
-            let leave = leave.max(join + Duration::seconds(30));
-            let pid = |seg: u64| format!("{}", 16_778_240 + below(h(k, 9 + seg), 90_000_000));
-            if k > 0 && unit(h(k, 10)) < 0.15 {
-                // Leaves and rejoins: two rows.
-                let mid = join + Duration::seconds((leave - join).num_seconds() / 2);
-                let back = mid + Duration::seconds(30 + below(h(k, 11), 240) as i64);
+            for (seg, (join, leave)) in slot.segments.iter().enumerate() {
                 rows.push(Participant {
                     id: id.clone(),
-                    user_id: pid(0),
+                    user_id: format!("{}", 16_778_240 + below(h(k, 9 + seg as u64), 90_000_000)),
                     name: name.clone(),
                     user_email: email.clone(),
-                    join_time: join,
-                    leave_time: mid,
-                    internal_user: internal.is_some(),
-                    internal_index: internal,
-                });
-                rows.push(Participant {
-                    id,
-                    user_id: pid(1),
-                    name,
-                    user_email: email,
-                    join_time: back.min(leave),
-                    leave_time: leave,
-                    internal_user: internal.is_some(),
-                    internal_index: internal,
-                });
-            } else {
-                rows.push(Participant {
-                    id,
-                    user_id: pid(0),
-                    name,
-                    user_email: email,
-                    join_time: join,
-                    leave_time: leave,
-                    internal_user: internal.is_some(),
-                    internal_index: internal,
+                    join_time: *join,
+                    leave_time: *leave,
+                    internal_user: slot.internal.is_some(),
+                    internal_index: slot.internal,
                 });
             }
         }
@@ -1312,11 +1331,13 @@ impl Tenant {
                 if !m.ended {
                     continue;
                 }
-                for p in self.participants_with(&ov, &m) {
-                    if let Some(v) = p.internal_index {
-                        let e = map.entry(v).or_insert(p.join_time);
-                        if p.join_time > *e {
-                            *e = p.join_time;
+                for slot in self.participant_slots(&m) {
+                    if let Some(v) = slot.internal {
+                        for (join, _) in &slot.segments {
+                            let e = map.entry(v).or_insert(*join);
+                            if *join > *e {
+                                *e = *join;
+                            }
                         }
                     }
                 }
