@@ -78,6 +78,22 @@ impl RateProfile {
         Self::per_second(80.0, 60.0, 40.0, 20.0 / 60.0)
     }
 
+    /// Education: the Business numbers.
+    pub fn education() -> Self {
+        Self::business()
+    }
+
+    /// The profile of a Zoom plan / account type as `GET /accounts/{id}` names it (`Business`,
+    /// `Education`, `Enterprise`, `API Partner`, `Pro`, `Free`, …). Unknown names get the
+    /// Business numbers, since every plan above Pro shares them.
+    pub fn for_plan(account_type: &str) -> Self {
+        match account_type.trim().to_ascii_lowercase().as_str() {
+            "free" | "basic" | "free trial" => Self::free(),
+            "pro" => Self::pro(),
+            _ => Self::business(),
+        }
+    }
+
     /// Pro: Light 30/s, Medium 20/s, Heavy 10/s, Resource-intensive 10/min.
     pub fn pro() -> Self {
         Self::per_second(30.0, 20.0, 10.0, 10.0 / 60.0)
@@ -288,6 +304,9 @@ mod tests {
                 < 1e-9
         );
         assert_eq!(RateProfile::unlimited().limit(Category::Light), None);
+        assert_eq!(RateProfile::for_plan("Pro"), RateProfile::pro());
+        assert_eq!(RateProfile::for_plan("Education"), RateProfile::business());
+        assert_eq!(RateProfile::for_plan("Free"), RateProfile::free());
         assert_eq!(
             Category::from_header("Resource-intensive"),
             Some(Category::ResourceIntensive)
