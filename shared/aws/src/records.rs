@@ -29,6 +29,26 @@ impl ZoomRegion {
     }
 }
 
+impl From<ZoomRegion> for zoom::Region {
+    fn from(r: ZoomRegion) -> Self {
+        match r {
+            ZoomRegion::Na => Self::Na,
+            ZoomRegion::Apac => Self::Apac,
+            ZoomRegion::Eu => Self::Eu,
+        }
+    }
+}
+
+impl From<zoom::Region> for ZoomRegion {
+    fn from(r: zoom::Region) -> Self {
+        match r {
+            zoom::Region::Na => Self::Na,
+            zoom::Region::Apac => Self::Apac,
+            zoom::Region::Eu => Self::Eu,
+        }
+    }
+}
+
 impl std::str::FromStr for ZoomRegion {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
