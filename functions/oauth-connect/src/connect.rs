@@ -1,0 +1,291 @@
+//! The two browser routes: `/connect` starts an authorization, `/oauth/callback` finishes it.
+
+use aws_adapters::{
+    ConnectionRecord, ConnectionSettings, ConnectionStatus, OAuthStateRecord, StoreError,
+    StoredTokens,
+};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sync_domain::{InactivityThreshold, YesNo};
+use zoom::{Secret, TokenError, TokenSet};
+
+use crate::App;
+use crate::error::ConnectError;
+use crate::gateway::AccountCheck;
+use crate::pages::{Connected, SettingsView};
+use crate::scopes;
+
+/// Query parameters of a request, first value of each name.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(query: Option<&str>) -> Self {
+        Self(
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value, unless absent or blank.
+    fn non_blank(&self, name: &str) -> Option<&str> {
+        self.get(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+/// The connection settings from `/connect`'s query: `include_free_users` and
+/// `include_on_premises` (yes/no/blank = no), `inactivity_threshold` (15/30/60/90/120, blank = 60).
+pub fn parse_settings(params: &Params) -> Result<ConnectionSettings, ConnectError> {
+    let free = YesNo::parse("include_free_users", params.get("include_free_users"))?;
+    let on_prem = YesNo::parse("include_on_premises", params.get("include_on_premises"))?;
+    let threshold = InactivityThreshold::parse(params.get("inactivity_threshold"))?;
+    Ok(ConnectionSettings {
+        include_free_users: free.is_yes(),
+        include_on_premises: on_prem.is_yes(),
+        inactivity_threshold_days: u32::from(threshold.days()),
+    })
+}
+
+/// The connection id of a Zoom account: derived from the account id, so that two callbacks
+/// of the same account racing each other cannot create two connections (the second insert
+/// fails its condition and updates instead).
+pub fn connection_id_for(zoom_account_id: &str) -> String {
+    let plain = !zoom_account_id.is_empty()
+        && zoom_account_id.len() <= 64
+        && zoom_account_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if plain {
+        format!("zoom-{zoom_account_id}")
+    } else {
+        let digest = Sha256::digest(zoom_account_id.as_bytes());
+        format!("zoom-{}", &hex::encode(digest)[..32])
+    }
+}
+
+impl App {
+    /// `GET /connect`: stores a single-use state (with the PKCE verifier and the settings) and
+    /// returns Zoom's authorize URL to redirect to.
+    pub async fn start_connect(&self, params: &Params) -> Result<String, ConnectError> {
+        let settings = parse_settings(params)?;
+        let now = self.now();
+        let auth = self.zoom.authorize();
+        let record = OAuthStateRecord {
+            state: auth.state,
+            pkce_verifier: auth.pkce_verifier,
+            region: self.options.region,
+            settings,
+            created_at: now,
+            expires_at: now + self.options.state_ttl,
+        };
+        self.states.put_state(&record).await?;
+        tracing::info!(
+            region = self.options.region.as_str(),
+            include_free_users = record.settings.include_free_users,
+            include_on_premises = record.settings.include_on_premises,
+            inactivity_threshold_days = record.settings.inactivity_threshold_days,
+            "authorization started"
+        );
+        Ok(auth.url.to_string())
+    }
+
+    /// `GET /oauth/callback`: consumes the state, exchanges the code, verifies scopes and the
+    /// Master Account feature, then stores tokens and connection. Nothing is stored unless
+    /// every check passed; a grant that fails a check is revoked.
+    pub async fn finish_connect(&self, params: &Params) -> Result<Connected, ConnectError> {
+        let now = self.now();
+        if let Some(error) = params.non_blank("error") {
+            // The state is spent either way.
+            if let Some(state) = params.non_blank("state")
+                && let Err(e) = self.states.consume_state(state, now).await
+            {
+                tracing::warn!(error = %e, "could not discard the state of a refused authorization");
+            }
+            return Err(if error == "access_denied" {
+                ConnectError::AccessDenied
+            } else {
+                ConnectError::AuthorizationError(crate::error::truncate(error, 64))
+            });
+        }
+        let state = params
+            .non_blank("state")
+            .ok_or(ConnectError::MissingState)?;
+        let record = self
+            .states
+            .consume_state(state, now)
+            .await?
+            .ok_or(ConnectError::InvalidState)?;
+        if record.region != self.options.region {
+            return Err(ConnectError::InvalidState);
+        }
+        let code = Secret::new(params.non_blank("code").ok_or(ConnectError::MissingCode)?);
+        let tokens = self
+            .zoom
+            .exchange_code(&code, &record.pkce_verifier)
+            .await
+            .map_err(|e| match e {
+                TokenError::InvalidGrant { .. } => ConnectError::ExchangeRefused(e),
+                TokenError::Transient { .. } => ConnectError::ZoomUnavailable(e.to_string()),
+                other => ConnectError::Internal(format!("code exchange: {other}")),
+            })?;
+
+        let missing = scopes::missing_scopes(&tokens.scope);
+        if !missing.is_empty() {
+            self.revoke_best_effort(&tokens).await;
+            return Err(ConnectError::MissingScopes(missing));
+        }
+        let check = match self.zoom.check_account(tokens.clone()).await {
+            Ok(check) => check,
+            Err(e) => {
+                self.revoke_best_effort(&tokens).await;
+                return Err(e.into());
+            }
+        };
+        match self.store_connection(&check, &record.settings, now).await {
+            Ok(connected) => Ok(connected),
+            Err(e) => {
+                self.revoke_best_effort(&check.tokens).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn revoke_best_effort(&self, tokens: &TokenSet) {
+        match self.zoom.revoke(&tokens.access_token).await {
+            Ok(()) => tracing::info!("revoked the refused authorization at Zoom"),
+            Err(e) => tracing::warn!(error = %e, "could not revoke the refused authorization"),
+        }
+    }
+
+    /// Tokens to the vault, then the connection (new, or the existing one of that Zoom account
+    /// updated with the new settings and made active again).
+    async fn store_connection(
+        &self,
+        check: &AccountCheck,
+        settings: &ConnectionSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Connected, ConnectError> {
+        let existing = self
+            .connections
+            .find_connection_by_zoom_account(&check.account_id)
+            .await?;
+        let (connection_id, mut reconnected) = match &existing {
+            Some(c) => (c.connection_id.clone(), true),
+            None => (connection_id_for(&check.account_id), false),
+        };
+        let stored = StoredTokens {
+            tokens: check.tokens.clone(),
+            refreshed_at: now,
+        };
+        self.tokens
+            .write_new_authorization(&connection_id, &stored)
+            .await?;
+
+        let region = self.options.region;
+        let name = (!check.account_name.is_empty()).then(|| check.account_name.clone());
+        let new_settings = settings.clone();
+        let update = |cid: String| {
+            let name = name.clone();
+            let new_settings = new_settings.clone();
+            async move {
+                self.connections
+                    .update_connection(&cid, &move |c| {
+                        c.settings = new_settings.clone();
+                        c.status = ConnectionStatus::Active;
+                        c.region = region;
+                        if name.is_some() {
+                            c.account_name = name.clone();
+                        }
+                    })
+                    .await
+            }
+        };
+        let result: Result<ConnectionRecord, StoreError> = if reconnected {
+            update(connection_id.clone()).await
+        } else {
+            let mut record = ConnectionRecord::new(
+                connection_id.clone(),
+                check.account_id.clone(),
+                region,
+                settings.clone(),
+                now,
+            );
+            record.account_name = name.clone();
+            match self.connections.insert_connection(&record).await {
+                Ok(()) => Ok(record),
+                // Another callback of the same account got there first.
+                Err(StoreError::ConditionFailed) => {
+                    reconnected = true;
+                    update(connection_id.clone()).await
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                if !reconnected && let Err(d) = self.tokens.delete(&connection_id).await {
+                    tracing::warn!(connection_id, error = %d, "could not remove the tokens of a connection that was not stored");
+                }
+                return Err(e.into());
+            }
+        };
+        tracing::info!(
+            connection_id,
+            zoom_account_id = %check.account_id,
+            sub_accounts = check.sub_accounts,
+            reconnected,
+            "Zoom account connected"
+        );
+        Ok(Connected {
+            connection_id,
+            zoom_account_id: check.account_id.clone(),
+            account_name: check.account_name.clone(),
+            sub_accounts: check.sub_accounts,
+            reconnected,
+            settings: SettingsView::from(&record.settings),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_with_defaults_and_errors() {
+        let s = parse_settings(&Params::parse(None)).unwrap();
+        assert_eq!(s, ConnectionSettings::default());
+        let s = parse_settings(&Params::parse(Some(
+            "include_free_users=Yes&include_on_premises=&inactivity_threshold=90",
+        )))
+        .unwrap();
+        assert!(s.include_free_users && !s.include_on_premises);
+        assert_eq!(s.inactivity_threshold_days, 90);
+        assert!(matches!(
+            parse_settings(&Params::parse(Some("include_on_premises=maybe"))),
+            Err(ConnectError::Setting(_))
+        ));
+        assert!(matches!(
+            parse_settings(&Params::parse(Some("inactivity_threshold=45"))),
+            Err(ConnectError::Setting(_))
+        ));
+    }
+
+    #[test]
+    fn connection_ids_are_stable_and_safe() {
+        assert_eq!(connection_id_for("abc_DEF-1"), "zoom-abc_DEF-1");
+        let odd = connection_id_for("a/b c");
+        assert!(odd.starts_with("zoom-") && odd.len() == 37);
+        assert_eq!(odd, connection_id_for("a/b c"));
+        assert_ne!(odd, connection_id_for("a/b d"));
+    }
+}

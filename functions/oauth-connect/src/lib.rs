@@ -1,0 +1,346 @@
+//! The OAuth connect function: one Lambda behind API Gateway (HTTP API) serving
+//!
+//! - `GET /connect?include_free_users=&include_on_premises=&inactivity_threshold=`: stores a
+//!   single-use OAuth state (10 minutes, PKCE verifier, settings, region) and redirects (302)
+//!   to Zoom's authorize URL of the deployment region's app;
+//! - `GET /oauth/callback?code=&state=`: consumes the state, exchanges the code, verifies the
+//!   scopes ([`scopes`]) and the Master Account feature, stores the tokens (Secrets Manager)
+//!   and the connection (DynamoDB), and answers with an HTML page or JSON;
+//! - `POST /zoom/events`: Zoom's signed event notifications ([`webhook`]): URL validation and
+//!   `app_deauthorized`.
+//!
+//! [`App::handle`] takes a `lambda_http::Request` and always returns a response: expected
+//! failures are 4xx answers that say what to do, internal ones a generic 5xx with the request
+//! id (detail in the log). Dependencies are small traits, so tests run it in-process with
+//! in-memory stores or against moto and the Zoom sandbox.
+
+pub mod config;
+pub mod connect;
+pub mod error;
+pub mod gateway;
+pub mod pages;
+pub mod scopes;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use aws_adapters::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
+use chrono::{DateTime, Utc};
+use http::{Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use rand::RngExt;
+use serde_json::json;
+use tracing::Instrument;
+use zoom::Secret;
+
+pub use config::Config;
+pub use connect::Params;
+pub use error::{ConnectError, Failure, RouteError, WebhookError};
+pub use gateway::{AccountCheck, VerifyError, ZoomAuth, ZoomGateway};
+pub use pages::{Connected, Format};
+
+pub const CONNECT_PATH: &str = "/connect";
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const EVENTS_PATH: &str = "/zoom/events";
+
+/// Why the function could not start (cold start).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("reading the app secret: {0}")]
+    Secrets(#[from] aws_adapters::StoreError),
+    #[error(transparent)]
+    Zoom(#[from] VerifyError),
+}
+
+/// Wires the production dependencies (DynamoDB records, Secrets Manager vault, Zoom through
+/// the `zoom` crate) from `config`; reads the app secret once.
+pub async fn build_app(
+    config: &Config,
+    clients: &aws_adapters::AwsClients,
+) -> Result<App, StartupError> {
+    let secrets =
+        aws_adapters::AppSecrets::fetch(&clients.secrets, &config.aws.app_secret_id).await?;
+    let zoom = ZoomGateway::new(config.zoom_config(&secrets)?, config.verify_timeout)?;
+    let records = Arc::new(aws_adapters::Records::dynamo(
+        clients.dynamodb.clone(),
+        config.aws.table_name.clone(),
+    ));
+    Ok(App::new(
+        Options {
+            region: config.region,
+            deauthorized_retention: config.deauthorized_retention,
+            ..Options::default()
+        },
+        records.clone(),
+        records,
+        Arc::new(aws_adapters::SecretsManagerTokenStore::new(
+            clients.secrets.clone(),
+            config.aws.token_secret_prefix.clone(),
+        )),
+        Arc::new(zoom),
+        secrets.webhook_secret_token.clone(),
+    ))
+}
+
+/// Where "now" comes from (tests pin it; production uses the system clock).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Tunables of the use cases.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The deployment region (whose Zoom app authorizes).
+    pub region: ZoomRegion,
+    /// How long a `/connect` state may wait for its callback.
+    pub state_ttl: chrono::Duration,
+    /// How long a deauthorized connection's records are kept before purge.
+    pub deauthorized_retention: chrono::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            region: ZoomRegion::Na,
+            state_ttl: aws_adapters::stores::OAUTH_STATE_TTL,
+            deauthorized_retention: chrono::Duration::days(config::DEFAULT_RETENTION_DAYS),
+        }
+    }
+}
+
+/// Everything a request needs, built once per cold start.
+#[derive(Clone)]
+pub struct App {
+    pub options: Options,
+    pub states: Arc<dyn OAuthStateStore>,
+    pub connections: Arc<dyn ConnectionStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub zoom: Arc<dyn ZoomAuth>,
+    /// Zoom's webhook secret token (verifies `x-zm-signature`).
+    pub webhook_secret: Secret,
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn new(
+        options: Options,
+        states: Arc<dyn OAuthStateStore>,
+        connections: Arc<dyn ConnectionStore>,
+        tokens: Arc<dyn TokenStore>,
+        zoom: Arc<dyn ZoomAuth>,
+        webhook_secret: Secret,
+    ) -> Self {
+        Self {
+            options,
+            states,
+            connections,
+            tokens,
+            zoom,
+            webhook_secret,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Answers one request. Never fails: every error becomes a response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let request_id = request_id(&req);
+        let path = route_path(&req);
+        let method = req.method().clone();
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %method,
+            route = route_name(&path),
+            status = tracing::field::Empty,
+        );
+        async move {
+            let response = self.route(req, &path, &request_id).await;
+            tracing::Span::current().record("status", response.status().as_u16());
+            response
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn route(&self, req: Request, path: &str, request_id: &str) -> Response<Body> {
+        let format = Format::negotiate(req.headers());
+        let method = req.method();
+        match path {
+            CONNECT_PATH if method == Method::GET || method == Method::HEAD => {
+                let params = Params::parse(req.uri().query());
+                match self.start_connect(&params).await {
+                    Ok(url) => pages::redirect(&url),
+                    Err(e) => self.fail(format, &e.failure(), &e, request_id),
+                }
+            }
+            CALLBACK_PATH if method == Method::GET => {
+                let params = Params::parse(req.uri().query());
+                match self.finish_connect(&params).await {
+                    Ok(connected) => pages::connected(format, &connected),
+                    Err(e) => self.fail(format, &e.failure(), &e, request_id),
+                }
+            }
+            EVENTS_PATH if method == Method::POST => match self.zoom_event(&req).await {
+                Ok(response) => response,
+                Err(e) => self.fail(Format::Json, &e.failure(), &e, request_id),
+            },
+            CONNECT_PATH | CALLBACK_PATH | EVENTS_PATH => {
+                let e = RouteError::MethodNotAllowed;
+                self.fail(format, &e.failure(), &e, request_id)
+            }
+            _ => {
+                let e = RouteError::NotFound;
+                self.fail(format, &e.failure(), &e, request_id)
+            }
+        }
+    }
+
+    /// Logs the cause (4xx: warn, 5xx: error) and renders the failure.
+    fn fail(
+        &self,
+        format: Format,
+        failure: &Failure,
+        cause: &dyn std::error::Error,
+        request_id: &str,
+    ) -> Response<Body> {
+        if failure.is_internal() {
+            tracing::error!(error = %cause, code = failure.code, "request failed");
+        } else {
+            tracing::warn!(error = %cause, code = failure.code, "request refused");
+        }
+        pages::failure(format, failure, request_id)
+    }
+
+    /// `POST /zoom/events`.
+    async fn zoom_event(&self, req: &Request) -> Result<Response<Body>, WebhookError> {
+        let body: &[u8] = req.body().as_ref();
+        webhook::verify(&self.webhook_secret, req.headers(), body, self.now())?;
+        let event = webhook::Event::parse(body)?;
+        match event.event.as_str() {
+            "endpoint.url_validation" => {
+                let plain = event.plain_token().ok_or_else(|| {
+                    WebhookError::Malformed("endpoint.url_validation without plainToken".into())
+                })?;
+                tracing::info!(
+                    event = "endpoint.url_validation",
+                    "answering URL validation"
+                );
+                Ok(pages::json(
+                    StatusCode::OK,
+                    &json!({
+                        "plainToken": plain,
+                        "encryptedToken": webhook::encrypted_token(&self.webhook_secret, plain),
+                    }),
+                ))
+            }
+            "app_deauthorized" => {
+                let account_id = event.account_id().ok_or_else(|| {
+                    WebhookError::Malformed("app_deauthorized without payload.account_id".into())
+                })?;
+                let now = self.now();
+                let at = event.deauthorization_time().unwrap_or(now);
+                let outcome = webhook::deauthorize(
+                    &*self.connections,
+                    &*self.tokens,
+                    account_id,
+                    at,
+                    now,
+                    self.options.deauthorized_retention,
+                )
+                .await?;
+                match &outcome {
+                    webhook::DeauthOutcome::UnknownAccount => tracing::info!(
+                        event = "app_deauthorized",
+                        zoom_account_id = account_id,
+                        "deauthorization of an account that is not connected: nothing to do"
+                    ),
+                    webhook::DeauthOutcome::Deauthorized {
+                        connection_id,
+                        purge_after,
+                    } => tracing::info!(
+                        event = "app_deauthorized",
+                        zoom_account_id = account_id,
+                        connection_id,
+                        %purge_after,
+                        client_id = event.client_id().unwrap_or(""),
+                        "connection deauthorized: tokens deleted, records due for purge"
+                    ),
+                    webhook::DeauthOutcome::AlreadyDeauthorized { connection_id } => {
+                        tracing::info!(
+                            event = "app_deauthorized",
+                            zoom_account_id = account_id,
+                            connection_id,
+                            "connection was already deauthorized"
+                        )
+                    }
+                }
+                Ok(pages::json(StatusCode::OK, &json!({ "status": "ok" })))
+            }
+            other => {
+                tracing::info!(
+                    event = %error::truncate(other, 80),
+                    "ignoring an event this function does not handle"
+                );
+                Ok(pages::json(StatusCode::OK, &json!({ "status": "ignored" })))
+            }
+        }
+    }
+}
+
+/// The request id shown to the admin and logged: API Gateway's, else the Lambda invocation's,
+/// else a random one (local runs).
+pub fn request_id(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty())
+    {
+        return id.to_string();
+    }
+    if let Some(ctx) = req.lambda_context_ref()
+        && !ctx.request_id.is_empty()
+    {
+        return ctx.request_id.clone();
+    }
+    let n: u64 = rand::rng().random();
+    format!("local-{n:016x}")
+}
+
+/// The request path without the API Gateway stage prefix (for a named stage, lambda_http puts
+/// `/{stage}` in front of the route's path).
+pub fn route_path(req: &Request) -> String {
+    let path = req.uri().path();
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(stage) = ctx.stage.as_deref().filter(|s| *s != "$default")
+        && let Some(rest) = path.strip_prefix(&format!("/{stage}"))
+        && rest.starts_with('/')
+    {
+        return rest.to_string();
+    }
+    path.to_string()
+}
+
+fn route_name(path: &str) -> &'static str {
+    match path {
+        CONNECT_PATH => CONNECT_PATH,
+        CALLBACK_PATH => CALLBACK_PATH,
+        EVENTS_PATH => EVENTS_PATH,
+        _ => "other",
+    }
+}

@@ -1,0 +1,553 @@
+//! Handler tests: every `events/oauth-connect/*.json` fixture through `App::handle`, with
+//! in-memory stores and a fake Zoom (no socket, no AWS).
+
+mod common;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_adapters::{
+    ConnectionSettings, ConnectionStatus, ConnectionStore, MemoryTokenStore, OAuthStateRecord,
+    OAuthStateStore, Records, StoreError, StoredTokens, TokenStore, ZoomRegion,
+};
+use chrono::{DateTime, Utc};
+use common::*;
+use futures::TryStreamExt;
+use oauth_connect::connect::connection_id_for;
+use oauth_connect::{App, Options};
+use zoom::Secret;
+
+const WEBHOOK_SECRET: &str = "fixture-webhook-secret";
+/// The fixtures' time (their webhook timestamps): 2026-11-28T17:00:00Z.
+const FIXTURE_TS: i64 = 1_795_971_600;
+
+/// Every fixture and the tests that load it (checked against the directory below).
+const USED: &[&str] = &[
+    "connect",
+    "connect-defaults",
+    "connect-bad-setting",
+    "callback-success",
+    "callback-success-json",
+    "callback-access-denied",
+    "callback-missing-state",
+    "callback-forged-state",
+    "callback-expired-state",
+    "callback-missing-code",
+    "callback-exchange-failed",
+    "callback-missing-scope",
+    "callback-not-master",
+    "not-found",
+    "webhook-deauthorized",
+    "webhook-bad-signature",
+    "webhook-stale",
+    "webhook-url-validation",
+    "webhook-unknown-event",
+];
+
+struct Harness {
+    app: App,
+    records: Records,
+    tokens: Arc<MemoryTokenStore>,
+    zoom: Arc<FakeZoom>,
+    now: DateTime<Utc>,
+}
+
+fn fixture_now() -> DateTime<Utc> {
+    DateTime::from_timestamp(FIXTURE_TS, 0).unwrap()
+}
+
+fn harness_with(tokens: Arc<dyn TokenStore>, memory: Arc<MemoryTokenStore>) -> Harness {
+    let records = Records::in_memory();
+    let stores = Arc::new(records.clone());
+    let zoom = Arc::new(FakeZoom::new());
+    let now = fixture_now();
+    let app = App::new(
+        Options::default(),
+        stores.clone(),
+        stores,
+        tokens,
+        zoom.clone(),
+        Secret::new(WEBHOOK_SECRET),
+    )
+    .with_clock(Arc::new(move || now));
+    Harness {
+        app,
+        records,
+        tokens: memory,
+        zoom,
+        now,
+    }
+}
+
+fn harness() -> Harness {
+    let tokens = Arc::new(MemoryTokenStore::new());
+    harness_with(tokens.clone(), tokens)
+}
+
+fn settings_90() -> ConnectionSettings {
+    ConnectionSettings {
+        include_free_users: true,
+        include_on_premises: false,
+        inactivity_threshold_days: 90,
+    }
+}
+
+impl Harness {
+    async fn seed_state(&self, state: &str, settings: ConnectionSettings, expires_in_secs: i64) {
+        self.records
+            .put_state(&OAuthStateRecord {
+                state: state.into(),
+                pkce_verifier: Secret::new(FIXTURE_VERIFIER),
+                region: ZoomRegion::Na,
+                settings,
+                created_at: self.now - chrono::Duration::seconds(60),
+                expires_at: self.now + chrono::Duration::seconds(expires_in_secs),
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn connections(&self) -> Vec<aws_adapters::ConnectionRecord> {
+        self.records.list_connections().try_collect().await.unwrap()
+    }
+
+    async fn stored_tokens(&self) -> Option<StoredTokens> {
+        self.tokens
+            .read(&connection_id_for(MASTER_ACCOUNT))
+            .await
+            .unwrap()
+    }
+
+    /// Nothing was connected: no connection record, no tokens.
+    async fn assert_nothing_stored(&self) {
+        assert!(
+            self.connections().await.is_empty(),
+            "a connection was stored"
+        );
+        assert!(self.stored_tokens().await.is_none(), "tokens were stored");
+    }
+
+    async fn state_is_gone(&self, state: &str) -> bool {
+        self.records
+            .consume_state(state, self.now)
+            .await
+            .unwrap()
+            .is_none()
+    }
+
+    async fn connect_successfully(&self) {
+        self.seed_state("fixture-state-ok", settings_90(), 300)
+            .await;
+        let r = self.app.handle(fixture("callback-success")).await;
+        assert_eq!(r.status(), 200, "{}", text(&r));
+    }
+}
+
+#[test]
+fn every_fixture_is_used_by_a_test() {
+    let on_disk = all_fixture_names();
+    let used: std::collections::BTreeSet<String> = USED.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        on_disk, used,
+        "fixtures on disk vs fixtures loaded by tests"
+    );
+}
+
+#[tokio::test]
+async fn connect_stores_a_single_use_state_and_redirects_to_zoom() {
+    let h = harness();
+    let r = h.app.handle(fixture("connect")).await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(header(&r, "cache-control"), "no-store");
+    let location = url::Url::parse(header(&r, "location")).unwrap();
+    assert_eq!(location.host_str(), Some("zoom.example.test"));
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state in the authorize URL");
+    assert!(state.len() >= 32, "state of at least 128 bits");
+
+    let record = h
+        .records
+        .consume_state(&state, h.now)
+        .await
+        .unwrap()
+        .expect("state stored");
+    assert_eq!(record.settings, settings_90());
+    assert_eq!(record.region, ZoomRegion::Na);
+    assert_eq!(record.pkce_verifier.expose(), FIXTURE_VERIFIER);
+    assert_eq!(record.expires_at - h.now, chrono::Duration::minutes(10));
+    // Single use.
+    assert!(h.state_is_gone(&state).await);
+}
+
+#[tokio::test]
+async fn connect_without_settings_uses_the_defaults() {
+    let h = harness();
+    let r = h.app.handle(fixture("connect-defaults")).await;
+    assert_eq!(r.status(), 302);
+    let location = url::Url::parse(header(&r, "location")).unwrap();
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let record = h
+        .records
+        .consume_state(&state, h.now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.settings, ConnectionSettings::default());
+    assert_eq!(record.settings.inactivity_threshold_days, 60);
+}
+
+#[tokio::test]
+async fn connect_with_a_bad_setting_is_a_clear_400_and_stores_nothing() {
+    let h = harness();
+    let r = h.app.handle(fixture("connect-bad-setting")).await;
+    assert_eq!(r.status(), 400);
+    let body = text(&r);
+    assert!(body.contains("include_on_premises"), "{body}");
+    assert!(body.contains("yes, no or blank"), "{body}");
+    assert!(
+        body.contains("fixture-connect-bad-setting"),
+        "request id shown: {body}"
+    );
+    assert_eq!(*h.zoom.authorize_calls.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn callback_connects_the_account_and_a_replay_is_refused() {
+    let h = harness();
+    h.connect_successfully().await;
+
+    let connections = h.connections().await;
+    assert_eq!(connections.len(), 1);
+    let c = &connections[0];
+    assert_eq!(c.zoom_account_id, MASTER_ACCOUNT);
+    assert_eq!(c.connection_id, connection_id_for(MASTER_ACCOUNT));
+    assert_eq!(c.settings, settings_90());
+    assert_eq!(c.status, ConnectionStatus::Active);
+    assert_eq!(c.account_name.as_deref(), Some("Fixture Master <Inc> & Co"));
+    let tokens = h.stored_tokens().await.expect("tokens stored");
+    assert_eq!(tokens.tokens.access_token.expose(), "at-fixture-code");
+    assert_eq!(tokens.refreshed_at, h.now);
+    assert!(h.state_is_gone("fixture-state-ok").await);
+    assert!(h.zoom.revoked().is_empty());
+
+    // The same callback again: the state is spent.
+    let again = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(again.status(), 400);
+    assert!(text(&again).contains("already used"));
+    assert_eq!(h.connections().await.len(), 1);
+    assert_eq!(
+        h.zoom.exchanged.lock().unwrap().len(),
+        1,
+        "no second exchange"
+    );
+}
+
+#[tokio::test]
+async fn callback_page_escapes_and_names_what_was_connected() {
+    let h = harness();
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("text/html"));
+    let body = text(&r);
+    assert!(
+        body.contains("Fixture Master &lt;Inc&gt; &amp; Co"),
+        "{body}"
+    );
+    assert!(!body.contains("<Inc>"));
+    assert!(body.contains("3 sub accounts"), "{body}");
+    assert!(body.contains("<dd id=\"include-free-users\">yes</dd>"));
+    assert!(body.contains("<dd id=\"include-on-premises\">no</dd>"));
+    assert!(body.contains("90 days"));
+    assert!(!body.contains("at-fixture-code") && !body.contains(FIXTURE_VERIFIER));
+}
+
+#[tokio::test]
+async fn reconnecting_updates_the_connection_and_answers_json() {
+    let h = harness();
+    h.connect_successfully().await;
+    let first = h.connections().await[0].clone();
+
+    let new_settings = ConnectionSettings {
+        include_free_users: false,
+        include_on_premises: true,
+        inactivity_threshold_days: 120,
+    };
+    h.seed_state("fixture-state-json", new_settings.clone(), 300)
+        .await;
+    *h.zoom.account_name.lock().unwrap() = "Renamed Master".into();
+    let r = h.app.handle(fixture("callback-success-json")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(header(&r, "content-type"), "application/json");
+    let v = json(&r);
+    assert_eq!(v["status"], "connected");
+    let c = &v["connection"];
+    assert_eq!(c["connection_id"], first.connection_id.as_str());
+    assert_eq!(c["zoom_account_id"], MASTER_ACCOUNT);
+    assert_eq!(c["account_name"], "Renamed Master");
+    assert_eq!(c["sub_accounts"], 3);
+    assert_eq!(c["reconnected"], true);
+    assert_eq!(c["settings"]["include_free_users"], "no");
+    assert_eq!(c["settings"]["include_on_premises"], "yes");
+    assert_eq!(c["settings"]["inactivity_threshold_days"], 120);
+
+    let all = h.connections().await;
+    assert_eq!(all.len(), 1, "reconnecting never duplicates");
+    assert_eq!(all[0].settings, new_settings);
+    assert_eq!(all[0].created_at, first.created_at);
+    assert!(all[0].version > first.version);
+}
+
+#[tokio::test]
+async fn access_denied_is_explained_and_spends_the_state() {
+    let h = harness();
+    h.seed_state("fixture-state-denied", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-access-denied")).await;
+    assert_eq!(r.status(), 403);
+    let body = text(&r);
+    assert!(
+        body.contains("not authorized") && body.contains("choose Allow"),
+        "{body}"
+    );
+    assert!(h.state_is_gone("fixture-state-denied").await);
+    assert!(h.zoom.exchanged.lock().unwrap().is_empty());
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn missing_forged_and_expired_states_are_refused_before_any_exchange() {
+    let h = harness();
+    let r = h.app.handle(fixture("callback-missing-state")).await;
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("no state parameter"));
+
+    // A state nobody issued; a real one is pending meanwhile and stays.
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-forged-state")).await;
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("unknown, has expired"));
+
+    h.seed_state("fixture-state-expired", settings_90(), -1)
+        .await;
+    let r = h.app.handle(fixture("callback-expired-state")).await;
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("valid for 10 minutes"));
+
+    assert!(h.zoom.exchanged.lock().unwrap().is_empty());
+    h.assert_nothing_stored().await;
+    assert!(
+        !h.state_is_gone("fixture-state-ok").await,
+        "the real state is untouched"
+    );
+}
+
+#[tokio::test]
+async fn missing_code_is_refused_and_spends_the_state() {
+    let h = harness();
+    h.seed_state("fixture-state-nocode", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-missing-code")).await;
+    assert_eq!(r.status(), 400);
+    assert!(text(&r).contains("no authorization code"));
+    assert!(h.state_is_gone("fixture-state-nocode").await);
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn a_failed_exchange_is_explained() {
+    let h = harness();
+    h.seed_state("fixture-state-badcode", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-exchange-failed")).await;
+    assert_eq!(r.status(), 400);
+    let body = text(&r);
+    assert!(body.contains("refused the authorization code"), "{body}");
+    assert!(
+        !body.contains("fixture-code-expired"),
+        "the code is never echoed"
+    );
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_named_and_the_grant_revoked() {
+    let h = harness();
+    h.seed_state("fixture-state-scope", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-missing-scope")).await;
+    assert_eq!(r.status(), 403);
+    let body = text(&r);
+    assert!(body.contains("report:master"), "{body}");
+    assert!(body.contains("report:read:list_users:master"), "{body}");
+    assert!(
+        !body.contains("user:master ("),
+        "only the missing one is named: {body}"
+    );
+    assert_eq!(h.zoom.revoked(), vec!["at-fixture-code-missing-scope"]);
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn an_account_without_the_master_feature_is_refused_and_revoked() {
+    let h = harness();
+    h.seed_state("fixture-state-standalone", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-not-master")).await;
+    assert_eq!(r.status(), 403);
+    let body = text(&r);
+    assert!(body.contains("Master Account"), "{body}");
+    assert!(
+        body.contains("Account Management &gt; Sub Accounts"),
+        "{body}"
+    );
+    assert_eq!(h.zoom.revoked(), vec!["at-fixture-code-standalone"]);
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let h = harness();
+    let r = h.app.handle(fixture("not-found")).await;
+    assert_eq!(r.status(), 404);
+    let r = h
+        .app
+        .handle(apigw_request("POST", "/connect", "", &[], Some("x")))
+        .await;
+    assert_eq!(r.status(), 405);
+}
+
+/// Token writes fail: the admin gets a generic 500 with the request id, the grant is revoked
+/// and no connection is stored.
+struct FailingWrites;
+
+#[async_trait]
+impl TokenStore for FailingWrites {
+    async fn read(&self, _: &str) -> Result<Option<StoredTokens>, StoreError> {
+        Ok(None)
+    }
+    async fn write(&self, _: &str, _: &StoredTokens) -> Result<(), StoreError> {
+        Err(StoreError::Secrets {
+            op: "PutSecretValue",
+            message: "injected failure: AccessDeniedException".into(),
+        })
+    }
+    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_internal_failure_is_a_generic_500_with_the_request_id() {
+    let h = harness_with(Arc::new(FailingWrites), Arc::new(MemoryTokenStore::new()));
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 500);
+    let body = text(&r);
+    assert!(
+        body.contains("fixture-callback-success"),
+        "request id: {body}"
+    );
+    assert!(
+        !body.contains("injected") && !body.contains("PutSecretValue"),
+        "{body}"
+    );
+    assert_eq!(h.zoom.revoked(), vec!["at-fixture-code"]);
+    assert!(h.connections().await.is_empty());
+}
+
+// ----- webhook ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn url_validation_is_answered_with_the_encrypted_token() {
+    let h = harness();
+    let r = h.app.handle(fixture("webhook-url-validation")).await;
+    assert_eq!(r.status(), 200);
+    let v = json(&r);
+    assert_eq!(v["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+    // Independent implementation: the sandbox's.
+    assert_eq!(
+        v["encryptedToken"],
+        zoom_sandbox::webhooks::encrypted_token(WEBHOOK_SECRET, "qgg8vlvZRS6UYooatFL8Aw")
+    );
+}
+
+#[tokio::test]
+async fn deauthorization_deletes_the_tokens_and_marks_the_connection() {
+    let h = harness();
+    h.connect_successfully().await;
+    assert!(h.stored_tokens().await.is_some());
+
+    let r = h.app.handle(fixture("webhook-deauthorized")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(h.stored_tokens().await.is_none(), "tokens deleted");
+    let c = &h.connections().await[0];
+    let expected_at: DateTime<Utc> = "2026-11-28T16:59:58.123Z".parse().unwrap();
+    assert_eq!(
+        c.status,
+        ConnectionStatus::Deauthorized {
+            at: expected_at,
+            purge_after: h.now + chrono::Duration::days(10),
+        }
+    );
+    assert!(!c.status.is_active(), "scheduled tasks skip it");
+
+    // Zoom retries the same event: still 200, nothing else changes.
+    let version = c.version;
+    let r = h.app.handle(fixture("webhook-deauthorized")).await;
+    assert_eq!(r.status(), 200);
+    let again = &h.connections().await[0];
+    assert_eq!(again.status, c.status);
+    assert!(again.version <= version + 1);
+}
+
+#[tokio::test]
+async fn bad_signature_and_stale_timestamp_are_401_and_change_nothing() {
+    let h = harness();
+    h.connect_successfully().await;
+    let before = h.connections().await;
+
+    for name in ["webhook-bad-signature", "webhook-stale"] {
+        let r = h.app.handle(fixture(name)).await;
+        assert_eq!(r.status(), 401, "{name}");
+        assert_eq!(json(&r)["error"], "unauthorized");
+        assert_eq!(h.connections().await, before, "{name}");
+        assert!(h.stored_tokens().await.is_some(), "{name}");
+    }
+
+    // The stale fixture is correctly signed: at its own time it would pass, so the 401 above
+    // is the timestamp window's doing.
+    let mut at_its_time = h.app.clone();
+    let stale_now = fixture_now() - chrono::Duration::seconds(600);
+    at_its_time = at_its_time.with_clock(Arc::new(move || stale_now));
+    let r = at_its_time.handle(fixture("webhook-stale")).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_events_are_acknowledged_and_ignored() {
+    let h = harness();
+    h.connect_successfully().await;
+    let before = h.connections().await;
+    let r = h.app.handle(fixture("webhook-unknown-event")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(&r)["status"], "ignored");
+    assert_eq!(h.connections().await, before);
+    assert!(h.stored_tokens().await.is_some());
+}
+
+#[tokio::test]
+async fn a_deauthorization_for_an_unknown_account_is_acknowledged() {
+    let h = harness();
+    let r = h.app.handle(fixture("webhook-deauthorized")).await;
+    assert_eq!(r.status(), 200);
+    assert!(h.connections().await.is_empty());
+}
