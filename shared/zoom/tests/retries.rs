@@ -335,3 +335,85 @@ async fn a_shared_limiter_spans_clients() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn sandbox_daily_cap_gives_the_reset_time_and_closes_the_category() {
+    // Business: Heavy and Resource-intensive share 60,000 a day; scaled to 3 a day.
+    let sb = common::sandbox(SandboxConfig::demo().with_rate_limits(RateLimitConfig {
+        daily_scale: Some(0.00005),
+        ..RateLimitConfig::profile(RateLimitProfile::Business)
+    }))
+    .await;
+    let h = common::client_with(&sb, common::test_tokens(&sb), RateProfile::business());
+    for _ in 0..3 {
+        h.client.me().plan_usage().await.unwrap();
+    }
+    let err = h.client.me().plan_usage().await.unwrap_err();
+    let ZoomError::DailyLimit {
+        reset_at, category, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*category, Category::Heavy);
+    let sandbox_now = sb.state.clock.now();
+    assert!(*reset_at > sandbox_now);
+    assert_eq!(reset_at.timestamp() % 86_400, 0, "next 00:00 UTC");
+    assert!(err.is_transient());
+    // No hot loop: further Heavy calls fail at once without reaching Zoom; Medium still works.
+    let requests = sb.state.stats.snapshot().requests;
+    for _ in 0..5 {
+        assert!(matches!(
+            h.client.me().plan_usage().await,
+            Err(ZoomError::DailyLimit { .. })
+        ));
+    }
+    assert_eq!(sb.state.stats.snapshot().requests, requests);
+    h.client.me().user_summary().await.unwrap();
+    assert_eq!(sb.state.stats.snapshot().rate_limited_daily, 1);
+}
+
+#[tokio::test]
+async fn a_timed_out_attempt_is_retried() {
+    let calls = counter();
+    let c = calls.clone();
+    let router = axum::Router::new().route(
+        "/v2/accounts/{id}",
+        get(move || {
+            let c = c.clone();
+            async move {
+                if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+                (StatusCode::OK, account_json())
+            }
+        }),
+    );
+    let base = common::mock_server(router).await;
+    let client = common::mock_client(&base, common::fast_retries(), RateProfile::unlimited());
+    let account = client.account("acc1").get().await.unwrap();
+    assert_eq!(account.id, "acc1");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let m = client.metrics();
+    assert_eq!((m.transport_errors, m.retries), (1, 1));
+}
+
+#[tokio::test]
+async fn explicit_api_base_wins_over_the_token_api_url() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let mut tokens = common::test_tokens(&sb);
+    // A token whose api_url points nowhere.
+    tokens.api_url = Some("http://127.0.0.1:9".into());
+    let source = Arc::new(zoom::MemoryTokenSource::new(
+        tokens,
+        Arc::new(common::oauth(&sb)),
+    ));
+    let config = zoom::ZoomConfig::builder()
+        .oauth_base(sb.base_url())
+        .api_base(sb.api_base_url())
+        .build()
+        .unwrap();
+    let client = zoom::ZoomClient::builder(config, source).build().unwrap();
+    let me = client.me().get().await.unwrap();
+    assert_eq!(me.id, sb.state.tenant.master_account_id());
+}
