@@ -85,3 +85,24 @@ impl AwsClients {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_from_the_environment_with_defaults() {
+        let cfg = AwsConfig::from_lookup(|name| match name {
+            "ZTS_AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".into()),
+            "ZTS_TABLE_NAME" => Some("records".into()),
+            "ZTS_AWS_REGION" => Some("  ".into()),
+            _ => None,
+        });
+        assert_eq!(cfg.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(cfg.table_name, "records");
+        assert_eq!(cfg.region, None, "blank means unset");
+        assert_eq!(cfg.token_secret_prefix, DEFAULT_TOKEN_SECRET_PREFIX);
+        assert_eq!(cfg.app_secret_id, DEFAULT_APP_SECRET_ID);
+        assert_eq!(AwsConfig::from_lookup(|_| None), AwsConfig::default());
+    }
+}

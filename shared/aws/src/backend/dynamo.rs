@@ -369,3 +369,61 @@ impl Table for DynamoTable {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A BatchWriteItem stand-in that leaves part of each call unprocessed.
+    #[tokio::test]
+    async fn unprocessed_items_are_resent_until_done() {
+        let sent: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+        let attempts = retry_unprocessed(
+            (0..25).collect::<Vec<u32>>(),
+            10,
+            Duration::from_millis(1),
+            |batch| {
+                sent.lock().unwrap().push(batch.clone());
+                // Throttled: only the first 10 of each call are processed.
+                let rest = batch.into_iter().skip(10).collect();
+                async move { Ok(rest) }
+            },
+        )
+        .await
+        .unwrap();
+        let sent = sent.into_inner().unwrap();
+        assert_eq!(attempts, 3);
+        assert_eq!(sent.iter().map(Vec::len).collect::<Vec<_>>(), [25, 15, 5]);
+        let mut all: Vec<u32> = sent
+            .iter()
+            .flat_map(|b| b.iter().take(10).copied())
+            .collect();
+        all.sort();
+        assert_eq!(all, (0..25).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn items_never_processed_give_an_error() {
+        let err = retry_unprocessed(vec![1, 2, 3], 4, Duration::from_millis(1), |batch| async {
+            Ok(batch)
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("3 items still unprocessed after 4 attempts"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn attribute_values_round_trip() {
+        let value = serde_json::json!({
+            "s": "Zoë", "n": 42, "neg": -7, "big": u64::MAX, "f": 1.5, "b": true, "null": null,
+            "l": [1, "two", [3]], "m": {"nested": {"x": "y"}}
+        });
+        let attr = to_attr(&value);
+        assert_eq!(from_attr(&attr).unwrap(), value);
+    }
+}
