@@ -1,0 +1,610 @@
+//! The engine: planning and fan-out, running units with sync-run records and connection
+//! outcomes, and the three event kinds (schedule, SQS batch, direct invoke).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_adapters::{
+    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStatus, ConnectionStore,
+    Records, RunStatus, SyncRunRecord, SyncRunStore,
+};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::time::Instant;
+use zoom::{MetricsSnapshot, ZoomClient};
+
+use crate::clients::ClientFactory;
+use crate::queue::UnitQueue;
+use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
+use crate::{SyncError, tasks};
+
+/// The engine's notion of now (the sandbox clock in tests).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Application Access runs in full when the last full run is older than this.
+    pub full_run_every: chrono::Duration,
+    /// Stop this long before the invocation's deadline, checkpoint, and continue in a
+    /// follow-up message.
+    pub deadline_margin: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            full_run_every: chrono::Duration::days(7),
+            deadline_margin: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Everything a task needs, built once per process.
+#[derive(Clone)]
+pub struct SyncEngine {
+    pub records: Records,
+    pub clients: Arc<dyn ClientFactory>,
+    pub queue: Arc<dyn UnitQueue>,
+    pub clock: Clock,
+    pub options: EngineOptions,
+}
+
+/// What one unit did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitReport {
+    pub unit: Unit,
+    pub run: SyncRunRecord,
+    /// A follow-up message continues the unit.
+    pub continued: bool,
+}
+
+/// The result of planning (schedule event).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlanReport {
+    pub task: Option<Task>,
+    pub connections: usize,
+    pub skipped_connections: Vec<String>,
+    pub failed_connections: Vec<(String, String)>,
+    pub units: usize,
+}
+
+/// The result of a direct invoke.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectReport {
+    pub connection_id: String,
+    pub units: Vec<UnitReport>,
+    pub failed: Vec<(String, String)>,
+}
+
+/// Context a task body gets for one unit.
+pub(crate) struct UnitCtx<'a> {
+    pub engine: &'a SyncEngine,
+    pub connection: &'a ConnectionRecord,
+    pub account: &'a AccountRecord,
+    pub unit: &'a Unit,
+    pub client: Option<ZoomClient>,
+    pub deadline: Option<Instant>,
+    pub run_id: String,
+    pub started_at: DateTime<Utc>,
+    pub counts: BTreeMap<String, u64>,
+}
+
+impl UnitCtx<'_> {
+    pub fn zoom(&self) -> &ZoomClient {
+        self.client
+            .as_ref()
+            .expect("tasks that call Zoom get a client")
+    }
+
+    /// The account's API: `me` for the master, the master prefix for sub accounts.
+    pub fn api(&self) -> zoom::AccountApi {
+        match self.account.kind {
+            AccountKind::Master => self.zoom().me(),
+            AccountKind::Sub => self.zoom().account(self.account.account_id.clone()),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.engine.clock)()
+    }
+
+    /// Whether the invocation should stop and continue in a follow-up message.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| Instant::now() + self.engine.options.deadline_margin >= d)
+    }
+
+    pub fn count(&mut self, name: &str, n: u64) {
+        *self.counts.entry(name.to_owned()).or_default() += n;
+    }
+
+    pub fn settings(&self) -> sync_domain::ConnectionSettings {
+        domain_settings(&self.connection.settings)
+    }
+}
+
+/// The connection's settings as the domain rules take them.
+pub fn domain_settings(s: &aws_adapters::ConnectionSettings) -> sync_domain::ConnectionSettings {
+    use sync_domain::{InactivityThreshold, YesNo};
+    let yn = |b: bool| if b { YesNo::Yes } else { YesNo::No };
+    sync_domain::ConnectionSettings {
+        include_free_users: yn(s.include_free_users),
+        include_on_premises: yn(s.include_on_premises),
+        inactivity_threshold: u16::try_from(s.inactivity_threshold_days)
+            .ok()
+            .and_then(|d| InactivityThreshold::try_from(d).ok())
+            .unwrap_or_default(),
+    }
+}
+
+pub(crate) enum TaskOutcome {
+    Done,
+    /// Stopped at a checkpoint; continue with this unit.
+    Continue(Unit),
+}
+
+fn random_id() -> String {
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+impl SyncEngine {
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Refreshes a connection's accounts from Zoom (master via `me`, sub accounts via
+    /// `GET /accounts`) and stores them (accounts gone from Zoom are marked removed).
+    pub async fn refresh_accounts(
+        &self,
+        connection: &ConnectionRecord,
+        client: &ZoomClient,
+    ) -> Result<Vec<AccountRecord>, SyncError> {
+        let master = client.me().get().await?;
+        let mut accounts = vec![AccountRecord {
+            account_id: master.id.clone(),
+            kind: AccountKind::Master,
+            name: Some(master.account_name.clone()).filter(|s| !s.is_empty()),
+            owner_email: master.owner_email.clone(),
+            account_type: master.account_type.clone(),
+            seats: master.seats.and_then(|s| u64::try_from(s).ok()),
+            created_at: master.created_at,
+            removed_at: None,
+        }];
+        let mut subs = client.sub_accounts().stream();
+        while let Some(sub) = subs.try_next().await? {
+            if sub.id.is_empty() || sub.id == master.id {
+                continue;
+            }
+            accounts.push(AccountRecord {
+                account_id: sub.id.clone(),
+                kind: AccountKind::Sub,
+                name: Some(sub.account_name.clone()).filter(|s| !s.is_empty()),
+                owner_email: Some(sub.owner_email.clone()).filter(|s| !s.is_empty()),
+                account_type: sub.account_type.clone(),
+                seats: sub.seats.and_then(|s| u64::try_from(s).ok()),
+                created_at: sub.created_at,
+                removed_at: None,
+            });
+        }
+        self.records
+            .sync_accounts(&connection.connection_id, &accounts, self.now())
+            .await?;
+        Ok(accounts)
+    }
+
+    async fn stored_accounts(&self, cid: &str) -> Result<Vec<AccountRecord>, SyncError> {
+        let accounts: Vec<AccountRecord> = self.records.list_accounts(cid).try_collect().await?;
+        Ok(accounts
+            .into_iter()
+            .filter(|a| a.removed_at.is_none())
+            .collect())
+    }
+
+    /// The accounts a connection's units cover: fresh from Zoom for tasks that call Zoom,
+    /// the stored ones for License Differentiation.
+    async fn accounts_for(
+        &self,
+        connection: &ConnectionRecord,
+        task: Task,
+    ) -> Result<Vec<AccountRecord>, SyncError> {
+        if task.uses_zoom() {
+            let client = self.clients.client(connection, task).await?;
+            self.refresh_accounts(connection, &client).await
+        } else {
+            self.stored_accounts(&connection.connection_id).await
+        }
+    }
+
+    /// Schedule event: every active connection, every account, one message each.
+    pub async fn plan(&self, task: Task, mode: Mode) -> Result<PlanReport, SyncError> {
+        let salt = format!("{}-{}", self.now().format("%Y%m%dT%H%M%S"), random_id());
+        let connections: Vec<ConnectionRecord> =
+            self.records.list_connections().try_collect().await?;
+        let mut report = PlanReport {
+            task: Some(task),
+            ..Default::default()
+        };
+        for connection in connections {
+            let cid = connection.connection_id.clone();
+            if !connection.status.is_active() {
+                report.skipped_connections.push(cid);
+                continue;
+            }
+            report.connections += 1;
+            let units = match self.accounts_for(&connection, task).await {
+                Ok(accounts) => accounts
+                    .iter()
+                    .map(|a| Unit::new(task, &cid, &a.account_id, mode))
+                    .collect::<Vec<_>>(),
+                Err(e) => {
+                    tracing::warn!(connection_id = %cid, task = %task, error = %e, "planning failed for a connection");
+                    self.record_failure(&cid, task, &e).await;
+                    report.failed_connections.push((cid, e.to_string()));
+                    continue;
+                }
+            };
+            self.queue.send(&units, &salt).await?;
+            report.units += units.len();
+        }
+        tracing::info!(
+            task = %task,
+            connections = report.connections,
+            skipped = report.skipped_connections.len(),
+            failed = report.failed_connections.len(),
+            units = report.units,
+            "planned"
+        );
+        Ok(report)
+    }
+
+    /// Records a failed unit or plan on the connection: invalid grant → needs
+    /// re-authorization; anything else → the task's last error.
+    pub(crate) async fn record_failure(&self, cid: &str, task: Task, error: &SyncError) {
+        let now = self.now();
+        let message = match error.daily_reset() {
+            Some(reset) => format!("{error}; resumes after the daily reset at {reset}"),
+            None => error.to_string(),
+        };
+        if error.is_invalid_grant() {
+            let _ = self
+                .records
+                .mark_needs_reauthorization(
+                    cid,
+                    "the Zoom grant is no longer valid (invalid_grant)",
+                    now,
+                )
+                .await;
+        }
+        if let Err(e) = self
+            .records
+            .record_task_outcome(cid, task.as_str(), Err(message), now)
+            .await
+        {
+            tracing::warn!(connection_id = %cid, error = %e, "could not record the task outcome");
+        }
+    }
+
+    /// Runs one unit (or one segment of it, up to `deadline`) and writes its sync-run record.
+    pub async fn run_unit(
+        &self,
+        unit: &Unit,
+        deadline: Option<Instant>,
+    ) -> Result<UnitReport, SyncError> {
+        let cid = unit.connection_id.as_str();
+        let connection = self
+            .records
+            .get_connection(cid)
+            .await?
+            .ok_or_else(|| SyncError::UnknownConnection(cid.to_owned()))?;
+        if !connection.status.is_active() {
+            return Err(SyncError::Inactive {
+                connection_id: cid.to_owned(),
+                state: match connection.status {
+                    ConnectionStatus::NeedsReauthorization { .. } => "needs re-authorization",
+                    ConnectionStatus::Deauthorized { .. } => "deauthorized",
+                    ConnectionStatus::Active => "active",
+                },
+            });
+        }
+        let started = Instant::now();
+        let started_at = self.now();
+        let client = if unit.task.uses_zoom() {
+            let c = self.clients.client(&connection, unit.task).await?;
+            Some(match deadline {
+                Some(d) => c.with_deadline(d),
+                None => c,
+            })
+        } else {
+            None
+        };
+        let before = client.as_ref().map(ZoomClient::metrics).unwrap_or_default();
+        let mut run = SyncRunRecord {
+            run_id: format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id()),
+            connection_id: cid.to_owned(),
+            task: unit.task.as_str().to_owned(),
+            account_id: Some(unit.account_id.clone()),
+            started_at,
+            finished_at: None,
+            status: RunStatus::Running,
+            counts: BTreeMap::new(),
+            requests_by_endpoint: BTreeMap::new(),
+            rate_limited: 0,
+            retries: 0,
+            duration_ms: 0,
+            error: None,
+        };
+        let result = self
+            .run_body(
+                &connection,
+                unit,
+                client.clone(),
+                deadline,
+                &run.run_id,
+                started_at,
+            )
+            .await;
+        let metrics = client
+            .as_ref()
+            .map(|c| c.metrics().since(&before))
+            .unwrap_or_else(MetricsSnapshot::default);
+        run.finished_at = Some(self.now());
+        run.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        run.requests_by_endpoint = metrics.requests_by_endpoint.clone();
+        run.rate_limited = metrics.rate_limited_429;
+        run.retries = metrics.retries;
+        let outcome = match result {
+            Ok((counts, outcome)) => {
+                run.counts = counts;
+                run.counts.insert("requests".into(), metrics.requests);
+                outcome
+            }
+            Err(e) => {
+                run.status = RunStatus::Failed;
+                run.error = Some(e.to_string());
+                run.counts.insert("requests".into(), metrics.requests);
+                let _ = self.records.put_run(&run).await;
+                self.record_failure(cid, unit.task, &e).await;
+                tracing::warn!(
+                    task = %unit.task, connection_id = %cid, account_id = %unit.account_id,
+                    run_id = %run.run_id, requests = metrics.requests, error = %e,
+                    "unit failed"
+                );
+                return Err(e);
+            }
+        };
+        let continued = match outcome {
+            TaskOutcome::Done => {
+                run.status = RunStatus::Succeeded;
+                false
+            }
+            TaskOutcome::Continue(next) => {
+                run.status = RunStatus::Continued;
+                self.queue.send(&[next], &run.run_id).await?;
+                true
+            }
+        };
+        self.records.put_run(&run).await?;
+        if !continued {
+            self.records
+                .record_task_outcome(cid, unit.task.as_str(), Ok(()), self.now())
+                .await?;
+        }
+        tracing::info!(
+            task = %unit.task,
+            connection_id = %cid,
+            account_id = %unit.account_id,
+            run_id = %run.run_id,
+            status = ?run.status,
+            counts = ?run.counts,
+            requests = metrics.requests,
+            rate_limited = run.rate_limited,
+            retries = run.retries,
+            duration_ms = run.duration_ms,
+            "unit finished"
+        );
+        Ok(UnitReport {
+            unit: unit.clone(),
+            run,
+            continued,
+        })
+    }
+
+    async fn run_body(
+        &self,
+        connection: &ConnectionRecord,
+        unit: &Unit,
+        client: Option<ZoomClient>,
+        deadline: Option<Instant>,
+        run_id: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<(BTreeMap<String, u64>, TaskOutcome), SyncError> {
+        let mut accounts = self.stored_accounts(&connection.connection_id).await?;
+        if !accounts.iter().any(|a| a.account_id == unit.account_id)
+            && let Some(c) = &client
+        {
+            accounts = self.refresh_accounts(connection, c).await?;
+        }
+        let account = accounts
+            .into_iter()
+            .find(|a| a.account_id == unit.account_id)
+            .ok_or_else(|| {
+                SyncError::Invalid(format!(
+                    "account {} is not an account of connection {}",
+                    unit.account_id, connection.connection_id
+                ))
+            })?;
+        let mut ctx = UnitCtx {
+            engine: self,
+            connection,
+            account: &account,
+            unit,
+            client,
+            deadline,
+            run_id: run_id.to_owned(),
+            started_at,
+            counts: BTreeMap::new(),
+        };
+        let outcome = match unit.task {
+            Task::ApplicationRoster => tasks::roster::run(&mut ctx).await?,
+            Task::ApplicationAccess => tasks::access::run(&mut ctx).await?,
+            Task::LicenseInformation => tasks::licenses::run(&mut ctx).await?,
+            Task::LicenseDifferentiation => tasks::differentiation::run(&mut ctx).await?,
+        };
+        Ok((ctx.counts, outcome))
+    }
+
+    /// Direct invoke: the connection's units (one account or all), inline; follow-up
+    /// segments of long units run inline too.
+    pub async fn run_direct(
+        &self,
+        task: Task,
+        request: &DirectInvoke,
+        deadline: Option<Instant>,
+    ) -> Result<DirectReport, SyncError> {
+        let mode = request.mode().map_err(SyncError::Invalid)?;
+        let cid = request.connection_id.as_str();
+        let connection = self
+            .records
+            .get_connection(cid)
+            .await?
+            .ok_or_else(|| SyncError::UnknownConnection(cid.to_owned()))?;
+        let accounts: Vec<String> = match &request.account_id {
+            Some(a) => vec![a.clone()],
+            None => self
+                .accounts_for(&connection, task)
+                .await?
+                .into_iter()
+                .map(|a| a.account_id)
+                .collect(),
+        };
+        let mut report = DirectReport {
+            connection_id: cid.to_owned(),
+            ..Default::default()
+        };
+        let inline = InlineQueue::default();
+        let engine = SyncEngine {
+            queue: Arc::new(inline.clone()),
+            ..self.clone()
+        };
+        for account_id in accounts {
+            let mut next = Some(Unit::new(task, cid, &account_id, mode));
+            while let Some(unit) = next.take() {
+                match engine.run_unit(&unit, deadline).await {
+                    Ok(r) => {
+                        report.units.push(r);
+                        next = inline.take();
+                    }
+                    Err(e) => report.failed.push((account_id.clone(), e.to_string())),
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// SQS batch: run each message's unit; failures that may succeed later are reported as
+    /// batch item failures (SQS redelivers them, then moves them to the DLQ).
+    pub async fn handle_sqs(
+        &self,
+        task: Task,
+        event: SqsEvent,
+        deadline: Option<Instant>,
+    ) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in event.records {
+            let id = message.message_id.clone().unwrap_or_default();
+            let unit: Result<Unit, _> =
+                serde_json::from_str(message.body.as_deref().unwrap_or_default());
+            let failed = match unit {
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "unreadable message");
+                    true
+                }
+                Ok(unit) if unit.task != task => {
+                    tracing::error!(message_id = %id, unit_task = %unit.task, "message for another task");
+                    true
+                }
+                Ok(unit) => match self.run_unit(&unit, deadline).await {
+                    Ok(_) => false,
+                    Err(e) => e.is_retryable(),
+                },
+            };
+            if failed {
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = id;
+                response.batch_item_failures.push(f);
+            }
+        }
+        response
+    }
+
+    /// Dispatches any of the three event kinds; returns the JSON response.
+    pub async fn handle_event(
+        &self,
+        task: Task,
+        event: Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, SyncError> {
+        if event.get("Records").is_some() {
+            let sqs: SqsEvent =
+                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
+            let r = self.handle_sqs(task, sqs, deadline).await;
+            return Ok(json(&r));
+        }
+        if event.get("connection_id").is_some() {
+            let d: DirectInvoke =
+                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
+            let r = self.run_direct(task, &d, deadline).await?;
+            return Ok(json(&r));
+        }
+        if event.get("task").is_some() {
+            let s: ScheduleEvent =
+                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
+            if s.task != task {
+                return Err(SyncError::Invalid(format!(
+                    "schedule event for {} sent to {task}",
+                    s.task
+                )));
+            }
+            let mode = s.mode().map_err(SyncError::Invalid)?;
+            let r = self.plan(task, mode).await?;
+            return Ok(json(&r));
+        }
+        Err(SyncError::Invalid(
+            "expected a schedule event ({\"task\": …}), an SQS batch ({\"Records\": …}) or a direct invoke ({\"connection_id\": …})".into(),
+        ))
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// Follow-ups of a direct invoke stay in the invocation.
+#[derive(Clone, Default)]
+struct InlineQueue(Arc<std::sync::Mutex<Vec<Unit>>>);
+
+impl InlineQueue {
+    fn take(&self) -> Option<Unit> {
+        self.0.lock().ok().and_then(|mut v| v.pop())
+    }
+}
+
+#[async_trait::async_trait]
+impl UnitQueue for InlineQueue {
+    async fn send(&self, units: &[Unit], _salt: &str) -> Result<(), SyncError> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend(units.iter().cloned());
+        }
+        Ok(())
+    }
+}

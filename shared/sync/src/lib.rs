@@ -1,0 +1,22 @@
+//! The scheduled integration tasks (Application Roster, Application Access, License
+//! Information, License Differentiation): planning and fan-out over SQS, units with
+//! checkpoints, sync-run records, and the Lambda event handling the function crates share.
+//! Design: `docs/integration-tasks.md`.
+
+pub mod candidates;
+pub mod clients;
+pub mod engine;
+mod error;
+pub mod queue;
+mod tasks;
+pub mod unit;
+
+pub use candidates::{ReclamationCandidate, list_candidates};
+pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
+pub use engine::{
+    Clock, DirectReport, EngineOptions, PlanReport, SyncEngine, UnitReport, domain_settings,
+    system_clock,
+};
+pub use error::SyncError;
+pub use queue::{MemoryQueue, SqsQueue, UnitQueue};
+pub use unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};

@@ -1,0 +1,143 @@
+//! License Differentiation (no Zoom calls): from the stored roster and activity, per license:
+//! users active within 30/60/90 days and users inactive beyond the connection's threshold
+//! (latest of last login, meeting created, meeting joined; never-active users count from
+//! their active date). Counted over users with status `active` (deactivated users hold no
+//! seat, pending ones never signed in). The inactive ones are stored as reclamation
+//! candidates.
+
+use std::collections::BTreeMap;
+
+use aws_adapters::{LicenseActivity, LicenseRecord, LicenseStore, UserStore, UserView};
+use futures::TryStreamExt;
+use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
+
+use super::licenses::{Tally, stored};
+use crate::SyncError;
+use crate::candidates::{ReclamationCandidate, replace_candidates};
+use crate::engine::{TaskOutcome, UnitCtx};
+
+pub(crate) fn dates(view: &UserView) -> ActivityDates {
+    view.access
+        .as_ref()
+        .map(|a| ActivityDates {
+            last_login: a.last_login,
+            last_meeting_created: a.last_meeting_created,
+            last_meeting_joined: a.last_meeting_joined,
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {
+    let settings = ctx.settings();
+    let threshold = settings.inactivity_threshold;
+    let now = ctx.now();
+    let cid = ctx.connection.connection_id.clone();
+    let account_id = ctx.account.account_id.clone();
+    let plan = super::plan_name(ctx.account);
+    let views: Vec<UserView> = ctx
+        .engine
+        .records
+        .list_users(&cid, &account_id)
+        .try_collect()
+        .await?;
+    let mut bands: BTreeMap<LicenseKind, ActivityBands> = BTreeMap::new();
+    let mut tallies: BTreeMap<LicenseKind, Tally> = BTreeMap::new();
+    let mut candidates = Vec::new();
+    for view in &views {
+        let r = &view.roster;
+        let kind = LicenseKind::from_user_type(r.user_type);
+        if r.is_removed() || !kind.is_tracked(&settings) {
+            continue;
+        }
+        tallies.entry(kind).or_default().add(&r.status);
+        if r.status != "active" {
+            continue;
+        }
+        let d = dates(view);
+        bands
+            .entry(kind)
+            .or_default()
+            .add(&d, r.active_date, threshold, now);
+        if d.is_inactive(r.active_date, threshold, now) {
+            candidates.push(ReclamationCandidate {
+                account_id: account_id.clone(),
+                user_key: r.key(),
+                user_id: r.user_id.clone(),
+                email: r.email.clone(),
+                license_id: kind.unique_id(&account_id),
+                license_name: r
+                    .license_name
+                    .clone()
+                    .unwrap_or_else(|| kind.license_name(&plan)),
+                user_type: r.user_type,
+                last_login: d.last_login,
+                last_meeting_created: d.last_meeting_created,
+                last_meeting_joined: d.last_meeting_joined,
+                last_activity: d.last_activity(),
+                days_inactive: d.days_inactive(r.active_date, now).unwrap_or_default(),
+                threshold_days: threshold.days(),
+                computed_at: now,
+            });
+        }
+    }
+    let mut licenses: BTreeMap<String, LicenseRecord> = ctx
+        .engine
+        .records
+        .list_account_licenses(&cid, &account_id)
+        .map_ok(|l| (l.license_id.clone(), l))
+        .try_collect()
+        .await?;
+    // Licenses License Information has not recorded yet get their figures from the roster.
+    for (kind, t) in &tallies {
+        let id = kind.unique_id(&account_id);
+        licenses.entry(id.clone()).or_insert_with(|| LicenseRecord {
+            account_id: account_id.clone(),
+            license_id: id,
+            name: kind.license_name(&plan),
+            provisioned: stored(kind.provisioned(ctx.account.seats.unwrap_or(0), &settings)),
+            assigned: t.assigned,
+            active: t.active,
+            inactive: t.inactive,
+            activity: None,
+            as_of: now.date_naive(),
+        });
+    }
+    for license in licenses.values_mut() {
+        let kind = [
+            LicenseKind::Basic,
+            LicenseKind::Licensed,
+            LicenseKind::OnPrem,
+            LicenseKind::NoMeetingsBasic,
+            LicenseKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.unique_id(&account_id) == license.license_id);
+        let b = kind
+            .and_then(|k| bands.get(&k))
+            .copied()
+            .unwrap_or_default();
+        license.activity = Some(LicenseActivity {
+            active_30_days: b.active_30_days,
+            active_60_days: b.active_60_days,
+            active_90_days: b.active_90_days,
+            threshold_days: u32::from(threshold.days()),
+            inactive_beyond_threshold: b.inactive,
+        });
+    }
+    let licenses: Vec<LicenseRecord> = licenses.into_values().collect();
+    ctx.engine
+        .records
+        .replace_account_licenses(&cid, &account_id, &licenses)
+        .await?;
+    replace_candidates(
+        &**ctx.engine.records.table(),
+        &cid,
+        &account_id,
+        &candidates,
+    )
+    .await?;
+    ctx.count("users", views.len() as u64);
+    ctx.count("licenses", licenses.len() as u64);
+    ctx.count("candidates", candidates.len() as u64);
+    Ok(TaskOutcome::Done)
+}

@@ -1,0 +1,80 @@
+//! A full run of the four tasks stores exactly the sandbox's ground truth, for the demo tenant
+//! and a 20-sub-account tenant, under every combination of the two Include options.
+
+mod common;
+
+use common::*;
+use sync_engine::{DirectInvoke, Task};
+
+async fn full_runs_match_truth(spec: zoom_sandbox::tenant::TenantSpec, test: &str) -> u64 {
+    let env = env(spec, test).await;
+    let truth = truth(&env.sb);
+    let truth_on_prem: u64 = tree(&truth)
+        .iter()
+        .map(|a| u64::from(a.counts.on_prem))
+        .sum();
+    let mut candidates = 0;
+    for (free, on_prem) in COMBOS {
+        let cid = connection_id(free, on_prem);
+        connect(&env.records, &truth, &cid, settings(free, on_prem)).await;
+        for task in Task::ALL {
+            let report = env
+                .engine
+                .run_direct(
+                    task,
+                    &DirectInvoke {
+                        connection_id: cid.clone(),
+                        account_id: None,
+                        mode: None,
+                    },
+                    None,
+                )
+                .await
+                .expect("direct run");
+            assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
+            assert_eq!(
+                report.units.len(),
+                tree(&truth).len(),
+                "{task}: one unit per account"
+            );
+        }
+        let now = (env.engine.clock)();
+        let stats =
+            assert_matches_truth(&env.records, &truth, &cid, &settings(free, on_prem), now).await;
+        eprintln!("{test} {cid}: {stats:?}");
+        // The comparison covered real data: dates of every kind, and the Include options
+        // decided which users were tracked.
+        assert!(stats.users > 0 && stats.logins > 0 && stats.created > 0 && stats.joined > 0);
+        candidates += stats.candidates;
+        let want_on_prem = if on_prem { truth_on_prem } else { 0 };
+        assert_eq!(
+            stats.on_prem, want_on_prem,
+            "{cid}: on-prem users tracked iff included"
+        );
+        assert_eq!(
+            stats.free > 0,
+            free,
+            "{cid}: free users tracked iff included"
+        );
+    }
+    assert!(candidates > 0, "some users are reclamation candidates");
+    truth_on_prem
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_tenant_full_runs_match_truth() {
+    full_runs_match_truth(demo_spec(), "demo_tenant_full_runs_match_truth").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_sub_accounts_full_runs_match_truth() {
+    let on_prem = full_runs_match_truth(
+        twenty_subs_spec(),
+        "twenty_sub_accounts_full_runs_match_truth",
+    )
+    .await;
+    assert!(
+        on_prem > 0,
+        "the tenant has On-prem users to include or leave out"
+    );
+}
