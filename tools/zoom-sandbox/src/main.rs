@@ -12,13 +12,25 @@ use zoom_sandbox::config::{
 use zoom_sandbox::faults::FaultConfig;
 use zoom_sandbox::tenant::TenantSpec;
 
+const AFTER_HELP: &str = "\
+Control endpoints (not Zoom's API):
+  GET  /_sandbox/clock               POST /_sandbox/clock/advance {\"seconds\": N}
+  GET|PUT /_sandbox/consent {\"mode\": \"approve\"|\"deny\"}
+  GET|PUT /_sandbox/authorize-as {\"account\": \"master\"|\"standalone\"}
+  GET|POST|DELETE /_sandbox/faults   POST /_sandbox/faults/revoke-tokens
+  GET  /_sandbox/stats               POST /_sandbox/stats/reset
+  GET|PUT /_sandbox/rate-limits      POST /_sandbox/rate-limits/reset
+  POST /_sandbox/webhooks/send {\"url\": ..., \"event\": \"app_deauthorized\"|\"endpoint.url_validation\"}
+  GET  /_sandbox/truth               GET /_sandbox/truth/accounts/{accountId}
+Logs go to stderr (RUST_LOG, default info); tokens and secrets are never logged.";
+
 /// A local stand-in for Zoom's OAuth and REST API with synthetic master-account tenants,
 /// rate limits, injectable faults and signed webhooks.
 ///
 /// Prints `zoom-sandbox listening on http://HOST:PORT` once ready. OAuth lives at
 /// `/oauth/authorize|token|revoke`, the API at `/v2`, control and ground truth at `/_sandbox/`.
 #[derive(Debug, Parser)]
-#[command(name = "zoom-sandbox", version)]
+#[command(name = "zoom-sandbox", version, after_help = AFTER_HELP)]
 struct Args {
     /// Port to listen on (0: any free port).
     #[arg(long, env = "ZOOM_SANDBOX_PORT", default_value_t = 0)]
@@ -180,7 +192,24 @@ async fn main() -> anyhow::Result<()> {
     );
     let sandbox = zoom_sandbox::start(config, addr).await?;
     println!("zoom-sandbox listening on {}", sandbox.base_url());
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix (how scripts stop the sandbox).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -699,6 +699,17 @@ async fn authorize(
     State(state): State<Arc<SandboxState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    let response = authorize_inner(&state, &q);
+    state.stats.record_request(
+        "GET",
+        "/oauth/authorize",
+        None,
+        Some(response.status().as_u16()),
+    );
+    response
+}
+
+fn authorize_inner(state: &Arc<SandboxState>, q: &HashMap<String, String>) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(app) = get("client_id").and_then(|id| state.config.app(id)) else {
         return error_page(StatusCode::BAD_REQUEST, 4700, "Invalid client_id.");
@@ -745,7 +756,7 @@ async fn authorize(
         }
         return redirect(redirect_uri, &p);
     }
-    let identity = identity(&state, settings.authorize_as);
+    let identity = identity(state, settings.authorize_as);
     tracing::info!(
         client_id = %app.client_id,
         account_id = %identity.account_id,

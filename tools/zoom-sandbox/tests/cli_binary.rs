@@ -43,7 +43,6 @@ fn help_documents_every_flag() {
         );
         let env = match env.as_str() {
             "ZOOM_SANDBOX_REDIRECT_URI" => "ZOOM_SANDBOX_REDIRECT_URIS".to_string(),
-            "ZOOM_SANDBOX_RATE_BUDGET" => "ZOOM_SANDBOX_RATE_BUDGET".to_string(),
             _ => env,
         };
         assert!(help.contains(&env), "--help names {env}");

@@ -72,6 +72,16 @@ async fn a_burst_beyond_the_medium_limit_gets_zoom_429s() {
     assert_eq!(stats.rate_limited_by_category["Medium"], n_limited);
     assert_eq!(stats.by_category["Medium"], 20);
 
+    // The same figures over HTTP; reset clears them.
+    let (_, http_stats) = control(&sb, Method::GET, "stats", None).await;
+    assert_eq!(http_stats["by_endpoint"]["GET /v2/users"], 20);
+    assert_eq!(http_stats["rate_limited"], n_limited);
+    assert_eq!(http_stats["by_status"]["429"], n_limited);
+    let (_, cleared) = control(&sb, Method::POST, "stats/reset", None).await;
+    assert_eq!(cleared["requests"], 0);
+    assert!(cleared["since"].is_string());
+    assert_eq!(sb.state.stats.snapshot().rate_limited, 0);
+
     // Light has its own budget (4/s here): not affected.
     let r = api_get(&sb, &token, "/users/me").await;
     assert_eq!(r.status().as_u16(), 200);
