@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p zoom --example rate_bench -- [--users 5000] [--subs 5] [--scale 1.0]
-//!     [--concurrency 64] [--seed 1]
+//!     [--concurrency 64] [--seed 1] [--headroom 0.95]
 //! ```
 //! `--scale` multiplies the sandbox's limits and the client's profile alike (the ratio is what
 //! counts); 1.0 is Zoom's real Business numbers (Medium 60/s).
@@ -38,6 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scale: f64 = arg("--scale", 1.0);
     let concurrency: usize = arg("--concurrency", 64);
     let seed: u64 = arg("--seed", 1);
+    let headroom: f64 = arg("--headroom", RateProfile::business().headroom);
 
     let sb = zoom_sandbox::start_local(
         SandboxConfig {
@@ -73,14 +74,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokens,
         Arc::new(OAuthClient::new(&config)?),
     ));
-    let profile = RateProfile::business().scaled(scale);
+    let profile = RateProfile::business()
+        .scaled(scale)
+        .with_headroom(headroom);
     let client = ZoomClient::builder(config, source)
         .rate_profile(profile)
         .budget_key("master")
         .build()?;
 
     println!(
-        "rate_bench: {users} users over master + {subs} sub accounts, Business profile x{scale}, {concurrency} requests in flight"
+        "rate_bench: {users} users over master + {subs} sub accounts, Business profile x{scale}, client at {:.0}% of the limits, {concurrency} requests in flight",
+        headroom * 100.0
     );
     let started = Instant::now();
     let sub_accounts = client.sub_accounts().collect_all().await?;

@@ -299,7 +299,19 @@ impl ZoomClient {
             }
             tokio::time::sleep_until(slot).await;
 
-            let token = inner.tokens.access_token().await?;
+            let token = match tokio::time::timeout_at(deadline, inner.tokens.access_token()).await {
+                Ok(token) => token?,
+                Err(_) => {
+                    let waited = ZoomError::Token(crate::TokenError::Transient {
+                        reason: "timed out waiting for an access token".into(),
+                    });
+                    return Err(deadline_error(
+                        ep,
+                        attempt - 1,
+                        Some(last.unwrap_or(waited)),
+                    ));
+                }
+            };
             let outcome = self.attempt(&req, &token, attempt, deadline).await;
             match outcome {
                 Outcome::Done(bytes) => return Ok(bytes),
