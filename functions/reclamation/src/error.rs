@@ -1,0 +1,79 @@
+//! The function's error: refusals before anything happened (the caller's to fix) and our own
+//! failures (a retry may help). Per-user Zoom failures are not errors: they are reported in
+//! the response.
+
+use aws_adapters::StoreError;
+
+use crate::request::RequestError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReclamationError {
+    #[error(transparent)]
+    InvalidRequest(#[from] RequestError),
+    #[error("connection {0} does not exist")]
+    ConnectionNotFound(String),
+    #[error("connection {id} cannot be used: {state}")]
+    ConnectionUnavailable { id: String, state: String },
+    #[error(
+        "the connection's authorization lacks the write scope for this action (one of: {}); \
+         nothing was changed. Add the scope to the Zoom app and reconnect the account",
+        missing.join(", ")
+    )]
+    MissingScope { missing: Vec<String> },
+    #[error(
+        "{selected} users would be acted on, more than the cap of {cap}; nothing was changed. \
+         Narrow the selection or raise `max_users`"
+    )]
+    CapExceeded { selected: usize, cap: u32 },
+    #[error(
+        "request id {0} was already used for a different request; use a new request_id \
+         (a replay must repeat the same request)"
+    )]
+    RequestIdReused(String),
+    #[error("request {0} (to restore) is not in the audit")]
+    RestoreNotFound(String),
+    #[error("request {0} is being processed by another invocation; try again in a minute")]
+    InProgress(String),
+    #[error("record store: {0}")]
+    Store(#[from] StoreError),
+    #[error("Zoom access: {0}")]
+    Zoom(String),
+}
+
+impl ReclamationError {
+    /// Short type reported to the Lambda runtime (`errorType`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "InvalidRequest",
+            Self::ConnectionNotFound(_) => "ConnectionNotFound",
+            Self::ConnectionUnavailable { .. } => "ConnectionUnavailable",
+            Self::MissingScope { .. } => "MissingScope",
+            Self::CapExceeded { .. } => "CapExceeded",
+            Self::RequestIdReused(_) => "RequestIdReused",
+            Self::RestoreNotFound(_) => "RestoreNotFound",
+            Self::InProgress(_) => "InProgress",
+            Self::Store(_) => "StoreError",
+            Self::Zoom(_) => "ZoomError",
+        }
+    }
+
+    /// Whether the caller must change something (as opposed to our or AWS's failure).
+    pub fn is_caller_error(&self) -> bool {
+        !matches!(self, Self::Store(_) | Self::Zoom(_) | Self::InProgress(_))
+    }
+
+    /// Whether invoking again unchanged may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Zoom(_) | Self::InProgress(_))
+    }
+}
+
+impl From<ReclamationError> for lambda_runtime::Diagnostic {
+    fn from(e: ReclamationError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.kind().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! The reclamation request: parsed strictly (unknown fields refused) and validated, with
+//! errors that name the field and say what is expected.
+
+use serde::{Deserialize, Serialize};
+
+/// Default cap on the users one request may act on.
+pub const DEFAULT_MAX_USERS: u32 = 25;
+/// Hard ceiling on `max_users` (one invocation must finish well inside Lambda's 15 minutes).
+pub const MAX_USERS_CEILING: u32 = 1000;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// `PUT …/users/{id}/status {"action":"deactivate"}`: frees the paid license.
+    #[default]
+    Deactivate,
+    /// `PATCH …/users/{id} {"type":1}`: to Basic, the user keeps signing in.
+    Downgrade,
+    /// Undo an earlier request (`restore_request_id`) from its audit.
+    Reactivate,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deactivate => "deactivate",
+            Self::Downgrade => "downgrade",
+            Self::Reactivate => "reactivate",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Report what execute would do; change nothing.
+    #[default]
+    DryRun,
+    Execute,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DryRun => "dry_run",
+            Self::Execute => "execute",
+        }
+    }
+}
+
+/// Select users by inactivity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Inactive (latest of last login, meeting created, meeting joined) for at least this many days.
+    pub inactive_days: u32,
+    /// Only users holding one of these licenses (as the roster names them, e.g. `Business`).
+    /// Default: every paid license.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_names: Option<Vec<String>>,
+    /// Only users of these accounts (master or sub account ids). Default: every account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_ids: Option<Vec<String>>,
+}
+
+/// A reclamation request as sent to the function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReclamationRequest {
+    /// Idempotency key: the same id replayed does nothing twice.
+    pub request_id: String,
+    pub connection_id: String,
+    /// Explicit users: Zoom user ids or emails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+    #[serde(default)]
+    pub action: Action,
+    /// For `reactivate`: the request whose users are restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_request_id: Option<String>,
+    #[serde(default)]
+    pub mode: Mode,
+    pub requested_by: String,
+    pub reason: String,
+    /// Refuse to act on more users than this (default 25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_users: Option<u32>,
+}
+
+/// Why a request was refused before anything happened.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid reclamation request: {0}")]
+pub struct RequestError(pub String);
+
+/// Which users a (validated) request is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    Users(Vec<String>),
+    Policy(Policy),
+    /// Reactivate: the users an earlier request acted on (optionally only `only`).
+    Restore {
+        request_id: String,
+        only: Option<Vec<String>>,
+    },
+}
+
+impl ReclamationRequest {
+    /// Parses the invocation payload; the error names the offending field.
+    pub fn parse(payload: &serde_json::Value) -> Result<Self, RequestError> {
+        let request: Self = serde_path_to_error::deserialize(payload).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            if path == "." || path.is_empty() {
+                RequestError(inner)
+            } else {
+                RequestError(format!("field `{path}`: {inner}"))
+            }
+        })?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    pub fn cap(&self) -> u32 {
+        self.max_users.unwrap_or(DEFAULT_MAX_USERS)
+    }
+
+    /// Checks everything serde cannot: required text, exactly one selection, bounds.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        let text = |name: &str, v: &str, max: usize| {
+            let t = v.trim();
+            if t.is_empty() {
+                return Err(RequestError(format!("`{name}` must not be empty")));
+            }
+            if t.len() > max {
+                return Err(RequestError(format!(
+                    "`{name}` is longer than {max} characters"
+                )));
+            }
+            if t.chars().any(char::is_control) {
+                return Err(RequestError(format!(
+                    "`{name}` must not contain control characters"
+                )));
+            }
+            Ok(())
+        };
+        text("request_id", &self.request_id, 128)?;
+        text("connection_id", &self.connection_id, 128)?;
+        text("requested_by", &self.requested_by, 256)?;
+        text("reason", &self.reason, 1000)?;
+        if let Some(cap) = self.max_users
+            && !(1..=MAX_USERS_CEILING).contains(&cap)
+        {
+            return Err(RequestError(format!(
+                "`max_users` must be from 1 to {MAX_USERS_CEILING}, not {cap}"
+            )));
+        }
+        if let Some(users) = &self.users {
+            if users.is_empty() {
+                return Err(RequestError(
+                    "`users` must name at least one user id or email".into(),
+                ));
+            }
+            for (i, u) in users.iter().enumerate() {
+                text(&format!("users[{i}]"), u, 320)?;
+            }
+        }
+        if let Some(policy) = &self.policy {
+            if policy.inactive_days < 1 {
+                return Err(RequestError(
+                    "`policy.inactive_days` must be at least 1".into(),
+                ));
+            }
+            if policy.inactive_days > 3650 {
+                return Err(RequestError(
+                    "`policy.inactive_days` must be at most 3650".into(),
+                ));
+            }
+            for (field, list) in [
+                ("license_names", &policy.license_names),
+                ("account_ids", &policy.account_ids),
+            ] {
+                if let Some(list) = list {
+                    if list.is_empty() {
+                        return Err(RequestError(format!(
+                            "`policy.{field}`, when given, must not be empty (leave it out for all)"
+                        )));
+                    }
+                    for (i, v) in list.iter().enumerate() {
+                        text(&format!("policy.{field}[{i}]"), v, 256)?;
+                    }
+                }
+            }
+        }
+        match self.action {
+            Action::Reactivate => {
+                let Some(restore) = &self.restore_request_id else {
+                    return Err(RequestError(
+                        "`reactivate` needs `restore_request_id`: the request whose users to restore"
+                            .into(),
+                    ));
+                };
+                text("restore_request_id", restore, 128)?;
+                if restore == &self.request_id {
+                    return Err(RequestError(
+                        "`restore_request_id` must name an earlier request, not this one".into(),
+                    ));
+                }
+                if self.policy.is_some() {
+                    return Err(RequestError(
+                        "`reactivate` restores the users of `restore_request_id`; `policy` is not allowed (use `users` to restore only some)"
+                            .into(),
+                    ));
+                }
+            }
+            Action::Deactivate | Action::Downgrade => {
+                if self.restore_request_id.is_some() {
+                    return Err(RequestError(
+                        "`restore_request_id` is only for `\"action\": \"reactivate\"`".into(),
+                    ));
+                }
+                match (&self.users, &self.policy) {
+                    (Some(_), Some(_)) => {
+                        return Err(RequestError(
+                            "give either `users` or `policy`, not both".into(),
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(RequestError(
+                            "select users: give `users` (ids or emails) or `policy` ({\"inactive_days\": N})"
+                                .into(),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn selection(&self) -> Selection {
+        if self.action == Action::Reactivate {
+            return Selection::Restore {
+                request_id: self.restore_request_id.clone().unwrap_or_default(),
+                only: self.users.clone(),
+            };
+        }
+        match (&self.users, &self.policy) {
+            (Some(users), _) => Selection::Users(users.clone()),
+            (None, Some(p)) => Selection::Policy(p.clone()),
+            (None, None) => Selection::Users(Vec::new()),
+        }
+    }
+
+    /// The parts that define what is done (a replayed id must carry the same), as JSON.
+    pub fn fingerprint(&self) -> serde_json::Value {
+        serde_json::json!({
+            "connection_id": self.connection_id,
+            "users": self.users,
+            "policy": self.policy,
+            "action": self.action,
+            "restore_request_id": self.restore_request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> serde_json::Value {
+        json!({
+            "request_id": "r1", "connection_id": "c1",
+            "policy": {"inactive_days": 90},
+            "requested_by": "admin@example.com", "reason": "quarterly review"
+        })
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let r = ReclamationRequest::parse(&base()).unwrap();
+        assert_eq!(r.mode, Mode::DryRun);
+        assert_eq!(r.action, Action::Deactivate);
+        assert_eq!(r.cap(), 25);
+    }
+
+    fn err(v: serde_json::Value) -> String {
+        ReclamationRequest::parse(&v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let mut v = base();
+        v["policy"]["inactive_days"] = json!(0);
+        assert!(err(v).contains("inactive_days` must be at least 1"));
+        let mut v = base();
+        v["mode"] = json!("now");
+        let e = err(v);
+        assert!(e.contains("field `mode`"), "{e}");
+        let mut v = base();
+        v["users"] = json!(["a@x.com"]);
+        assert!(err(v).contains("either `users` or `policy`"));
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("policy");
+        assert!(err(v).contains("select users"));
+        let mut v = base();
+        v["max_users"] = json!(0);
+        assert!(err(v).contains("max_users"));
+        let mut v = base();
+        v["extra"] = json!(1);
+        assert!(err(v).contains("unknown field `extra`"));
+        let mut v = base();
+        v["action"] = json!("reactivate");
+        assert!(err(v).contains("restore_request_id"));
+        let mut v = base();
+        v["reason"] = json!("  ");
+        assert!(err(v).contains("`reason` must not be empty"));
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("requested_by");
+        assert!(err(v).contains("requested_by"));
+        assert!(err(json!([1, 2])).contains("invalid type"));
+    }
+}
