@@ -30,6 +30,40 @@ use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
 const REDIRECT: &str = "https://connect.example.test/oauth/callback";
 
+/// Everything this test binary logs (JSON lines), to check that no secret ever appears.
+static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = buf.clone();
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,oauth_connect=trace,zoom=trace,aws_adapters=trace,zoom_sandbox=off",
+            ))
+            .with_writer(move || Capture(writer.clone()))
+            .try_init();
+        buf
+    });
+}
+
+fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.get().unwrap().lock().unwrap()).into_owned()
+}
+
 fn unique(prefix: &str) -> String {
     let n: u64 = rand::random();
     format!("{prefix}-{n:016x}")
@@ -80,6 +114,7 @@ fn moto_endpoint(test: &str) -> Option<String> {
 /// function wired exactly as `main` wires it (from configuration variables).
 async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
     let endpoint = moto_endpoint(test)?;
+    capture_logs();
     let mut sandbox_config = sandbox_config;
     for app in &mut sandbox_config.apps {
         app.redirect_uris = vec![REDIRECT.to_string()];
@@ -270,6 +305,32 @@ impl Env {
         apigw_request("GET", "/oauth/callback", &query, headers, None)
     }
 
+    /// The PKCE verifier kept with a pending state (read from the table, not consumed).
+    async fn pending_verifier(&self, state: &str) -> String {
+        let item = self
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("OAUTHSTATE#{state}")),
+            )
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S("OAUTHSTATE".into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .expect("pending state stored");
+        let data = item[aws_adapters::stores::DATA].as_s().unwrap();
+        let record: aws_adapters::OAuthStateRecord = serde_json::from_str(data).unwrap();
+        record.pkce_verifier.expose().to_string()
+    }
+
     async fn connections(&self) -> Vec<aws_adapters::ConnectionRecord> {
         self.records.list_connections().try_collect().await.unwrap()
     }
@@ -318,6 +379,11 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     let callback_url = env
         .browse("include_free_users=yes&include_on_premises=no&inactivity_threshold=30")
         .await;
+    let mut secrets = vec![
+        query_value(&callback_url, "code"),
+        env.pending_verifier(&query_value(&callback_url, "state"))
+            .await,
+    ];
     let r = env
         .app
         .handle(env.callback_request(&callback_url, true))
@@ -355,6 +421,8 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
             .is_some()
     );
     assert!(stored.tokens.scopes().any(|s| s == "user:master"));
+    secrets.push(stored.tokens.access_token.expose().to_string());
+    secrets.push(stored.tokens.refresh_token.expose().to_string());
     let connected = env.snapshot().await;
     assert_ne!(connected, empty);
     assert_eq!(connected.secrets.len(), 1);
@@ -385,6 +453,8 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     assert_eq!(connections[0].settings.inactivity_threshold_days, 120);
     let restored = env.vault.read(&conn.connection_id).await.unwrap().unwrap();
     assert_ne!(restored.tokens.access_token, stored.tokens.access_token);
+    secrets.push(restored.tokens.access_token.expose().to_string());
+    secrets.push(restored.tokens.refresh_token.expose().to_string());
     let connected = env.snapshot().await;
 
     // --- webhooks over HTTP from the sandbox's sender --------------------------------------
@@ -474,6 +544,33 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     assert_eq!(c.status, ConnectionStatus::Active);
     assert!(env.vault.read(&conn.connection_id).await.unwrap().is_some());
     assert_eq!(env.connections().await.len(), 1);
+
+    // --- the logs of all this hold no token, code, verifier or secret ----------------------
+    let app = &env.sandbox.state.config.apps[0];
+    secrets.push(app.client_secret.clone());
+    secrets.push(app.webhook_secret.clone());
+    let logs = logs();
+    assert!(
+        logs.contains("Zoom account connected"),
+        "logs were captured"
+    );
+    assert!(logs.contains("connection deauthorized"));
+    for secret in &secrets {
+        assert!(secret.len() >= 16, "a real secret value");
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret value appears in the logs"
+        );
+    }
+}
+
+fn query_value(url: &str, name: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("{name} in {url}"))
 }
 
 /// Runs one refused callback and checks: the documented status, error code and words, and
