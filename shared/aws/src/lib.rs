@@ -23,8 +23,8 @@ pub use config::{AwsClients, AwsConfig};
 pub use error::StoreError;
 pub use records::*;
 pub use stores::{
-    AccountStore, AuditStore, ConnectionStore, LeaseStore, LicenseStore, OAuthStateStore, Records,
-    SyncRunStore, UserStore,
+    AccountStore, AuditStore, ConnectionStore, LeaseStore, LicenseStore, OAuthStateStore,
+    PurgeStore, Records, SyncRunStore, UserStore,
 };
 pub use table::{TABLE, create_table_if_missing};
 pub use vault::{

@@ -339,6 +339,15 @@ pub trait LeaseStore: Send + Sync {
     async fn get_lease(&self, name: &str) -> Result<Option<Lease>, StoreError>;
 }
 
+/// Deletes what the connector recorded for a connection (after deauthorization and its
+/// retention period). Audit entries are kept: they record what was done to people's accounts.
+#[async_trait]
+pub trait PurgeStore: Send + Sync {
+    /// Removes the connection, its accounts, users (roster and activity), licenses, sync runs
+    /// and checkpoints. Returns the number of items deleted.
+    async fn purge_connection(&self, connection_id: &str) -> Result<usize, StoreError>;
+}
+
 // ----- implementation ---------------------------------------------------------------------
 
 /// All stores on one table.
@@ -1062,5 +1071,34 @@ impl LeaseStore for Records {
             .await?
             .map(decode)
             .transpose()
+    }
+}
+
+#[async_trait]
+impl PurgeStore for Records {
+    async fn purge_connection(&self, cid: &str) -> Result<usize, StoreError> {
+        let accounts: Vec<AccountRecord> = self.list_accounts(cid).try_collect().await?;
+        let mut partitions: Vec<String> = accounts
+            .iter()
+            .map(|a| users_pk(cid, &a.account_id))
+            .collect();
+        // The connection's own partition last: it holds the account list a retry needs.
+        partitions.push(conn_pk(cid));
+        let mut deleted = 0;
+        for pk in partitions {
+            let keys: Vec<WriteOp> = query_all(
+                &*self.table,
+                Query::new(Index::Primary, pk.clone(), SkCond::Any),
+            )
+            .map_ok(|item| WriteOp::Delete {
+                pk: pk.clone(),
+                sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+            })
+            .try_collect()
+            .await?;
+            deleted += keys.len();
+            self.table.batch_write(keys).await?;
+        }
+        Ok(deleted)
     }
 }

@@ -660,3 +660,66 @@ async fn pagination(r: Records) {
     let mid: Vec<_> = query_all(&*table, between).try_collect().await.unwrap();
     assert_eq!(mid.len(), 10);
 }
+
+// Purge after deauthorization: everything of that connection goes, other connections and the
+// audit trail stay.
+both!(purge);
+async fn purge(r: Records) {
+    for cid in ["c1", "c2"] {
+        r.insert_connection(&connection(cid, &format!("z-{cid}")))
+            .await
+            .unwrap();
+        r.sync_accounts(
+            cid,
+            &[
+                account("m", AccountKind::Master),
+                account("s", AccountKind::Sub),
+            ],
+            t(2),
+        )
+        .await
+        .unwrap();
+        let users: Vec<UserRecord> = (0..30)
+            .map(|i| user(if i % 2 == 0 { "m" } else { "s" }, i))
+            .collect();
+        r.upsert_users(cid, &users).await.unwrap();
+        r.replace_account_licenses(cid, "m", &[license("m", "business", Provisioned::Count(3))])
+            .await
+            .unwrap();
+    }
+    assert!(r.record_entry(&entry("req-1", "u1", t(2))).await.unwrap());
+    let deleted = r.purge_connection("c1").await.unwrap();
+    assert_eq!(deleted, 1 + 2 + 30 + 1);
+    assert!(r.get_connection("c1").await.unwrap().is_none());
+    assert!(
+        r.list_users("c1", "m")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        r.list_licenses("c1")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.list_users("c2", "m")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
+    assert!(r.get_connection("c2").await.unwrap().is_some());
+    assert_eq!(
+        r.list_request_entries("req-1")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
