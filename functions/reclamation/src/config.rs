@@ -91,8 +91,8 @@ mod tests {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.region, ZoomRegion::Na);
         assert_eq!(c.api_base, None);
-        let e = Config::from_lookup(|k| (k == "ZTS_ZOOM_REGION").then(|| "mars".into()))
-            .unwrap_err();
+        let e =
+            Config::from_lookup(|k| (k == "ZTS_ZOOM_REGION").then(|| "mars".into())).unwrap_err();
         assert!(e.to_string().contains("ZTS_ZOOM_REGION"), "{e}");
     }
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub use config::{Config, ConfigError};
 pub use error::ReclamationError;
 pub use gateway::{AccountRef, LiveUser, ZoomConnector, ZoomFailure, ZoomGateway, ZoomUsers};
-pub use reclaim::{Clock, Outcome, ReclamationResponse, Reclaimer, Stores, Summary, UserResult};
+pub use reclaim::{Clock, Outcome, Reclaimer, ReclamationResponse, Stores, Summary, UserResult};
 pub use request::{Action, Mode, Policy, ReclamationRequest};
 
 /// Why the function could not start.

@@ -34,4 +34,3 @@ async fn main() -> Result<(), Error> {
     }))
     .await
 }
-

@@ -349,7 +349,10 @@ impl Reclaimer {
             }
             warnings.push(e.to_string());
         }
-        if let Some(missing) = self.missing_scopes(request, &connection, &actionable).await? {
+        if let Some(missing) = self
+            .missing_scopes(request, &connection, &actionable)
+            .await?
+        {
             let e = ReclamationError::MissingScope { missing };
             if request.mode == Mode::Execute {
                 return Err(e);
@@ -423,7 +426,9 @@ impl Reclaimer {
             if earlier.request.get("fingerprint") != Some(&request.fingerprint())
                 || earlier.mode != Mode::Execute.as_str()
             {
-                return Err(ReclamationError::RequestIdReused(request.request_id.clone()));
+                return Err(ReclamationError::RequestIdReused(
+                    request.request_id.clone(),
+                ));
             }
             planned = earlier
                 .request
@@ -543,14 +548,15 @@ impl Reclaimer {
             Selection::Policy(policy) => {
                 let accounts: Vec<String> = match &policy.account_ids {
                     Some(ids) => ids.clone(),
-                    None => self
-                        .stores
-                        .accounts
-                        .list_accounts(cid)
-                        .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
-                        .map_ok(|a| a.account_id)
-                        .try_collect()
-                        .await?,
+                    None => {
+                        self.stores
+                            .accounts
+                            .list_accounts(cid)
+                            .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
+                            .map_ok(|a| a.account_id)
+                            .try_collect()
+                            .await?
+                    }
                 };
                 let names: Option<HashSet<String>> = policy
                     .license_names
@@ -802,7 +808,9 @@ impl Reclaimer {
         }
 
         if let Some(entry) = &c.restore {
-            return self.restore(r, zoom, &account, uid, &live, entry, execute).await;
+            return self
+                .restore(r, zoom, &account, uid, &live, entry, execute)
+                .await;
         }
 
         match request.action {
@@ -846,7 +854,9 @@ impl Reclaimer {
                         reason::LOGGED_IN_SINCE_SYNC,
                         format!(
                             "Zoom shows a login at {} after the last sync; inactive {d} days, threshold {threshold}",
-                            live.last_login_time.map(|t| t.to_rfc3339()).unwrap_or_default()
+                            live.last_login_time
+                                .map(|t| t.to_rfc3339())
+                                .unwrap_or_default()
                         ),
                     )
                 } else {
@@ -894,7 +904,9 @@ impl Reclaimer {
                 let paid_after = after.as_ref().map(|u| is_paid(u.user_type));
                 r.after = Some(match &after {
                     Some(u) => u.state(),
-                    None => json!({ "status": if request.action == Action::Downgrade { live.status.clone() } else { "inactive".into() } }),
+                    None => {
+                        json!({ "status": if request.action == Action::Downgrade { live.status.clone() } else { "inactive".into() } })
+                    }
                 });
                 if paid_before && paid_after != Some(true) {
                     r.license_change = c.license_name.clone();
@@ -923,7 +935,8 @@ impl Reclaimer {
         if !activate && retype.is_none() {
             r.outcome = Outcome::Unchanged;
             r.reason = Some(reason::ALREADY_RESTORED.into());
-            r.detail = "the user already has the status and type recorded before the request".into();
+            r.detail =
+                "the user already has the status and type recorded before the request".into();
             r.after = r.before.clone();
             return r;
         }

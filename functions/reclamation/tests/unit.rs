@@ -1,0 +1,721 @@
+//! The use case over in-memory stores and a fake Zoom: selection, live re-checks, cap, scope,
+//! idempotency, audit, reactivate, malformed requests. Events come from `events/reclamation/`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_adapters::{
+    AccountKind, AccountRecord, AccountStore, AuditStore, ConnectionRecord, ConnectionSettings,
+    ConnectionStore, Records, UserAccess, UserRecord, UserStore, ZoomRegion,
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use futures::TryStreamExt;
+use reclamation::{
+    AccountRef, LiveUser, Outcome, Reclaimer, ReclamationError, ReclamationResponse, Stores,
+    ZoomConnector, ZoomFailure, ZoomUsers,
+};
+use serde_json::{Value, json};
+
+const CONN: &str = "conn-demo";
+const MASTER: &str = "master-acct";
+const SUB: &str = "sub-account-id-1";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+fn event(name: &str) -> Value {
+    let text = match name {
+        "dry-run" => include_str!("../../../events/reclamation/dry-run.json"),
+        "execute" => include_str!("../../../events/reclamation/execute.json"),
+        "policy" => include_str!("../../../events/reclamation/policy.json"),
+        "explicit-users" => include_str!("../../../events/reclamation/explicit-users.json"),
+        "reactivate" => include_str!("../../../events/reclamation/reactivate.json"),
+        "malformed-no-selection" => {
+            include_str!("../../../events/reclamation/malformed-no-selection.json")
+        }
+        "malformed-both-selections" => {
+            include_str!("../../../events/reclamation/malformed-both-selections.json")
+        }
+        "malformed-zero-days" => {
+            include_str!("../../../events/reclamation/malformed-zero-days.json")
+        }
+        "malformed-bad-mode" => include_str!("../../../events/reclamation/malformed-bad-mode.json"),
+        "malformed-unknown-field" => {
+            include_str!("../../../events/reclamation/malformed-unknown-field.json")
+        }
+        "malformed-reactivate-without-restore" => {
+            include_str!("../../../events/reclamation/malformed-reactivate-without-restore.json")
+        }
+        "malformed-missing-requested-by" => {
+            include_str!("../../../events/reclamation/malformed-missing-requested-by.json")
+        }
+        other => panic!("no event {other}"),
+    };
+    serde_json::from_str(text).expect("event JSON")
+}
+
+// ----- fake Zoom ------------------------------------------------------------------------
+
+#[derive(Default)]
+struct FakeZoom {
+    users: Mutex<HashMap<String, LiveUser>>,
+    /// user id → failure on writes.
+    fail_writes: Mutex<HashMap<String, ZoomFailure>>,
+    writes: Mutex<Vec<(String, String)>>,
+    scopes: Mutex<Option<Vec<String>>>,
+}
+
+impl FakeZoom {
+    fn writes(&self) -> Vec<(String, String)> {
+        self.writes.lock().unwrap().clone()
+    }
+    fn user(&self, id: &str) -> LiveUser {
+        self.users.lock().unwrap()[id].clone()
+    }
+}
+
+#[async_trait]
+impl ZoomUsers for FakeZoom {
+    async fn get_user(&self, account: &AccountRef, user_id: &str) -> Result<LiveUser, ZoomFailure> {
+        let users = self.users.lock().unwrap();
+        let u = users.get(user_id).cloned().ok_or_else(not_found)?;
+        let acct = match account {
+            AccountRef::Own => MASTER.to_owned(),
+            AccountRef::Sub(a) => a.clone(),
+        };
+        if u.account_id.as_deref() != Some(acct.as_str()) {
+            return Err(not_found());
+        }
+        Ok(u)
+    }
+
+    async fn set_status(
+        &self,
+        _: &AccountRef,
+        user_id: &str,
+        activate: bool,
+    ) -> Result<Option<String>, ZoomFailure> {
+        if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
+            return Err(f.clone());
+        }
+        self.writes.lock().unwrap().push((
+            user_id.into(),
+            if activate { "activate" } else { "deactivate" }.into(),
+        ));
+        let mut users = self.users.lock().unwrap();
+        let u = users.get_mut(user_id).ok_or_else(not_found)?;
+        u.status = if activate { "active" } else { "inactive" }.into();
+        if !activate && u.user_type == 2 {
+            u.user_type = 1;
+        }
+        Ok(Some(format!("trk-{user_id}")))
+    }
+
+    async fn set_type(
+        &self,
+        _: &AccountRef,
+        user_id: &str,
+        user_type: i64,
+    ) -> Result<Option<String>, ZoomFailure> {
+        if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
+            return Err(f.clone());
+        }
+        self.writes
+            .lock()
+            .unwrap()
+            .push((user_id.into(), format!("type {user_type}")));
+        let mut users = self.users.lock().unwrap();
+        users.get_mut(user_id).ok_or_else(not_found)?.user_type = user_type;
+        Ok(None)
+    }
+}
+
+fn not_found() -> ZoomFailure {
+    ZoomFailure {
+        status: Some(404),
+        code: Some(1001),
+        message: "User does not exist".into(),
+        tracking_id: Some("trk-404".into()),
+        transient: false,
+    }
+}
+
+struct Connector(Arc<FakeZoom>);
+
+#[async_trait]
+impl ZoomConnector for Connector {
+    async fn users(&self, _: &ConnectionRecord) -> Result<Arc<dyn ZoomUsers>, String> {
+        Ok(self.0.clone())
+    }
+    async fn granted_scopes(&self, _: &str) -> Result<Option<Vec<String>>, String> {
+        Ok(self.0.scopes.lock().unwrap().clone())
+    }
+}
+
+// ----- fixture ---------------------------------------------------------------------------
+
+struct Fixture {
+    records: Records,
+    zoom: Arc<FakeZoom>,
+    reclaimer: Reclaimer,
+}
+
+struct Person {
+    id: &'static str,
+    account: &'static str,
+    role: &'static str,
+    stored_days_ago: i64,
+    live_days_ago: i64,
+    live_status: &'static str,
+}
+
+const PEOPLE: &[Person] = &[
+    // Inactive member of the master: reclaimed.
+    Person {
+        id: "m1",
+        account: MASTER,
+        role: "Member",
+        stored_days_ago: 200,
+        live_days_ago: 200,
+        live_status: "active",
+    },
+    // Active member: never selected by the policy.
+    Person {
+        id: "m2",
+        account: MASTER,
+        role: "Member",
+        stored_days_ago: 10,
+        live_days_ago: 10,
+        live_status: "active",
+    },
+    // Admin: refused.
+    Person {
+        id: "adm",
+        account: MASTER,
+        role: "Admin",
+        stored_days_ago: 300,
+        live_days_ago: 300,
+        live_status: "active",
+    },
+    // Protected (by email on the connection).
+    Person {
+        id: "prot",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 300,
+        live_days_ago: 300,
+        live_status: "active",
+    },
+    // Logged in after the last sync.
+    Person {
+        id: "s1",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 200,
+        live_days_ago: 1,
+        live_status: "active",
+    },
+    // Already deactivated at Zoom since the sync.
+    Person {
+        id: "s2",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 200,
+        live_days_ago: 200,
+        live_status: "inactive",
+    },
+    // Zoom refuses the write (permanent error): reported, the others go on.
+    Person {
+        id: "s3",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 150,
+        live_days_ago: 150,
+        live_status: "active",
+    },
+    // Gone from Zoom since the sync.
+    Person {
+        id: "s4",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 400,
+        live_days_ago: 400,
+        live_status: "gone",
+    },
+    // Inactive member of the sub account: reclaimed.
+    Person {
+        id: "s5",
+        account: SUB,
+        role: "Member",
+        stored_days_ago: 100,
+        live_days_ago: 100,
+        live_status: "active",
+    },
+];
+
+fn email(id: &str) -> String {
+    format!("{id}@example.com")
+}
+
+async fn fixture() -> Fixture {
+    let records = Records::in_memory();
+    let mut conn = ConnectionRecord::new(
+        CONN,
+        MASTER,
+        ZoomRegion::Na,
+        ConnectionSettings::default(),
+        now(),
+    );
+    conn.protected_users = vec!["PROT@example.com".into()];
+    records.insert_connection(&conn).await.unwrap();
+    let account = |id: &str, kind| AccountRecord {
+        account_id: id.into(),
+        kind,
+        name: None,
+        owner_email: None,
+        account_type: None,
+        seats: Some(10),
+        created_at: None,
+        removed_at: None,
+    };
+    records
+        .sync_accounts(
+            CONN,
+            &[
+                account(MASTER, AccountKind::Master),
+                account(SUB, AccountKind::Sub),
+            ],
+            now(),
+        )
+        .await
+        .unwrap();
+    let zoom = Arc::new(FakeZoom::default());
+    *zoom.scopes.lock().unwrap() = Some(vec!["user:write:admin".into(), "user:master".into()]);
+    for p in PEOPLE {
+        let roster = UserRecord {
+            user_id: Some(p.id.into()),
+            email: email(p.id),
+            first_name: Some(p.id.into()),
+            last_name: None,
+            user_type: 2,
+            status: "active".into(),
+            role_id: None,
+            role_name: Some(p.role.into()),
+            account_id: p.account.into(),
+            active_date: Some(now() - Duration::days(1000)),
+            license_name: Some("Business".into()),
+            removed_at: None,
+        };
+        records.upsert_users(CONN, &[roster]).await.unwrap();
+        records
+            .upsert_access(
+                CONN,
+                &[UserAccess {
+                    user_key: p.id.into(),
+                    account_id: p.account.into(),
+                    last_login: Some(now() - Duration::days(p.stored_days_ago)),
+                    last_meeting_created: None,
+                    last_meeting_joined: Some(now() - Duration::days(p.stored_days_ago + 3)),
+                }],
+            )
+            .await
+            .unwrap();
+        if p.live_status != "gone" {
+            zoom.users.lock().unwrap().insert(
+                p.id.into(),
+                LiveUser {
+                    id: p.id.into(),
+                    email: email(p.id),
+                    account_id: Some(p.account.into()),
+                    user_type: if p.live_status == "inactive" { 1 } else { 2 },
+                    status: p.live_status.into(),
+                    role_id: None,
+                    role_name: Some(p.role.into()),
+                    last_login_time: Some(now() - Duration::days(p.live_days_ago)),
+                },
+            );
+        }
+    }
+    zoom.fail_writes.lock().unwrap().insert(
+        "s3".into(),
+        ZoomFailure {
+            status: Some(400),
+            code: Some(300),
+            message: "User has upcoming Zoom Events".into(),
+            tracking_id: Some("trk-s3".into()),
+            transient: false,
+        },
+    );
+    let reclaimer = Reclaimer::new(
+        Stores::from_records(records.clone()),
+        Arc::new(Connector(zoom.clone())),
+    )
+    .with_clock(Arc::new(now));
+    Fixture {
+        records,
+        zoom,
+        reclaimer,
+    }
+}
+
+fn by_user(r: &ReclamationResponse) -> HashMap<String, (Outcome, Option<String>)> {
+    r.users
+        .iter()
+        .map(|u| (u.user_key.clone(), (u.outcome, u.reason.clone())))
+        .collect()
+}
+
+fn expected_execute() -> HashMap<String, (Outcome, Option<String>)> {
+    let o = |outcome, reason: Option<&str>| (outcome, reason.map(str::to_owned));
+    HashMap::from([
+        ("m1".to_owned(), o(Outcome::Acted, None)),
+        (
+            "adm".to_owned(),
+            o(Outcome::Skipped, Some("owner_or_admin")),
+        ),
+        ("prot".to_owned(), o(Outcome::Skipped, Some("protected"))),
+        (
+            "s1".to_owned(),
+            o(Outcome::Skipped, Some("logged_in_since_sync")),
+        ),
+        (
+            "s2".to_owned(),
+            o(Outcome::Unchanged, Some("already_deactivated")),
+        ),
+        ("s3".to_owned(), o(Outcome::Failed, Some("zoom_error"))),
+        ("s4".to_owned(), o(Outcome::Skipped, Some("not_found"))),
+        ("s5".to_owned(), o(Outcome::Acted, None)),
+    ])
+}
+
+// ----- tests -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn dry_run_reports_what_execute_would_do_and_writes_nothing() {
+    let f = fixture().await;
+    let dry = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert!(f.zoom.writes().is_empty(), "a dry run changes nothing");
+    assert!(
+        f.records
+            .get_request(&dry.request_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut expected = expected_execute();
+    for key in ["m1", "s5", "s3"] {
+        expected.insert(key.into(), (Outcome::WouldAct, None));
+    }
+    assert_eq!(by_user(&dry), expected);
+    assert_eq!(dry.summary.licenses_freed.get("Business"), Some(&3));
+    let m1 = dry.users.iter().find(|u| u.user_key == "m1").unwrap();
+    assert_eq!(m1.days_inactive, Some(200));
+    assert_eq!(m1.license_name.as_deref(), Some("Business"));
+    assert!(m1.last_activity.last_meeting_joined.is_some());
+    assert!(
+        m1.detail.contains("Business") && m1.detail.contains("200"),
+        "{}",
+        m1.detail
+    );
+
+    // Execute with the same selection does what the dry run said (s3 fails at Zoom's answer).
+    let mut ex = event("execute");
+    ex["request_id"] = json!("exec-after-dry");
+    let done = f.reclaimer.handle(&ex).await.unwrap();
+    for u in &done.users {
+        let planned = dry.users.iter().find(|d| d.user_key == u.user_key).unwrap();
+        if planned.outcome == Outcome::WouldAct {
+            assert!(
+                matches!(u.outcome, Outcome::Acted | Outcome::Failed),
+                "{u:?}"
+            );
+        } else {
+            assert_eq!((planned.outcome, &planned.reason), (u.outcome, &u.reason));
+        }
+    }
+}
+
+#[tokio::test]
+async fn execute_acts_on_exactly_the_eligible_users_and_audits_everything() {
+    let f = fixture().await;
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(by_user(&r), expected_execute());
+    let mut writes = f.zoom.writes();
+    writes.sort();
+    assert_eq!(
+        writes,
+        vec![
+            ("m1".to_owned(), "deactivate".to_owned()),
+            ("s5".to_owned(), "deactivate".to_owned())
+        ]
+    );
+    assert_eq!(f.zoom.user("m1").status, "inactive");
+    assert_eq!(f.zoom.user("adm").status, "active");
+    assert_eq!(r.summary.acted, 2);
+    assert_eq!(r.summary.failed, 1);
+    assert_eq!(r.summary.unchanged, 1);
+    assert_eq!(r.summary.skipped, 4);
+    assert_eq!(r.summary.skipped_by_reason.get("owner_or_admin"), Some(&1));
+    assert_eq!(r.summary.licenses_freed.get("Business"), Some(&2));
+    let s3 = r.users.iter().find(|u| u.user_key == "s3").unwrap();
+    let err = s3.error.as_ref().unwrap();
+    assert_eq!((err.status, err.code), (Some(400), Some(300)));
+    assert_eq!(s3.zoom_tracking_id.as_deref(), Some("trk-s3"));
+
+    // Every action and skip is audited with who, why, before and after.
+    let entries: Vec<_> = f
+        .records
+        .list_request_entries(&r.request_id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), expected_execute().len());
+    let m1 = entries.iter().find(|e| e.user_key == "m1").unwrap();
+    assert_eq!(m1.outcome, "acted");
+    assert_eq!(m1.requested_by, "it-admin@example.com");
+    assert!(m1.why.contains("IT-4711"));
+    assert_eq!(m1.before["status"], "active");
+    assert_eq!(m1.before["type"], 2);
+    assert_eq!(m1.before["license_name"], "Business");
+    assert_eq!(m1.after["status"], "inactive");
+    assert_eq!(m1.zoom_tracking_id.as_deref(), Some("trk-m1"));
+    let adm = entries.iter().find(|e| e.user_key == "adm").unwrap();
+    assert_eq!(adm.outcome, "skipped");
+    assert!(adm.reason.as_deref().unwrap().starts_with("owner_or_admin"));
+    let history: Vec<_> = f
+        .records
+        .list_user_entries(CONN, "m1")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+}
+
+#[tokio::test]
+async fn replaying_a_request_id_does_nothing_twice() {
+    let f = fixture().await;
+    let first = f.reclaimer.handle(&event("execute")).await.unwrap();
+    let writes = f.zoom.writes().len();
+    // Someone reactivates m1 by hand; the replay must not deactivate them again.
+    f.zoom.users.lock().unwrap().get_mut("m1").unwrap().status = "active".into();
+    let again = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(f.zoom.writes().len(), writes, "no Zoom write on replay");
+    assert_eq!(f.zoom.user("m1").status, "active");
+    assert_eq!(by_user(&again), by_user(&first));
+    assert_eq!(again.summary.acted, first.summary.acted);
+    assert_eq!(again.summary.licenses_freed, first.summary.licenses_freed);
+
+    // The same id with a different request is refused.
+    let mut other = event("execute");
+    other["policy"]["inactive_days"] = json!(30);
+    let e = f.reclaimer.handle(&other).await.unwrap_err();
+    assert!(matches!(e, ReclamationError::RequestIdReused(_)), "{e}");
+}
+
+#[tokio::test]
+async fn cap_is_enforced_before_anything_happens() {
+    let f = fixture().await;
+    let mut ex = event("execute");
+    ex["max_users"] = json!(2);
+    let e = f.reclaimer.handle(&ex).await.unwrap_err();
+    match &e {
+        ReclamationError::CapExceeded { selected, cap } => {
+            // m1, s1, s2, s3, s4, s5 pass the stored checks; admin and protected do not.
+            assert_eq!((*selected, *cap), (6, 2));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(e.to_string().contains("max_users"));
+    assert!(f.zoom.writes().is_empty());
+    assert!(
+        f.records
+            .get_request("2026-11-q4-review")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A dry run says so as a warning.
+    let mut dry = event("dry-run");
+    dry["max_users"] = json!(2);
+    let r = f.reclaimer.handle(&dry).await.unwrap();
+    assert!(
+        r.warnings.iter().any(|w| w.contains("cap of 2")),
+        "{:?}",
+        r.warnings
+    );
+    // Raising the cap lets it through.
+    ex["max_users"] = json!(6);
+    assert_eq!(f.reclaimer.handle(&ex).await.unwrap().summary.acted, 2);
+}
+
+#[tokio::test]
+async fn missing_write_scope_is_reported_before_acting() {
+    let f = fixture().await;
+    *f.zoom.scopes.lock().unwrap() = Some(vec!["user:read:admin".into(), "user:master".into()]);
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    match &e {
+        ReclamationError::MissingScope { missing } => {
+            assert_eq!(missing.len(), 1, "sub accounts are covered by user:master");
+            assert!(missing[0].contains("user:write:admin"), "{missing:?}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(f.zoom.writes().is_empty());
+    assert!(
+        f.records
+            .get_request("2026-11-q4-review")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert!(r.warnings.iter().any(|w| w.contains("write scope")));
+    // Granular scopes work too.
+    *f.zoom.scopes.lock().unwrap() = Some(vec![
+        "user:update:status:admin".into(),
+        "user:update:status:master".into(),
+    ]);
+    assert_eq!(
+        f.reclaimer
+            .handle(&event("execute"))
+            .await
+            .unwrap()
+            .summary
+            .acted,
+        2
+    );
+}
+
+#[tokio::test]
+async fn reactivate_restores_the_users_of_an_earlier_request() {
+    let f = fixture().await;
+    let done = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(done.summary.acted, 2);
+    let before = f.zoom.writes().len();
+    let mut dry = event("reactivate");
+    dry["mode"] = json!("dry_run");
+    let plan = f.reclaimer.handle(&dry).await.unwrap();
+    assert_eq!(f.zoom.writes().len(), before);
+    assert_eq!(plan.summary.would_act, 2);
+
+    let r = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(r.summary.acted, 2, "{r:#?}");
+    assert_eq!(r.summary.licenses_restored.get("Business"), Some(&2));
+    for id in ["m1", "s5"] {
+        let u = f.zoom.user(id);
+        assert_eq!((u.status.as_str(), u.user_type), ("active", 2), "{id}");
+    }
+    // Users skipped or failed in the first request are not touched.
+    let touched: Vec<_> = f.zoom.writes()[before..]
+        .iter()
+        .map(|w| w.0.clone())
+        .collect();
+    assert!(
+        touched.iter().all(|id| id == "m1" || id == "s5"),
+        "{touched:?}"
+    );
+    // Restoring again changes nothing.
+    let mut again = event("reactivate");
+    again["request_id"] = json!("undo-twice");
+    let r = f.reclaimer.handle(&again).await.unwrap();
+    assert_eq!(r.summary.unchanged, 2);
+    // An unknown request to restore is a clear error.
+    let mut unknown = event("reactivate");
+    unknown["request_id"] = json!("undo-unknown");
+    unknown["restore_request_id"] = json!("never-happened");
+    let e = f.reclaimer.handle(&unknown).await.unwrap_err();
+    assert!(matches!(e, ReclamationError::RestoreNotFound(_)), "{e}");
+}
+
+#[tokio::test]
+async fn downgrade_moves_users_to_basic() {
+    let f = fixture().await;
+    let mut ev = event("policy");
+    ev["mode"] = json!("execute");
+    ev["policy"]["inactive_days"] = json!(90);
+    ev["policy"]["account_ids"] = json!([MASTER]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(
+        f.zoom.writes(),
+        vec![("m1".to_owned(), "type 1".to_owned())]
+    );
+    assert_eq!(f.zoom.user("m1").status, "active");
+    assert_eq!(f.zoom.user("m1").user_type, 1);
+    assert_eq!(r.summary.licenses_freed.get("Business"), Some(&1));
+    // The license filter applies.
+    let mut ev = event("policy");
+    ev["request_id"] = json!("other-license");
+    ev["policy"]["license_names"] = json!(["Education"]);
+    ev["policy"]["account_ids"] = json!([MASTER, SUB]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(r.summary.selected, 0);
+}
+
+#[tokio::test]
+async fn explicit_users_by_id_or_email() {
+    let f = fixture().await;
+    let mut ev = event("explicit-users");
+    ev["users"] = json!(["M1@example.com", "s5", "m2", "nobody@example.com", "adm"]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    let got = by_user(&r);
+    assert_eq!(got["m1"].0, Outcome::Acted);
+    assert_eq!(got["s5"].0, Outcome::Acted);
+    // The connection's threshold (60 days) protects an active user named explicitly.
+    assert_eq!(
+        got["m2"],
+        (Outcome::Skipped, Some("recently_active".into()))
+    );
+    assert_eq!(
+        got["unknown:nobody@example.com"],
+        (Outcome::Skipped, Some("not_in_roster".into()))
+    );
+    assert_eq!(got["adm"].1.as_deref(), Some("owner_or_admin"));
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_clear_error_and_nothing_happens() {
+    let f = fixture().await;
+    for (name, expect) in [
+        ("malformed-no-selection", "select users"),
+        ("malformed-both-selections", "not both"),
+        ("malformed-zero-days", "inactive_days` must be at least 1"),
+        ("malformed-bad-mode", "field `mode`"),
+        ("malformed-unknown-field", "unknown field `force`"),
+        ("malformed-reactivate-without-restore", "restore_request_id"),
+        ("malformed-missing-requested-by", "requested_by"),
+    ] {
+        let ev = event(name);
+        let e = f.reclaimer.handle(&ev).await.unwrap_err();
+        assert!(
+            matches!(e, ReclamationError::InvalidRequest(_)),
+            "{name}: {e}"
+        );
+        assert!(e.to_string().contains(expect), "{name}: {e}");
+        assert!(e.is_caller_error() && !e.is_retryable());
+        let id = ev["request_id"].as_str().unwrap();
+        assert!(f.records.get_request(id).await.unwrap().is_none(), "{name}");
+    }
+    assert!(f.zoom.writes().is_empty());
+    // Unknown connection.
+    let mut ev = event("dry-run");
+    ev["connection_id"] = json!("nope");
+    let e = f.reclaimer.handle(&ev).await.unwrap_err();
+    assert!(matches!(e, ReclamationError::ConnectionNotFound(_)), "{e}");
+}
+
+#[tokio::test]
+async fn example_events_are_valid_requests() {
+    for name in [
+        "dry-run",
+        "execute",
+        "policy",
+        "explicit-users",
+        "reactivate",
+    ] {
+        reclamation::ReclamationRequest::parse(&event(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
