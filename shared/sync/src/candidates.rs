@@ -4,6 +4,8 @@
 
 use aws_adapters::StoreError;
 use aws_adapters::backend::{Index, Item, Query, SkCond, Table, WriteOp, query_all};
+use aws_adapters::stores::DATA;
+use aws_adapters::table::{PK, SK};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -43,14 +45,14 @@ pub async fn replace_candidates(
     let pk = pk(cid, account_id);
     let mut ops = std::collections::BTreeMap::new();
     for c in candidates {
-        let Value::Object(mut item) =
-            serde_json::to_value(c).map_err(|e| StoreError::Decode(e.to_string()))?
-        else {
-            continue;
-        };
         let sk = format!("{PREFIX}{}", c.user_key);
-        item.insert("pk".into(), Value::String(pk.clone()));
-        item.insert("sk".into(), Value::String(sk.clone()));
+        let mut item = Item::new();
+        item.insert(PK.into(), Value::String(pk.clone()));
+        item.insert(SK.into(), Value::String(sk.clone()));
+        item.insert(
+            DATA.into(),
+            Value::String(serde_json::to_string(c).map_err(|e| StoreError::Decode(e.to_string()))?),
+        );
         ops.insert(sk, WriteOp::Put(item));
     }
     let existing: Vec<Item> = query_all(
@@ -65,7 +67,7 @@ pub async fn replace_candidates(
     .await?;
     for item in existing {
         let sk = item
-            .get("sk")
+            .get(SK)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
@@ -92,13 +94,15 @@ pub async fn list_candidates(
     )
     .try_collect()
     .await?;
-    items
-        .into_iter()
-        .map(|mut item| {
-            item.remove("pk");
-            item.remove("sk");
-            serde_json::from_value(Value::Object(item))
-                .map_err(|e| StoreError::Decode(e.to_string()))
-        })
-        .collect()
+    items.into_iter().map(decode_record).collect()
+}
+
+/// A record stored the way `aws-adapters` stores them: the JSON document in the `d`
+/// attribute beside the keys.
+pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    let data = item
+        .get(DATA)
+        .and_then(Value::as_str)
+        .ok_or_else(|| StoreError::Decode("item has no record attribute".into()))?;
+    serde_json::from_str(data).map_err(|e| StoreError::Decode(e.to_string()))
 }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod engine;
 mod error;
 pub mod queue;
+pub mod runtime;
 mod tasks;
 pub mod unit;
 

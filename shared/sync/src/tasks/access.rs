@@ -65,12 +65,11 @@ async fn stored_access(ctx: &UnitCtx<'_>) -> Result<BTreeMap<String, UserAccess>
     let mut out = BTreeMap::new();
     for item in items {
         let is_access = item
-            .get("sk")
+            .get(aws_adapters::table::SK)
             .and_then(serde_json::Value::as_str)
             .is_some_and(|sk| sk.ends_with("#ACCESS"));
         if is_access {
-            let a: UserAccess = serde_json::from_value(serde_json::Value::Object(item))
-                .map_err(|e| StoreError::Decode(e.to_string()))?;
+            let a: UserAccess = crate::candidates::decode_record(item)?;
             out.insert(a.user_key.clone(), a);
         }
     }

@@ -58,6 +58,33 @@ fn anchor() -> DateTime<Utc> {
 }
 
 pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
+    let t = sb.state.issue_token_for_tests(&[]);
+    let tokens = TokenSet {
+        access_token: Secret::new(t.access_token),
+        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
+        expires_at: Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
+        scope: t.scope,
+        api_url: Some(sb.base_url()),
+    };
+    client_with_tokens(sb, tokens)
+}
+
+/// A client whose grant is dead: the access token expired and the refresh token was never
+/// issued (the sandbox answers `invalid_grant`).
+pub fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
+    client_with_tokens(
+        sb,
+        TokenSet {
+            access_token: Secret::new("expired-access-token"),
+            refresh_token: Secret::new("revoked-refresh-token"),
+            expires_at: Utc::now() - chrono::Duration::hours(1),
+            scope: String::new(),
+            api_url: Some(sb.base_url()),
+        },
+    )
+}
+
+pub fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
     let config = ZoomConfig::builder()
         .region(Region::Na)
         .app(
@@ -72,14 +99,6 @@ pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
         .request_timeout(Duration::from_secs(5))
         .build()
         .expect("config");
-    let t = sb.state.issue_token_for_tests(&[]);
-    let tokens = TokenSet {
-        access_token: Secret::new(t.access_token),
-        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
-        expires_at: Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
-        scope: t.scope,
-        api_url: Some(sb.base_url()),
-    };
     let oauth = OAuthClient::new(&config).expect("oauth");
     let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(oauth)));
     ZoomClient::builder(config, source)
@@ -179,6 +198,40 @@ pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
 
 /// The combination's settings; the inactivity threshold differs per combination (15, 30, 60,
 /// 120 days) so the bands and candidates are exercised at several thresholds.
+/// Drains the memory queue the way the SQS event source would: batches of up to 10 messages
+/// as SQS events through the task's handler. Returns how many messages ran.
+pub async fn drain(env: &Env, task: sync_engine::Task) -> usize {
+    let mut n = 0;
+    loop {
+        let batch = env.queue.receive(10);
+        if batch.is_empty() {
+            return n;
+        }
+        let records: Vec<serde_json::Value> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                serde_json::json!({
+                    "messageId": format!("m-{n}-{i}"),
+                    "body": serde_json::to_string(u).unwrap(),
+                    "eventSource": "aws:sqs",
+                })
+            })
+            .collect();
+        n += batch.len();
+        let out = env
+            .engine
+            .handle_event(task, serde_json::json!({ "Records": records }), None)
+            .await
+            .expect("sqs batch");
+        assert_eq!(
+            out["batchItemFailures"].as_array().map(Vec::len),
+            Some(0),
+            "{task}: {out}"
+        );
+    }
+}
+
 pub fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
     ConnectionSettings {
         include_free_users: free,

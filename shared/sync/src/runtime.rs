@@ -1,0 +1,161 @@
+//! Wiring for the function binaries: configuration from the environment, the engine built
+//! once per cold start, and the Lambda deadline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_adapters::{
+    AppSecretsLoader, AwsClients, AwsConfig, Records, SecretsManagerTokenStore, TokenVault,
+    VaultOptions, ZoomRegion,
+};
+use tokio::time::Instant;
+use zoom::{OAuthApp, OAuthClient, RateProfile, Region, ZoomConfig};
+
+use crate::{EngineOptions, SqsQueue, SyncEngine, SyncError, VaultClientFactory, system_clock};
+
+/// One function's configuration (names and URLs only; secrets come from Secrets Manager).
+#[derive(Clone, Debug)]
+pub struct FunctionConfig {
+    pub aws: AwsConfig,
+    /// `ZTS_QUEUE_URL`: this task's FIFO queue (schedule fan-out and follow-ups).
+    pub queue_url: String,
+    /// `ZTS_ZOOM_REGION` (NA, APAC, EU; default NA): the OAuth app used for refreshes.
+    pub region: ZoomRegion,
+    /// `ZTS_ZOOM_OAUTH_BASE` / `ZTS_ZOOM_API_BASE`: overrides (the local sandbox).
+    pub oauth_base: Option<String>,
+    pub api_base: Option<String>,
+    /// `ZTS_RATE_PROFILE`: business (default), pro, free or unlimited; `ZTS_RATE_SCALE`
+    /// multiplies it (a sandbox scaled the same way).
+    pub rate_profile: RateProfile,
+    /// `ZTS_DEADLINE_MARGIN_SECS` (default 60).
+    pub deadline_margin: Duration,
+}
+
+impl FunctionConfig {
+    pub fn from_env() -> Result<Self, SyncError> {
+        let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+        let queue_url = get("ZTS_QUEUE_URL")
+            .ok_or_else(|| SyncError::Invalid("ZTS_QUEUE_URL is not set".into()))?;
+        let region = get("ZTS_ZOOM_REGION")
+            .map(|r| r.parse::<ZoomRegion>().map_err(SyncError::Invalid))
+            .transpose()?
+            .unwrap_or(ZoomRegion::Na);
+        let base = match get("ZTS_RATE_PROFILE").as_deref().unwrap_or("business") {
+            "business" => RateProfile::business(),
+            "pro" => RateProfile::pro(),
+            "free" => RateProfile::free(),
+            "unlimited" => RateProfile::unlimited(),
+            other => {
+                return Err(SyncError::Invalid(format!(
+                    "ZTS_RATE_PROFILE {other:?}: business, pro, free or unlimited"
+                )));
+            }
+        };
+        let scale = get("ZTS_RATE_SCALE")
+            .map(|s| {
+                s.parse::<f64>()
+                    .map_err(|_| SyncError::Invalid(format!("ZTS_RATE_SCALE {s:?}")))
+            })
+            .transpose()?
+            .unwrap_or(1.0);
+        let margin = get("ZTS_DEADLINE_MARGIN_SECS")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
+        Ok(Self {
+            aws: AwsConfig::from_env(),
+            queue_url,
+            region,
+            oauth_base: get("ZTS_ZOOM_OAUTH_BASE"),
+            api_base: get("ZTS_ZOOM_API_BASE"),
+            rate_profile: base.scaled(scale),
+            deadline_margin: Duration::from_secs(margin),
+        })
+    }
+}
+
+fn zoom_region(r: ZoomRegion) -> Region {
+    match r {
+        ZoomRegion::Na => Region::Na,
+        ZoomRegion::Apac => Region::Apac,
+        ZoomRegion::Eu => Region::Eu,
+    }
+}
+
+/// Builds the engine: AWS clients, the OAuth app (read once), the token vault, the SQS queue.
+pub async fn engine_from_config(config: &FunctionConfig) -> Result<SyncEngine, SyncError> {
+    let clients = AwsClients::new(&config.aws).await;
+    let records = Records::dynamo(clients.dynamodb.clone(), config.aws.table_name.clone());
+    let secrets = AppSecretsLoader::new(clients.secrets.clone(), config.aws.app_secret_id.clone())
+        .get()
+        .await?;
+    let app = secrets.app(config.region).ok_or_else(|| {
+        SyncError::Invalid(format!(
+            "the app secret has no OAuth app for region {}",
+            config.region.as_str()
+        ))
+    })?;
+    let region = zoom_region(config.region);
+    let mut builder = ZoomConfig::builder().region(region).app(
+        region,
+        OAuthApp::new(
+            app.client_id.clone(),
+            app.client_secret.clone(),
+            "https://localhost/oauth/callback",
+        ),
+    );
+    if let Some(b) = &config.oauth_base {
+        builder = builder.oauth_base(b.clone());
+    }
+    if let Some(b) = &config.api_base {
+        builder = builder.api_base(b.clone());
+    }
+    let zoom_config = builder
+        .build()
+        .map_err(|e| SyncError::Client(e.to_string()))?;
+    let oauth = OAuthClient::new(&zoom_config).map_err(|e| SyncError::Client(e.to_string()))?;
+    let vault = TokenVault {
+        tokens: Arc::new(SecretsManagerTokenStore::new(
+            clients.secrets.clone(),
+            config.aws.token_secret_prefix.clone(),
+        )),
+        leases: Arc::new(records.clone()),
+        connections: Arc::new(records.clone()),
+        refresher: Arc::new(oauth),
+        options: VaultOptions::default(),
+    };
+    Ok(SyncEngine {
+        records,
+        clients: Arc::new(VaultClientFactory::new(
+            zoom_config,
+            vault,
+            config.rate_profile,
+        )),
+        queue: Arc::new(SqsQueue::new(clients.sqs.clone(), config.queue_url.clone())),
+        clock: system_clock(),
+        options: EngineOptions {
+            deadline_margin: config.deadline_margin,
+            ..EngineOptions::default()
+        },
+    })
+}
+
+/// The invocation's deadline (Lambda's epoch milliseconds) as an `Instant`.
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<Instant> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    Some(Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+}
+
+/// The whole handler of a task's function: any of the three event kinds.
+pub async fn handle(
+    engine: &SyncEngine,
+    task: crate::Task,
+    payload: serde_json::Value,
+    deadline_ms: u64,
+) -> Result<serde_json::Value, SyncError> {
+    engine
+        .handle_event(task, payload, deadline_from_epoch_ms(deadline_ms))
+        .await
+}
