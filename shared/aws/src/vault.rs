@@ -481,6 +481,19 @@ impl VaultTokenSource {
         if self.usable(&stored, need) {
             return Ok((stored, false));
         }
+        // A grant already known to be dead is not sent to Zoom again (each waiter would
+        // otherwise try the dead refresh token once after the holder failed).
+        if let Ok(Some(connection)) = self
+            .vault
+            .connections
+            .get_connection(&self.connection_id)
+            .await
+            && !connection.status.is_active()
+        {
+            return Err(TokenError::InvalidGrant {
+                reason: "the connection needs to be authorized again".into(),
+            });
+        }
         let started = Instant::now();
         match self
             .vault

@@ -267,6 +267,19 @@ async fn invalid_grant_marks_reauthorization() {
             .status,
         ConnectionStatus::NeedsReauthorization { .. }
     ));
+    assert_eq!(env.fake.rejected.load(Ordering::SeqCst), 1);
+    // Later invocations do not send the dead refresh token to Zoom again.
+    for _ in 0..3 {
+        let err = env
+            .vault(env.tokens.clone())
+            .token_source("c1")
+            .access_token()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err}");
+    }
+    assert_eq!(env.fake.rejected.load(Ordering::SeqCst), 1);
+    assert_eq!(env.fake.refresh_count(), 1, "only the outside refresh");
 }
 
 /// A holder that crashed with the lease taken blocks refreshes only until the lease expires.
