@@ -48,6 +48,15 @@ pub fn twenty_subs_spec() -> TenantSpec {
         .with_anchor(anchor())
 }
 
+/// The incremental test's tenant: 20 sub accounts with enough users per account that the
+/// per-account listings do not dominate.
+pub fn incremental_spec() -> TenantSpec {
+    TenantSpec::sized(2, 20, 1_200)
+        .with_meetings_per_user(3)
+        .with_participants_per_meeting(4)
+        .with_anchor(anchor())
+}
+
 fn anchor() -> DateTime<Utc> {
     // Pinned a little in the past: the data is then identical across test runs.
     (Utc::now() - chrono::Duration::days(1))
