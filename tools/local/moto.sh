@@ -20,6 +20,12 @@ PY="$VENV/bin/python"
 log() { echo "moto.sh: $*" >&2; }
 
 install() {
+    # Serialize concurrent installs (two test runs on a fresh checkout share .venv/).
+    if command -v flock >/dev/null 2>&1 && [[ -z "${ZTS_MOTO_INSTALL_LOCKED:-}" ]]; then
+        mkdir -p "$ROOT/.local"
+        ZTS_MOTO_INSTALL_LOCKED=1 flock "$ROOT/.local/moto-install.lock" "$0" install
+        return
+    fi
     if [[ ! -x "$PY" ]]; then
         log "creating virtualenv $VENV"
         python3 -m venv "$VENV"
