@@ -9,6 +9,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cfn-lint infra/template.yaml (pinned, into .venv/)"
+tools/local/cfn-lint.sh
 
 # A state directory of its own, so this run never stops a moto a developer started by hand.
 export ZTS_MOTO_STATE="$PWD/.local/moto-test-$$"

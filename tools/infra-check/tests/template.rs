@@ -1,0 +1,495 @@
+//! `infra/template.yaml` against the workspace: one SAM function per crate under `functions/`
+//! built by rust-cargolambda with its binary, every schedule and queue wired to an existing
+//! function, dead-letter queues with alarms, least-privilege IAM, JSON logs with retention,
+//! environment variables the code really reads, and the OAuth routes and their URLs as outputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infra_check::{
+    FunctionCrate, function_crates, reference, root, rust_sources, tag, template, untag,
+};
+use serde_yaml_ng::{Mapping, Value};
+
+fn resources(doc: &Value) -> &Mapping {
+    doc["Resources"].as_mapping().expect("Resources")
+}
+
+fn of_type<'a>(doc: &'a Value, ty: &str) -> BTreeMap<String, &'a Value> {
+    resources(doc)
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(ty))
+        .map(|(k, r)| (k.as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+fn functions(doc: &Value) -> BTreeMap<String, &Value> {
+    of_type(doc, "AWS::Serverless::Function")
+}
+
+/// The function's property, else the Globals' one.
+fn prop<'a>(doc: &'a Value, f: &'a Value, name: &str) -> &'a Value {
+    let own = &f["Properties"][name];
+    if own.is_null() {
+        &doc["Globals"]["Function"][name]
+    } else {
+        own
+    }
+}
+
+fn events(f: &Value) -> Vec<(String, &Value)> {
+    f["Properties"]["Events"]
+        .as_mapping()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), v))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Environment variables of a function: Globals merged with its own.
+fn env(doc: &Value, f: &Value) -> BTreeMap<String, Value> {
+    let mut vars = BTreeMap::new();
+    for source in [
+        &doc["Globals"]["Function"]["Environment"]["Variables"],
+        &f["Properties"]["Environment"]["Variables"],
+    ] {
+        if let Some(m) = source.as_mapping() {
+            for (k, v) in m {
+                vars.insert(k.as_str().unwrap().to_owned(), v.clone());
+            }
+        }
+    }
+    vars
+}
+
+fn function_for<'a>(doc: &'a Value, krate: &FunctionCrate) -> (String, &'a Value) {
+    let matching: Vec<_> = functions(doc)
+        .into_iter()
+        .filter(|(_, f)| f["Metadata"]["Binary"].as_str() == Some(krate.package.as_str()))
+        .collect();
+    assert_eq!(
+        matching.len(),
+        1,
+        "exactly one function resource with Binary {} (found {:?})",
+        krate.package,
+        matching.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    matching.into_iter().next().unwrap()
+}
+
+#[test]
+fn every_function_crate_has_exactly_one_resource_with_its_binary() {
+    let doc = template();
+    let crates = function_crates();
+    assert!(
+        crates.len() >= 6,
+        "functions/ holds the six functions: {crates:?}"
+    );
+    for krate in &crates {
+        let (id, f) = function_for(&doc, krate);
+        assert_eq!(
+            f["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{id}"
+        );
+        assert_eq!(
+            prop(&doc, f, "CodeUri").as_str(),
+            Some(".."),
+            "{id}: CodeUri is the workspace root"
+        );
+        assert_eq!(
+            prop(&doc, f, "Runtime").as_str(),
+            Some("provided.al2023"),
+            "{id}"
+        );
+        assert_eq!(prop(&doc, f, "Handler").as_str(), Some("bootstrap"), "{id}");
+        // The binary exists in the crate: src/main.rs or a [[bin]] of that name.
+        let dir = root().join("functions").join(&krate.dir);
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            dir.join("src/main.rs").is_file()
+                || manifest.contains(&format!("name = \"{}\"", krate.package)),
+            "{}: no binary {}",
+            krate.dir,
+            krate.package
+        );
+    }
+    // No resource for a crate that does not exist.
+    let packages: BTreeSet<_> = crates.iter().map(|c| c.package.as_str()).collect();
+    for (id, f) in functions(&doc) {
+        let binary = f["Metadata"]["Binary"].as_str().unwrap_or("");
+        assert!(
+            packages.contains(binary),
+            "{id}: Binary {binary:?} is no crate under functions/"
+        );
+    }
+}
+
+#[test]
+fn architecture_defaults_to_arm64_with_a_parameter_to_switch() {
+    let doc = template();
+    let param = &doc["Parameters"]["Architecture"];
+    assert_eq!(param["Default"].as_str(), Some("arm64"));
+    let allowed: BTreeSet<_> = param["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(allowed, BTreeSet::from(["arm64", "x86_64"]));
+    for (id, f) in functions(&doc) {
+        let archs = prop(&doc, f, "Architectures")
+            .as_sequence()
+            .expect("Architectures");
+        assert_eq!(archs.len(), 1, "{id}");
+        assert_eq!(
+            reference(&archs[0]),
+            Some(("Architecture".into(), None)),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn schedules_and_queues_target_existing_functions() {
+    let doc = template();
+    let res = resources(&doc);
+    let queues = of_type(&doc, "AWS::SQS::Queue");
+    let mut consumed = BTreeSet::new();
+    let mut scheduled = BTreeSet::new();
+    for (id, f) in functions(&doc) {
+        let binary = f["Metadata"]["Binary"].as_str().unwrap().to_owned();
+        for (name, event) in events(f) {
+            let p = &event["Properties"];
+            match event["Type"].as_str() {
+                Some("SQS") => {
+                    let (queue, attr) = reference(&p["Queue"]).expect("Queue: !GetAtt X.Arn");
+                    assert_eq!(attr.as_deref(), Some("Arn"), "{id}.{name}");
+                    let q = queues
+                        .get(&queue)
+                        .unwrap_or_else(|| panic!("{id}.{name}: no queue {queue}"));
+                    assert!(consumed.insert(queue.clone()), "{queue} consumed twice");
+                    assert!(
+                        p["FunctionResponseTypes"].as_sequence().is_some_and(|s| s
+                            .iter()
+                            .any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
+                        "{id}.{name}: partial batch failures"
+                    );
+                    // The function sends its fan-out to the queue it consumes.
+                    let url = env(&doc, f)
+                        .get("ZTS_QUEUE_URL")
+                        .cloned()
+                        .expect("ZTS_QUEUE_URL");
+                    assert_eq!(reference(&url), Some((queue.clone(), None)), "{id}");
+                    // FIFO with a dead-letter queue that has an alarm.
+                    assert_eq!(
+                        q["Properties"]["FifoQueue"].as_bool(),
+                        Some(true),
+                        "{queue}"
+                    );
+                    let visibility = q["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
+                    let timeout = prop(&doc, f, "Timeout").as_u64().unwrap_or(3);
+                    assert!(
+                        visibility >= timeout,
+                        "{queue}: visibility {visibility} < timeout {timeout}"
+                    );
+                    let redrive = &q["Properties"]["RedrivePolicy"];
+                    let (dlq, _) = reference(&redrive["deadLetterTargetArn"])
+                        .unwrap_or_else(|| panic!("{queue}: no dead-letter queue"));
+                    assert!(queues.contains_key(&dlq), "{queue}: DLQ {dlq} missing");
+                    let alarmed = of_type(&doc, "AWS::CloudWatch::Alarm").values().any(|a| {
+                        a["Properties"]["Dimensions"]
+                            .as_sequence()
+                            .is_some_and(|d| {
+                                d.iter().any(|dim| {
+                                    reference(&dim["Value"]).is_some_and(|(r, _)| r == dlq)
+                                })
+                            })
+                    });
+                    assert!(alarmed, "{dlq}: no alarm on its depth");
+                }
+                Some("ScheduleV2") => {
+                    let input: serde_json::Value =
+                        serde_json::from_str(p["Input"].as_str().expect("Input"))
+                            .expect("Input JSON");
+                    assert_eq!(
+                        input["task"],
+                        binary.as_str(),
+                        "{id}.{name}: schedule input names its task"
+                    );
+                    // The same event as events/<function>/schedule.json (the local loop's event).
+                    let path = root().join("events").join(&binary).join("schedule.json");
+                    let file: serde_json::Value =
+                        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                    assert_eq!(input, file, "{id}.{name} vs {}", path.display());
+                    let expr = &p["ScheduleExpression"];
+                    let (param, _) = reference(expr).expect("schedule expression is a parameter");
+                    assert!(doc["Parameters"][param.as_str()].is_mapping(), "{param}");
+                    scheduled.insert(binary.clone());
+                }
+                Some("HttpApi") | Some("Api") => {
+                    panic!("{id}: the HTTP API is declared as resources")
+                }
+                other => panic!("{id}.{name}: unexpected event type {other:?}"),
+            }
+        }
+    }
+    // Stand-alone schedules (if any) target a function of this stack.
+    for (id, s) in of_type(&doc, "AWS::Scheduler::Schedule") {
+        let (target, _) = reference(&s["Properties"]["Target"]["Arn"]).expect("target");
+        assert!(
+            functions(&doc).contains_key(&target),
+            "{id}: target {target}"
+        );
+    }
+    // Every queue is either consumed or some queue's DLQ.
+    let dlqs: BTreeSet<String> = queues
+        .values()
+        .filter_map(|q| {
+            reference(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]).map(|r| r.0)
+        })
+        .collect();
+    for id in queues.keys() {
+        assert!(
+            consumed.contains(id) || dlqs.contains(id),
+            "{id}: neither consumed nor a DLQ"
+        );
+    }
+    let tasks = [
+        "application-roster",
+        "application-access",
+        "license-information",
+        "license-differentiation",
+    ];
+    assert_eq!(
+        scheduled,
+        tasks.iter().map(|t| t.to_string()).collect(),
+        "every task is scheduled"
+    );
+    assert!(!res.is_empty());
+}
+
+fn statements(role: &Value) -> Vec<&Value> {
+    role["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match untag(v) {
+        Value::Sequence(s) => s.iter().flat_map(strings).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => vec![],
+    }
+}
+
+#[test]
+fn iam_is_least_privilege() {
+    let doc = template();
+    for (id, f) in functions(&doc) {
+        assert!(
+            f["Properties"]["Policies"].is_null(),
+            "{id}: use its own role, not SAM policies"
+        );
+        let (role_id, _) =
+            reference(&f["Properties"]["Role"]).unwrap_or_else(|| panic!("{id}: Role"));
+        let role = &doc["Resources"][role_id.as_str()];
+        assert_eq!(role["Type"].as_str(), Some("AWS::IAM::Role"), "{role_id}");
+        assert!(
+            role["Properties"]["ManagedPolicyArns"].is_null(),
+            "{role_id}: no managed policies"
+        );
+        let stmts = statements(role);
+        assert!(!stmts.is_empty(), "{role_id}");
+        for s in stmts {
+            assert_eq!(s["Effect"].as_str(), Some("Allow"));
+            for action in strings(&s["Action"]) {
+                assert!(!action.contains('*'), "{role_id}: wildcard action {action}");
+            }
+            let resources: Vec<&Value> = match &s["Resource"] {
+                Value::Sequence(r) => r.iter().collect(),
+                r => vec![r],
+            };
+            for r in resources {
+                // Scoped to this stack: a reference to one of its resources, or a Sub on them
+                // or on this stack's secret prefix parameter.
+                match (tag(r).as_deref(), untag(r)) {
+                    (Some("Ref" | "GetAtt"), _) => {
+                        let (target, _) = reference(r).unwrap();
+                        assert!(
+                            doc["Resources"][target.as_str()].is_mapping(),
+                            "{role_id}: {target}"
+                        );
+                    }
+                    (Some("Sub"), Value::String(s)) => {
+                        assert!(
+                            s.contains("${TokenSecretPrefix}")
+                                || s.contains("${RecordsTable.Arn}")
+                                || s.contains("LogGroup.Arn}"),
+                            "{role_id}: resource {s} is not scoped to this stack"
+                        );
+                    }
+                    other => panic!("{role_id}: unscoped resource {other:?}"),
+                }
+            }
+        }
+        // The role can write only to the function's own log group, in JSON.
+        assert_eq!(
+            f["Properties"]["LoggingConfig"]["LogFormat"].as_str(),
+            Some("JSON"),
+            "{id}"
+        );
+        let (group, _) =
+            reference(&f["Properties"]["LoggingConfig"]["LogGroup"]).expect("LogGroup");
+        let lg = &doc["Resources"][group.as_str()];
+        assert_eq!(lg["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{group}");
+        assert!(
+            !lg["Properties"]["RetentionInDays"].is_null(),
+            "{group}: retention"
+        );
+    }
+}
+
+#[test]
+fn environment_variables_are_read_by_the_code() {
+    let doc = template();
+    let sources = rust_sources(&["functions", "shared"], &[]);
+    let read_by = |var: &str, dirs: &[String]| {
+        sources.iter().any(|(path, text)| {
+            dirs.iter().any(|d| path.starts_with(root().join(d)))
+                && text.contains(&format!("\"{var}\""))
+        })
+    };
+    for krate in function_crates() {
+        let (id, f) = function_for(&doc, &krate);
+        let dirs = vec![format!("functions/{}", krate.dir), "shared".to_owned()];
+        let vars = env(&doc, f);
+        for var in vars.keys() {
+            assert!(
+                var == "RUST_LOG" || read_by(var, &dirs),
+                "{id}: {var} is set but no code of {} reads it",
+                krate.package
+            );
+        }
+        // What each function cannot start without.
+        let text = sources
+            .iter()
+            .filter(|(p, _)| p.starts_with(root().join(&dirs[0])))
+            .map(|(_, t)| t.as_str())
+            .collect::<String>();
+        let queue_task = text.contains("sync_engine::runtime");
+        if queue_task {
+            assert!(vars.contains_key("ZTS_QUEUE_URL"), "{id}: ZTS_QUEUE_URL");
+        }
+        if text.contains("\"ZTS_OAUTH_REDIRECT_URI\"") && krate.package == "oauth-connect" {
+            let v = untag(&vars["ZTS_OAUTH_REDIRECT_URI"])
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            assert!(v.ends_with("/oauth/callback"), "{id}: redirect {v}");
+        }
+        for required in [
+            "ZTS_TABLE_NAME",
+            "ZTS_APP_SECRET_ID",
+            "ZTS_TOKEN_SECRET_PREFIX",
+        ] {
+            assert!(vars.contains_key(required), "{id}: {required}");
+        }
+    }
+}
+
+#[test]
+fn oauth_routes_and_their_urls() {
+    let doc = template();
+    let routes: BTreeSet<String> = of_type(&doc, "AWS::ApiGatewayV2::Route")
+        .values()
+        .map(|r| r["Properties"]["RouteKey"].as_str().unwrap().to_owned())
+        .collect();
+    let want = ["GET /connect", "GET /oauth/callback", "POST /zoom/events"];
+    assert_eq!(routes, want.iter().map(|s| s.to_string()).collect());
+    // The integration invokes the oauth-connect function (by its fixed name) with payload 2.0.
+    let (oauth_id, oauth) = function_for(
+        &doc,
+        &FunctionCrate {
+            dir: "oauth-connect".into(),
+            package: "oauth-connect".into(),
+        },
+    );
+    let name = untag(&oauth["Properties"]["FunctionName"])
+        .as_str()
+        .expect("FunctionName")
+        .to_owned();
+    for (id, i) in of_type(&doc, "AWS::ApiGatewayV2::Integration") {
+        let uri = untag(&i["Properties"]["IntegrationUri"]).as_str().unwrap();
+        assert!(uri.ends_with(&format!(":function:{name}")), "{id}: {uri}");
+        assert_eq!(
+            i["Properties"]["PayloadFormatVersion"].as_str(),
+            Some("2.0")
+        );
+    }
+    let permitted = of_type(&doc, "AWS::Lambda::Permission").values().any(|p| {
+        reference(&p["Properties"]["FunctionName"]).is_some_and(|(f, _)| f == oauth_id)
+            && p["Properties"]["Principal"].as_str() == Some("apigateway.amazonaws.com")
+    });
+    assert!(permitted, "API Gateway may invoke {oauth_id}");
+    let outputs: Vec<String> = doc["Outputs"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter_map(|o| untag(&o["Value"]).as_str().map(str::to_owned))
+        .collect();
+    for path in ["/connect", "/oauth/callback", "/zoom/events"] {
+        assert!(
+            outputs
+                .iter()
+                .any(|o| o.starts_with("https://${HttpApi}") && o.ends_with(path)),
+            "output URL for {path}"
+        );
+    }
+}
+
+#[test]
+fn secrets_hold_placeholders_only() {
+    let doc = template();
+    for (id, s) in of_type(&doc, "AWS::SecretsManager::Secret") {
+        let text = untag(&s["Properties"]["SecretString"])
+            .as_str()
+            .expect("SecretString");
+        let json: serde_json::Value =
+            serde_json::from_str(&text.replace("${ZoomRegion}", "NA")).expect("JSON");
+        let mut values = Vec::new();
+        fn leaves(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => m.values().for_each(|v| leaves(v, out)),
+                serde_json::Value::String(s) => out.push(s.clone()),
+                _ => {}
+            }
+        }
+        leaves(&json, &mut values);
+        assert!(
+            values.iter().all(String::is_empty),
+            "{id}: placeholder values only"
+        );
+        assert!(
+            json["apps"]["NA"].is_object() && json.get("webhook_secret_token").is_some(),
+            "{id}"
+        );
+    }
+    for (name, p) in doc["Parameters"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap().to_lowercase();
+        assert!(
+            !(name.contains("clientsecret") || name.contains("token") && !name.contains("prefix")),
+            "{name}: secret values never go through parameters"
+        );
+        assert!(p["NoEcho"].is_null());
+    }
+}
