@@ -1,0 +1,579 @@
+//! End to end against the Zoom sandbox (demo tenant) and moto: the production wiring
+//! (`ZoomGateway` with the Secrets Manager vault, DynamoDB records), a roster and activity
+//! seeded from the sandbox the way the sync tasks record them, then dry run, execute, replay,
+//! reactivate, login-after-sync and owner/admin refusal checked against the sandbox's ground
+//! truth and request statistics.
+//!
+//! Needs moto (`tools/local/test.sh` starts it); without `ZTS_AWS_ENDPOINT_URL` the tests are
+//! skipped with a notice unless `ZTS_REQUIRE_AWS` is set.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_adapters::{
+    AccountKind, AccountRecord, AccountStore, AwsClients, AwsConfig, ConnectionRecord,
+    ConnectionSettings, ConnectionStore, Records, SecretsManagerTokenStore, StoredTokens,
+    TokenStore, TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion,
+    create_table_if_missing, user_key,
+};
+use chrono::Utc;
+use futures::TryStreamExt;
+use rand::RngExt;
+use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomGateway};
+use serde_json::{Value, json};
+use zoom::{
+    MemoryTokenSource, OAuthApp, OAuthClient, Region, RetryPolicy, Secret, TokenSet, UserStatus,
+    ZoomClient, ZoomConfig,
+};
+use zoom_sandbox::{RunningSandbox, SandboxConfig};
+
+const CONN: &str = "conn-demo";
+
+fn unique(prefix: &str) -> String {
+    let n: u64 = rand::rng().random();
+    format!("{prefix}-{n:016x}")
+}
+
+fn event(name: &str) -> Value {
+    let text = match name {
+        "dry-run" => include_str!("../../../events/reclamation/dry-run.json"),
+        "execute" => include_str!("../../../events/reclamation/execute.json"),
+        "explicit-users" => include_str!("../../../events/reclamation/explicit-users.json"),
+        "reactivate" => include_str!("../../../events/reclamation/reactivate.json"),
+        "malformed-unknown-field" => {
+            include_str!("../../../events/reclamation/malformed-unknown-field.json")
+        }
+        other => panic!("no event {other}"),
+    };
+    serde_json::from_str(text).unwrap()
+}
+
+async fn moto(test: &str) -> Option<(AwsClients, String, String)> {
+    let config = AwsConfig::from_env();
+    let Some(endpoint) = config.endpoint_url.clone() else {
+        let required = std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(
+            !required,
+            "{test}: ZTS_REQUIRE_AWS is set but ZTS_AWS_ENDPOINT_URL is not (run tools/local/test.sh)"
+        );
+        eprintln!("NOTICE {test}: skipped, ZTS_AWS_ENDPOINT_URL is not set (start moto)");
+        return None;
+    };
+    assert!(
+        endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
+        "tests only run against a local endpoint"
+    );
+    let clients = AwsClients::new(&config).await;
+    let table = unique("zts-reclaim");
+    create_table_if_missing(&clients.dynamodb, &table)
+        .await
+        .expect("create table in moto");
+    Some((clients, table, format!("{}/", unique("zts-reclaim-tokens"))))
+}
+
+fn zoom_config(sb: &RunningSandbox) -> ZoomConfig {
+    ZoomConfig::builder()
+        .region(Region::Na)
+        .app(
+            Region::Na,
+            OAuthApp::new(
+                "sandbox-client-id",
+                Secret::new("sandbox-client-secret"),
+                "http://localhost:9000/oauth/callback",
+            ),
+        )
+        .oauth_base(sb.base_url())
+        .request_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(200),
+        max_attempts: 8,
+        default_budget: Duration::from_secs(60),
+    }
+}
+
+fn tokens(sb: &RunningSandbox, scopes: &[&str]) -> TokenSet {
+    let t = sb.state.issue_token_for_tests(scopes);
+    TokenSet {
+        access_token: Secret::new(t.access_token),
+        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
+        expires_at: Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
+        scope: t.scope,
+        api_url: Some(sb.base_url()),
+    }
+}
+
+struct Env {
+    sb: RunningSandbox,
+    records: Records,
+    reclaimer: Reclaimer,
+    /// A separate client (own grant) for seeding and checks.
+    client: ZoomClient,
+    master: String,
+}
+
+/// Sandbox + moto + the production wiring, with the roster seeded. `None`: moto not running.
+async fn env(test: &str, grant_scopes: &[&str]) -> Option<Env> {
+    let (clients, table, prefix) = moto(test).await?;
+    let sb = zoom_sandbox::start_local(SandboxConfig::demo())
+        .await
+        .expect("sandbox");
+    let master = sb.state.tenant.master_account_id().to_owned();
+    let records = Records::dynamo(clients.dynamodb.clone(), table);
+    let records_arc = Arc::new(records.clone());
+    let token_store = Arc::new(SecretsManagerTokenStore::new(
+        clients.secrets.clone(),
+        prefix,
+    ));
+    token_store
+        .write_new_authorization(
+            CONN,
+            &StoredTokens {
+                tokens: tokens(&sb, grant_scopes),
+                refreshed_at: Utc::now(),
+            },
+        )
+        .await
+        .expect("store tokens");
+    let config = zoom_config(&sb);
+    let vault = TokenVault {
+        tokens: token_store,
+        leases: records_arc.clone(),
+        connections: records_arc,
+        refresher: Arc::new(OAuthClient::new(&config).unwrap()),
+        options: VaultOptions::default(),
+    };
+    let clock_state = sb.state.clone();
+    let reclaimer = Reclaimer::new(
+        Stores::from_records(records.clone()),
+        Arc::new(ZoomGateway::new(config.clone(), vault).retry_policy(fast_retries())),
+    )
+    .with_clock(Arc::new(move || clock_state.clock.now()));
+    let source = Arc::new(MemoryTokenSource::new(
+        tokens(&sb, &[]),
+        Arc::new(OAuthClient::new(&config).unwrap()),
+    ));
+    let client = ZoomClient::builder(config, source)
+        .retry_policy(fast_retries())
+        .budget_key("checks")
+        .build()
+        .unwrap();
+    let mut conn = ConnectionRecord::new(
+        CONN,
+        master.clone(),
+        ZoomRegion::Na,
+        ConnectionSettings::default(),
+        Utc::now(),
+    );
+    conn.account_name = Some("demo".into());
+    records.insert_connection(&conn).await.unwrap();
+    let env = Env {
+        sb,
+        records,
+        reclaimer,
+        client,
+        master,
+    };
+    seed(&env).await;
+    Some(env)
+}
+
+/// What Application Roster and Application Access would record, from the sandbox's API
+/// (users, status, type, role, last login) and its meeting data (created / joined dates).
+async fn seed(env: &Env) {
+    let tenant = &env.sb.state.tenant;
+    let mut accounts = vec![AccountRecord {
+        account_id: env.master.clone(),
+        kind: AccountKind::Master,
+        name: None,
+        owner_email: None,
+        account_type: None,
+        seats: None,
+        created_at: None,
+        removed_at: None,
+    }];
+    let subs = env.client.sub_accounts().collect_all().await.unwrap();
+    for s in subs {
+        accounts.push(AccountRecord {
+            account_id: s.id,
+            kind: AccountKind::Sub,
+            ..accounts[0].clone()
+        });
+    }
+    env.records
+        .sync_accounts(CONN, &accounts, Utc::now())
+        .await
+        .unwrap();
+    for acct in &accounts {
+        let a = tenant
+            .account_by_id(&acct.account_id)
+            .expect("account")
+            .clone();
+        let joins = tenant.latest_joins(a.index);
+        let api = if acct.kind == AccountKind::Master {
+            env.client.me()
+        } else {
+            env.client.account(acct.account_id.clone())
+        };
+        let mut roster = Vec::new();
+        let mut access = Vec::new();
+        for status in [
+            UserStatus::Active,
+            UserStatus::Inactive,
+            UserStatus::Pending,
+        ] {
+            for u in api.users(status.clone()).collect_all().await.unwrap() {
+                let key = user_key(u.id.as_deref(), &u.email);
+                let (ai, ui) = tenant.locate_user(&u.email).expect("user in tenant");
+                let code = u.user_type.code();
+                roster.push(UserRecord {
+                    user_id: u.id.clone(),
+                    email: u.email.clone(),
+                    first_name: Some(u.first_name.clone()),
+                    last_name: Some(u.last_name.clone()),
+                    user_type: code,
+                    status: status.as_str().to_owned(),
+                    role_id: u.role_id.clone(),
+                    role_name: None,
+                    account_id: acct.account_id.clone(),
+                    active_date: u.user_created_at,
+                    license_name: Some(zoom_sandbox::truth::license_name(&a, code)),
+                    removed_at: None,
+                });
+                access.push(UserAccess {
+                    user_key: key,
+                    account_id: acct.account_id.clone(),
+                    last_login: u.last_login_time,
+                    last_meeting_created: tenant.latest_meeting_created(ai, ui),
+                    last_meeting_joined: joins.get(&ui).copied(),
+                });
+            }
+        }
+        env.records.upsert_users(CONN, &roster).await.unwrap();
+        env.records.upsert_access(CONN, &access).await.unwrap();
+    }
+}
+
+/// (status, type) of every user of the tenant, from the sandbox's ground truth.
+fn truth_states(sb: &RunningSandbox) -> BTreeMap<String, (String, i64)> {
+    let t = &sb.state.tenant;
+    let mut out = BTreeMap::new();
+    for a in t.accounts() {
+        for i in 0..t.user_count(a.index) {
+            let u = t.user(a.index, i).unwrap();
+            out.insert(u.id.clone(), (u.status.as_str().to_owned(), u.user_type));
+        }
+    }
+    out
+}
+
+fn writes(sb: &RunningSandbox) -> u64 {
+    sb.state
+        .stats
+        .snapshot()
+        .by_endpoint
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("PUT ") || k.starts_with("PATCH ") || k.starts_with("POST /v2")
+        })
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+async fn licensed_counts(env: &Env) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
+    for a in accounts {
+        let api = if a.account_id == env.master {
+            env.client.me()
+        } else {
+            env.client.account(a.account_id.clone())
+        };
+        out.insert(
+            a.account_id,
+            api.user_summary().await.unwrap().licensed_users_count,
+        );
+    }
+    out
+}
+
+/// An inactivity threshold (days) that at least four licensed members of the demo tenant
+/// reach, from the seeded records (the demo tenant is busy: most users met this week).
+async fn threshold_for_four(env: &Env) -> u32 {
+    let now = env.sb.state.clock.now();
+    let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
+    let mut days = Vec::new();
+    for a in accounts {
+        let users: Vec<aws_adapters::UserView> = env
+            .records
+            .list_users(CONN, &a.account_id)
+            .try_collect()
+            .await
+            .unwrap();
+        for u in users {
+            let r = &u.roster;
+            if r.status == "active" && r.user_type == 2 && r.role_id.as_deref() == Some("2") {
+                let last = u
+                    .access
+                    .as_ref()
+                    .and_then(|x| x.last_activity())
+                    .or(r.active_date);
+                if let Some(last) = last {
+                    days.push((now - last).num_days());
+                }
+            }
+        }
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    assert!(
+        days.len() >= 4,
+        "the demo tenant has licensed members: {days:?}"
+    );
+    days[3].max(1) as u32
+}
+
+fn acted(r: &ReclamationResponse) -> Vec<String> {
+    r.users
+        .iter()
+        .filter(|u| u.outcome == Outcome::Acted)
+        .filter_map(|u| u.user_id.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_execute_replay_and_reactivate_against_the_sandbox() {
+    let Some(env) = env("dry_run_execute_replay_and_reactivate", &[]).await else {
+        return;
+    };
+    let truth0 = truth_states(&env.sb);
+    let seats0 = licensed_counts(&env).await;
+
+    // Protect one user the policy would select.
+    let days = threshold_for_four(&env).await;
+    let mut dry = event("dry-run");
+    dry["policy"]["inactive_days"] = json!(days);
+    dry["max_users"] = json!(1000);
+    let probe = env.reclaimer.handle(&dry).await.unwrap();
+    let would: Vec<String> = probe
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .collect();
+    assert!(
+        would.len() >= 3,
+        "the demo tenant has inactive licensed members: {probe:#?}"
+    );
+    let protected = would[0].clone();
+    env.records
+        .update_connection(CONN, &|c| c.protected_users = vec![protected.clone()])
+        .await
+        .unwrap();
+
+    // Dry run: exactly what execute will do, and nothing changes at Zoom.
+    let writes0 = writes(&env.sb);
+    let plan = env.reclaimer.handle(&dry).await.unwrap();
+    assert_eq!(writes(&env.sb), writes0, "a dry run sends no PUT/PATCH");
+    assert_eq!(truth_states(&env.sb), truth0);
+    let p = plan
+        .users
+        .iter()
+        .find(|u| u.user_id.as_deref() == Some(&protected))
+        .unwrap();
+    assert_eq!(p.reason.as_deref(), Some("protected"));
+    let planned: HashSet<String> = plan
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .collect();
+    for u in &plan.users {
+        if u.outcome == Outcome::WouldAct {
+            assert!(u.days_inactive.unwrap() >= i64::from(days), "{u:?}");
+            assert!(u.license_name.is_some());
+        }
+    }
+    // Owners and admins are never planned.
+    let t = &env.sb.state.tenant;
+    for id in &planned {
+        let u = t.find_user(id).unwrap();
+        assert_eq!(u.role, zoom_sandbox::tenant::Role::Member, "{id}");
+    }
+
+    // Execute: exactly the planned users are deactivated at the sandbox; nobody else changes.
+    let mut ex = event("execute");
+    ex["policy"]["inactive_days"] = json!(days);
+    ex["max_users"] = json!(1000);
+    let done = env.reclaimer.handle(&ex).await.unwrap();
+    let acted_ids: HashSet<String> = acted(&done).into_iter().collect();
+    assert_eq!(acted_ids, planned, "{done:#?}");
+    assert_eq!(done.summary.failed, 0);
+    let truth1 = truth_states(&env.sb);
+    for (id, before) in &truth0 {
+        let after = &truth1[id];
+        if acted_ids.contains(id) {
+            assert_eq!(after.0, "inactive", "{id}");
+        } else {
+            assert_eq!(after, before, "{id} must not change");
+        }
+    }
+    // The seats show as freed at Zoom, matching the response per license.
+    let seats1 = licensed_counts(&env).await;
+    let freed_at_zoom: i64 = seats0.iter().map(|(a, n)| n - seats1[a]).sum();
+    let freed_reported: u64 = done.summary.licenses_freed.values().sum();
+    assert!(freed_at_zoom > 0);
+    assert_eq!(freed_at_zoom as u64, freed_reported);
+    let paid_before: u64 = acted_ids
+        .iter()
+        .filter(|id| matches!(truth0[*id].1, 2 | 3))
+        .count() as u64;
+    assert_eq!(freed_reported, paid_before);
+
+    // Replay: nothing is sent to Zoom again.
+    let w = writes(&env.sb);
+    let again = env.reclaimer.handle(&ex).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(writes(&env.sb), w, "a replay sends no PUT/PATCH");
+    assert_eq!(again.summary.acted, done.summary.acted);
+    assert_eq!(again.summary.licenses_freed, done.summary.licenses_freed);
+
+    // Reactivate restores exactly those users (status and paid type).
+    let mut undo = event("reactivate");
+    undo["restore_request_id"] = ex["request_id"].clone();
+    let r = env.reclaimer.handle(&undo).await.unwrap();
+    assert_eq!(r.summary.failed, 0, "{r:#?}");
+    let restored: HashSet<String> = acted(&r).into_iter().collect();
+    assert_eq!(restored, acted_ids);
+    assert_eq!(truth_states(&env.sb), truth0, "everyone is back as before");
+    assert_eq!(licensed_counts(&env).await, seats0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
+    let Some(env) = env("login_after_sync_owner_admin", &[]).await else {
+        return;
+    };
+    let t = &env.sb.state.tenant;
+    let owner = t.master_owner_user_id();
+    // An admin of the master; the roster is made stale (member) so the live check must catch it.
+    let master_idx = t.account_by_id(&env.master).unwrap().index;
+    let admin = t.user(master_idx, 1).unwrap();
+    assert_eq!(admin.role, zoom_sandbox::tenant::Role::Admin);
+    let mut stale = env
+        .records
+        .get_user(CONN, &env.master, &admin.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .roster;
+    stale.role_id = Some("2".into());
+    env.records.upsert_users(CONN, &[stale]).await.unwrap();
+    let long_ago = Some(env.sb.state.clock.now() - chrono::Duration::days(400));
+    env.records
+        .upsert_access(
+            CONN,
+            &[UserAccess {
+                user_key: admin.id.clone(),
+                account_id: env.master.clone(),
+                last_login: long_ago,
+                last_meeting_created: long_ago,
+                last_meeting_joined: long_ago,
+            }],
+        )
+        .await
+        .unwrap();
+
+    // Explicit users must be inactive beyond the connection's threshold.
+    let days = threshold_for_four(&env).await;
+    env.records
+        .update_connection(CONN, &|c| c.settings.inactivity_threshold_days = days)
+        .await
+        .unwrap();
+    let mut dry = event("dry-run");
+    dry["policy"]["inactive_days"] = json!(days);
+    dry["max_users"] = json!(1000);
+    let probe = env.reclaimer.handle(&dry).await.unwrap();
+    let members: Vec<String> = probe
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .take(3)
+        .collect();
+    assert_eq!(members.len(), 3);
+
+    // Cap: four selectable users (three members and the stale admin) with a cap of 2.
+    let w0 = writes(&env.sb);
+    let mut ex = event("explicit-users");
+    ex["users"] = json!([owner, admin.id, members[0], members[1], members[2]]);
+    ex["max_users"] = json!(2);
+    let e = env.reclaimer.handle(&ex).await.unwrap_err();
+    assert_eq!(e.kind(), "CapExceeded", "{e}");
+
+    // Missing write scope: said before acting.
+    let scopeless = Reclaimer::new(
+        Stores::from_records(env.records.clone()),
+        Arc::new(NoWriteScope(env.client.clone())),
+    );
+    ex["max_users"] = json!(10);
+    let e = scopeless.handle(&ex).await.unwrap_err();
+    assert_eq!(e.kind(), "MissingScope", "{e}");
+
+    // A malformed request changes nothing.
+    let e = env
+        .reclaimer
+        .handle(&event("malformed-unknown-field"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "InvalidRequest");
+    assert_eq!(writes(&env.sb), w0);
+
+    // The members log in after the last sync (a simulated day where everyone signs in).
+    let now = env.sb.state.clock.now();
+    env.sb.state.tenant.simulate_day(1.0, now);
+    for id in &members {
+        let u = t.find_user(id).unwrap();
+        assert!(u.last_login_time.unwrap() > now - chrono::Duration::days(1));
+    }
+    let r = env.reclaimer.handle(&ex).await.unwrap();
+    let by: HashMap<String, (Outcome, Option<String>)> = r
+        .users
+        .iter()
+        .map(|u| (u.user_id.clone().unwrap(), (u.outcome, u.reason.clone())))
+        .collect();
+    assert_eq!(by[&owner].1.as_deref(), Some("owner_or_admin"));
+    assert_eq!(
+        by[&admin.id].1.as_deref(),
+        Some("owner_or_admin"),
+        "caught live"
+    );
+    for id in &members {
+        assert_eq!(
+            by[id],
+            (Outcome::Skipped, Some("logged_in_since_sync".into())),
+            "{id}"
+        );
+    }
+    assert_eq!(writes(&env.sb), w0, "nobody was changed");
+    assert_eq!(r.summary.acted, 0);
+    assert_eq!(r.summary.skipped_by_reason["logged_in_since_sync"], 3);
+}
+
+/// The production client, but a grant without any write scope.
+struct NoWriteScope(ZoomClient);
+
+#[async_trait::async_trait]
+impl reclamation::ZoomConnector for NoWriteScope {
+    async fn users(&self, _: &ConnectionRecord) -> Result<Arc<dyn reclamation::ZoomUsers>, String> {
+        Ok(Arc::new(self.0.clone()))
+    }
+    async fn granted_scopes(&self, _: &str) -> Result<Option<Vec<String>>, String> {
+        Ok(Some(vec!["user:read:admin".into(), "report:master".into()]))
+    }
+}
