@@ -577,3 +577,42 @@ impl reclamation::ZoomConnector for NoWriteScope {
         Ok(Some(vec!["user:read:admin".into(), "report:master".into()]))
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_zoom_errors_are_retried_and_the_result_is_the_same() {
+    let Some(env) = env("transient_zoom_errors", &[]).await else {
+        return;
+    };
+    let days = threshold_for_four(&env).await;
+    let mut dry = event("dry-run");
+    dry["policy"]["inactive_days"] = json!(days);
+    dry["max_users"] = json!(1000);
+    let plan = env.reclaimer.handle(&dry).await.unwrap();
+    let planned: HashSet<String> = plan
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .collect();
+    assert!(!planned.is_empty());
+    env.sb.state.faults.set(zoom_sandbox::faults::FaultConfig {
+        error_500: 0.15,
+        error_503: 0.15,
+        drop: 0.1,
+        seed: 7,
+        ..Default::default()
+    });
+    let mut ex = event("execute");
+    ex["policy"]["inactive_days"] = json!(days);
+    ex["max_users"] = json!(1000);
+    let done = env.reclaimer.handle(&ex).await.unwrap();
+    env.sb.state.faults.set(Default::default());
+    let injected: u64 = env.sb.state.stats.snapshot().faults.values().sum();
+    assert!(injected > 0, "faults were injected");
+    assert_eq!(done.summary.failed, 0, "{done:#?}");
+    assert_eq!(acted(&done).into_iter().collect::<HashSet<_>>(), planned);
+    for id in &planned {
+        let u = env.sb.state.tenant.find_user(id).unwrap();
+        assert_eq!(u.status.as_str(), "inactive", "{id}");
+    }
+}

@@ -719,3 +719,52 @@ async fn example_events_are_valid_requests() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+#[tokio::test]
+async fn a_request_being_executed_elsewhere_is_not_run_twice() {
+    use aws_adapters::LeaseStore;
+    let f = fixture().await;
+    let id = event("execute")["request_id"].as_str().unwrap().to_owned();
+    let held = f
+        .records
+        .acquire(
+            &format!("reclamation#{id}"),
+            "other-invocation",
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(held);
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    assert!(matches!(e, ReclamationError::InProgress(_)), "{e}");
+    assert!(e.is_retryable());
+    assert!(f.zoom.writes().is_empty());
+    f.records
+        .release(&format!("reclamation#{id}"), "other-invocation")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.reclaimer
+            .handle(&event("execute"))
+            .await
+            .unwrap()
+            .summary
+            .acted,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_connection_needing_reauthorization_is_refused() {
+    let f = fixture().await;
+    f.records
+        .mark_needs_reauthorization(CONN, "invalid_grant", now())
+        .await
+        .unwrap();
+    let e = f.reclaimer.handle(&event("dry-run")).await.unwrap_err();
+    assert!(
+        matches!(e, ReclamationError::ConnectionUnavailable { .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("re-authorization"));
+}
