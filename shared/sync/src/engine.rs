@@ -148,8 +148,13 @@ pub fn domain_settings(s: &aws_adapters::ConnectionSettings) -> sync_domain::Con
 
 pub(crate) enum TaskOutcome {
     Done,
-    /// Stopped at a checkpoint; continue with this unit.
-    Continue(Unit),
+    /// Stopped at a checkpoint; continue with this unit. `segment` names the checkpoint (run
+    /// and cursor), so a redelivered segment that reaches the same checkpoint sends a follow-up
+    /// with the same FIFO deduplication id instead of a second one.
+    Continue {
+        next: Unit,
+        segment: String,
+    },
 }
 
 fn random_id() -> String {
@@ -387,9 +392,9 @@ impl SyncEngine {
                 run.status = RunStatus::Succeeded;
                 false
             }
-            TaskOutcome::Continue(next) => {
+            TaskOutcome::Continue { next, segment } => {
                 run.status = RunStatus::Continued;
-                self.queue.send(&[next], &run.run_id).await?;
+                self.queue.send(&[next], &segment).await?;
                 true
             }
         };

@@ -243,6 +243,7 @@ async fn save_and_continue(
     let version = current_version(ctx, &cid, &task, &account_id).await?;
     ctx.count("checkpointed_at_host", progress.next_host as u64);
     let run_id = progress.run_id.clone();
+    let cursor = progress.next_host;
     ctx.engine
         .records
         .put_checkpoint(&Checkpoint {
@@ -259,7 +260,10 @@ async fn save_and_continue(
         .await?;
     let mut next = Unit::new(ctx.unit.task, &cid, &account_id, ctx.unit.mode);
     next.continues_run = Some(run_id);
-    Ok(TaskOutcome::Continue(next))
+    Ok(TaskOutcome::Continue {
+        next,
+        segment: format!("at-{cursor}"),
+    })
 }
 
 /// Decides full or incremental and which hosts to look at.

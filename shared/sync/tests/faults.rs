@@ -1,0 +1,156 @@
+//! Faults at Zoom (5xx, dropped connections, 429 bursts) and a worker killed at random points
+//! (its future dropped mid-unit, then the unit redelivered as SQS would), including long units
+//! continued from checkpoints: the final records equal the fault-free run's.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_adapters::{LicenseRecord, LicenseStore, Records};
+use common::*;
+use futures::TryStreamExt;
+use rand::{RngExt, SeedableRng};
+use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit, list_candidates};
+use zoom_sandbox::faults::FaultConfig;
+
+const CID: &str = "conn-faults";
+
+async fn snapshot(records: &Records, accounts: &[String]) -> String {
+    let mut out = BTreeMap::new();
+    for a in accounts {
+        let users: Vec<String> = views(records, CID, a)
+            .await
+            .values()
+            .map(|v| format!("{v:?}"))
+            .collect();
+        let licenses: Vec<LicenseRecord> = records
+            .list_account_licenses(CID, a)
+            .try_collect()
+            .await
+            .unwrap();
+        let candidates: Vec<String> = list_candidates(&**records.table(), CID, a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| format!("{c:?}"))
+            .collect();
+        out.insert(
+            a.clone(),
+            format!("{users:?}\n{licenses:?}\n{candidates:?}"),
+        );
+    }
+    format!("{out:#?}")
+}
+
+/// Runs every unit of every task to completion through a worker that is killed (its future
+/// dropped) at random points and restarted, as SQS redelivers an unacknowledged message.
+/// Follow-up segments (checkpoints) go through the queue like any message.
+async fn run_with_kills(env: &Env, engine: &SyncEngine, accounts: &[String], seed: u64) -> u32 {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut kills = 0;
+    for task in Task::ALL {
+        let units: Vec<Unit> = accounts
+            .iter()
+            .map(|a| Unit::new(task, CID, a, Mode::Auto))
+            .collect();
+        let mut pending: std::collections::VecDeque<Unit> = units.into();
+        while let Some(unit) = pending.pop_front() {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                // Kill within the first few milliseconds of the unit, up to three times.
+                let kill_after = Duration::from_millis(rng.random_range(1..60));
+                let deadline = tokio::time::Instant::now() + Duration::from_millis(400);
+                let run = engine.run_unit(&unit, Some(deadline));
+                let outcome = if attempt <= 3 {
+                    match tokio::time::timeout(kill_after, run).await {
+                        Ok(r) => Some(r),
+                        Err(_) => {
+                            kills += 1;
+                            None
+                        }
+                    }
+                } else {
+                    Some(run.await)
+                };
+                match outcome {
+                    Some(Ok(_)) => break,
+                    Some(Err(e)) if e.is_retryable() => continue,
+                    Some(Err(e)) => panic!("{task}: {e}"),
+                    None => continue,
+                }
+            }
+            pending.extend(env.queue.receive(usize::MAX));
+        }
+    }
+    kills
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_killed_workers_leave_the_fault_free_records() {
+    let env = env(demo_spec(), "faults").await;
+    let truth = truth(&env.sb);
+    let s = settings(true, true);
+    let accounts: Vec<String> = tree(&truth).iter().map(|a| a.id.clone()).collect();
+
+    // Fault-free reference.
+    let reference = store("faults-reference").await;
+    connect(&reference, &truth, CID, s.clone()).await;
+    let clean = SyncEngine {
+        records: reference.clone(),
+        ..env.engine.clone()
+    };
+    for task in Task::ALL {
+        for a in &accounts {
+            clean
+                .run_unit(&Unit::new(task, CID, a, Mode::Auto), None)
+                .await
+                .expect("fault-free run");
+        }
+    }
+    let expected = snapshot(&reference, &accounts).await;
+
+    // Faults at Zoom, and a deadline margin that makes every access segment stop after one
+    // host: the access units continue through checkpoints and follow-up messages.
+    env.sb.state.faults.set(FaultConfig {
+        error_500: 0.04,
+        error_502: 0.02,
+        error_503: 0.02,
+        drop: 0.03,
+        rate_limit: 0.005,
+        burst_429: 3,
+        seed: 11,
+        ..Default::default()
+    });
+    connect(&env.records, &truth, CID, s.clone()).await;
+    let engine = SyncEngine {
+        options: EngineOptions {
+            deadline_margin: Duration::from_secs(3600),
+            ..EngineOptions::default()
+        },
+        ..env.engine.clone()
+    };
+    let kills = run_with_kills(&env, &engine, &accounts, 5).await;
+    let stats = env.sb.state.stats.snapshot();
+    eprintln!(
+        "kills: {kills}; faults: {:?}; 429s: {}",
+        stats.faults, stats.rate_limited
+    );
+    assert!(kills > 0, "the worker was killed at least once");
+    assert!(!stats.faults.is_empty(), "faults were injected");
+    let continued = env
+        .records
+        .recent_runs(CID, Task::ApplicationAccess.as_str(), 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.status == aws_adapters::RunStatus::Continued)
+        .count();
+    assert!(continued > 0, "access units continued from checkpoints");
+    assert_eq!(snapshot(&env.records, &accounts).await, expected);
+    let now = (env.engine.clock)();
+    assert_matches_truth(&env.records, &truth, CID, &s, now).await;
+}
+
+use aws_adapters::SyncRunStore;
