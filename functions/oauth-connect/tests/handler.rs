@@ -19,7 +19,7 @@ use zoom::Secret;
 
 const WEBHOOK_SECRET: &str = "fixture-webhook-secret";
 /// The fixtures' time (their webhook timestamps): 2026-11-28T17:00:00Z.
-const FIXTURE_TS: i64 = 1_795_971_600;
+const FIXTURE_TS: i64 = 1_795_885_200;
 
 /// Every fixture and the tests that load it (checked against the directory below).
 const USED: &[&str] = &[
@@ -550,4 +550,56 @@ async fn a_deauthorization_for_an_unknown_account_is_acknowledged() {
     let r = h.app.handle(fixture("webhook-deauthorized")).await;
     assert_eq!(r.status(), 200);
     assert!(h.connections().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_named_stage_and_a_base64_body_are_handled_as_api_gateway_sends_them() {
+    let h = harness();
+    h.connect_successfully().await;
+
+    // A named stage: API Gateway's rawPath carries it, the routes do not.
+    let mut event: serde_json::Value =
+        serde_json::from_str(&fixture_text("connect-defaults")).unwrap();
+    event["rawPath"] = "/prod/connect".into();
+    event["requestContext"]["stage"] = "prod".into();
+    let r = h
+        .app
+        .handle(lambda_http::request::from_str(&event.to_string()).unwrap())
+        .await;
+    assert_eq!(r.status(), 302, "{}", text(&r));
+
+    // A body API Gateway chose to base64-encode: the signature covers the decoded bytes.
+    let mut event: serde_json::Value =
+        serde_json::from_str(&fixture_text("webhook-deauthorized")).unwrap();
+    let raw = event["body"].as_str().unwrap().to_string();
+    event["body"] = base64(raw.as_bytes()).into();
+    event["isBase64Encoded"] = true.into();
+    let r = h
+        .app
+        .handle(lambda_http::request::from_str(&event.to_string()).unwrap())
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(!h.connections().await[0].status.is_active());
+}
+
+/// Standard base64 with padding (kept here to avoid a dependency for one test).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
