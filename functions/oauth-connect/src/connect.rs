@@ -15,6 +15,9 @@ use crate::gateway::AccountCheck;
 use crate::pages::{Connected, SettingsView};
 use crate::scopes;
 
+/// Longest `state` looked up (ours: 22 characters, 128 random bits in base64url).
+pub const MAX_STATE_LEN: usize = 256;
+
 /// Query parameters of a request, first value of each name.
 #[derive(Debug, Default, Clone)]
 pub struct Params(Vec<(String, String)>);
@@ -105,6 +108,7 @@ impl App {
         if let Some(error) = params.non_blank("error") {
             // The state is spent either way.
             if let Some(state) = params.non_blank("state")
+                && state.len() <= MAX_STATE_LEN
                 && let Err(e) = self.states.consume_state(state, now).await
             {
                 tracing::warn!(error = %e, "could not discard the state of a refused authorization");
@@ -118,6 +122,10 @@ impl App {
         let state = params
             .non_blank("state")
             .ok_or(ConnectError::MissingState)?;
+        if state.len() > MAX_STATE_LEN {
+            // Ours are 22 characters; a longer one is forged (and too long for a table key).
+            return Err(ConnectError::InvalidState);
+        }
         let record = self
             .states
             .consume_state(state, now)

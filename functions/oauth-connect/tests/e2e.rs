@@ -689,6 +689,20 @@ async fn every_refusal_stores_nothing() {
     )
     .await;
 
+    // A forged state too long to be a table key is refused the same way (not a 500).
+    let long = "s".repeat(4000);
+    let forged = env.callback_request(&format!("{REDIRECT}?code={code}&state={long}"), true);
+    assert_refused(
+        &env,
+        "long forged state",
+        forged,
+        &before,
+        400,
+        "invalid_state",
+        &["unknown"],
+    )
+    .await;
+
     // No state, no code.
     let no_state = env.callback_request(&format!("{REDIRECT}?code={code}"), true);
     assert_refused(
