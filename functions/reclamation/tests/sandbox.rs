@@ -120,6 +120,13 @@ struct Env {
 
 /// Sandbox + moto + the production wiring, with the roster seeded. `None`: moto not running.
 async fn env(test: &str, grant_scopes: &[&str]) -> Option<Env> {
+    let env = env_unseeded(test, grant_scopes).await?;
+    seed(&env).await;
+    Some(env)
+}
+
+/// As [`env`] without the roster: the connection and its tokens only.
+async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
     let (clients, table, prefix) = moto(test).await?;
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
@@ -180,7 +187,6 @@ async fn env(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         client,
         master,
     };
-    seed(&env).await;
     Some(env)
 }
 
@@ -614,5 +620,86 @@ async fn transient_zoom_errors_are_retried_and_the_result_is_the_same() {
     for id in &planned {
         let u = env.sb.state.tenant.find_user(id).unwrap();
         assert_eq!(u.status.as_str(), "inactive", "{id}");
+    }
+}
+
+/// With the integration tasks' own runs (sync-engine's public direct-invoke entry) instead of
+/// the test's seeding: the next License Information run shows the seats reclamation freed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_license_information_run_shows_the_freed_seats() {
+    use sync_engine::{
+        DirectInvoke, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine, Task,
+    };
+    let Some(env) = env_unseeded("next_license_information_run", &[]).await else {
+        return;
+    };
+    let state = env.sb.state.clone();
+    let engine = SyncEngine {
+        records: env.records.clone(),
+        clients: Arc::new(FixedClientFactory(env.client.clone())),
+        queue: Arc::new(MemoryQueue::new()),
+        clock: Arc::new(move || state.clock.now()),
+        options: EngineOptions::default(),
+    };
+    let run = |task| {
+        let engine = &engine;
+        async move {
+            let report = engine
+                .run_direct(
+                    task,
+                    &DirectInvoke {
+                        connection_id: CONN.into(),
+                        account_id: None,
+                        mode: None,
+                    },
+                    None,
+                )
+                .await
+                .expect("direct run");
+            assert!(report.failed.is_empty(), "{task:?}: {:?}", report.failed);
+        }
+    };
+    let assigned = |records: Records| async move {
+        let licenses: Vec<aws_adapters::LicenseRecord> =
+            aws_adapters::LicenseStore::list_licenses(&records, CONN)
+                .try_collect()
+                .await
+                .unwrap();
+        let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+        for l in licenses {
+            *by_name.entry(l.name).or_default() += l.assigned;
+        }
+        by_name
+    };
+    // The roster, activity and licenses as the integration tasks record them.
+    for task in [
+        Task::ApplicationRoster,
+        Task::ApplicationAccess,
+        Task::LicenseInformation,
+    ] {
+        run(task).await;
+    }
+    let before = assigned(env.records.clone()).await;
+    assert!(!before.is_empty());
+
+    let days = threshold_for_four(&env).await;
+    let mut ex = event("execute");
+    ex["policy"]["inactive_days"] = json!(days);
+    ex["max_users"] = json!(1000);
+    let done = env.reclaimer.handle(&ex).await.unwrap();
+    assert!(
+        done.summary.acted > 0 && done.summary.failed == 0,
+        "{done:#?}"
+    );
+    assert!(!done.summary.licenses_freed.is_empty());
+
+    run(Task::LicenseInformation).await;
+    let after = assigned(env.records.clone()).await;
+    for (name, freed) in &done.summary.licenses_freed {
+        assert_eq!(
+            before.get(name).copied().unwrap_or(0) - after.get(name).copied().unwrap_or(0),
+            *freed,
+            "{name}: before {before:?} after {after:?}"
+        );
     }
 }
