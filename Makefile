@@ -12,3 +12,6 @@ lint:
 
 sandbox:
 	cargo run -p zoom-sandbox -- --help
+
+demo:
+	tools/local/demo.sh
