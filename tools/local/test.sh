@@ -25,3 +25,7 @@ echo "    ZTS_AWS_ENDPOINT_URL=$ZTS_AWS_ENDPOINT_URL"
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+# The daily sync end to end (its own moto, sandbox and function processes, stopped on exit).
+echo "==> demo smoke test (tools/local/demo.sh)"
+tools/local/demo.sh
