@@ -51,7 +51,7 @@ pub fn twenty_subs_spec() -> TenantSpec {
 /// The incremental test's tenant: 20 sub accounts with enough users per account that the
 /// per-account listings do not dominate.
 pub fn incremental_spec() -> TenantSpec {
-    TenantSpec::sized(2, 20, 1_200)
+    TenantSpec::sized(2, 20, 700)
         .with_meetings_per_user(3)
         .with_participants_per_meeting(4)
         .with_anchor(anchor())
