@@ -159,11 +159,9 @@ impl ZoomUsers for ZoomClient {
         } else {
             StatusAction::Deactivate
         };
-        api(self, account)
+        Ok(api(self, account)
             .update_user_status(user_id, action)
-            .await?;
-        // The client does not surface the tracking id of successful calls (it logs it).
-        Ok(None)
+            .await?)
     }
 
     async fn set_type(
@@ -180,8 +178,7 @@ impl ZoomUsers for ZoomClient {
             99 => UserType::None,
             n => UserType::Other(n),
         };
-        api(self, account).update_user_type(user_id, t).await?;
-        Ok(None)
+        Ok(api(self, account).update_user_type(user_id, t).await?)
     }
 }
 

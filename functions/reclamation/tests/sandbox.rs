@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, AwsClients, AwsConfig, ConnectionRecord,
-    ConnectionSettings, ConnectionStore, Records, SecretsManagerTokenStore, StoredTokens,
-    TokenStore, TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion,
-    create_table_if_missing, user_key,
+    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditStore, AwsClients, AwsConfig,
+    ConnectionRecord, ConnectionSettings, ConnectionStore, Records, SecretsManagerTokenStore,
+    StoredTokens, TokenStore, TokenVault, UserAccess, UserRecord, UserStore, VaultOptions,
+    ZoomRegion, create_table_if_missing, user_key,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
@@ -420,6 +420,21 @@ async fn dry_run_execute_replay_and_reactivate_against_the_sandbox() {
     let acted_ids: HashSet<String> = acted(&done).into_iter().collect();
     assert_eq!(acted_ids, planned, "{done:#?}");
     assert_eq!(done.summary.failed, 0);
+    // Every change is audited with Zoom's tracking id of the call that made it.
+    let entries: Vec<AuditEntry> = env
+        .records
+        .list_request_entries(ex["request_id"].as_str().unwrap())
+        .try_collect()
+        .await
+        .unwrap();
+    let acted_entries: Vec<&AuditEntry> = entries.iter().filter(|e| e.outcome == "acted").collect();
+    assert_eq!(acted_entries.len(), acted_ids.len());
+    for e in &acted_entries {
+        assert!(
+            e.zoom_tracking_id.as_deref().is_some_and(|t| !t.is_empty()),
+            "{e:?}"
+        );
+    }
     let truth1 = truth_states(&env.sb);
     for (id, before) in &truth0 {
         let after = &truth1[id];

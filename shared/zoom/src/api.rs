@@ -277,12 +277,12 @@ impl AccountApi {
             .await
     }
 
-    /// `PUT /users/{userId}/status` (Light).
+    /// `PUT /users/{userId}/status` (Light). Returns Zoom's tracking id of the change.
     pub async fn update_user_status(
         &self,
         user_id: &str,
         action: StatusAction,
-    ) -> Result<(), ZoomError> {
+    ) -> Result<Option<String>, ZoomError> {
         self.client
             .execute(ApiRequest {
                 endpoint: self.pick(endpoints::USER_STATUS),
@@ -291,15 +291,16 @@ impl AccountApi {
                 body: Some(json!({ "action": action })),
             })
             .await
-            .map(|_| ())
+            .map(|answer| answer.tracking_id)
     }
 
-    /// `PATCH /users/{userId}` with `{"type": …}` (Light), e.g. downgrade to Basic.
+    /// `PATCH /users/{userId}` with `{"type": …}` (Light), e.g. downgrade to Basic. Returns
+    /// Zoom's tracking id of the change.
     pub async fn update_user_type(
         &self,
         user_id: &str,
         user_type: UserType,
-    ) -> Result<(), ZoomError> {
+    ) -> Result<Option<String>, ZoomError> {
         self.client
             .execute(ApiRequest {
                 endpoint: self.pick(endpoints::USER_PATCH),
@@ -308,7 +309,7 @@ impl AccountApi {
                 body: Some(json!({ "type": user_type.code() })),
             })
             .await
-            .map(|_| ())
+            .map(|answer| answer.tracking_id)
     }
 
     /// `GET /users/{userId}/meetings?type=…` (Medium).

@@ -207,8 +207,14 @@ impl ErrorBody {
     }
 }
 
+/// A successful answer: its body and Zoom's `x-zm-trackingid` (kept for audits).
+pub(crate) struct Answer {
+    pub body: Vec<u8>,
+    pub tracking_id: Option<String>,
+}
+
 enum Outcome {
-    Done(Vec<u8>),
+    Done(Answer),
     /// Retry after the backoff.
     Backoff(ZoomError),
     /// Retry after this wait (429).
@@ -265,12 +271,12 @@ impl ZoomClient {
     /// Send `req` and decode a JSON response body into `T` (errors name the JSON path).
     pub(crate) async fn json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T, ZoomError> {
         let endpoint = req.endpoint.template;
-        let bytes = self.execute(req).await?;
-        decode(endpoint, &bytes)
+        let answer = self.execute(req).await?;
+        decode(endpoint, &answer.body)
     }
 
-    /// Send `req`, retrying as the policy allows; the body of the successful answer.
-    pub(crate) async fn execute(&self, req: ApiRequest) -> Result<Vec<u8>, ZoomError> {
+    /// Send `req`, retrying as the policy allows; the successful answer.
+    pub(crate) async fn execute(&self, req: ApiRequest) -> Result<Answer, ZoomError> {
         let inner = &self.inner;
         let ep = req.endpoint;
         let deadline = self
@@ -314,7 +320,7 @@ impl ZoomClient {
             };
             let outcome = self.attempt(&req, &token, attempt, deadline).await;
             match outcome {
-                Outcome::Done(bytes) => return Ok(bytes),
+                Outcome::Done(answer) => return Ok(answer),
                 Outcome::Fail(e) => return Err(e),
                 Outcome::Reauth(e) => {
                     if reauthed {
@@ -435,7 +441,7 @@ impl ZoomClient {
             };
             tracing::debug!(status, latency_ms = latency, "Zoom request done");
             if (200..300).contains(&status) {
-                return Outcome::Done(body);
+                return Outcome::Done(Answer { body, tracking_id });
             }
             let parsed = ErrorBody::parse(&body);
             let code = parsed.code();

@@ -173,9 +173,15 @@ async fn user_get_status_and_type_changes() {
     assert_eq!(user.email, target.email);
     assert_eq!(user.user_type, UserType::Licensed);
 
-    api.update_user_status(&id, StatusAction::Deactivate)
+    let tracking = api
+        .update_user_status(&id, StatusAction::Deactivate)
         .await
         .unwrap();
+    // Successful writes hand back Zoom's tracking id (audits record it).
+    assert!(
+        tracking.as_deref().is_some_and(|t| !t.is_empty()),
+        "{tracking:?}"
+    );
     assert_eq!(
         api.user(&id).await.unwrap().status,
         Some(UserStatus::Inactive)
@@ -188,7 +194,8 @@ async fn user_get_status_and_type_changes() {
         Some(UserStatus::Active)
     );
 
-    api.update_user_type(&id, UserType::Basic).await.unwrap();
+    let tracking = api.update_user_type(&id, UserType::Basic).await.unwrap();
+    assert!(tracking.is_some());
     assert_eq!(api.user(&id).await.unwrap().user_type, UserType::Basic);
 
     // The owner cannot be deactivated: a 4xx is returned at once, not retried.
