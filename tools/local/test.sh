@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# Incremental caches only help repeated local builds and double the disk a run needs.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
