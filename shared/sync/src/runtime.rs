@@ -139,13 +139,25 @@ pub async fn engine_from_config(config: &FunctionConfig) -> Result<SyncEngine, S
     })
 }
 
-/// The invocation's deadline (Lambda's epoch milliseconds) as an `Instant`.
+/// Below this, a deadline header is a duration, not an epoch time (1e12 ms is September 2001).
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
+/// The invocation's deadline as an `Instant`. Lambda sends epoch milliseconds; `cargo lambda
+/// watch` (1.9) sends the remaining time in milliseconds instead, so small values are read as that.
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<Instant> {
+    deadline_at(deadline_ms, chrono::Utc::now().timestamp_millis())
+}
+
+fn deadline_at(deadline_ms: u64, now_epoch_ms: i64) -> Option<Instant> {
     if deadline_ms == 0 {
         return None;
     }
-    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
-    Some(Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+    let remaining_ms = if deadline_ms < EPOCH_MS_FLOOR {
+        deadline_ms
+    } else {
+        deadline_ms.saturating_sub(u64::try_from(now_epoch_ms).unwrap_or(0))
+    };
+    Some(Instant::now() + Duration::from_millis(remaining_ms))
 }
 
 /// The whole handler of a task's function: any of the three event kinds.
@@ -158,4 +170,33 @@ pub async fn handle(
     engine
         .handle_event(task, payload, deadline_from_epoch_ms(deadline_ms))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remaining_secs(deadline: Option<Instant>) -> u64 {
+        deadline
+            .expect("a deadline")
+            .duration_since(Instant::now())
+            .as_secs()
+    }
+
+    #[test]
+    fn epoch_deadlines_count_from_now() {
+        let now = 1_800_000_000_000_i64;
+        let in_five_minutes = 1_800_000_300_000_u64;
+        let secs = remaining_secs(deadline_at(in_five_minutes, now));
+        assert!((299..=300).contains(&secs), "{secs}");
+        // Already past: no time left, not a wrap-around.
+        assert_eq!(remaining_secs(deadline_at(1_799_999_000_000, now)), 0);
+    }
+
+    #[test]
+    fn cargo_lambda_watch_durations_are_remaining_time() {
+        let secs = remaining_secs(deadline_at(600_000, 1_800_000_000_000));
+        assert!((599..=600).contains(&secs), "{secs}");
+        assert!(deadline_at(0, 1_800_000_000_000).is_none());
+    }
 }
