@@ -12,6 +12,7 @@
 pub mod app_secrets;
 pub mod backend;
 mod config;
+pub mod contracts;
 mod error;
 pub mod records;
 pub mod stores;
@@ -20,6 +21,7 @@ pub mod vault;
 
 pub use app_secrets::{AppCredentials, AppSecrets, AppSecretsLoader};
 pub use config::{AwsClients, AwsConfig};
+pub use contracts::{ContractRecord, ContractStore, UpdateError};
 pub use error::StoreError;
 pub use records::*;
 pub use stores::{
