@@ -279,7 +279,8 @@ impl SandboxConfig {
 /// or overrides alone (applied to `demo`): `subs=20` (sub accounts), `users=5000` (users across
 /// the master and its sub accounts), `users_per_account=250`, `meetings=5` (per user),
 /// `participants=5` (per past meeting), `legacy=1` (sub accounts with On-prem users),
-/// `standalone=8` (users of the stand-alone account), `seed=7`,
+/// `standalone=8` (users of the stand-alone account), `dormant=30` (percent of active members
+/// without activity for 100+ days; the local demo's reclamation candidates), `seed=7`,
 /// `anchor=2026-01-01T00:00:00Z` (the tenant's "now"). Example: `medium,seed=3` or
 /// `subs=20,users=5000`.
 pub fn parse_tenant_spec(s: &str) -> Result<TenantSpec, ConfigError> {
@@ -335,6 +336,15 @@ pub fn parse_tenant_spec(s: &str) -> Result<TenantSpec, ConfigError> {
             "standalone" | "standalone_users" => {
                 spec.standalone_users = to_u32(key, number(value)?)?
             }
+            "dormant" | "dormant_percent" => {
+                let percent = number(value)?;
+                if percent > 100 {
+                    return Err(ConfigError(format!(
+                        "tenant spec dormant: {percent} is not a percentage (0-100)"
+                    )));
+                }
+                spec.dormant_percent = to_u32(key, percent)?;
+            }
             "seed" => spec.seed = number(value)?,
             "anchor" => {
                 spec.anchor = value.trim().parse().map_err(|_| {
@@ -346,7 +356,7 @@ pub fn parse_tenant_spec(s: &str) -> Result<TenantSpec, ConfigError> {
             other => {
                 return Err(ConfigError(format!(
                     "unknown tenant spec key {other:?} (known: subs, users, users_per_account, \
-                     meetings, participants, legacy, standalone, seed, anchor)"
+                     meetings, participants, legacy, standalone, dormant, seed, anchor)"
                 )));
             }
         }
@@ -394,6 +404,9 @@ mod tests {
         assert_eq!((custom.sub_accounts, custom.total_users), (20, 5000));
         let anchored = parse_tenant_spec("demo,anchor=2026-01-01T00:00:00Z").unwrap();
         assert_eq!(anchored.anchor.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+        let dormant = parse_tenant_spec("demo,dormant=30").unwrap();
+        assert_eq!(dormant, TenantSpec::demo().with_dormant_percent(30));
+        assert!(parse_tenant_spec("demo,dormant=101").is_err());
         assert!(parse_tenant_spec("subs=x").is_err());
         assert!(parse_tenant_spec("colour=blue").is_err());
         assert!(parse_tenant_spec("gigantic").is_err());

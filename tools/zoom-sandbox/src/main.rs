@@ -43,8 +43,9 @@ struct Args {
     /// Tenant: a preset (demo, small = 5 subs/500 users, medium = 20/5,000, large = 50/50,000,
     /// huge = 50/200,000, or SUBS:USERS) and/or comma-separated overrides: subs, users (total),
     /// users_per_account, meetings (per user), participants (per past meeting), legacy (sub
-    /// accounts with On-prem users), standalone (users of the stand-alone account), seed,
-    /// anchor (RFC 3339 "now" of the data). E.g. `medium,seed=3` or `subs=20,users=5000`.
+    /// accounts with On-prem users), standalone (users of the stand-alone account), dormant
+    /// (percent of active members without activity for 100+ days), seed, anchor (RFC 3339
+    /// "now" of the data). E.g. `medium,seed=3` or `subs=20,users=5000`.
     #[arg(long, env = "ZOOM_SANDBOX_TENANT", default_value = "demo", value_parser = config::parse_tenant_spec)]
     tenant: TenantSpec,
 

@@ -24,7 +24,11 @@
 //! - participants of a past meeting: the host first, then internal users of the same account
 //!   (never pending, never created after the meeting) and external guests; 15% of people leave
 //!   and rejoin (two rows for one person);
-//! - about 4% of instance UUIDs start with `/` and 4% contain `//` (they must be double-encoded).
+//! - about 4% of instance UUIDs start with `/` and 4% contain `//` (they must be double-encoded);
+//! - with `dormant_percent` (0 by default; the local demo uses it), that share of the active
+//!   Members created more than 100 days before the anchor is *dormant*: last login 100 to 400 days before the anchor (or never), no scheduled
+//!   meetings of their own and never an internal participant of a meeting, so they are
+//!   reclamation candidates (simulated days still make them log in).
 //!
 //! Seats: `seats >= licensed users` (active + pending licensed) with some headroom, so plan
 //! usage is consistent with the users.
@@ -59,6 +63,9 @@ pub struct TenantSpec {
     pub legacy_on_prem_accounts: u32,
     /// Users of the standalone (non-master) account.
     pub standalone_users: u32,
+    /// Percent (0-100) of the active Members (not owners or admins) that are dormant: no activity
+    /// for 100 to 400 days before the anchor. 0 in every preset.
+    pub dormant_percent: u32,
     /// The tenant's notion of "now" when generated: every generated time is before it (except
     /// upcoming meetings). Defaults to the start of the current UTC day, so the same seed gives
     /// the same data all day long; pin it for data that is identical across days.
@@ -84,6 +91,7 @@ impl TenantSpec {
             participants_per_meeting: 4,
             legacy_on_prem_accounts: 1,
             standalone_users: 6,
+            dormant_percent: 0,
             anchor: today(),
         }
     }
@@ -104,6 +112,7 @@ impl TenantSpec {
                 sub_accounts.div_ceil(10)
             },
             standalone_users: 8,
+            dormant_percent: 0,
             anchor: today(),
         }
     }
@@ -146,6 +155,11 @@ impl TenantSpec {
 
     pub fn with_legacy_on_prem_accounts(mut self, n: u32) -> Self {
         self.legacy_on_prem_accounts = n;
+        self
+    }
+
+    pub fn with_dormant_percent(mut self, percent: u32) -> Self {
+        self.dormant_percent = percent.min(100);
         self
     }
 
@@ -610,7 +624,7 @@ impl Tenant {
                 subscription_start,
                 subscription_end: subscription_start + Duration::days(365),
                 // Every third sub account pays its own bill.
-                pay_mode: if kind == AccountKind::Sub && a % 3 == 0 {
+                pay_mode: if kind == AccountKind::Sub && a.is_multiple_of(3) {
                     "sub"
                 } else {
                     "master"
@@ -874,6 +888,7 @@ impl Tenant {
         } else {
             let r = unit(h(6));
             let days = match r {
+                _ if self.is_dormant(a, u) => 100.0 + 300.0 * unit(h(7)),
                 r if r < 0.40 => 7.0 * unit(h(7)),
                 r if r < 0.60 => 7.0 + 23.0 * unit(h(7)),
                 r if r < 0.75 => 30.0 + 60.0 * unit(h(7)),
@@ -1056,8 +1071,24 @@ impl Tenant {
         core.status != UserStatus::Pending && matches!(core.user_type, 1..=3)
     }
 
+    /// A dormant user (see `TenantSpec::dormant_percent`): an active Member created more than
+    /// 100 days before the anchor, without activity for at least 100 days before it.
+    pub fn is_dormant(&self, a: u32, u: u32) -> bool {
+        let percent = self.spec.dormant_percent;
+        if percent == 0 {
+            return false;
+        }
+        let core = self.core(a, u);
+        core.role == Role::Member
+            && core.status == UserStatus::Active
+            && unit(hash(self.seed(), &[SALT_USER, a as u64, u as u64, 20])) * 100.0
+                < f64::from(percent)
+            // Only users old enough to have been idle that long.
+            && self.user_created_at(a, u) < self.anchor() - Duration::days(101)
+    }
+
     fn base_meeting_count(&self, a: u32, u: u32) -> u32 {
-        if !self.can_host(a, u) {
+        if !self.can_host(a, u) || self.is_dormant(a, u) {
             return 0;
         }
         let m = self.spec.meetings_per_user as u64;
@@ -1230,6 +1261,7 @@ impl Tenant {
                 (v != u
                     && !slots.iter().any(|s| s.internal == Some(v))
                     && self.core(a, v).status != UserStatus::Pending
+                    && !self.is_dormant(a, v)
                     && self.user_created_at(a, v) < start)
                     .then_some(v)
             } else {
@@ -1398,6 +1430,45 @@ mod tests {
                 .count();
             assert_eq!(owners, 1);
         }
+    }
+
+    #[test]
+    fn dormant_members_show_no_activity_for_100_days() {
+        let spec = TenantSpec::demo()
+            .with_anchor(fixed_anchor())
+            .with_dormant_percent(30);
+        let t = Tenant::generate(spec);
+        let plain = Tenant::generate(TenantSpec::demo().with_anchor(fixed_anchor()));
+        let cutoff = fixed_anchor() - Duration::days(100);
+        let mut dormant = 0;
+        for a in 0..t.accounts().len() as u32 {
+            // Same users, counts and seats as without dormant members.
+            assert_eq!(t.counts(a), plain.counts(a));
+            assert_eq!(
+                t.accounts()[a as usize].seats,
+                plain.accounts()[a as usize].seats
+            );
+            for u in t.truth_users(a) {
+                let (ai, ui) = t.locate_user(&u.email).unwrap();
+                if !t.is_dormant(ai, ui) {
+                    continue;
+                }
+                dormant += 1;
+                assert_eq!(
+                    (u.status, u.role_name.as_str()),
+                    (UserStatus::Active, "Member")
+                );
+                assert!(u.last_login_time.is_none_or(|l| l <= cutoff), "{u:?}");
+                assert_eq!(u.latest_meeting_created, None, "{u:?}");
+                assert_eq!(u.latest_meeting_joined, None, "{u:?}");
+            }
+        }
+        assert!(dormant >= 4, "{dormant} dormant users");
+        let none = (0..plain.accounts().len() as u32)
+            .flat_map(|a| (0..plain.user_count(a)).map(move |u| (a, u)))
+            .filter(|(a, u)| plain.is_dormant(*a, *u))
+            .count();
+        assert_eq!(none, 0);
     }
 
     #[test]
