@@ -261,13 +261,20 @@ pub fn user(account: &str, i: usize) -> UserRecord {
         email: format!("User{i}@{account}.example"),
         first_name: Some(format!("Zoë {i}")),
         last_name: Some("Ωmega".into()),
-        user_type: if i % 3 == 0 { 1 } else { 2 },
+        user_type: if i.is_multiple_of(3) { 1 } else { 2 },
         status: "active".into(),
         role_id: Some("2".into()),
         role_name: Some("Member".into()),
         account_id: account.into(),
         active_date: Some(t(1) + Duration::minutes(i as i64)),
-        license_name: Some(if i % 3 == 0 { "Basic" } else { "Business" }.into()),
+        license_name: Some(
+            if i.is_multiple_of(3) {
+                "Basic"
+            } else {
+                "Business"
+            }
+            .into(),
+        ),
         removed_at: None,
     }
 }

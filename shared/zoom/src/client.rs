@@ -563,12 +563,11 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Opti
     if let Ok(secs) = value.parse::<u64>() {
         return Some(now + chrono::Duration::seconds(secs.min(7 * 86_400) as i64));
     }
-    if let Ok(secs) = value.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(
-                now + chrono::Duration::milliseconds((secs.min(604_800.0) * 1000.0) as i64),
-            );
-        }
+    if let Ok(secs) = value.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(now + chrono::Duration::milliseconds((secs.min(604_800.0) * 1000.0) as i64));
     }
     if let Ok(t) = DateTime::parse_from_rfc2822(value) {
         return Some(t.with_timezone(&Utc));

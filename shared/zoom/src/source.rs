@@ -109,14 +109,14 @@ impl MemoryTokenSource {
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         match self.refresher.refresh(&current.refresh_token).await {
             Ok(new_set) => {
-                if let Some(persist) = &self.persist {
-                    if let Err(e) = persist(&new_set) {
-                        // Keep the new set in memory anyway: the old refresh token is dead.
-                        *state = State::Ready(new_set);
-                        return Err(TokenError::StoreFailed {
-                            reason: e.to_string(),
-                        });
-                    }
+                if let Some(persist) = &self.persist
+                    && let Err(e) = persist(&new_set)
+                {
+                    // Keep the new set in memory anyway: the old refresh token is dead.
+                    *state = State::Ready(new_set);
+                    return Err(TokenError::StoreFailed {
+                        reason: e.to_string(),
+                    });
                 }
                 let token = AccessToken::from(&new_set);
                 *state = State::Ready(new_set);
@@ -146,21 +146,22 @@ fn placeholder() -> TokenSet {
 impl TokenSource for MemoryTokenSource {
     async fn access_token(&self) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
-        if let State::Ready(set) = &*state {
-            if !set.expires_within(self.margin, Utc::now()) {
-                return Ok(AccessToken::from(set));
-            }
+        if let State::Ready(set) = &*state
+            && !set.expires_within(self.margin, Utc::now())
+        {
+            return Ok(AccessToken::from(set));
         }
         self.refresh_locked(&mut state).await
     }
 
     async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
-        if let State::Ready(set) = &*state {
-            if set.access_token != rejected.token && !set.expires_within(self.margin, Utc::now()) {
-                // Someone already replaced the rejected token.
-                return Ok(AccessToken::from(set));
-            }
+        if let State::Ready(set) = &*state
+            && set.access_token != rejected.token
+            && !set.expires_within(self.margin, Utc::now())
+        {
+            // Someone already replaced the rejected token.
+            return Ok(AccessToken::from(set));
         }
         self.refresh_locked(&mut state).await
     }

@@ -119,10 +119,9 @@ async fn admit(
         let mut response = injected.response;
         if let Some(c) = category
             && status == Some(429)
+            && let Ok(v) = HeaderValue::from_str(c.header_name())
         {
-            if let Ok(v) = HeaderValue::from_str(c.header_name()) {
-                response.headers_mut().insert("x-ratelimit-category", v);
-            }
+            response.headers_mut().insert("x-ratelimit-category", v);
         }
         return (response, status);
     }
