@@ -1,0 +1,472 @@
+//! The use case: list licenses, manage/unmanage, set/unset contract fields, and the report,
+//! over the `aws-adapters` stores (DynamoDB in Lambda, the in-memory table in unit tests).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_adapters::{
+    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStore, ContractRecord,
+    ContractStore, LicenseRecord, LicenseStore, Records, UpdateError, UserStore,
+};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use licensing::{
+    ActivityInput, Contract, ContractFields, FieldError, LicenseInput, ReportMeta, UserActivity,
+    ValidationError,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sync_domain::{LicenseKind, Provisioned};
+
+use crate::error::AdminError;
+use crate::request::{AdminRequest, LicenseRef};
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Fields that come from Zoom through License Information and cannot be set here.
+pub const READ_ONLY: [&str; 6] = [
+    "license_id",
+    "unique_id",
+    "name",
+    "license_name",
+    "provisioned",
+    "assigned",
+];
+
+/// One license as `list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LicenseView {
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub account_kind: String,
+    /// Read-only (License Information).
+    pub license_id: String,
+    /// Read-only (License Information).
+    pub name: String,
+    /// Read-only (License Information).
+    pub provisioned: licensing::Seats,
+    pub assigned: u64,
+    pub active_status: u64,
+    pub deactivated: u64,
+    pub inactive_beyond_threshold: Option<u64>,
+    pub as_of: chrono::NaiveDate,
+    pub managed: bool,
+    pub contract: ContractFields,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+pub struct Admin {
+    records: Records,
+    clock: Clock,
+}
+
+fn provisioned(p: aws_adapters::Provisioned) -> Provisioned {
+    match p {
+        aws_adapters::Provisioned::Count(n) => Provisioned::Count(n),
+        aws_adapters::Provisioned::Unlimited => Provisioned::Unlimited,
+    }
+}
+
+fn fields_of(c: &ContractRecord) -> ContractFields {
+    ContractFields {
+        effective_date: c.effective_date,
+        expiration_date: c.expiration_date,
+        cost: c.cost.clone(),
+        currency: c.currency.clone(),
+        payment_frequency: c.payment_frequency.clone(),
+    }
+}
+
+fn store_fields(c: &mut ContractRecord, f: ContractFields) {
+    c.effective_date = f.effective_date;
+    c.expiration_date = f.expiration_date;
+    c.cost = f.cost;
+    c.currency = f.currency;
+    c.payment_frequency = f.payment_frequency;
+}
+
+struct Snapshot {
+    connection: ConnectionRecord,
+    accounts: BTreeMap<String, AccountRecord>,
+    licenses: Vec<LicenseRecord>,
+    contracts: BTreeMap<(String, String), ContractRecord>,
+}
+
+impl Admin {
+    pub fn new(records: Records, clock: Clock) -> Self {
+        Self { records, clock }
+    }
+
+    pub fn with_system_clock(records: Records) -> Self {
+        Self::new(records, Arc::new(Utc::now))
+    }
+
+    /// Handles one invocation payload.
+    pub async fn handle(&self, payload: &Value) -> Result<Value, AdminError> {
+        let request = AdminRequest::parse(payload)?;
+        tracing::info!(
+            operation = request.operation(),
+            connection_id = request.connection_id(),
+            "license-admin request"
+        );
+        match request {
+            AdminRequest::List { connection_id } => {
+                let snap = self.snapshot(&connection_id).await?;
+                let views = views(&snap);
+                let known: std::collections::BTreeSet<(String, String)> = snap
+                    .licenses
+                    .iter()
+                    .map(|l| (l.account_id.clone(), l.license_id.clone()))
+                    .collect();
+                // Contracts of licenses License Information no longer reports.
+                let orphans: Vec<&ContractRecord> = snap
+                    .contracts
+                    .iter()
+                    .filter(|(k, _)| !known.contains(*k))
+                    .map(|(_, c)| c)
+                    .collect();
+                Ok(json!({
+                    "operation": "list",
+                    "connection_id": connection_id,
+                    "read_only_fields": ["license_id", "name", "provisioned"],
+                    "licenses": views,
+                    "licenses_no_longer_reported": orphans,
+                }))
+            }
+            AdminRequest::Manage(l) => self.set_managed(&l, true).await,
+            AdminRequest::Unmanage(l) => self.set_managed(&l, false).await,
+            AdminRequest::SetContract { license, contract } => {
+                let (account_id, record) = self.find(&license).await?;
+                if let Some(obj) = contract.as_object() {
+                    let read_only: Vec<FieldError> = obj
+                        .keys()
+                        .filter(|k| READ_ONLY.contains(&k.as_str()))
+                        .map(|k| FieldError {
+                            field: format!("contract.{k}"),
+                            message:
+                                "is read-only: License Information keeps it as Zoom reports it"
+                                    .into(),
+                        })
+                        .collect();
+                    if !read_only.is_empty() {
+                        return Err(ValidationError(read_only).into());
+                    }
+                }
+                let now = (self.clock)();
+                let by = license.requested_by.trim().to_owned();
+                let stored = self
+                    .update(
+                        &license.connection_id,
+                        &account_id,
+                        &record.license_id,
+                        &move |c| {
+                            let current = Contract::from_stored(&fields_of(c))?;
+                            let next = current.apply(&contract, "contract.")?;
+                            store_fields(c, next.to_stored());
+                            c.updated_at = now;
+                            c.updated_by = by.clone();
+                            Ok(())
+                        },
+                    )
+                    .await?;
+                Ok(self
+                    .changed("set_contract", &license.connection_id, &record, &stored)
+                    .await?)
+            }
+            AdminRequest::UnsetContract { license, fields } => {
+                let (account_id, record) = self.find(&license).await?;
+                let now = (self.clock)();
+                let by = license.requested_by.trim().to_owned();
+                let clear: Vec<String> = fields
+                    .unwrap_or_else(|| licensing::FIELDS.iter().map(|s| s.to_string()).collect());
+                let stored = self
+                    .update(
+                        &license.connection_id,
+                        &account_id,
+                        &record.license_id,
+                        &move |c| {
+                            for f in &clear {
+                                match f.as_str() {
+                                    "effective_date" => c.effective_date = None,
+                                    "expiration_date" => c.expiration_date = None,
+                                    "cost" => c.cost = None,
+                                    "currency" => c.currency = None,
+                                    "payment_frequency" => c.payment_frequency = None,
+                                    _ => {}
+                                }
+                            }
+                            c.updated_at = now;
+                            c.updated_by = by.clone();
+                            Ok(())
+                        },
+                    )
+                    .await?;
+                Ok(self
+                    .changed("unset_contract", &license.connection_id, &record, &stored)
+                    .await?)
+            }
+            AdminRequest::Report {
+                connection_id,
+                format,
+                scope,
+            } => {
+                let report = self.report(&connection_id, scope).await?;
+                Ok(json!({
+                    "operation": "report",
+                    "connection_id": connection_id,
+                    "format": format,
+                    "content_type": format.content_type(),
+                    "body": licensing::render(&report, format),
+                }))
+            }
+        }
+    }
+
+    async fn set_managed(&self, l: &LicenseRef, managed: bool) -> Result<Value, AdminError> {
+        let (account_id, record) = self.find(l).await?;
+        let now = (self.clock)();
+        let by = l.requested_by.trim().to_owned();
+        let stored = self
+            .update(
+                &l.connection_id,
+                &account_id,
+                &record.license_id,
+                &move |c| {
+                    c.managed = managed;
+                    c.updated_at = now;
+                    c.updated_by = by.clone();
+                    Ok(())
+                },
+            )
+            .await?;
+        self.changed(
+            if managed { "manage" } else { "unmanage" },
+            &l.connection_id,
+            &record,
+            &stored,
+        )
+        .await
+    }
+
+    async fn update(
+        &self,
+        cid: &str,
+        account_id: &str,
+        license_id: &str,
+        change: &(
+             dyn for<'r> Fn(&'r mut ContractRecord) -> Result<(), ValidationError> + Send + Sync
+         ),
+    ) -> Result<ContractRecord, AdminError> {
+        match self
+            .records
+            .update_contract(cid, account_id, license_id, change)
+            .await
+        {
+            Ok(c) => Ok(c),
+            Err(UpdateError::Refused(e)) => Err(e.into()),
+            Err(UpdateError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    async fn changed(
+        &self,
+        operation: &str,
+        cid: &str,
+        license: &LicenseRecord,
+        stored: &ContractRecord,
+    ) -> Result<Value, AdminError> {
+        tracing::info!(
+            operation,
+            connection_id = cid,
+            account_id = %license.account_id,
+            license_id = %license.license_id,
+            managed = stored.managed,
+            version = stored.version,
+            "license updated"
+        );
+        let snap = self.snapshot(cid).await?;
+        let view = views(&snap)
+            .into_iter()
+            .find(|v| v.account_id == license.account_id && v.license_id == license.license_id);
+        Ok(json!({ "operation": operation, "connection_id": cid, "license": view }))
+    }
+
+    async fn connection(&self, cid: &str) -> Result<ConnectionRecord, AdminError> {
+        self.records
+            .get_connection(cid)
+            .await?
+            .ok_or_else(|| AdminError::ConnectionNotFound(cid.to_owned()))
+    }
+
+    /// The license a change is about (it must be one License Information recorded).
+    async fn find(&self, l: &LicenseRef) -> Result<(String, LicenseRecord), AdminError> {
+        self.connection(&l.connection_id).await?;
+        let licenses: Vec<LicenseRecord> = self
+            .records
+            .list_licenses(&l.connection_id)
+            .try_collect()
+            .await?;
+        let id = l.license_id.trim();
+        let matching: Vec<&LicenseRecord> = licenses
+            .iter()
+            .filter(|r| r.license_id == id)
+            .filter(|r| {
+                l.account_id
+                    .as_deref()
+                    .is_none_or(|a| a.trim() == r.account_id)
+            })
+            .collect();
+        match matching.as_slice() {
+            [one] => Ok((one.account_id.clone(), (*one).clone())),
+            [] => Err(AdminError::LicenseNotFound {
+                license_id: id.to_owned(),
+                known: licenses
+                    .iter()
+                    .take(30)
+                    .map(|r| r.license_id.clone())
+                    .collect(),
+            }),
+            many => Err(AdminError::AmbiguousLicense {
+                license_id: id.to_owned(),
+                accounts: many.iter().map(|r| r.account_id.clone()).collect(),
+            }),
+        }
+    }
+
+    async fn snapshot(&self, cid: &str) -> Result<Snapshot, AdminError> {
+        let connection = self.connection(cid).await?;
+        let accounts = self
+            .records
+            .list_accounts(cid)
+            .map_ok(|a| (a.account_id.clone(), a))
+            .try_collect()
+            .await?;
+        let licenses = self.records.list_licenses(cid).try_collect().await?;
+        let contracts = self
+            .records
+            .list_contracts(cid)
+            .map_ok(|c| ((c.account_id.clone(), c.license_id.clone()), c))
+            .try_collect()
+            .await?;
+        Ok(Snapshot {
+            connection,
+            accounts,
+            licenses,
+            contracts,
+        })
+    }
+
+    /// The report's figures for the connection on the clock's day.
+    pub async fn report(
+        &self,
+        cid: &str,
+        scope: licensing::Scope,
+    ) -> Result<licensing::Report, AdminError> {
+        let snap = self.snapshot(cid).await?;
+        let now = (self.clock)();
+        let mut inputs = Vec::new();
+        for l in &snap.licenses {
+            let account = snap.accounts.get(&l.account_id);
+            if account.is_some_and(|a| a.removed_at.is_some()) {
+                continue;
+            }
+            let c = snap
+                .contracts
+                .get(&(l.account_id.clone(), l.license_id.clone()));
+            let contract = match c {
+                Some(c) => Contract::from_stored(&fields_of(c))?,
+                None => Contract::default(),
+            };
+            inputs.push(LicenseInput {
+                account_id: l.account_id.clone(),
+                account_name: account.and_then(|a| a.name.clone()),
+                account_kind: kind(account),
+                license_id: l.license_id.clone(),
+                name: l.name.clone(),
+                provisioned: provisioned(l.provisioned),
+                assigned: l.assigned,
+                active_status: l.active,
+                deactivated: l.inactive,
+                activity: l.activity.as_ref().map(|a| ActivityInput {
+                    threshold_days: a.threshold_days,
+                    inactive_beyond_threshold: a.inactive_beyond_threshold,
+                }),
+                as_of: l.as_of,
+                managed: c.is_some_and(|c| c.managed),
+                contract,
+            });
+        }
+        let in_scope: std::collections::BTreeSet<(String, String)> = inputs
+            .iter()
+            .filter(|l| scope == licensing::Scope::All || l.managed)
+            .map(|l| (l.account_id.clone(), l.license_id.clone()))
+            .collect();
+        let accounts: std::collections::BTreeSet<&String> =
+            in_scope.iter().map(|(a, _)| a).collect();
+        let mut users = Vec::new();
+        for account_id in accounts {
+            let mut views = self.records.list_users(cid, account_id);
+            while let Some(v) = views.try_next().await? {
+                let r = &v.roster;
+                if r.is_removed() || r.status != "active" {
+                    continue;
+                }
+                let license_id = LicenseKind::from_user_type(r.user_type).unique_id(account_id);
+                if !in_scope.contains(&(account_id.clone(), license_id.clone())) {
+                    continue;
+                }
+                let last = v.access.as_ref().and_then(|a| a.last_activity());
+                users.push(UserActivity {
+                    account_id: account_id.clone(),
+                    license_id,
+                    days_since_last_activity: last.map(|t| (now - t).num_days().max(0)),
+                });
+            }
+        }
+        let meta = ReportMeta {
+            connection_id: cid.to_owned(),
+            connection_name: snap.connection.account_name.clone(),
+            scope,
+            as_of: now.date_naive(),
+            threshold_days: snap.connection.settings.inactivity_threshold_days,
+        };
+        Ok(licensing::build_report(meta, &inputs, users))
+    }
+}
+
+fn kind(account: Option<&AccountRecord>) -> String {
+    match account.map(|a| a.kind) {
+        Some(AccountKind::Master) => "master".into(),
+        _ => "sub".into(),
+    }
+}
+
+fn views(snap: &Snapshot) -> Vec<LicenseView> {
+    snap.licenses
+        .iter()
+        .map(|l| {
+            let account = snap.accounts.get(&l.account_id);
+            let c = snap
+                .contracts
+                .get(&(l.account_id.clone(), l.license_id.clone()));
+            LicenseView {
+                account_id: l.account_id.clone(),
+                account_name: account.and_then(|a| a.name.clone()),
+                account_kind: kind(account),
+                license_id: l.license_id.clone(),
+                name: l.name.clone(),
+                provisioned: licensing::Seats(provisioned(l.provisioned)),
+                assigned: l.assigned,
+                active_status: l.active,
+                deactivated: l.inactive,
+                inactive_beyond_threshold: l.activity.as_ref().map(|a| a.inactive_beyond_threshold),
+                as_of: l.as_of,
+                managed: c.is_some_and(|c| c.managed),
+                contract: c.map(fields_of).unwrap_or_default(),
+                updated_by: c.map(|c| c.updated_by.clone()),
+                updated_at: c.map(|c| c.updated_at),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,16 @@
+//! License management (issue #9), invoked by an admin: list a connection's licenses, add or
+//! remove them from the managed set, set their contract fields (validated by `licensing`),
+//! and the license report as JSON, CSV, text or one self-contained HTML page.
+//! Access is `lambda:InvokeFunction` on this function (no public route): see
+//! docs/license-management.md.
+//!
+//! - [`request`]: the request, strictly parsed (`events/license-admin/`).
+//! - [`admin`]: the use case ([`Admin`]) over the `aws-adapters` stores.
+
+pub mod admin;
+pub mod error;
+pub mod request;
+
+pub use admin::{Admin, Clock, LicenseView, READ_ONLY};
+pub use error::AdminError;
+pub use request::{AdminRequest, LicenseRef, RequestError};

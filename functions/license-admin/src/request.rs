@@ -1,0 +1,238 @@
+//! The admin's request: one JSON object with an `operation`, parsed strictly (unknown fields
+//! refused) with errors that name the field and say what is expected. Examples:
+//! `events/license-admin/*.json`.
+
+use licensing::{Format, Scope};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Which license a change is about: its id (as `list` shows it), optionally with its account.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseRef {
+    pub connection_id: String,
+    pub license_id: String,
+    /// Needed only when two accounts have a license with the same id.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Who asks (recorded on the license's contract item).
+    pub requested_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "operation", rename_all = "snake_case")]
+pub enum AdminRequest {
+    /// The connection's licenses with their figures, managed flag and contract.
+    List { connection_id: String },
+    /// Add the license to the managed set.
+    Manage(LicenseRef),
+    /// Remove the license from the managed set (its contract fields are kept).
+    Unmanage(LicenseRef),
+    /// Set contract fields (`null` clears one; absent ones stay).
+    SetContract {
+        #[serde(flatten)]
+        license: LicenseRef,
+        contract: Value,
+    },
+    /// Clear contract fields (all of them when `fields` is absent).
+    UnsetContract {
+        #[serde(flatten)]
+        license: LicenseRef,
+        #[serde(default)]
+        fields: Option<Vec<String>>,
+    },
+    /// The license report.
+    Report {
+        connection_id: String,
+        #[serde(default)]
+        format: Format,
+        #[serde(default)]
+        scope: Scope,
+    },
+}
+
+/// Why a request was refused before anything happened.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid license-admin request: {0}")]
+pub struct RequestError(pub String);
+
+const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract or report";
+
+/// Fields each operation takes (serde's flatten cannot deny unknown fields, so they are
+/// checked here, before parsing).
+fn allowed(operation: &str) -> Option<&'static [&'static str]> {
+    const REF: &[&str] = &[
+        "operation",
+        "connection_id",
+        "license_id",
+        "account_id",
+        "requested_by",
+    ];
+    Some(match operation {
+        "list" => &["operation", "connection_id"],
+        "manage" | "unmanage" => REF,
+        "set_contract" => &[
+            "operation",
+            "connection_id",
+            "license_id",
+            "account_id",
+            "requested_by",
+            "contract",
+        ],
+        "unset_contract" => &[
+            "operation",
+            "connection_id",
+            "license_id",
+            "account_id",
+            "requested_by",
+            "fields",
+        ],
+        "report" => &["operation", "connection_id", "format", "scope"],
+        _ => return None,
+    })
+}
+
+impl AdminRequest {
+    /// Parses the invocation payload; the error names the offending field.
+    pub fn parse(payload: &Value) -> Result<Self, RequestError> {
+        let obj = payload
+            .as_object()
+            .ok_or_else(|| RequestError("the request must be a JSON object".into()))?;
+        let op = match obj.get("operation") {
+            Some(Value::String(op)) => op.as_str(),
+            Some(_) => {
+                return Err(RequestError(format!(
+                    "`operation` must be a string: {OPERATIONS}"
+                )));
+            }
+            None => {
+                return Err(RequestError(format!(
+                    "`operation` is missing: {OPERATIONS}"
+                )));
+            }
+        };
+        let fields = allowed(op)
+            .ok_or_else(|| RequestError(format!("`operation` must be {OPERATIONS}, not {op:?}")))?;
+        for key in obj.keys() {
+            if !fields.contains(&key.as_str()) {
+                return Err(RequestError(format!(
+                    "unknown field `{key}` for `{op}` (fields: {})",
+                    fields.join(", ")
+                )));
+            }
+        }
+        // Serde names no path inside an internally tagged enum: check the enumerations here.
+        for (key, values) in [
+            ("format", &["json", "csv", "html", "text"][..]),
+            ("scope", &["managed", "all"][..]),
+        ] {
+            if let Some(v) = obj.get(key)
+                && !v.as_str().is_some_and(|s| values.contains(&s))
+            {
+                return Err(RequestError(format!(
+                    "field `{key}` must be one of {}, not {v}",
+                    values.join(", ")
+                )));
+            }
+        }
+        let request: Self = serde_path_to_error::deserialize(payload).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            if path == "." || path.is_empty() {
+                RequestError(inner)
+            } else {
+                RequestError(format!("field `{path}`: {inner}"))
+            }
+        })?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    pub fn connection_id(&self) -> &str {
+        match self {
+            Self::List { connection_id } | Self::Report { connection_id, .. } => connection_id,
+            Self::Manage(l) | Self::Unmanage(l) => &l.connection_id,
+            Self::SetContract { license, .. } | Self::UnsetContract { license, .. } => {
+                &license.connection_id
+            }
+        }
+    }
+
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::List { .. } => "list",
+            Self::Manage(_) => "manage",
+            Self::Unmanage(_) => "unmanage",
+            Self::SetContract { .. } => "set_contract",
+            Self::UnsetContract { .. } => "unset_contract",
+            Self::Report { .. } => "report",
+        }
+    }
+
+    fn validate(&self) -> Result<(), RequestError> {
+        text("connection_id", self.connection_id(), 128)?;
+        let license = match self {
+            Self::Manage(l) | Self::Unmanage(l) => Some(l),
+            Self::SetContract { license, .. } | Self::UnsetContract { license, .. } => {
+                Some(license)
+            }
+            _ => None,
+        };
+        if let Some(l) = license {
+            text("license_id", &l.license_id, 256)?;
+            text("requested_by", &l.requested_by, 256)?;
+            if let Some(a) = &l.account_id {
+                text("account_id", a, 128)?;
+            }
+        }
+        match self {
+            Self::SetContract { contract, .. } => {
+                let empty = contract.as_object().is_some_and(|o| o.is_empty());
+                if empty {
+                    return Err(RequestError(format!(
+                        "`contract` must set at least one field ({})",
+                        licensing::FIELDS.join(", ")
+                    )));
+                }
+            }
+            Self::UnsetContract {
+                fields: Some(fields),
+                ..
+            } => {
+                if fields.is_empty() {
+                    return Err(RequestError(
+                        "`fields`, when given, must name at least one field (leave it out to clear all)".into(),
+                    ));
+                }
+                for (i, f) in fields.iter().enumerate() {
+                    if !licensing::FIELDS.contains(&f.as_str()) {
+                        return Err(RequestError(format!(
+                            "`fields[{i}]` must be a contract field ({}), not {f:?}",
+                            licensing::FIELDS.join(", ")
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn text(name: &str, v: &str, max: usize) -> Result<(), RequestError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(RequestError(format!("`{name}` must not be empty")));
+    }
+    if t.len() > max {
+        return Err(RequestError(format!(
+            "`{name}` is longer than {max} characters"
+        )));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(RequestError(format!(
+            "`{name}` must not contain control characters"
+        )));
+    }
+    Ok(())
+}
