@@ -341,6 +341,17 @@ pub struct Checkpoint {
     pub version: u64,
 }
 
+/// One piece of a long run's checkpoint data (see `SyncRunStore::put_checkpoint_part`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointPart {
+    pub connection_id: String,
+    pub task: String,
+    pub account_id: String,
+    pub run_id: String,
+    pub seq: u32,
+    pub data: serde_json::Value,
+}
+
 /// A reclamation request, recorded once per request id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditRequest {

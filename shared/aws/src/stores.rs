@@ -308,6 +308,25 @@ pub trait SyncRunStore: Send + Sync {
         task: &str,
         account_id: &str,
     ) -> Result<(), StoreError>;
+    /// Stores part `seq` of a run's checkpoint data (progress too big for the checkpoint item:
+    /// DynamoDB items hold at most 400 KB). Rewriting a part replaces it.
+    async fn put_checkpoint_part(&self, part: &CheckpointPart) -> Result<(), StoreError>;
+    /// Parts `0..count` of a run, in order (fewer if some are missing).
+    async fn checkpoint_parts(
+        &self,
+        connection_id: &str,
+        task: &str,
+        account_id: &str,
+        run_id: &str,
+        count: u32,
+    ) -> Result<Vec<CheckpointPart>, StoreError>;
+    /// Deletes every run's parts of a task and account (the unit finished).
+    async fn delete_checkpoint_parts(
+        &self,
+        connection_id: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<usize, StoreError>;
 }
 
 #[async_trait]
@@ -863,6 +882,11 @@ impl LicenseStore for Records {
 fn checkpoint_sk(task: &str, account_id: &str) -> String {
     format!("CKPT#{task}#{account_id}")
 }
+fn checkpoint_parts_prefix(task: &str, account_id: &str) -> String {
+    format!("CKPTPART#{task}#{account_id}#")
+}
+/// Abandoned parts (a run that never finished) are deleted by TTL after this long.
+const CHECKPOINT_PART_RETENTION: chrono::Duration = chrono::Duration::days(14);
 
 #[async_trait]
 impl SyncRunStore for Records {
@@ -942,6 +966,69 @@ impl SyncRunStore for Records {
             .delete(&conn_pk(cid), &checkpoint_sk(task, account_id), None)
             .await?;
         Ok(())
+    }
+
+    async fn put_checkpoint_part(&self, part: &CheckpointPart) -> Result<(), StoreError> {
+        let sk = format!(
+            "{}{}#{:06}",
+            checkpoint_parts_prefix(&part.task, &part.account_id),
+            part.run_id,
+            part.seq
+        );
+        let ttl = (Utc::now() + CHECKPOINT_PART_RETENTION).timestamp();
+        let item = encode(
+            part,
+            &[(PK, conn_pk(&part.connection_id)), (SK, sk)],
+            Some(ttl),
+        )?;
+        self.table.put(item, None).await
+    }
+
+    async fn checkpoint_parts(
+        &self,
+        cid: &str,
+        task: &str,
+        account_id: &str,
+        run_id: &str,
+        count: u32,
+    ) -> Result<Vec<CheckpointPart>, StoreError> {
+        let prefix = format!("{}{run_id}#", checkpoint_parts_prefix(task, account_id));
+        let parts: Vec<CheckpointPart> = self
+            .decoded(Query::new(
+                Index::Primary,
+                conn_pk(cid),
+                SkCond::BeginsWith(prefix),
+            ))
+            .try_collect()
+            .await?;
+        Ok(parts.into_iter().filter(|p| p.seq < count).collect())
+    }
+
+    async fn delete_checkpoint_parts(
+        &self,
+        cid: &str,
+        task: &str,
+        account_id: &str,
+    ) -> Result<usize, StoreError> {
+        let keys: Vec<WriteOp> = query_all(
+            &*self.table,
+            Query::new(
+                Index::Primary,
+                conn_pk(cid),
+                SkCond::BeginsWith(checkpoint_parts_prefix(task, account_id)),
+            ),
+        )
+        .map_ok(|item| WriteOp::Delete {
+            pk: conn_pk(cid),
+            sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+        })
+        .try_collect()
+        .await?;
+        let n = keys.len();
+        if n > 0 {
+            self.table.batch_write(keys).await?;
+        }
+        Ok(n)
     }
 }
 

@@ -537,6 +537,76 @@ async fn runs_and_checkpoints(r: Records) {
     );
 }
 
+// Checkpoint parts: per run, in order, only the counted ones; items over 400 KB refused.
+both!(checkpoint_parts);
+async fn checkpoint_parts(r: Records) {
+    let part = |run: &str, seq: u32, data: serde_json::Value| CheckpointPart {
+        connection_id: "c1".into(),
+        task: "application-access".into(),
+        account_id: "acctA".into(),
+        run_id: run.into(),
+        seq,
+        data,
+    };
+    // Written out of order, one rewritten, one of another run, one of another account.
+    for seq in [2, 0, 1, 3] {
+        r.put_checkpoint_part(&part("run-1", seq, json!({ "n": seq })))
+            .await
+            .unwrap();
+    }
+    r.put_checkpoint_part(&part("run-1", 1, json!({ "n": "one" })))
+        .await
+        .unwrap();
+    r.put_checkpoint_part(&part("run-0", 0, json!({ "stale": true })))
+        .await
+        .unwrap();
+    let mut other = part("run-1", 0, json!({}));
+    other.account_id = "acctB".into();
+    r.put_checkpoint_part(&other).await.unwrap();
+
+    let got = r
+        .checkpoint_parts("c1", "application-access", "acctA", "run-1", 3)
+        .await
+        .unwrap();
+    let data: Vec<_> = got.iter().map(|p| p.data.clone()).collect();
+    assert_eq!(
+        data,
+        vec![json!({"n": 0}), json!({"n": "one"}), json!({"n": 2})]
+    );
+
+    // A part near DynamoDB's item limit is refused, one well under it is stored.
+    let big = "x".repeat(420 * 1024);
+    assert!(
+        r.put_checkpoint_part(&part("run-1", 9, json!({ "s": big })))
+            .await
+            .is_err()
+    );
+    let fits = "x".repeat(300 * 1024);
+    r.put_checkpoint_part(&part("run-1", 4, json!({ "s": fits })))
+        .await
+        .unwrap();
+
+    // Deleting removes every run's parts of that account, not other accounts'.
+    let deleted = r
+        .delete_checkpoint_parts("c1", "application-access", "acctA")
+        .await
+        .unwrap();
+    assert_eq!(deleted, 6);
+    assert!(
+        r.checkpoint_parts("c1", "application-access", "acctA", "run-1", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.checkpoint_parts("c1", "application-access", "acctB", "run-1", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 fn entry(request: &str, user_key: &str, at: chrono::DateTime<Utc>) -> AuditEntry {
     AuditEntry {
         request_id: request.into(),

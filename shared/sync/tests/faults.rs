@@ -87,16 +87,9 @@ async fn run_with_kills(env: &Env, engine: &SyncEngine, accounts: &[String], see
     kills
 }
 
-// Known failure, issue #6: intermittently (1 run in 2 on a clean clone) a killed and redelivered
-// access unit of one account ends "done" without its access records, on the in-memory store too,
-// so the engine (checkpoint continuation / follow-up dedup), not moto, loses them. Run it with
-// `cargo test -p sync-engine --test faults -- --ignored` while fixing that.
-#[ignore = "intermittent lost access records after killed workers (issue #6)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_killed_workers_leave_the_fault_free_records() {
-    // On the in-memory table (same semantics as DynamoDB by construction of aws-adapters):
-    // under moto this test intermittently finds one unit's access records missing; see the
-    // open items in docs/integration-tasks.md.
+    // On the in-memory table (same semantics as DynamoDB by construction of aws-adapters).
     let env = env_on(sandbox(demo_spec()).await, Records::in_memory());
     let truth = truth(&env.sb);
     let s = settings(true, true);

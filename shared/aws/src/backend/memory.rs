@@ -33,6 +33,21 @@ impl MemoryTable {
     }
 }
 
+/// DynamoDB refuses items over 400 KB (names and values); the JSON size is close enough to
+/// make a caller that would hit the limit fail here too.
+const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+fn check_size(op: &'static str, item: &Item) -> Result<(), StoreError> {
+    let size = serde_json::to_vec(item).map(|v| v.len()).unwrap_or(0);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Dynamo {
+            op,
+            message: format!("Item size has exceeded the maximum allowed size ({size} bytes)"),
+        });
+    }
+    Ok(())
+}
+
 fn primary_key(item: &Item) -> Result<(String, String), StoreError> {
     match (str_attr(item, PK), str_attr(item, SK)) {
         (Some(pk), Some(sk)) => Ok((pk.to_owned(), sk.to_owned())),
@@ -51,6 +66,7 @@ impl Table for MemoryTable {
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> Result<(), StoreError> {
         let key = primary_key(&item)?;
+        check_size("PutItem", &item)?;
         let mut items = self.lock();
         if let Some(cond) = cond
             && !cond.eval(items.get(&key))
@@ -190,6 +206,11 @@ impl Table for MemoryTable {
     }
 
     async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        for op in &ops {
+            if let WriteOp::Put(item) = op {
+                check_size("BatchWriteItem", item)?;
+            }
+        }
         let mut items = self.lock();
         for op in ops {
             match op {

@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_adapters::backend::{Index, Item, Query, SkCond, query_all};
-use aws_adapters::{Checkpoint, StoreError, SyncRunStore, UserAccess, UserStore};
+use aws_adapters::{Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore};
 use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,9 @@ const MAX_INCREMENTAL_GAP_DAYS: i64 = 28;
 /// clock skew, the report's whole-day ranges).
 const OVERLAP: Duration = Duration::days(1);
 
+/// Where a run is: the checkpoint item's data. It stays small whatever the account's size;
+/// the host list and the dates found so far go into checkpoint parts (DynamoDB items hold at
+/// most 400 KB, about 5,000 users' worth of progress).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Progress {
     run_id: String,
@@ -42,11 +45,112 @@ struct Progress {
     started_at: DateTime<Utc>,
     /// Incremental runs: only meetings that started at or after this.
     since: Option<DateTime<Utc>>,
-    hosts: Vec<String>,
+    host_count: usize,
     next_host: usize,
+    /// Parts `0..parts` hold this run's hosts, then the dates found segment by segment.
+    parts: u32,
+}
+
+/// One checkpoint part: a slice of the host list, or dates found in one segment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Part {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hosts: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    created: BTreeMap<String, Option<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    joined: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// Entries per part (about 60 bytes each): far inside the item limit.
+const PART_ENTRIES: usize = 2_000;
+
+/// A run in memory: its progress, hosts, and the dates found (all, and since the last save).
+#[derive(Debug, Clone)]
+struct RunState {
+    progress: Progress,
+    hosts: Vec<String>,
     /// Latest meeting created per processed host (`None`: the host has no meetings).
     created: BTreeMap<String, Option<DateTime<Utc>>>,
     joined: BTreeMap<String, DateTime<Utc>>,
+    unsaved: Part,
+}
+
+impl RunState {
+    fn new(progress: Progress, hosts: Vec<String>) -> Self {
+        Self {
+            progress,
+            hosts,
+            created: BTreeMap::new(),
+            joined: BTreeMap::new(),
+            unsaved: Part::default(),
+        }
+    }
+
+    /// Rebuilds a run from its checkpoint and parts; `None` if parts are missing.
+    fn restore(progress: Progress, parts: Vec<aws_adapters::CheckpointPart>) -> Option<Self> {
+        if parts.len() != progress.parts as usize {
+            return None;
+        }
+        let mut run = Self::new(progress, Vec::new());
+        for part in parts {
+            let part: Part = serde_json::from_value(part.data).ok()?;
+            run.hosts.extend(part.hosts);
+            run.created.extend(part.created);
+            for (key, at) in part.joined {
+                join(&mut run.joined, key, at);
+            }
+        }
+        (run.hosts.len() == run.progress.host_count).then_some(run)
+    }
+
+    fn record(
+        &mut self,
+        key: String,
+        created: Option<DateTime<Utc>>,
+        joins: Vec<(String, DateTime<Utc>)>,
+    ) {
+        self.created.insert(key.clone(), created);
+        self.unsaved.created.insert(key, created);
+        for (k, at) in joins {
+            join(&mut self.joined, k.clone(), at);
+            join(&mut self.unsaved.joined, k, at);
+        }
+    }
+
+    /// The parts this save writes: the host list on the first save, then what is unsaved.
+    fn parts_to_save(&self) -> Vec<Part> {
+        let mut parts = Vec::new();
+        if self.progress.parts == 0 {
+            parts.extend(self.hosts.chunks(PART_ENTRIES).map(|c| Part {
+                hosts: c.to_vec(),
+                ..Part::default()
+            }));
+        }
+        let created: Vec<_> = self.unsaved.created.iter().collect();
+        let joined: Vec<_> = self.unsaved.joined.iter().collect();
+        for chunk in created.chunks(PART_ENTRIES) {
+            parts.push(Part {
+                created: chunk.iter().map(|(k, v)| ((*k).clone(), **v)).collect(),
+                ..Part::default()
+            });
+        }
+        for chunk in joined.chunks(PART_ENTRIES) {
+            parts.push(Part {
+                joined: chunk.iter().map(|(k, v)| ((*k).clone(), **v)).collect(),
+                ..Part::default()
+            });
+        }
+        parts
+    }
+}
+
+/// Keeps the later join time.
+fn join(joined: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
+    let e = joined.entry(key).or_insert(at);
+    if at > *e {
+        *e = at;
+    }
 }
 
 /// Every stored access record of an account (tracked or not: they are the baseline of the
@@ -89,18 +193,19 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     ctx.count("users", users.len() as u64);
     let stored = stored_access(ctx).await?;
 
-    let resumed = ctx.unit.continues_run.as_ref().and_then(|run| {
-        checkpoint
-            .as_ref()
-            .and_then(|c| serde_json::from_value::<Progress>(c.data.clone()).ok())
-            .filter(|p| &p.run_id == run)
-    });
-    let mut progress = match resumed {
-        Some(p) => p,
+    let mut run = match resume(ctx, checkpoint.as_ref()).await? {
+        Some(run) => run,
         None => {
-            let p = plan(ctx, checkpoint.as_ref(), &users, &stored).await?;
-            ctx.count(if p.full { "full" } else { "incremental" }, 1);
-            p
+            let run = plan(ctx, checkpoint.as_ref(), &users, &stored).await?;
+            ctx.count(
+                if run.progress.full {
+                    "full"
+                } else {
+                    "incremental"
+                },
+                1,
+            );
+            run
         }
     };
 
@@ -115,19 +220,19 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let now = ctx.now();
     let mut processed = 0u64;
     let mut participant_lists = 0u64;
-    while progress.next_host < progress.hosts.len() {
+    while run.progress.next_host < run.hosts.len() {
         if ctx.out_of_time() && processed > 0 {
-            return save_and_continue(ctx, checkpoint, progress).await;
+            return save_and_continue(ctx, checkpoint, run).await;
         }
-        let key = progress.hosts[progress.next_host].clone();
+        let key = run.hosts[run.progress.next_host].clone();
         let Some(user_id) = users.get(&key).and_then(|u| u.id.clone()) else {
-            progress.next_host += 1;
+            run.progress.next_host += 1;
             continue;
         };
         match host_activity(
             ctx,
             &user_id,
-            progress.since,
+            run.progress.since,
             now,
             &id_to_key,
             &email_to_key,
@@ -136,18 +241,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         {
             Ok((created, joins, lists)) => {
                 participant_lists += lists;
-                progress.created.insert(key, created);
-                for (k, t) in joins {
-                    let e = progress.joined.entry(k).or_insert(t);
-                    if t > *e {
-                        *e = t;
-                    }
-                }
-                progress.next_host += 1;
+                run.record(key, created, joins);
+                run.progress.next_host += 1;
                 processed += 1;
             }
             Err(SyncError::Zoom(ZoomError::DeadlineExceeded { .. })) => {
-                return save_and_continue(ctx, checkpoint, progress).await;
+                return save_and_continue(ctx, checkpoint, run).await;
             }
             Err(e) => return Err(e),
         }
@@ -159,7 +258,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let mut changed = Vec::new();
     for (key, user) in &users {
         let base = stored.get(key);
-        let record = merge(&progress, key, user, base, &account_id);
+        let record = merge(&run, key, user, base, &account_id);
         if base != Some(&record) {
             changed.push(record);
         }
@@ -175,10 +274,10 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             connection_id: cid.clone(),
             task: task.clone(),
             account_id: account_id.clone(),
-            watermark: Some(progress.started_at),
+            watermark: Some(run.progress.started_at),
             cursor: None,
-            last_full_run_at: if progress.full {
-                Some(progress.started_at)
+            last_full_run_at: if run.progress.full {
+                Some(run.progress.started_at)
             } else {
                 previous_full
             },
@@ -187,21 +286,25 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             version,
         })
         .await?;
+    ctx.engine
+        .records
+        .delete_checkpoint_parts(&cid, &task, &account_id)
+        .await?;
     Ok(TaskOutcome::Done)
 }
 
 fn merge(
-    progress: &Progress,
+    run: &RunState,
     key: &str,
     user: &User,
     base: Option<&UserAccess>,
     account_id: &str,
 ) -> UserAccess {
-    let joined = progress.joined.get(key).copied();
-    let (created, joined) = if progress.full {
-        (progress.created.get(key).copied().flatten(), joined)
+    let joined = run.joined.get(key).copied();
+    let (created, joined) = if run.progress.full {
+        (run.created.get(key).copied().flatten(), joined)
     } else {
-        let created = match progress.created.get(key) {
+        let created = match run.created.get(key) {
             Some(c) => *c,
             None => base.and_then(|b| b.last_meeting_created),
         };
@@ -232,37 +335,88 @@ async fn current_version(
         .unwrap_or(0))
 }
 
+/// The run a follow-up message continues, if the checkpoint still holds it.
+async fn resume(
+    ctx: &UnitCtx<'_>,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Option<RunState>, SyncError> {
+    let Some(run_id) = ctx.unit.continues_run.as_deref() else {
+        return Ok(None);
+    };
+    let Some(progress) = checkpoint
+        .and_then(|c| serde_json::from_value::<Progress>(c.data.clone()).ok())
+        .filter(|p| p.run_id == run_id)
+    else {
+        return Ok(None);
+    };
+    let parts = ctx
+        .engine
+        .records
+        .checkpoint_parts(
+            &ctx.connection.connection_id,
+            ctx.unit.task.as_str(),
+            &ctx.account.account_id,
+            run_id,
+            progress.parts,
+        )
+        .await?;
+    let run = RunState::restore(progress, parts);
+    if run.is_none() {
+        tracing::warn!(run_id, "checkpoint parts missing: the unit starts over");
+    }
+    Ok(run)
+}
+
+/// Saves the run (parts first, then the checkpoint that counts them) and asks for a
+/// follow-up. The follow-up's deduplication id is the checkpoint's new version: a redelivered
+/// segment that saves the same state sends the same follow-up, and a segment that stopped
+/// without progress still sends a new one.
 async fn save_and_continue(
     ctx: &mut UnitCtx<'_>,
     checkpoint: Option<Checkpoint>,
-    progress: Progress,
+    mut run: RunState,
 ) -> Result<TaskOutcome, SyncError> {
     let cid = ctx.connection.connection_id.clone();
     let task = ctx.unit.task.as_str().to_owned();
     let account_id = ctx.account.account_id.clone();
+    for part in run.parts_to_save() {
+        ctx.engine
+            .records
+            .put_checkpoint_part(&CheckpointPart {
+                connection_id: cid.clone(),
+                task: task.clone(),
+                account_id: account_id.clone(),
+                run_id: run.progress.run_id.clone(),
+                seq: run.progress.parts,
+                data: serde_json::to_value(&part).map_err(|e| SyncError::Invalid(e.to_string()))?,
+            })
+            .await?;
+        run.progress.parts += 1;
+    }
+    run.unsaved = Part::default();
     let version = current_version(ctx, &cid, &task, &account_id).await?;
-    ctx.count("checkpointed_at_host", progress.next_host as u64);
-    let run_id = progress.run_id.clone();
-    let cursor = progress.next_host;
-    ctx.engine
+    ctx.count("checkpointed_at_host", run.progress.next_host as u64);
+    let saved = ctx
+        .engine
         .records
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
             task,
             account_id: account_id.clone(),
             watermark: checkpoint.as_ref().and_then(|c| c.watermark),
-            cursor: Some(progress.next_host.to_string()),
+            cursor: Some(run.progress.next_host.to_string()),
             last_full_run_at: checkpoint.as_ref().and_then(|c| c.last_full_run_at),
-            data: serde_json::to_value(&progress).unwrap_or_default(),
+            data: serde_json::to_value(&run.progress)
+                .map_err(|e| SyncError::Invalid(e.to_string()))?,
             updated_at: ctx.now(),
             version,
         })
         .await?;
     let mut next = Unit::new(ctx.unit.task, &cid, &account_id, ctx.unit.mode);
-    next.continues_run = Some(run_id);
+    next.continues_run = Some(run.progress.run_id);
     Ok(TaskOutcome::Continue {
         next,
-        segment: format!("at-{cursor}"),
+        segment: format!("v{}", saved.version),
     })
 }
 
@@ -272,7 +426,7 @@ async fn plan(
     checkpoint: Option<&Checkpoint>,
     users: &BTreeMap<String, User>,
     stored: &BTreeMap<String, UserAccess>,
-) -> Result<Progress, SyncError> {
+) -> Result<RunState, SyncError> {
     let now = ctx.started_at;
     let watermark = checkpoint.and_then(|c| c.watermark);
     let last_full = checkpoint.and_then(|c| c.last_full_run_at);
@@ -282,26 +436,24 @@ async fn plan(
         (Mode::Incremental, _, _) => false,
         (_, _, Some(f)) => now - f >= ctx.engine.options.full_run_every,
     };
-    let mut progress = Progress {
+    let progress = |since, host_count| Progress {
         run_id: ctx.run_id.clone(),
         full,
         started_at: now,
-        since: None,
-        hosts: Vec::new(),
+        since,
+        host_count,
         next_host: 0,
-        created: BTreeMap::new(),
-        joined: BTreeMap::new(),
+        parts: 0,
     };
     if full {
-        progress.hosts = users
+        let hosts: Vec<String> = users
             .iter()
             .filter(|(_, u)| u.id.is_some())
             .map(|(k, _)| k.clone())
             .collect();
-        return Ok(progress);
+        return Ok(RunState::new(progress(None, hosts.len()), hosts));
     }
     let since = watermark.unwrap_or(now) - OVERLAP;
-    progress.since = Some(since);
     let mut hosts: BTreeSet<String> = users
         .iter()
         .filter(|(k, u)| {
@@ -334,8 +486,8 @@ async fn plan(
             hosts.insert((*k).to_owned());
         }
     }
-    progress.hosts = hosts.into_iter().collect();
-    Ok(progress)
+    let hosts: Vec<String> = hosts.into_iter().collect();
+    Ok(RunState::new(progress(Some(since), hosts.len()), hosts))
 }
 
 type HostActivity = (Option<DateTime<Utc>>, Vec<(String, DateTime<Utc>)>, u64);
@@ -403,4 +555,92 @@ async fn host_activity(
         }
     }
     Ok((created, joins, lists))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000) + Duration::minutes(minute)
+    }
+
+    fn key(i: usize) -> String {
+        format!("user-key-{i:012}")
+    }
+
+    fn saved_parts(run: &RunState) -> Vec<aws_adapters::CheckpointPart> {
+        run.parts_to_save()
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| aws_adapters::CheckpointPart {
+                connection_id: "c".into(),
+                task: "application-access".into(),
+                account_id: "a".into(),
+                run_id: run.progress.run_id.clone(),
+                seq: run.progress.parts + i as u32,
+                data: serde_json::to_value(&p).unwrap(),
+            })
+            .collect()
+    }
+
+    /// A 12,000-user account, saved in two segments: every part fits a DynamoDB item, and the
+    /// restored run equals the one in memory (joins keep the later time across segments).
+    #[test]
+    fn big_runs_split_into_parts_that_restore_exactly() {
+        let users = 12_000;
+        let hosts: Vec<String> = (0..users).map(key).collect();
+        let progress = Progress {
+            run_id: "run-1".into(),
+            full: true,
+            started_at: at(0),
+            since: None,
+            host_count: users,
+            next_host: 0,
+            parts: 0,
+        };
+        let mut run = RunState::new(progress, hosts);
+        let mut all_parts = Vec::new();
+        for segment in 0..2 {
+            let range = if segment == 0 { 0..7_000 } else { 7_000..users };
+            for i in range {
+                let created = (i % 3 != 0).then(|| at(i as i64));
+                // Every host's meetings were joined by two users, one of them seen again
+                // in the next segment with a later time.
+                let joins = vec![
+                    (key((i * 7) % users), at(10 * i as i64)),
+                    (key(i % 100), at(i as i64)),
+                ];
+                run.record(key(i), created, joins);
+                run.progress.next_host = i + 1;
+            }
+            let parts = saved_parts(&run);
+            for p in &parts {
+                let size = serde_json::to_vec(&p).unwrap().len();
+                assert!(size < 350 * 1024, "part {} is {size} bytes", p.seq);
+            }
+            run.progress.parts += parts.len() as u32;
+            run.unsaved = Part::default();
+            all_parts.extend(parts);
+        }
+        let whole = serde_json::to_vec(&(&run.hosts, &run.created, &run.joined))
+            .unwrap()
+            .len();
+        assert!(
+            whole > 400 * 1024,
+            "the test needs more than one item's worth ({whole})"
+        );
+
+        let restored =
+            RunState::restore(run.progress.clone(), all_parts.clone()).expect("restores");
+        assert_eq!(restored.hosts, run.hosts);
+        assert_eq!(restored.created, run.created);
+        assert_eq!(restored.joined, run.joined);
+        assert_eq!(restored.progress.next_host, users);
+
+        // A missing part: not resumable (the unit starts over instead of losing dates).
+        let mut missing = all_parts;
+        missing.remove(3);
+        assert!(RunState::restore(run.progress.clone(), missing).is_none());
+    }
 }
