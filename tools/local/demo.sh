@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The daily sync end to end, locally (`make demo`):
 #   installs moto and cargo-lambda (pinned, from PyPI) into .venv/ if needed; builds; starts moto
-#   (local AWS) and the Zoom sandbox (demo tenant) on free loopback ports; creates the table, the
-#   app secret and the unit queue; runs the real function binaries against `cargo lambda watch`;
-#   connects the demo master account through /connect -> the sandbox's authorize page ->
-#   /oauth/callback as a browser would (curl, following each redirect); fires the four schedule
-#   events from events/ (`cargo lambda invoke --data-file`); drains the unit queue into the
-#   functions (SQS batch events, partial batch failures honoured); prints the license report,
-#   checks every figure against the sandbox's ground truth, and runs a reclamation dry run.
-#   The function binaries are built once (debug) and run against `cargo lambda watch
-#   --only-lambda-apis` (its invoke API, function URLs and Runtime API).
+#   (local AWS) and the Zoom sandbox (demo tenant, a third of its members dormant for 100+ days)
+#   on free loopback ports; creates the table, the app secret and the unit queue; runs the real
+#   function binaries against `cargo lambda watch`; connects the demo master account through
+#   /connect -> the sandbox's authorize page -> /oauth/callback as a browser would (curl,
+#   following each redirect); fires the four schedule events from events/ (`cargo lambda
+#   invoke --data-file`); drains the unit queue into the functions (SQS batch events, partial
+#   batch failures honoured); prints the license report and
+#   a reclamation dry run, and checks both against the sandbox's ground truth (per account and
+#   license: provisioned, assigned, active, inactive, reclamation candidates; the dry run's users).
+#   The function binaries are built once (debug) and run directly against the Runtime API of
+#   `cargo lambda watch --only-lambda-apis` (which also serves the invoke API and function URLs).
 #   Everything it started is stopped on exit. Exits non-zero with the failing step's name.
 #
 # Local simplification: the deployed stack has one FIFO queue per task function; here the four
@@ -88,14 +90,17 @@ tools/local/moto.sh start >/dev/null
 eval "$(tools/local/moto.sh env)"
 echo "    $ZTS_AWS_ENDPOINT_URL"
 
-step "starting the Zoom sandbox (demo tenant)"
+# The demo tenant with a third of its active members dormant (no activity for 100-400 days), so
+# the report and the dry run show reclamation candidates.
+DEMO_TENANT="${ZTS_DEMO_TENANT:-demo,dormant=33}"
+step "starting the Zoom sandbox (tenant $DEMO_TENANT)"
 WATCH_PORT="$(free_port)"
 FN_URL="http://127.0.0.1:$WATCH_PORT/lambda-url/oauth-connect"
 export ZTS_DEMO_CLIENT_ID="demo-client-$(random_hex | cut -c1-8)"
 export ZTS_DEMO_CLIENT_SECRET="$(random_hex)"
 export ZTS_DEMO_WEBHOOK_SECRET="$(random_hex)"
 ZOOM_SANDBOX_CLIENT_SECRET="$ZTS_DEMO_CLIENT_SECRET" ZOOM_SANDBOX_WEBHOOK_SECRET="$ZTS_DEMO_WEBHOOK_SECRET" \
-    target/debug/zoom-sandbox --port 0 --tenant demo --client-id "$ZTS_DEMO_CLIENT_ID" \
+    target/debug/zoom-sandbox --port 0 --tenant "$DEMO_TENANT" --client-id "$ZTS_DEMO_CLIENT_ID" \
     --redirect-uri "$FN_URL/oauth/callback" >"$STATE/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
 SANDBOX=""
@@ -133,16 +138,11 @@ for _ in $(seq 1 600); do
     sleep 0.2
 done
 port_open "$WATCH_PORT" || fail "cargo lambda watch did not answer"
-# cargo-lambda 1.9.2 sends Lambda-Runtime-Deadline-Ms as a duration (600000), real Lambda as
-# epoch milliseconds, which is what the functions compute their deadline from: the functions
-# reach watch's Runtime API through a proxy that sends epoch milliseconds.
-"$LOCAL_STACK" runtime-proxy --upstream "http://127.0.0.1:$WATCH_PORT" >"$STATE/proxy.url" 2>"$STATE/proxy.log" &
-PIDS+=($!)
-for _ in $(seq 1 100); do [[ -s "$STATE/proxy.url" ]] && break; sleep 0.1; done
-RUNTIME="$(head -n1 "$STATE/proxy.url")"
-[[ -n "$RUNTIME" ]] || fail "the runtime proxy did not start"
+# Each binary polls watch's Runtime API under /.rt/<function> (cargo-lambda 1.9 sends
+# Lambda-Runtime-Deadline-Ms as the remaining time; the functions read both that and Lambda's
+# epoch milliseconds).
 for f in "${FUNCTIONS[@]}"; do
-    AWS_LAMBDA_RUNTIME_API="$RUNTIME/.rt/$f" AWS_LAMBDA_FUNCTION_NAME="$f" AWS_LAMBDA_FUNCTION_VERSION=1 \
+    AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$WATCH_PORT/.rt/$f" AWS_LAMBDA_FUNCTION_NAME="$f" AWS_LAMBDA_FUNCTION_VERSION=1 \
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256 AWS_LAMBDA_LOG_GROUP_NAME="/local/$f" AWS_LAMBDA_LOG_STREAM_NAME=demo \
         "target/debug/$f" >"$STATE/$f.log" 2>&1 </dev/null &
     PIDS+=($!)
@@ -187,25 +187,16 @@ step "24-hour schedule: License Information"
 schedule license-information
 drain
 step "schedule: License Differentiation (after the daily sync)"
+SINCE="$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
 schedule license-differentiation
 drain
 
 step "license report (DynamoDB) against the sandbox's ground truth"
-"$LOCAL_STACK" report --sandbox "$SANDBOX" || fail "the report differs from the ground truth"
+"$LOCAL_STACK" report --sandbox "$SANDBOX" --since "$SINCE" || fail "the report differs from the ground truth"
 
-step "reclamation dry run (events/reclamation/dry-run.json for this connection)"
-"$LOCAL_STACK" event events/reclamation/dry-run.json >"$STATE/dry-run-event.json" || fail "no connection"
-invoke reclamation "$STATE/dry-run-event.json" >"$STATE/dry-run.json" || fail "the reclamation dry run failed"
-python3 - "$STATE/dry-run.json" <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(json.dumps({k: v for k, v in d.items() if k not in ("users", "items", "entries")}, indent=2)[:3000])
-users = d.get("users") or d.get("items") or d.get("entries") or []
-for u in users[:10]:
-    print("    ", json.dumps(u)[:200])
-if len(users) > 10:
-    print(f"     … {len(users) - 10} more")
-PYEOF
+step "reclamation dry run (events/reclamation/dry-run.json for this connection) against the ground truth"
+"$LOCAL_STACK" dry-run --invoke-url "http://127.0.0.1:$WATCH_PORT" --sandbox "$SANDBOX" \
+    events/reclamation/dry-run.json || fail "the reclamation dry run differs from the ground truth"
 
 step "done"
-echo "demo: the daily sync ran end to end; every figure equals the sandbox's ground truth."
+echo "demo: the daily sync ran end to end; the report and the dry run equal the sandbox's ground truth."

@@ -3,15 +3,19 @@
 //! (`GET /_sandbox/truth?summary=true`) by the rules of the License Information task, and the
 //! comparison with what the functions stored.
 //!
+//! It also derives, from the full truth (`GET /_sandbox/truth`, every user's activity), the
+//! reclamation candidates per license and the users a reclamation dry run must list.
+//!
 //! Rules (issue 6): per account, the Licensed plan is always reported; Basic, No Meeting
 //! License and None only with Include Free Users; On-Prem only with Include On Premises; a kind
 //! is reported when the account holds tracked users of it. Provisioned: with Include On
 //! Premises every kind is Unlimited; otherwise Licensed counts the plan's seats and the others
 //! are Unlimited. Assigned counts users that are not pending; active and inactive are by status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// Provisioned seats: a count or Unlimited (its own value).
@@ -147,6 +151,139 @@ pub fn differences(
     out
 }
 
+/// One user of the sandbox's full ground truth (`GET /_sandbox/truth`), with what the
+/// inactivity rules need.
+#[derive(Clone, Debug)]
+pub struct TruthUser {
+    pub account_id: String,
+    pub id: Option<String>,
+    pub email: String,
+    pub user_type: i64,
+    pub status: String,
+    pub role_name: String,
+    /// The license name the connector records for the user.
+    pub license: String,
+    /// The latest of last login, meeting created and meeting joined; else the creation time
+    /// (the roster's active date), as the connector counts inactivity.
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
+impl TruthUser {
+    /// Whole days without activity at `now` (0 for future times), as the connector counts them.
+    pub fn days_inactive(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.last_activity.map(|t| (now - t).num_days().max(0))
+    }
+
+    fn is_paid(&self) -> bool {
+        matches!(self.user_type, 2 | 3)
+    }
+
+    fn is_tracked(&self, include: Include) -> bool {
+        match self.user_type {
+            2 => true,
+            3 => include.on_premises,
+            _ => include.free_users,
+        }
+    }
+}
+
+fn time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str().and_then(|s| s.parse().ok())
+}
+
+/// The users of the master's tree (the stand-alone account excluded) from the full truth.
+pub fn truth_users(truth: &Value) -> Result<Vec<TruthUser>, String> {
+    let standalone = truth["standalone_account_id"].as_str().unwrap_or("");
+    let accounts = truth["accounts"]
+        .as_array()
+        .ok_or("the truth has no accounts")?;
+    let mut out = Vec::new();
+    for a in accounts {
+        let id = a["id"].as_str().ok_or("account without id")?;
+        if id == standalone {
+            continue;
+        }
+        let users = a["users"]
+            .as_array()
+            .ok_or("the truth has no users (fetch it without ?summary=true)")?;
+        for u in users {
+            let activity = [
+                "last_login_time",
+                "latest_meeting_created",
+                "latest_meeting_joined",
+            ]
+            .iter()
+            .filter_map(|k| time(&u[*k]))
+            .max();
+            out.push(TruthUser {
+                account_id: id.to_owned(),
+                id: u["id"].as_str().map(str::to_owned),
+                email: u["email"].as_str().unwrap_or("").to_owned(),
+                user_type: u["type"].as_i64().ok_or("user without type")?,
+                status: u["status"].as_str().unwrap_or("").to_owned(),
+                role_name: u["role_name"].as_str().unwrap_or("").to_owned(),
+                license: u["license"].as_str().unwrap_or("").to_owned(),
+                last_activity: activity.or_else(|| time(&u["user_created_at"])),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reclamation candidates per account and license by the License Differentiation rule: users
+/// with status active of a tracked license, inactive for more than `threshold_days`. The task
+/// ran at an unknown moment between `from` and `to`; since inactivity only grows with time,
+/// the count lies between the count at `from` and the count at `to` (inclusive).
+pub fn expected_candidate_counts(
+    users: &[TruthUser],
+    include: Include,
+    threshold_days: u32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> BTreeMap<(String, String), (u64, u64)> {
+    let mut out: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let beyond = |u: &TruthUser, now| {
+        u.days_inactive(now)
+            .is_some_and(|d| d > i64::from(threshold_days))
+    };
+    for u in users
+        .iter()
+        .filter(|u| u.status == "active" && u.is_tracked(include))
+    {
+        let e = out
+            .entry((u.account_id.clone(), u.license.clone()))
+            .or_default();
+        e.0 += u64::from(beyond(u, from));
+        e.1 += u64::from(beyond(u, to));
+    }
+    out
+}
+
+/// The users a reclamation dry run with `{"policy": {"inactive_days": N}}` must report as
+/// `would_act`: active Members holding a paid license (Licensed or On-Prem) without activity
+/// for at least N days (owners and admins are refused). Returns (certainly, possibly): users
+/// inactive long enough at `from` must be listed, and only users inactive long enough at `to`
+/// may be listed (the run happened in between).
+pub fn expected_reclamation(
+    users: &[TruthUser],
+    inactive_days: u32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let at = |now| -> BTreeSet<String> {
+        users
+            .iter()
+            .filter(|u| u.status == "active" && u.is_paid() && u.role_name == "Member")
+            .filter(|u| {
+                u.days_inactive(now)
+                    .is_some_and(|d| d >= i64::from(inactive_days))
+            })
+            .filter_map(|u| u.id.clone())
+            .collect()
+    };
+    (at(from), at(to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +362,86 @@ mod tests {
         .unwrap();
         assert_eq!(free_only["m"]["Basic"].provisioned, Seats::Unlimited);
         assert_eq!(free_only["m"]["Business"].provisioned, Seats::Count(10));
+    }
+
+    fn users_truth() -> Value {
+        let u = |id: &str, ty: i64, status: &str, role: &str, login: Option<&str>| {
+            json!({"id": id, "email": format!("{id}@x.example"), "type": ty, "status": status,
+                   "role_name": role, "license": if ty == 2 { "Business" } else { "Basic" },
+                   "user_created_at": "2025-01-01T00:00:00Z", "last_login_time": login,
+                   "latest_meeting_created": null, "latest_meeting_joined": null})
+        };
+        json!({
+            "standalone_account_id": "solo",
+            "accounts": [
+                {"id": "m", "users": [
+                    u("owner", 2, "active", "Owner", Some("2026-01-01T00:00:00Z")),
+                    u("old", 2, "active", "Member", Some("2026-03-01T00:00:00Z")),
+                    u("edge", 2, "active", "Member", Some("2026-04-01T12:00:00Z")),
+                    u("recent", 2, "active", "Member", Some("2026-06-20T00:00:00Z")),
+                    u("gone", 2, "inactive", "Member", Some("2026-01-01T00:00:00Z")),
+                    u("basic", 1, "active", "Member", None),
+                ]},
+                {"id": "solo", "users": [u("other", 2, "active", "Member", None)]}
+            ]
+        })
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reclamation_expectations_follow_the_policy_and_the_time_window() {
+        let users = truth_users(&users_truth()).unwrap();
+        assert_eq!(users.len(), 6, "stand-alone users excluded");
+        // 90 days before 2026-06-30T00:00Z is 2026-04-01T00:00Z; "edge" crosses it at noon.
+        let (sure, maybe) = expected_reclamation(
+            &users,
+            90,
+            at("2026-06-30T00:00:00Z"),
+            at("2026-06-30T00:00:00Z"),
+        );
+        assert_eq!(sure, maybe);
+        assert_eq!(
+            sure.into_iter().collect::<Vec<_>>(),
+            ["old"],
+            "no owner, inactive or Basic user"
+        );
+        let (sure, maybe) = expected_reclamation(
+            &users,
+            90,
+            at("2026-06-30T00:00:00Z"),
+            at("2026-06-30T13:00:00Z"),
+        );
+        assert_eq!(sure.into_iter().collect::<Vec<_>>(), ["old"]);
+        assert_eq!(maybe.into_iter().collect::<Vec<_>>(), ["edge", "old"]);
+    }
+
+    #[test]
+    fn candidate_counts_use_the_threshold_strictly_and_the_creation_date() {
+        let users = truth_users(&users_truth()).unwrap();
+        let include = Include {
+            free_users: true,
+            on_premises: false,
+        };
+        let now = at("2026-06-30T00:00:00Z");
+        let counts = expected_candidate_counts(&users, include, 90, now, now);
+        // owner (180 days) and old (121) are beyond 90; edge is 89 days; the never-active Basic
+        // user counts from its creation; the deactivated user is not counted.
+        assert_eq!(counts[&("m".into(), "Business".into())], (2, 2));
+        assert_eq!(counts[&("m".into(), "Basic".into())], (1, 1));
+        let licensed_only = Include {
+            free_users: false,
+            on_premises: false,
+        };
+        let counts = expected_candidate_counts(&users, licensed_only, 89, now, now);
+        assert_eq!(counts.len(), 1);
+        assert_eq!(
+            counts[&("m".into(), "Business".into())],
+            (2, 2),
+            "89 days is not beyond 89"
+        );
     }
 
     #[test]

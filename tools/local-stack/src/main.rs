@@ -9,9 +9,12 @@
 //! - `connection`: prints the one connection's id; `event FILE`: prints FILE with its
 //!   `connection_id` set to it (the direct-invoke and reclamation examples of events/).
 //! - `report`: prints the license report per account and license and compares it with the
-//!   sandbox's ground truth (`/_sandbox/truth?summary=true`); exits 1 on any difference.
+//!   sandbox's ground truth (`/_sandbox/truth`): provisioned, assigned, active, inactive and
+//!   reclamation candidates; exits 1 on any difference.
+//! - `dry-run FILE`: a reclamation dry run through `cargo lambda watch`; prints the users it
+//!   would act on and checks that they are exactly those the truth implies; exits 1 otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -20,9 +23,13 @@ use aws_adapters::{
     Provisioned, Records, ZoomRegion, create_table_if_missing,
 };
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use futures::TryStreamExt;
-use local_stack::{Figures, Include, Seats, differences, expected};
+use local_stack::{
+    Figures, Include, Seats, differences, expected, expected_candidate_counts,
+    expected_reclamation, truth_users,
+};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -63,14 +70,22 @@ enum Command {
         /// The Zoom sandbox's base URL.
         #[arg(long)]
         sandbox: String,
-    },
-    /// Proxies the Lambda Runtime API of `cargo lambda watch --only-lambda-apis` for the
-    /// function processes, turning its `Lambda-Runtime-Deadline-Ms` (a duration in 1.9.2) into
-    /// the epoch milliseconds real Lambda sends. Prints its URL, then serves until killed.
-    RuntimeProxy {
-        /// e.g. http://127.0.0.1:9000
+        /// When License Differentiation was started (RFC 3339): the candidates are checked for
+        /// a run between then and now. Default: now.
         #[arg(long)]
-        upstream: String,
+        since: Option<DateTime<Utc>>,
+    },
+    /// Runs a reclamation dry run (FILE with this connection's id) through `cargo lambda
+    /// watch`, prints the users it would act on and checks them against the sandbox's truth.
+    DryRun {
+        /// Base URL of `cargo lambda watch` (e.g. http://127.0.0.1:9000).
+        #[arg(long)]
+        invoke_url: String,
+        /// The Zoom sandbox's base URL.
+        #[arg(long)]
+        sandbox: String,
+        /// A reclamation request with a `policy` (events/reclamation/dry-run.json).
+        file: String,
     },
 }
 
@@ -120,17 +135,35 @@ async fn main() -> Result<()> {
             max_receives,
         } => drain(&clients.sqs, &queue_url, &invoke_url, max_receives).await?,
         Command::Connection => println!("{}", only_connection(&records).await?.connection_id),
-        Command::Event { file } => {
-            let cid = only_connection(&records).await?.connection_id;
-            let text = std::fs::read_to_string(&file).with_context(|| file.clone())?;
-            let mut v: Value = serde_json::from_str(&text).with_context(|| file.clone())?;
-            v["connection_id"] = cid.into();
-            println!("{v}");
-        }
-        Command::Report { sandbox } => report(&records, &sandbox).await?,
-        Command::RuntimeProxy { upstream } => runtime_proxy(upstream).await?,
+        Command::Event { file } => println!("{}", event_for_connection(&records, &file).await?),
+        Command::Report { sandbox, since } => report(&records, &sandbox, since).await?,
+        Command::DryRun {
+            invoke_url,
+            sandbox,
+            file,
+        } => dry_run(&records, &invoke_url, &sandbox, &file).await?,
     }
     Ok(())
+}
+
+/// FILE (a JSON event) with its `connection_id` set to the one connection's.
+async fn event_for_connection(records: &Records, file: &str) -> Result<Value> {
+    let cid = only_connection(records).await?.connection_id;
+    let text = std::fs::read_to_string(file).with_context(|| file.to_owned())?;
+    let mut v: Value = serde_json::from_str(&text).with_context(|| file.to_owned())?;
+    v["connection_id"] = cid.into();
+    Ok(v)
+}
+
+/// The sandbox's full ground truth (every user's facts; small for the demo tenant).
+async fn fetch_truth(sandbox: &str) -> Result<Value> {
+    reqwest::get(format!("{sandbox}/_sandbox/truth"))
+        .await
+        .context("fetch the sandbox's ground truth")?
+        .error_for_status()?
+        .json()
+        .await
+        .context("read the sandbox's ground truth")
 }
 
 async fn only_connection(records: &Records) -> Result<aws_adapters::ConnectionRecord> {
@@ -286,7 +319,7 @@ async fn drain(
     Ok(())
 }
 
-async fn report(records: &Records, sandbox: &str) -> Result<()> {
+async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) -> Result<()> {
     let connection = only_connection(records).await?;
     let s = &connection.settings;
     let yes = |b: bool| if b { "yes" } else { "no" };
@@ -312,6 +345,7 @@ async fn report(records: &Records, sandbox: &str) -> Result<()> {
         .try_collect()
         .await?;
     let mut stored: BTreeMap<String, BTreeMap<String, Figures>> = BTreeMap::new();
+    let mut stored_candidates: BTreeMap<(String, String), u64> = BTreeMap::new();
     println!(
         "{:<28} {:<22} {:<20} {:>11} {:>8} {:>7} {:>8} {:>10}",
         "account", "id", "license", "provisioned", "assigned", "active", "inactive", "candidates"
@@ -328,6 +362,7 @@ async fn report(records: &Records, sandbox: &str) -> Result<()> {
             .map(|a| a.inactive_beyond_threshold)
             .unwrap_or(0);
         candidates_total += candidates;
+        stored_candidates.insert((l.account_id.clone(), l.name.clone()), candidates);
         let name = names.get(&l.account_id).map(String::as_str).unwrap_or("");
         println!(
             "{:<28} {:<22} {:<20} {:>11} {:>8} {:>7} {:>8} {:>10}",
@@ -357,21 +392,39 @@ async fn report(records: &Records, sandbox: &str) -> Result<()> {
         licenses.len(),
         candidates_total
     );
-    let truth: Value = reqwest::get(format!("{sandbox}/_sandbox/truth?summary=true"))
-        .await
-        .context("fetch the sandbox's ground truth")?
-        .error_for_status()?
-        .json()
-        .await?;
-    let want = expected(
-        &truth,
-        Include {
-            free_users: s.include_free_users,
-            on_premises: s.include_on_premises,
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
-    let diffs = differences(&want, &stored);
+    let truth = fetch_truth(sandbox).await?;
+    let to = Utc::now();
+    let include = Include {
+        free_users: s.include_free_users,
+        on_premises: s.include_on_premises,
+    };
+    let want = expected(&truth, include).map_err(anyhow::Error::msg)?;
+    let mut diffs = differences(&want, &stored);
+    // Reclamation candidates per license: the License Differentiation rule over every user's
+    // activity in the truth, for a run between `since` and now.
+    let users = truth_users(&truth).map_err(anyhow::Error::msg)?;
+    let want_candidates = expected_candidate_counts(
+        &users,
+        include,
+        s.inactivity_threshold_days,
+        since.unwrap_or(to).min(to),
+        to,
+    );
+    for (key, have) in &stored_candidates {
+        let (low, high) = want_candidates.get(key).copied().unwrap_or((0, 0));
+        if *have < low || *have > high {
+            let want = if low == high {
+                low.to_string()
+            } else {
+                format!("{low} to {high}")
+            };
+            diffs.push(format!(
+                "account {}, {}: {have} reclamation candidates stored, truth {want}",
+                key.0, key.1
+            ));
+        }
+    }
+    let truth_total: u64 = want_candidates.values().map(|(low, _)| low).sum();
     if !diffs.is_empty() {
         for d in &diffs {
             eprintln!("    MISMATCH {d}");
@@ -384,92 +437,140 @@ async fn report(records: &Records, sandbox: &str) -> Result<()> {
     if licenses.is_empty() {
         bail!("no licenses stored");
     }
-    println!("All figures equal the sandbox's ground truth (/_sandbox/truth?summary=true).");
+    println!(
+        "All figures equal the sandbox's ground truth (/_sandbox/truth): provisioned, assigned, \
+         active, inactive and {truth_total} reclamation candidate(s) per account and license."
+    );
     Ok(())
 }
 
-/// Epoch milliseconds for a deadline header: kept when it already is one (after 2001-09-09),
-/// else read as a duration from now.
-fn epoch_deadline(value: u64, now_ms: u64) -> u64 {
-    if value >= 1_000_000_000_000 {
-        value
-    } else {
-        now_ms + value
+/// Invokes the reclamation function with FILE (a policy dry run) for the one connection, prints
+/// what it would do and compares the users it would act on with the sandbox's truth.
+async fn dry_run(records: &Records, invoke_url: &str, sandbox: &str, file: &str) -> Result<()> {
+    let event = event_for_connection(records, file).await?;
+    if event["mode"].as_str().is_some_and(|m| m != "dry_run") {
+        bail!("{file} is not a dry run");
     }
-}
-
-async fn runtime_proxy(upstream: String) -> Result<()> {
-    use axum::body::{Body, to_bytes};
-    use axum::extract::{Request, State};
-    use axum::response::Response;
-
-    #[derive(Clone)]
-    struct Proxy {
-        http: reqwest::Client,
-        upstream: String,
-    }
-
-    async fn forward(State(p): State<Proxy>, req: Request) -> Response {
-        let (parts, body) = req.into_parts();
-        let url = format!(
-            "{}{}",
-            p.upstream,
-            parts
-                .uri
-                .path_and_query()
-                .map(|x| x.as_str())
-                .unwrap_or("/")
+    let inactive_days = event["policy"]["inactive_days"]
+        .as_u64()
+        .and_then(|d| u32::try_from(d).ok())
+        .with_context(|| format!("{file} has no policy.inactive_days"))?;
+    let from = Utc::now();
+    let url = format!("{invoke_url}/2015-03-31/functions/reclamation/invocations");
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(900))
+        .build()?
+        .post(&url)
+        .json(&event)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
+    let failed = response.headers().contains_key("x-amz-function-error");
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let to = Utc::now();
+    if failed || !status.is_success() {
+        bail!(
+            "the reclamation function failed ({status}): {}",
+            body.to_string().chars().take(400).collect::<String>()
         );
-        let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
-        let mut builder = p.http.request(parts.method.clone(), &url).body(body);
-        for (k, v) in parts.headers.iter().filter(|(k, _)| *k != "host") {
-            builder = builder.header(k, v);
-        }
-        match builder.send().await {
-            Ok(r) => {
-                let mut out = Response::builder().status(r.status());
-                for (k, v) in r.headers() {
-                    if k == "lambda-runtime-deadline-ms" {
-                        let now = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.as_millis() as u64)
-                            .unwrap_or(0);
-                        let value = v.to_str().ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-                        out = out.header(k, epoch_deadline(value, now).to_string());
-                    } else if k != "content-length" && k != "transfer-encoding" {
-                        out = out.header(k, v);
-                    }
-                }
-                let bytes = r.bytes().await.unwrap_or_default();
-                out.body(Body::from(bytes)).unwrap_or_default()
-            }
-            Err(e) => Response::builder()
-                .status(502)
-                .body(Body::from(format!("runtime proxy: {e}")))
-                .unwrap_or_default(),
-        }
     }
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    println!("http://{}", listener.local_addr()?);
-    use std::io::Write;
-    std::io::stdout().flush()?;
-    let app = axum::Router::new().fallback(forward).with_state(Proxy {
-        http: reqwest::Client::new(),
-        upstream: upstream.trim_end_matches('/').to_owned(),
-    });
-    axum::serve(listener, app).await?;
+    let summary = &body["summary"];
+    let reasons = summary["skipped_by_reason"]
+        .as_object()
+        .filter(|r| !r.is_empty())
+        .map(|r| format!(" {}", Value::Object(r.clone())))
+        .unwrap_or_default();
+    println!(
+        "    dry run, policy: paid licenses, no activity for {inactive_days}+ days: selected {}, \
+         would act on {}, skipped {}{reasons}",
+        summary["selected"], summary["would_act"], summary["skipped"]
+    );
+    for w in body["warnings"].as_array().into_iter().flatten() {
+        println!(
+            "    warning: {}",
+            w.as_str().map_or(w.to_string(), str::to_owned)
+        );
+    }
+    let rows = body["users"].as_array().cloned().unwrap_or_default();
+    println!(
+        "    {:<42} {:<12} {:>13} {:<13} outcome",
+        "user", "license", "days inactive", "last activity"
+    );
+    let mut would_act = BTreeSet::new();
+    for u in &rows {
+        let outcome = u["outcome"].as_str().unwrap_or("");
+        if outcome == "would_act"
+            && let Some(id) = u["user_id"].as_str()
+        {
+            would_act.insert(id.to_owned());
+        }
+        let last = ["last_login", "last_meeting_created", "last_meeting_joined"]
+            .iter()
+            .filter_map(|k| u["last_activity"][*k].as_str())
+            .filter_map(|t| t.parse::<DateTime<Utc>>().ok())
+            .max()
+            .map_or("never".to_owned(), |t| t.format("%Y-%m-%d").to_string());
+        let reason = u["reason"]
+            .as_str()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        println!(
+            "    {:<42} {:<12} {:>13} {:<13} {outcome}{reason}",
+            u["email"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(42)
+                .collect::<String>(),
+            u["license_name"].as_str().unwrap_or(""),
+            u["days_inactive"]
+                .as_i64()
+                .map_or("-".into(), |d| d.to_string()),
+            last,
+        );
+    }
+    let truth = fetch_truth(sandbox).await?;
+    let users = truth_users(&truth).map_err(anyhow::Error::msg)?;
+    let (must, may) = expected_reclamation(&users, inactive_days, from, to);
+    let email = |id: &String| {
+        users
+            .iter()
+            .find(|u| u.id.as_ref() == Some(id))
+            .map_or(id.clone(), |u| u.email.clone())
+    };
+    let missing: Vec<String> = must.difference(&would_act).map(email).collect();
+    let extra: Vec<String> = would_act.difference(&may).map(email).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        for m in &missing {
+            eprintln!(
+                "    MISMATCH {m}: inactive for {inactive_days}+ days by the truth, not listed"
+            );
+        }
+        for e in &extra {
+            eprintln!(
+                "    MISMATCH {e}: listed, but active within {inactive_days} days by the truth"
+            );
+        }
+        bail!(
+            "the dry run's users differ from the sandbox's ground truth ({} missing, {} extra)",
+            missing.len(),
+            extra.len()
+        );
+    }
+    if would_act.is_empty() {
+        bail!(
+            "the dry run would act on nobody: the demo tenant needs dormant users (--tenant demo,dormant=N)"
+        );
+    }
+    if summary["acted"].as_u64().unwrap_or(0) != 0 {
+        bail!("a dry run acted on users");
+    }
+    println!(
+        "    The {} user(s) it would act on are exactly the truth's active members with a paid \
+         license and no activity for {inactive_days}+ days (the report's candidates also count \
+         free licenses, owners and admins, by the connection's threshold).",
+        would_act.len()
+    );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::epoch_deadline;
-
-    #[test]
-    fn deadlines_become_epoch_milliseconds() {
-        let now = 1_795_887_529_091;
-        assert_eq!(epoch_deadline(600_000, now), now + 600_000, "a duration");
-        assert_eq!(epoch_deadline(now + 5, now), now + 5, "already epoch");
-    }
 }
