@@ -26,6 +26,8 @@ eval "$(tools/local/moto.sh env)"
 export ZTS_REQUIRE_AWS=1
 echo "    ZTS_AWS_ENDPOINT_URL=$ZTS_AWS_ENDPOINT_URL"
 
+# Headless Chromium for the license report's browser test (installed if missing; required here).
+export ZTS_CHROMIUM="$(tools/local/chromium.sh)" ZTS_REQUIRE_CHROMIUM=1
 echo "==> cargo test"
 cargo test --workspace --locked
 
