@@ -279,6 +279,22 @@ pub trait LicenseStore: Send + Sync {
         connection_id: &'a str,
         account_id: &'a str,
     ) -> BoxStream<'a, Result<LicenseRecord, StoreError>>;
+    /// Writes a license only if the account has no license with that id (License
+    /// Differentiation's stand-in until License Information records it). `false`: it existed.
+    async fn insert_license_if_missing(
+        &self,
+        connection_id: &str,
+        license: &LicenseRecord,
+    ) -> Result<bool, StoreError>;
+    /// Replaces the activity figures of one account's licenses (License Differentiation's
+    /// own items, so it and License Information never overwrite each other's writes; the
+    /// listings join them into `LicenseRecord::activity`).
+    async fn replace_account_license_activity(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        activity: &BTreeMap<String, LicenseActivity>,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -819,21 +835,86 @@ impl UserStore for Records {
     }
 }
 
-#[async_trait]
-impl LicenseStore for Records {
-    async fn replace_account_licenses(
+fn license_sk(account_id: &str, license_id: &str) -> String {
+    format!("LIC#{account_id}#{license_id}")
+}
+fn license_activity_sk(account_id: &str, license_id: &str) -> String {
+    format!("LICACT#{account_id}#{license_id}")
+}
+
+/// A license's activity figures, as License Differentiation stores them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredLicenseActivity {
+    account_id: String,
+    license_id: String,
+    activity: LicenseActivity,
+}
+
+impl Records {
+    fn license_item(cid: &str, license: &LicenseRecord) -> Result<Item, StoreError> {
+        // The activity lives in its own item (see `replace_account_license_activity`).
+        let record = LicenseRecord {
+            activity: None,
+            ..license.clone()
+        };
+        encode(
+            &record,
+            &[
+                (PK, conn_pk(cid)),
+                (SK, license_sk(&license.account_id, &license.license_id)),
+            ],
+            None,
+        )
+    }
+
+    /// Licenses under `sk_prefix` (`LIC#` or `LIC#{aid}#`) with the activity items joined in.
+    fn licenses_with_activity<'a>(
+        &'a self,
+        cid: &'a str,
+        account_id: Option<&'a str>,
+    ) -> BoxStream<'a, Result<LicenseRecord, StoreError>> {
+        let suffix = account_id.map(|a| format!("{a}#")).unwrap_or_default();
+        let activity_query = Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith(format!("LICACT#{suffix}")),
+        );
+        let license_query = Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::BeginsWith(format!("LIC#{suffix}")),
+        );
+        stream::once(async move {
+            let activity: BTreeMap<(String, String), LicenseActivity> = self
+                .decoded::<StoredLicenseActivity>(activity_query)
+                .map_ok(|a| ((a.account_id, a.license_id), a.activity))
+                .try_collect()
+                .await?;
+            Ok::<_, StoreError>(self.decoded::<LicenseRecord>(license_query).map_ok(
+                move |mut l| {
+                    l.activity = activity
+                        .get(&(l.account_id.clone(), l.license_id.clone()))
+                        .cloned();
+                    l
+                },
+            ))
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    /// Replaces the items under `prefix` in the connection's partition with `items` (keyed by
+    /// sort key): one batch of puts and deletes.
+    async fn replace_under_prefix(
         &self,
         cid: &str,
-        account_id: &str,
-        licenses: &[LicenseRecord],
+        prefix: String,
+        items: Vec<(String, Item)>,
     ) -> Result<(), StoreError> {
-        let prefix = format!("LIC#{account_id}#");
-        let mut ops = BTreeMap::new();
-        for l in licenses {
-            let sk = format!("{prefix}{}", l.license_id);
-            let item = encode(l, &[(PK, conn_pk(cid)), (SK, sk.clone())], None)?;
-            ops.insert(sk, WriteOp::Put(item));
-        }
+        let mut ops: BTreeMap<String, WriteOp> = items
+            .into_iter()
+            .map(|(sk, item)| (sk, WriteOp::Put(item)))
+            .collect();
         let existing: Vec<Item> = query_all(
             &*self.table,
             Query::new(Index::Primary, conn_pk(cid), SkCond::BeginsWith(prefix)),
@@ -842,28 +923,41 @@ impl LicenseStore for Records {
         .await?;
         for item in existing {
             let sk = str_attr(&item, SK).unwrap_or_default().to_owned();
-            if !ops.contains_key(&sk) {
-                ops.insert(
-                    sk.clone(),
-                    WriteOp::Delete {
-                        pk: conn_pk(cid),
-                        sk,
-                    },
-                );
-            }
+            ops.entry(sk.clone()).or_insert(WriteOp::Delete {
+                pk: conn_pk(cid),
+                sk,
+            });
         }
         self.table.batch_write(ops.into_values().collect()).await
+    }
+}
+
+#[async_trait]
+impl LicenseStore for Records {
+    async fn replace_account_licenses(
+        &self,
+        cid: &str,
+        account_id: &str,
+        licenses: &[LicenseRecord],
+    ) -> Result<(), StoreError> {
+        let items = licenses
+            .iter()
+            .map(|l| {
+                Ok((
+                    license_sk(account_id, &l.license_id),
+                    Self::license_item(cid, l)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.replace_under_prefix(cid, format!("LIC#{account_id}#"), items)
+            .await
     }
 
     fn list_licenses<'a>(
         &'a self,
         cid: &'a str,
     ) -> BoxStream<'a, Result<LicenseRecord, StoreError>> {
-        self.decoded(Query::new(
-            Index::Primary,
-            conn_pk(cid),
-            SkCond::BeginsWith("LIC#".into()),
-        ))
+        self.licenses_with_activity(cid, None)
     }
 
     fn list_account_licenses<'a>(
@@ -871,11 +965,48 @@ impl LicenseStore for Records {
         cid: &'a str,
         account_id: &'a str,
     ) -> BoxStream<'a, Result<LicenseRecord, StoreError>> {
-        self.decoded(Query::new(
-            Index::Primary,
-            conn_pk(cid),
-            SkCond::BeginsWith(format!("LIC#{account_id}#")),
-        ))
+        self.licenses_with_activity(cid, Some(account_id))
+    }
+
+    async fn insert_license_if_missing(
+        &self,
+        cid: &str,
+        license: &LicenseRecord,
+    ) -> Result<bool, StoreError> {
+        match self
+            .table
+            .put(Self::license_item(cid, license)?, Some(Cond::NotExists))
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn replace_account_license_activity(
+        &self,
+        cid: &str,
+        account_id: &str,
+        activity: &BTreeMap<String, LicenseActivity>,
+    ) -> Result<(), StoreError> {
+        let items = activity
+            .iter()
+            .map(|(license_id, a)| {
+                let sk = license_activity_sk(account_id, license_id);
+                let record = StoredLicenseActivity {
+                    account_id: account_id.to_owned(),
+                    license_id: license_id.clone(),
+                    activity: a.clone(),
+                };
+                Ok((
+                    sk.clone(),
+                    encode(&record, &[(PK, conn_pk(cid)), (SK, sk)], None)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.replace_under_prefix(cid, format!("LICACT#{account_id}#"), items)
+            .await
     }
 }
 

@@ -404,15 +404,77 @@ fn license(account: &str, id: &str, provisioned: Provisioned) -> LicenseRecord {
         assigned: 7,
         active: 5,
         inactive: 2,
-        activity: Some(LicenseActivity {
-            active_30_days: 3,
-            active_60_days: 4,
-            active_90_days: 5,
-            threshold_days: 60,
-            inactive_beyond_threshold: 2,
-        }),
+        activity: None,
         as_of: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
     }
+}
+
+fn activity(inactive: u64) -> LicenseActivity {
+    LicenseActivity {
+        active_30_days: 3,
+        active_60_days: 4,
+        active_90_days: 5,
+        threshold_days: 60,
+        inactive_beyond_threshold: inactive,
+    }
+}
+
+// License Information's records and License Differentiation's activity are written apart
+// (neither overwrites the other, in any order) and listed joined.
+both!(license_activity);
+async fn license_activity(r: Records) {
+    let business = license("acctA", "business", Provisioned::Count(10));
+    let basic = license("acctA", "basic", Provisioned::Unlimited);
+    r.replace_account_licenses("c1", "acctA", &[business.clone(), basic.clone()])
+        .await
+        .unwrap();
+    let figures = std::collections::BTreeMap::from([
+        ("business".to_string(), activity(2)),
+        ("gone".to_string(), activity(9)),
+    ]);
+    r.replace_account_license_activity("c1", "acctA", &figures)
+        .await
+        .unwrap();
+    // License Information runs again (its records carry no activity): the figures stay.
+    let mut newer = business.clone();
+    newer.assigned = 8;
+    newer.activity = Some(activity(99));
+    r.replace_account_licenses("c1", "acctA", &[newer.clone(), basic.clone()])
+        .await
+        .unwrap();
+    let listed: Vec<LicenseRecord> = r
+        .list_account_licenses("c1", "acctA")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            basic.clone(),
+            LicenseRecord {
+                activity: Some(activity(2)),
+                ..newer.clone()
+            }
+        ]
+    );
+    // A stand-in is written only where License Information has no record.
+    let mut stand_in = business.clone();
+    stand_in.assigned = 1;
+    assert!(!r.insert_license_if_missing("c1", &stand_in).await.unwrap());
+    stand_in.license_id = "on_prem".into();
+    assert!(r.insert_license_if_missing("c1", &stand_in).await.unwrap());
+    let all: Vec<LicenseRecord> = r.list_licenses("c1").try_collect().await.unwrap();
+    let ids: Vec<(&str, u64)> = all
+        .iter()
+        .map(|l| (l.license_id.as_str(), l.assigned))
+        .collect();
+    assert_eq!(ids, vec![("basic", 7), ("business", 8), ("on_prem", 1)]);
+    // Replacing the activity drops figures of licenses no longer reported.
+    r.replace_account_license_activity("c1", "acctA", &Default::default())
+        .await
+        .unwrap();
+    let all: Vec<LicenseRecord> = r.list_licenses("c1").try_collect().await.unwrap();
+    assert!(all.iter().all(|l| l.activity.is_none()));
 }
 
 // Licenses: replaced per account, listed per connection and per account.

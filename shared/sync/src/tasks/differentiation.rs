@@ -5,7 +5,7 @@
 //! seat, pending ones never signed in). The inactive ones are stored as reclamation
 //! candidates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_adapters::{LicenseActivity, LicenseRecord, LicenseStore, UserStore, UserView};
 use futures::TryStreamExt;
@@ -80,54 +80,65 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             });
         }
     }
-    let mut licenses: BTreeMap<String, LicenseRecord> = ctx
+    let known: BTreeSet<String> = ctx
         .engine
         .records
         .list_account_licenses(&cid, &account_id)
-        .map_ok(|l| (l.license_id.clone(), l))
+        .map_ok(|l| l.license_id)
         .try_collect()
         .await?;
-    // Licenses License Information has not recorded yet get their figures from the roster.
+    // Licenses License Information has not recorded yet get their figures from the roster
+    // (written only if still missing: License Information's records win).
+    let mut license_ids = known;
     for (kind, t) in &tallies {
         let id = kind.unique_id(&account_id);
-        licenses.entry(id.clone()).or_insert_with(|| LicenseRecord {
-            account_id: account_id.clone(),
-            license_id: id,
-            name: kind.license_name(&plan),
-            provisioned: stored(kind.provisioned(ctx.account.seats.unwrap_or(0), &settings)),
-            assigned: t.assigned,
-            active: t.active,
-            inactive: t.inactive,
-            activity: None,
-            as_of: now.date_naive(),
-        });
+        if license_ids.insert(id.clone()) {
+            let stand_in = LicenseRecord {
+                account_id: account_id.clone(),
+                license_id: id,
+                name: kind.license_name(&plan),
+                provisioned: stored(kind.provisioned(ctx.account.seats.unwrap_or(0), &settings)),
+                assigned: t.assigned,
+                active: t.active,
+                inactive: t.inactive,
+                activity: None,
+                as_of: now.date_naive(),
+            };
+            ctx.engine
+                .records
+                .insert_license_if_missing(&cid, &stand_in)
+                .await?;
+        }
     }
-    for license in licenses.values_mut() {
-        let kind = [
-            LicenseKind::Basic,
-            LicenseKind::Licensed,
-            LicenseKind::OnPrem,
-            LicenseKind::NoMeetingsBasic,
-            LicenseKind::Other,
-        ]
-        .into_iter()
-        .find(|k| k.unique_id(&account_id) == license.license_id);
-        let b = kind
-            .and_then(|k| bands.get(&k))
-            .copied()
-            .unwrap_or_default();
-        license.activity = Some(LicenseActivity {
-            active_30_days: b.active_30_days,
-            active_60_days: b.active_60_days,
-            active_90_days: b.active_90_days,
-            threshold_days: u32::from(threshold.days()),
-            inactive_beyond_threshold: b.inactive,
-        });
-    }
-    let licenses: Vec<LicenseRecord> = licenses.into_values().collect();
+    let kinds = [
+        LicenseKind::Basic,
+        LicenseKind::Licensed,
+        LicenseKind::OnPrem,
+        LicenseKind::NoMeetingsBasic,
+        LicenseKind::Other,
+    ];
+    let activity: BTreeMap<String, LicenseActivity> = license_ids
+        .iter()
+        .map(|license_id| {
+            let b = kinds
+                .into_iter()
+                .find(|k| &k.unique_id(&account_id) == license_id)
+                .and_then(|k| bands.get(&k))
+                .copied()
+                .unwrap_or_default();
+            let figures = LicenseActivity {
+                active_30_days: b.active_30_days,
+                active_60_days: b.active_60_days,
+                active_90_days: b.active_90_days,
+                threshold_days: u32::from(threshold.days()),
+                inactive_beyond_threshold: b.inactive,
+            };
+            (license_id.clone(), figures)
+        })
+        .collect();
     ctx.engine
         .records
-        .replace_account_licenses(&cid, &account_id, &licenses)
+        .replace_account_license_activity(&cid, &account_id, &activity)
         .await?;
     replace_candidates(
         &**ctx.engine.records.table(),
@@ -137,7 +148,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     )
     .await?;
     ctx.count("users", views.len() as u64);
-    ctx.count("licenses", licenses.len() as u64);
+    ctx.count("licenses", activity.len() as u64);
     ctx.count("candidates", candidates.len() as u64);
     Ok(TaskOutcome::Done)
 }

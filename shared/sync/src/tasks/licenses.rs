@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use aws_adapters::{AccountKind, LicenseRecord, LicenseStore, Provisioned as StoredProvisioned};
-use futures::TryStreamExt;
 use sync_domain::{LicenseKind, Provisioned};
 
 use super::{kind_of, list_account_users, status_str};
@@ -74,21 +73,14 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     }
     let account_id = ctx.account.account_id.clone();
     let cid = ctx.connection.connection_id.clone();
-    // Keep License Differentiation's activity figures of licenses that remain.
-    let previous: BTreeMap<String, LicenseRecord> = ctx
-        .engine
-        .records
-        .list_account_licenses(&cid, &account_id)
-        .map_ok(|l| (l.license_id.clone(), l))
-        .try_collect()
-        .await?;
     let as_of = ctx.now().date_naive();
     let licenses: Vec<LicenseRecord> = tallies
         .into_iter()
         .map(|(kind, t)| {
             let license_id = kind.unique_id(&account_id);
             LicenseRecord {
-                activity: previous.get(&license_id).and_then(|l| l.activity.clone()),
+                // License Differentiation's figures live in their own items.
+                activity: None,
                 account_id: account_id.clone(),
                 name: kind.license_name(&plan),
                 provisioned: stored(kind.provisioned(seats, &settings)),
