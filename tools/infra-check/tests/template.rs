@@ -66,7 +66,9 @@ fn env(doc: &Value, f: &Value) -> BTreeMap<String, Value> {
 fn function_for<'a>(doc: &'a Value, krate: &FunctionCrate) -> (String, &'a Value) {
     let matching: Vec<_> = functions(doc)
         .into_iter()
-        .filter(|(_, f)| f["Metadata"]["Binary"].as_str() == Some(krate.package.as_str()))
+        .filter(|(_, f)| {
+            f["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(krate.package.as_str())
+        })
         .collect();
     assert_eq!(
         matching.len(),
@@ -118,7 +120,15 @@ fn every_function_crate_has_exactly_one_resource_with_its_binary() {
     // No resource for a crate that does not exist.
     let packages: BTreeSet<_> = crates.iter().map(|c| c.package.as_str()).collect();
     for (id, f) in functions(&doc) {
-        let binary = f["Metadata"]["Binary"].as_str().unwrap_or("");
+        // SAM's rust-cargolambda builder reads the binary from Metadata.BuildProperties only;
+        // anywhere else it builds every binary and packages none by name.
+        assert!(
+            f["Metadata"].get("Binary").is_none(),
+            "{id}: Binary belongs under Metadata.BuildProperties"
+        );
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or("");
         assert!(
             packages.contains(binary),
             "{id}: Binary {binary:?} is no crate under functions/"
@@ -159,7 +169,10 @@ fn schedules_and_queues_target_existing_functions() {
     let mut consumed = BTreeSet::new();
     let mut scheduled = BTreeSet::new();
     for (id, f) in functions(&doc) {
-        let binary = f["Metadata"]["Binary"].as_str().unwrap().to_owned();
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for (name, event) in events(f) {
             let p = &event["Properties"];
             match event["Type"].as_str() {
