@@ -78,7 +78,7 @@ export PATH="$VENV/bin:$PATH"
 cargo lambda --version >/dev/null || fail "cargo lambda is not runnable"
 
 step "building the function binaries, the Zoom sandbox and the demo helper (debug)"
-FUNCTIONS=(oauth-connect application-roster application-access license-information license-differentiation reclamation)
+FUNCTIONS=(oauth-connect application-roster application-access license-information license-differentiation reclamation license-admin)
 pkgs=(-p zoom-sandbox -p local-stack)
 for f in "${FUNCTIONS[@]}"; do pkgs+=(-p "$f"); done
 cargo build --locked "${pkgs[@]}" 2>&1 | grep -E "^(error|warning: unused)|Finished" || true
@@ -197,6 +197,19 @@ step "license report (DynamoDB) against the sandbox's ground truth"
 step "reclamation dry run (events/reclamation/dry-run.json for this connection) against the ground truth"
 "$LOCAL_STACK" dry-run --invoke-url "http://127.0.0.1:$WATCH_PORT" --sandbox "$SANDBOX" \
     events/reclamation/dry-run.json || fail "the reclamation dry run differs from the ground truth"
+
+step "license management: manage the master's paid license, set its contract, print the report (events/license-admin/)"
+lic() { # event-file [license-id]: invoke license-admin with the event for this connection
+    "$LOCAL_STACK" event "$1" >"$STATE/lic-event.json" || fail "no connection"
+    [[ -z "${2:-}" ]] || python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["license_id"]=sys.argv[2]; json.dump(d,open(sys.argv[1],"w"))' "$STATE/lic-event.json" "$2"
+    invoke license-admin "$STATE/lic-event.json" >"$STATE/lic-out.json" || fail "license-admin with $1 failed: $(head -c 400 "$STATE/lic-out.json")"
+}
+lic events/license-admin/list.json
+MASTER_LICENSE="$(python3 -c 'import json,sys; print(next(l["license_id"] for l in json.load(open(sys.argv[1]))["licenses"] if l["account_kind"]=="master" and l["license_id"].endswith(":licensed")))' "$STATE/lic-out.json")" || fail "no licensed license of the master account"
+lic events/license-admin/manage.json "$MASTER_LICENSE"
+lic events/license-admin/set-contract.json "$MASTER_LICENSE"
+lic events/license-admin/report-text.json
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"])' "$STATE/lic-out.json"
 
 step "done"
 echo "demo: the daily sync ran end to end; the report and the dry run equal the sandbox's ground truth."
