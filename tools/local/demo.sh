@@ -21,7 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 
-CARGO_LAMBDA_VERSION="1.9.2"
 VENV="${ZTS_VENV:-$ROOT/.venv}"
 STATE="$ROOT/.local/demo-$$"
 mkdir -p "$STATE"
@@ -64,18 +63,12 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 random_hex() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 
 # ---------------------------------------------------------------------------------------------
-step "installing tools into $VENV (moto, cargo-lambda $CARGO_LAMBDA_VERSION)"
+step "installing tools into $VENV (moto, cargo-lambda: tools/local/cargo-lambda.sh)"
 tools/local/moto.sh install
-if ! "$VENV/bin/python" - "$CARGO_LAMBDA_VERSION" <<'PYEOF' 2>/dev/null; then
-import sys
-from importlib.metadata import version
-sys.exit(0 if version("cargo-lambda") == sys.argv[1] else 1)
-PYEOF
-    echo "    installing cargo-lambda==$CARGO_LAMBDA_VERSION"
-    "$VENV/bin/python" -m pip install --quiet "cargo-lambda==$CARGO_LAMBDA_VERSION"
-fi
+tools/local/cargo-lambda.sh install
 export PATH="$VENV/bin:$PATH"
-cargo lambda --version >/dev/null || fail "cargo lambda is not runnable"
+CARGO_LAMBDA="$(cargo lambda --version)" || fail "cargo lambda is not runnable"
+echo "    $CARGO_LAMBDA"
 
 step "building the function binaries, the Zoom sandbox and the demo helper (debug)"
 FUNCTIONS=(oauth-connect application-roster application-access license-information license-differentiation reclamation license-admin)

@@ -494,7 +494,7 @@ async fn dry_run(records: &Records, invoke_url: &str, sandbox: &str, file: &str)
     }
     let rows = body["users"].as_array().cloned().unwrap_or_default();
     println!(
-        "    {:<42} {:<12} {:>13} {:<13} outcome",
+        "    {:<46} {:<12} {:>13} {:<13} outcome",
         "user", "license", "days inactive", "last activity"
     );
     let mut would_act = BTreeSet::new();
@@ -516,12 +516,12 @@ async fn dry_run(records: &Records, invoke_url: &str, sandbox: &str, file: &str)
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
         println!(
-            "    {:<42} {:<12} {:>13} {:<13} {outcome}{reason}",
+            "    {:<46} {:<12} {:>13} {:<13} {outcome}{reason}",
             u["email"]
                 .as_str()
                 .unwrap_or("")
                 .chars()
-                .take(42)
+                .take(46)
                 .collect::<String>(),
             u["license_name"].as_str().unwrap_or(""),
             u["days_inactive"]
