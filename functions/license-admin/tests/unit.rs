@@ -2,6 +2,7 @@
 //! of every contract field, the manage/set/unset/unmanage round trip, read-only fields,
 //! concurrent changes, and the cost of inactive seats in the JSON, CSV and HTML reports.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_adapters::{
@@ -133,11 +134,11 @@ async fn seeded() -> (Records, Admin) {
         )
         .await
         .unwrap();
-    records
-        .replace_account_licenses(
-            CONN,
+    // License Information's items, and License Differentiation's activity items beside them.
+    for (account, licenses) in [
+        (
             MASTER,
-            &[
+            vec![
                 license(
                     MASTER,
                     "licensed",
@@ -149,14 +150,10 @@ async fn seeded() -> (Records, Admin) {
                 ),
                 license(MASTER, "basic", "Basic", Provisioned::Unlimited, 12, 12, 5),
             ],
-        )
-        .await
-        .unwrap();
-    records
-        .replace_account_licenses(
-            CONN,
+        ),
+        (
             SUB,
-            &[license(
+            vec![license(
                 SUB,
                 "licensed",
                 "Business",
@@ -165,9 +162,21 @@ async fn seeded() -> (Records, Admin) {
                 8,
                 2,
             )],
-        )
-        .await
-        .unwrap();
+        ),
+    ] {
+        records
+            .replace_account_licenses(CONN, account, &licenses)
+            .await
+            .unwrap();
+        let activity: BTreeMap<String, LicenseActivity> = licenses
+            .iter()
+            .map(|l| (l.license_id.clone(), l.activity.clone().unwrap()))
+            .collect();
+        records
+            .replace_account_license_activity(CONN, account, &activity)
+            .await
+            .unwrap();
+    }
     let user = |id: &str, status: &str| UserRecord {
         user_id: Some(id.into()),
         email: format!("{id}@example.com"),
