@@ -341,6 +341,26 @@ pub struct Checkpoint {
     pub version: u64,
 }
 
+/// A user License Differentiation found inactive beyond the connection's threshold (read by
+/// admins and the license report; the reclamation function re-checks everything live).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReclamationCandidate {
+    pub account_id: String,
+    pub user_key: String,
+    pub user_id: Option<String>,
+    pub email: String,
+    pub license_id: String,
+    pub license_name: String,
+    pub user_type: i64,
+    pub last_login: Option<DateTime<Utc>>,
+    pub last_meeting_created: Option<DateTime<Utc>>,
+    pub last_meeting_joined: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub days_inactive: i64,
+    pub threshold_days: u16,
+    pub computed_at: DateTime<Utc>,
+}
+
 /// One piece of a long run's checkpoint data (see `SyncRunStore::put_checkpoint_part`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointPart {

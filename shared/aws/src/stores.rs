@@ -225,6 +225,12 @@ pub trait UserStore: Send + Sync {
         connection_id: &str,
         access: &[UserAccess],
     ) -> Result<usize, StoreError>;
+    /// Activity records of one account (also of users no longer in the roster), in key order.
+    fn list_account_access<'a>(
+        &'a self,
+        connection_id: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<UserAccess, StoreError>>;
     /// Users of one account with their activity, in key order, paginated underneath.
     fn list_users<'a>(
         &'a self,
@@ -295,6 +301,25 @@ pub trait LicenseStore: Send + Sync {
         account_id: &str,
         activity: &BTreeMap<String, LicenseActivity>,
     ) -> Result<(), StoreError>;
+}
+
+/// Reclamation candidates, per account (`CONN#{cid}#ACCT#{aid}` / `CAND#{key}`, outside the
+/// `USER#` range the roster queries).
+#[async_trait]
+pub trait CandidateStore: Send + Sync {
+    /// Replaces the candidates of one account.
+    async fn replace_account_candidates(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        candidates: &[ReclamationCandidate],
+    ) -> Result<(), StoreError>;
+    /// The candidates of one account, in user-key order.
+    fn list_account_candidates<'a>(
+        &'a self,
+        connection_id: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<ReclamationCandidate, StoreError>>;
 }
 
 #[async_trait]
@@ -684,6 +709,27 @@ impl UserStore for Records {
         Ok(n)
     }
 
+    fn list_account_access<'a>(
+        &'a self,
+        cid: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<UserAccess, StoreError>> {
+        query_all(
+            &*self.table,
+            Query::new(
+                Index::Primary,
+                users_pk(cid, account_id),
+                SkCond::BeginsWith("USER#".into()),
+            ),
+        )
+        .try_filter(|item| {
+            let is_access = str_attr(item, SK).is_some_and(|sk| sk.ends_with(ACCESS_SUFFIX));
+            async move { is_access }
+        })
+        .and_then(|item| async move { decode(item) })
+        .boxed()
+    }
+
     fn list_users<'a>(
         &'a self,
         cid: &'a str,
@@ -903,11 +949,11 @@ impl Records {
         .boxed()
     }
 
-    /// Replaces the items under `prefix` in the connection's partition with `items` (keyed by
+    /// Replaces the items of partition `pk` under sort-key `prefix` with `items` (keyed by
     /// sort key): one batch of puts and deletes.
     async fn replace_under_prefix(
         &self,
-        cid: &str,
+        pk: String,
         prefix: String,
         items: Vec<(String, Item)>,
     ) -> Result<(), StoreError> {
@@ -917,18 +963,33 @@ impl Records {
             .collect();
         let existing: Vec<Item> = query_all(
             &*self.table,
-            Query::new(Index::Primary, conn_pk(cid), SkCond::BeginsWith(prefix)),
+            Query::new(Index::Primary, pk.clone(), SkCond::BeginsWith(prefix)),
         )
         .try_collect()
         .await?;
         for item in existing {
             let sk = str_attr(&item, SK).unwrap_or_default().to_owned();
-            ops.entry(sk.clone()).or_insert(WriteOp::Delete {
-                pk: conn_pk(cid),
-                sk,
-            });
+            ops.entry(sk.clone())
+                .or_insert(WriteOp::Delete { pk: pk.clone(), sk });
         }
         self.table.batch_write(ops.into_values().collect()).await
+    }
+
+    /// Deletes the items of partition `pk` whose sort keys match `sk`; returns how many.
+    async fn delete_matching(&self, pk: String, sk: SkCond) -> Result<usize, StoreError> {
+        let keys: Vec<WriteOp> =
+            query_all(&*self.table, Query::new(Index::Primary, pk.clone(), sk))
+                .map_ok(|item| WriteOp::Delete {
+                    pk: pk.clone(),
+                    sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+                })
+                .try_collect()
+                .await?;
+        let n = keys.len();
+        if n > 0 {
+            self.table.batch_write(keys).await?;
+        }
+        Ok(n)
     }
 }
 
@@ -949,7 +1010,7 @@ impl LicenseStore for Records {
                 ))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        self.replace_under_prefix(cid, format!("LIC#{account_id}#"), items)
+        self.replace_under_prefix(conn_pk(cid), format!("LIC#{account_id}#"), items)
             .await
     }
 
@@ -1005,8 +1066,43 @@ impl LicenseStore for Records {
                 ))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        self.replace_under_prefix(cid, format!("LICACT#{account_id}#"), items)
+        self.replace_under_prefix(conn_pk(cid), format!("LICACT#{account_id}#"), items)
             .await
+    }
+}
+
+const CANDIDATE_PREFIX: &str = "CAND#";
+
+#[async_trait]
+impl CandidateStore for Records {
+    async fn replace_account_candidates(
+        &self,
+        cid: &str,
+        account_id: &str,
+        candidates: &[ReclamationCandidate],
+    ) -> Result<(), StoreError> {
+        let pk = users_pk(cid, account_id);
+        let items = candidates
+            .iter()
+            .map(|c| {
+                let sk = format!("{CANDIDATE_PREFIX}{}", c.user_key);
+                Ok((sk.clone(), encode(c, &[(PK, pk.clone()), (SK, sk)], None)?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.replace_under_prefix(pk, CANDIDATE_PREFIX.into(), items)
+            .await
+    }
+
+    fn list_account_candidates<'a>(
+        &'a self,
+        cid: &'a str,
+        account_id: &'a str,
+    ) -> BoxStream<'a, Result<ReclamationCandidate, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            users_pk(cid, account_id),
+            SkCond::BeginsWith(CANDIDATE_PREFIX.into()),
+        ))
     }
 }
 
@@ -1141,25 +1237,11 @@ impl SyncRunStore for Records {
         task: &str,
         account_id: &str,
     ) -> Result<usize, StoreError> {
-        let keys: Vec<WriteOp> = query_all(
-            &*self.table,
-            Query::new(
-                Index::Primary,
-                conn_pk(cid),
-                SkCond::BeginsWith(checkpoint_parts_prefix(task, account_id)),
-            ),
+        self.delete_matching(
+            conn_pk(cid),
+            SkCond::BeginsWith(checkpoint_parts_prefix(task, account_id)),
         )
-        .map_ok(|item| WriteOp::Delete {
-            pk: conn_pk(cid),
-            sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
-        })
-        .try_collect()
-        .await?;
-        let n = keys.len();
-        if n > 0 {
-            self.table.batch_write(keys).await?;
-        }
-        Ok(n)
+        .await
     }
 }
 
@@ -1304,18 +1386,7 @@ impl PurgeStore for Records {
         partitions.push(conn_pk(cid));
         let mut deleted = 0;
         for pk in partitions {
-            let keys: Vec<WriteOp> = query_all(
-                &*self.table,
-                Query::new(Index::Primary, pk.clone(), SkCond::Any),
-            )
-            .map_ok(|item| WriteOp::Delete {
-                pk: pk.clone(),
-                sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
-            })
-            .try_collect()
-            .await?;
-            deleted += keys.len();
-            self.table.batch_write(keys).await?;
+            deleted += self.delete_matching(pk, SkCond::Any).await?;
         }
         Ok(deleted)
     }

@@ -308,6 +308,14 @@ async fn users(r: Records) {
         })
         .collect();
     assert_eq!(r.upsert_access("c1", &access).await.unwrap(), 75);
+    let mut sorted = access.clone();
+    sorted.sort_by(|x, y| x.user_key.cmp(&y.user_key));
+    let listed_access: Vec<UserAccess> = r
+        .list_account_access("c1", "acctA")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed_access, sorted);
 
     let listed: Vec<UserView> = r.list_users("c1", "acctA").try_collect().await.unwrap();
     assert_eq!(listed.len(), 151);
@@ -667,6 +675,51 @@ async fn checkpoint_parts(r: Records) {
             .len(),
         1
     );
+}
+
+// Reclamation candidates: replaced per account (in the users' partition, not listed as users).
+both!(candidates);
+async fn candidates(r: Records) {
+    r.upsert_users("c1", &[user("acctA", 1)]).await.unwrap();
+    let candidate = |key: &str, days: i64| ReclamationCandidate {
+        account_id: "acctA".into(),
+        user_key: key.into(),
+        user_id: Some(key.into()),
+        email: format!("{key}@example.com"),
+        license_id: "acctA:licensed".into(),
+        license_name: "Business".into(),
+        user_type: 2,
+        last_login: Some(t(1)),
+        last_meeting_created: None,
+        last_meeting_joined: None,
+        last_activity: Some(t(1)),
+        days_inactive: days,
+        threshold_days: 60,
+        computed_at: t(20),
+    };
+    let first = vec![candidate("b", 70), candidate("a", 90), candidate("c", 61)];
+    r.replace_account_candidates("c1", "acctA", &first)
+        .await
+        .unwrap();
+    let second = vec![candidate("c", 62), candidate("d", 100)];
+    r.replace_account_candidates("c1", "acctA", &second)
+        .await
+        .unwrap();
+    let listed: Vec<ReclamationCandidate> = r
+        .list_account_candidates("c1", "acctA")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed, second);
+    assert!(
+        r.list_account_candidates("c1", "acctB")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let users: Vec<UserView> = r.list_users("c1", "acctA").try_collect().await.unwrap();
+    assert_eq!(users.len(), 1);
 }
 
 fn entry(request: &str, user_key: &str, at: chrono::DateTime<Utc>) -> AuditEntry {

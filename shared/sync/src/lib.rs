@@ -3,7 +3,6 @@
 //! checkpoints, sync-run records, and the Lambda event handling the function crates share.
 //! Design: `docs/integration-tasks.md`.
 
-pub mod candidates;
 pub mod clients;
 pub mod engine;
 mod error;
@@ -12,7 +11,7 @@ pub mod runtime;
 mod tasks;
 pub mod unit;
 
-pub use candidates::{ReclamationCandidate, list_candidates};
+pub use aws_adapters::ReclamationCandidate;
 pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
     Clock, DirectReport, EngineOptions, PlanReport, SyncEngine, UnitReport, domain_settings,

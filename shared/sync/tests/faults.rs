@@ -7,11 +7,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_adapters::{LicenseRecord, LicenseStore, Records};
+use aws_adapters::{CandidateStore, LicenseRecord, LicenseStore, Records};
 use common::*;
 use futures::TryStreamExt;
 use rand::{RngExt, SeedableRng};
-use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit, list_candidates};
+use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit};
 use zoom_sandbox::faults::FaultConfig;
 
 const CID: &str = "conn-faults";
@@ -29,7 +29,9 @@ async fn snapshot(records: &Records, accounts: &[String]) -> String {
             .try_collect()
             .await
             .unwrap();
-        let candidates: Vec<String> = list_candidates(&**records.table(), CID, a)
+        let candidates: Vec<String> = records
+            .list_account_candidates(CID, a)
+            .try_collect::<Vec<_>>()
             .await
             .unwrap()
             .into_iter()

@@ -5,10 +5,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{LicenseRecord, LicenseStore, Records};
+use aws_adapters::{CandidateStore, LicenseRecord, LicenseStore, Records};
 use common::*;
 use futures::TryStreamExt;
-use sync_engine::{DirectInvoke, SyncEngine, Task, list_candidates};
+use sync_engine::{DirectInvoke, SyncEngine, Task};
 
 const CID: &str = "conn-incremental";
 
@@ -41,7 +41,9 @@ async fn snapshot(records: &Records, accounts: &[String]) -> String {
             .try_collect()
             .await
             .unwrap();
-        let candidates: Vec<String> = list_candidates(&**records.table(), CID, a)
+        let candidates: Vec<String> = records
+            .list_account_candidates(CID, a)
+            .try_collect::<Vec<_>>()
             .await
             .unwrap()
             .into_iter()

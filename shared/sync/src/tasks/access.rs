@@ -17,7 +17,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_adapters::backend::{Index, Item, Query, SkCond, query_all};
 use aws_adapters::{Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore};
 use chrono::{DateTime, Duration, Utc};
 use futures::TryStreamExt;
@@ -156,28 +155,12 @@ fn join(joined: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<
 /// Every stored access record of an account (tracked or not: they are the baseline of the
 /// incremental run), keyed by user key.
 async fn stored_access(ctx: &UnitCtx<'_>) -> Result<BTreeMap<String, UserAccess>, StoreError> {
-    let pk = format!(
-        "CONN#{}#ACCT#{}",
-        ctx.connection.connection_id, ctx.account.account_id
-    );
-    let items: Vec<Item> = query_all(
-        &**ctx.engine.records.table(),
-        Query::new(Index::Primary, pk, SkCond::BeginsWith("USER#".into())),
-    )
-    .try_collect()
-    .await?;
-    let mut out = BTreeMap::new();
-    for item in items {
-        let is_access = item
-            .get(aws_adapters::table::SK)
-            .and_then(serde_json::Value::as_str)
-            .is_some_and(|sk| sk.ends_with("#ACCESS"));
-        if is_access {
-            let a: UserAccess = crate::candidates::decode_record(item)?;
-            out.insert(a.user_key.clone(), a);
-        }
-    }
-    Ok(out)
+    ctx.engine
+        .records
+        .list_account_access(&ctx.connection.connection_id, &ctx.account.account_id)
+        .map_ok(|a| (a.user_key.clone(), a))
+        .try_collect()
+        .await
 }
 
 pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {

@@ -7,13 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_adapters::{LicenseActivity, LicenseRecord, LicenseStore, UserStore, UserView};
+use aws_adapters::{
+    CandidateStore, LicenseActivity, LicenseRecord, LicenseStore, ReclamationCandidate, UserStore,
+    UserView,
+};
 use futures::TryStreamExt;
 use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
 
 use super::licenses::{Tally, stored};
 use crate::SyncError;
-use crate::candidates::{ReclamationCandidate, replace_candidates};
 use crate::engine::{TaskOutcome, UnitCtx};
 
 pub(crate) fn dates(view: &UserView) -> ActivityDates {
@@ -140,13 +142,10 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         .records
         .replace_account_license_activity(&cid, &account_id, &activity)
         .await?;
-    replace_candidates(
-        &**ctx.engine.records.table(),
-        &cid,
-        &account_id,
-        &candidates,
-    )
-    .await?;
+    ctx.engine
+        .records
+        .replace_account_candidates(&cid, &account_id, &candidates)
+        .await?;
     ctx.count("users", views.len() as u64);
     ctx.count("licenses", activity.len() as u64);
     ctx.count("candidates", candidates.len() as u64);

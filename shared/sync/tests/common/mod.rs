@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_adapters::{
-    AccountStore, AwsClients, AwsConfig, ConnectionRecord, ConnectionSettings, ConnectionStore,
-    LicenseStore, Provisioned, Records, UserStore, UserView, ZoomRegion, create_table_if_missing,
-    user_key,
+    AccountStore, AwsClients, AwsConfig, CandidateStore, ConnectionRecord, ConnectionSettings,
+    ConnectionStore, LicenseStore, Provisioned, Records, UserStore, UserView, ZoomRegion,
+    create_table_if_missing, user_key,
 };
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -18,7 +18,6 @@ use rand::RngExt;
 use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
 use sync_engine::{
     Clock, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine, domain_settings,
-    list_candidates,
 };
 use zoom::{
     MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenSet,
@@ -479,7 +478,9 @@ pub async fn assert_matches_truth(
                 "{ctx}: activity bands"
             );
         }
-        let stored_candidates: BTreeSet<String> = list_candidates(&**records.table(), cid, &a.id)
+        let stored_candidates: BTreeSet<String> = records
+            .list_account_candidates(cid, &a.id)
+            .try_collect::<Vec<_>>()
             .await
             .unwrap()
             .into_iter()
