@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the daily sync end to end, locally) and `make test`.
 SHELL := /bin/bash
 
-.PHONY: test lint unit demo bench sandbox
+.PHONY: test lint unit demo bench sandbox package
 
 test:
 	tools/local/test.sh
@@ -15,6 +15,11 @@ sandbox:
 
 demo:
 	tools/local/demo.sh
+
+# `cargo lambda build --release` for every function (this machine's architecture; slow: see the
+# README's Deploy section); bootstraps in target/lambda/<function>/bootstrap.
+package:
+	CARGO_INCREMENTAL=0 tools/local/package.sh
 
 # Issue #10's figures (BENCHMARKS.md); larger sizes: make bench BENCH_ARGS=--full
 BENCH_FUNCTIONS := oauth-connect reclamation application-roster application-access license-information license-differentiation

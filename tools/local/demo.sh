@@ -74,8 +74,9 @@ step "building the function binaries, the Zoom sandbox and the demo helper (debu
 FUNCTIONS=(oauth-connect application-roster application-access license-information license-differentiation reclamation license-admin)
 pkgs=(-p zoom-sandbox -p local-stack)
 for f in "${FUNCTIONS[@]}"; do pkgs+=(-p "$f"); done
-cargo build --locked "${pkgs[@]}" 2>&1 | grep -E "^(error|warning: unused)|Finished" || true
-[[ ${PIPESTATUS[0]} -eq 0 ]] || fail "cargo build failed"
+# pipefail: the pipeline fails when cargo does, whatever grep finds.
+cargo build --locked "${pkgs[@]}" 2>&1 | { grep -E "^(error|warning: unused)|Finished" || true; } ||
+    fail "cargo build failed"
 LOCAL_STACK="$ROOT/target/debug/local-stack"
 
 step "starting moto (local AWS)"

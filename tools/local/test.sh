@@ -34,3 +34,10 @@ cargo test --workspace --locked
 # The daily sync end to end (its own moto, sandbox and function processes, stopped on exit).
 echo "==> demo smoke test (tools/local/demo.sh)"
 tools/local/demo.sh
+
+# Packaging: one function through `cargo lambda build --release` (the pinned cargo-lambda, this
+# machine's architecture), bootstrap checked where SAM's builder takes it. Not all of them: every
+# release binary links with thin LTO (3-4 CPU minutes each), so the six would add over 14 minutes
+# on CI's two cores (README, Deploy). `tools/local/package.sh` alone builds every function.
+echo "==> packaging (tools/local/package.sh oauth-connect)"
+tools/local/package.sh oauth-connect
