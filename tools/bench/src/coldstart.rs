@@ -178,7 +178,14 @@ pub async fn start_once(binary: &Path, name: &str) -> anyhow::Result<Start> {
         Some(ready) => Ok(Start { ready, rss_kb }),
         None => anyhow::bail!(
             "{name} did not poll for an invocation; stderr: {}",
-            stderr.chars().rev().take(600).collect::<String>().chars().rev().collect::<String>()
+            stderr
+                .chars()
+                .rev()
+                .take(600)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
         ),
     }
 }

@@ -19,7 +19,9 @@ use zoom_sandbox::faults::FaultConfig;
 use zoom_sandbox::tenant::{TenantSpec, UserStatus};
 
 #[derive(Parser, Debug)]
-#[command(about = "Benchmarks of issue #10: rate-limit efficiency, request economy, overhead, cold start, cost")]
+#[command(
+    about = "Benchmarks of issue #10: rate-limit efficiency, request economy, overhead, cold start, cost"
+)]
 struct Args {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -55,6 +57,10 @@ struct Args {
     release_dir: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Rate run with one client for every task at the whole profile (what the engine would do
+    /// with one budget per connection instead of fixed task shares), for comparison.
+    #[arg(long)]
+    one_budget: bool,
     /// Lambda memory size assumed by the cost model, MB.
     #[arg(long, default_value_t = 128)]
     memory_mb: u64,
@@ -128,7 +134,10 @@ async fn all(mut args: Args) -> anyhow::Result<()> {
         cost_model(&args, r, &overhead);
     }
     println!();
-    println!("total benchmark time: {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "total benchmark time: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -230,7 +239,11 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     );
     let profile = RateProfile::business().scaled(scale);
     let now = sb.state.clock.now();
-    let b = harness::bench_engine(Grant::issue(&sb), profile, true, true, now).await?;
+    let shares = !args.one_budget;
+    if !shares {
+        println!("(--one-budget: every task on one client with the whole profile, no task shares)");
+    }
+    let b = harness::bench_engine(Grant::issue(&sb), profile, shares, true, now).await?;
     sb.state.stats.reset(now);
     let (runs, wall) = harness::daily_sync(&b.engine, None).await;
     let stats = sb.state.stats.snapshot();
@@ -259,7 +272,10 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
             .find(|x| x.as_str() == c)
             .and_then(|x| profile.limit(*x))
             .unwrap_or(0.0);
-        println!("lower bound {c}: {s:.1} s ({} requests at {limit:.0}/s)", stats.by_category.get(c).copied().unwrap_or(0));
+        println!(
+            "lower bound {c}: {s:.1} s ({} requests at {limit:.0}/s)",
+            stats.by_category.get(c).copied().unwrap_or(0)
+        );
     }
     println!(
         "wall time {wall:.1} s vs lower bound {bound:.1} s: ratio {:.2} (target ≤ 1.10); \
@@ -271,7 +287,11 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     // Per task: how close each task came to its own share of the budget.
     for (task, client) in b.factory.clients() {
         let m = client.metrics();
-        let share = profile.scaled(task.budget_share());
+        let share = if shares {
+            profile.scaled(task.budget_share())
+        } else {
+            profile
+        };
         let tb = model::wall_lower_bound(&model::lower_bounds(&m.requests_by_category, &share));
         let secs = runs
             .iter()
@@ -279,7 +299,7 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
             .map_or(0.0, |r| r.seconds);
         println!(
             "  {task}: share {:.2}, {} requests, {secs:.1} s vs {tb:.1} s at its share (ratio {:.2}); 429s seen by the client {}, retries {}",
-            task.budget_share(),
+            if shares { task.budget_share() } else { 1.0 },
             m.requests,
             secs / tb.max(1e-9),
             m.rate_limited_429,
@@ -323,7 +343,7 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     let now = sb.state.clock.now();
     let (_, active) = tenant.simulate_day(0.05, now);
     // The first day's tokens expired with the day: a new grant, the same store.
-    let next = harness::bench_engine(Grant::issue(&sb), profile, true, true, now).await?;
+    let next = harness::bench_engine(Grant::issue(&sb), profile, shares, true, now).await?;
     let engine = sync_engine::SyncEngine {
         clients: next.factory.clone(),
         ..b.engine.clone()
@@ -485,7 +505,10 @@ async fn overhead_figures(args: &Args) -> anyhow::Result<Vec<OverheadRow>> {
         })
         .await??;
         let (u1, s1) = procfs::cpu_seconds();
-        anyhow::ensure!(child.status.success(), "overhead child for {n} users failed");
+        anyhow::ensure!(
+            child.status.success(),
+            "overhead child for {n} users failed"
+        );
         let report: ChildReport = serde_json::from_slice(
             child
                 .stdout
