@@ -262,13 +262,8 @@ pub struct UserView {
     pub access: Option<UserAccess>,
 }
 
-/// Seats provisioned for a license: a count, or unlimited (its own value, not a magic number).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provisioned {
-    Unlimited,
-    Count(u64),
-}
+/// Seats provisioned for a license (the domain's type, stored as it serializes).
+pub use sync_domain::Provisioned;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicenseActivity {

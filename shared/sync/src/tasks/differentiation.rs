@@ -14,7 +14,7 @@ use aws_adapters::{
 use futures::TryStreamExt;
 use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
 
-use super::licenses::{Tally, stored};
+use super::licenses::Tally;
 use crate::SyncError;
 use crate::engine::{TaskOutcome, UnitCtx};
 
@@ -99,7 +99,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 account_id: account_id.clone(),
                 license_id: id,
                 name: kind.license_name(&plan),
-                provisioned: stored(kind.provisioned(ctx.account.seats.unwrap_or(0), &settings)),
+                provisioned: kind.provisioned(ctx.account.seats.unwrap_or(0), &settings),
                 assigned: t.assigned,
                 active: t.active,
                 inactive: t.inactive,

@@ -4,19 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{AccountKind, LicenseRecord, LicenseStore, Provisioned as StoredProvisioned};
-use sync_domain::{LicenseKind, Provisioned};
+use aws_adapters::{AccountKind, LicenseRecord, LicenseStore};
+use sync_domain::LicenseKind;
 
 use super::{kind_of, list_account_users, status_str};
 use crate::SyncError;
 use crate::engine::{TaskOutcome, UnitCtx};
-
-pub(crate) fn stored(p: Provisioned) -> StoredProvisioned {
-    match p {
-        Provisioned::Count(n) => StoredProvisioned::Count(n),
-        Provisioned::Unlimited => StoredProvisioned::Unlimited,
-    }
-}
 
 #[derive(Default)]
 pub(crate) struct Tally {
@@ -83,7 +76,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 activity: None,
                 account_id: account_id.clone(),
                 name: kind.license_name(&plan),
-                provisioned: stored(kind.provisioned(seats, &settings)),
+                provisioned: kind.provisioned(seats, &settings),
                 assigned: t.assigned,
                 active: t.active,
                 inactive: t.inactive,
