@@ -37,7 +37,7 @@ tools/local/demo.sh
 
 # Packaging: one function through `cargo lambda build --release` (the pinned cargo-lambda, this
 # machine's architecture), bootstrap checked where SAM's builder takes it. Not all of them: every
-# release binary links with thin LTO (3-4 CPU minutes each), so the six would add over 14 minutes
-# on CI's two cores (README, Deploy). `tools/local/package.sh` alone builds every function.
+# release binary links with thin LTO (3-5 CPU minutes each); six took 35 CPU minutes, 18+ minutes
+# on CI's two cores (README, Deploy). `make package` builds every function.
 echo "==> packaging (tools/local/package.sh oauth-connect)"
 tools/local/package.sh oauth-connect
