@@ -25,6 +25,8 @@ VENV="${ZTS_VENV:-$ROOT/.venv}"
 STATE="$ROOT/.local/demo-$$"
 mkdir -p "$STATE"
 export ZTS_MOTO_STATE="$STATE/moto"
+# Error messages without anyhow's backtraces (panics still honour RUST_BACKTRACE).
+export RUST_LIB_BACKTRACE="${RUST_LIB_BACKTRACE:-0}"
 
 STEP="start"
 step() { STEP="$*"; echo "==> $*"; }
@@ -122,7 +124,7 @@ ZTS_QUEUE_URL="$("$LOCAL_STACK" setup --queue-name zts-demo-units.fifo --region 
 export ZTS_QUEUE_URL
 echo "    table $ZTS_TABLE_NAME, secret $ZTS_APP_SECRET_ID, queue $ZTS_QUEUE_URL"
 
-step "starting cargo lambda watch (Lambda APIs) and the six function binaries on 127.0.0.1:$WATCH_PORT"
+step "starting cargo lambda watch (Lambda APIs) and the function binaries on 127.0.0.1:$WATCH_PORT"
 setsid cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" \
     >"$STATE/watch.log" 2>&1 </dev/null &
 WATCH_PID=$!
@@ -190,7 +192,7 @@ step "license report (DynamoDB) against the sandbox's ground truth"
 
 step "reclamation dry run (events/reclamation/dry-run.json for this connection) against the ground truth"
 "$LOCAL_STACK" dry-run --invoke-url "http://127.0.0.1:$WATCH_PORT" --sandbox "$SANDBOX" \
-    events/reclamation/dry-run.json || fail "the reclamation dry run differs from the ground truth"
+    events/reclamation/dry-run.json || fail "the reclamation dry run check failed (see above)"
 
 step "license management: manage the master's paid license, set its contract, print the report (events/license-admin/)"
 lic() { # event-file [license-id]: invoke license-admin with the event for this connection
