@@ -25,8 +25,8 @@ pub use contracts::{ContractRecord, ContractStore, UpdateError};
 pub use error::StoreError;
 pub use records::*;
 pub use stores::{
-    AccountStore, AuditStore, CandidateStore, ConnectionStore, LeaseStore, LicenseStore,
-    OAuthStateStore, PurgeStore, Records, SyncRunStore, UserStore,
+    AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,
+    LicenseStore, OAuthStateStore, PurgeStore, Records, SyncRunStore, UserStore,
 };
 pub use table::{TABLE, create_table_if_missing};
 pub use vault::{

@@ -400,6 +400,17 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
 }
 
+/// A task that is spending a connection's Zoom budget now: renewed by heartbeats, ignored once
+/// `until` has passed (a crashed holder), deleted when its unit ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningTask {
+    pub connection_id: String,
+    pub task: String,
+    /// The unit run that holds the mark (only it clears it).
+    pub owner: String,
+    pub until: DateTime<Utc>,
+}
+
 /// A lease (mutual exclusion with expiry).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {

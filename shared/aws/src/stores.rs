@@ -54,6 +54,9 @@ fn audit_pk(request_id: &str) -> String {
 fn audit_user_gsi(cid: &str, user_key: &str) -> String {
     format!("CONN#{cid}#AUDITUSER#{user_key}")
 }
+fn running_sk(task: &str) -> String {
+    format!("RUNNING#{task}")
+}
 fn lease_pk(name: &str) -> String {
     format!("LEASE#{name}")
 }
@@ -397,6 +400,27 @@ pub trait LeaseStore: Send + Sync {
     /// Gives the lease back if `owner` still holds it. `false`: someone else holds it now.
     async fn release(&self, name: &str, owner: &str) -> Result<bool, StoreError>;
     async fn get_lease(&self, name: &str) -> Result<Option<Lease>, StoreError>;
+}
+
+/// Which of a connection's tasks are spending its Zoom budget now (one mark per task: each
+/// task runs one unit per connection at a time).
+#[async_trait]
+pub trait BudgetStore: Send + Sync {
+    /// Marks the task as running until `mark.until` (a later call renews it).
+    async fn mark_running(&self, mark: &RunningTask) -> Result<(), StoreError>;
+    /// Clears the task's mark if `owner` still holds it.
+    async fn clear_running(
+        &self,
+        connection_id: &str,
+        task: &str,
+        owner: &str,
+    ) -> Result<(), StoreError>;
+    /// The connection's marks that have not expired at `now`.
+    async fn running_tasks(
+        &self,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RunningTask>, StoreError>;
 }
 
 /// Deletes what the connector recorded for a connection (after deauthorization and its
@@ -1371,6 +1395,53 @@ impl LeaseStore for Records {
             .await?
             .map(decode)
             .transpose()
+    }
+}
+
+#[async_trait]
+impl BudgetStore for Records {
+    async fn mark_running(&self, mark: &RunningTask) -> Result<(), StoreError> {
+        let mut item = encode(
+            mark,
+            &[
+                (PK, conn_pk(&mark.connection_id)),
+                (SK, running_sk(&mark.task)),
+            ],
+            Some((mark.until + chrono::Duration::days(1)).timestamp()),
+        )?;
+        item.insert("owner".into(), json!(mark.owner));
+        self.table.put(item, None).await
+    }
+
+    async fn clear_running(&self, cid: &str, task: &str, owner: &str) -> Result<(), StoreError> {
+        match self
+            .table
+            .delete(
+                &conn_pk(cid),
+                &running_sk(task),
+                Some(Cond::Eq("owner", json!(owner))),
+            )
+            .await
+        {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn running_tasks(
+        &self,
+        cid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RunningTask>, StoreError> {
+        let marks: Vec<RunningTask> = self
+            .decoded(Query::new(
+                Index::Primary,
+                conn_pk(cid),
+                SkCond::BeginsWith("RUNNING#".into()),
+            ))
+            .try_collect()
+            .await?;
+        Ok(marks.into_iter().filter(|m| m.until > now).collect())
     }
 }
 

@@ -810,6 +810,66 @@ async fn leases(r: Records) {
     assert!(r.acquire("l1", "C", ttl).await.unwrap());
 }
 
+// Running-task marks: renewed by the holder, expired ones ignored, cleared only by the holder,
+// scoped to the connection, and gone with the connection's purge.
+both!(running_tasks);
+async fn running_tasks(r: Records) {
+    let mark = |cid: &str, task: &str, owner: &str, until| RunningTask {
+        connection_id: cid.into(),
+        task: task.into(),
+        owner: owner.into(),
+        until,
+    };
+    r.insert_connection(&connection("c1", "zA")).await.unwrap();
+    r.mark_running(&mark("c1", "application-access", "run-a", t(10)))
+        .await
+        .unwrap();
+    r.mark_running(&mark("c1", "application-roster", "run-r", t(5)))
+        .await
+        .unwrap();
+    r.mark_running(&mark("c2", "license-information", "run-l", t(10)))
+        .await
+        .unwrap();
+    let tasks = |marks: Vec<RunningTask>| {
+        let mut names: Vec<String> = marks.into_iter().map(|m| m.task).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        tasks(r.running_tasks("c1", t(4)).await.unwrap()),
+        ["application-access", "application-roster"]
+    );
+    // The roster mark has expired at day 6 (its holder crashed without clearing it).
+    assert_eq!(
+        tasks(r.running_tasks("c1", t(6)).await.unwrap()),
+        ["application-access"]
+    );
+    // A heartbeat renews the mark; the connection's other records are untouched.
+    r.mark_running(&mark("c1", "application-roster", "run-r", t(20)))
+        .await
+        .unwrap();
+    assert_eq!(r.running_tasks("c1", t(6)).await.unwrap().len(), 2);
+    assert!(r.get_connection("c1").await.unwrap().is_some());
+    // Only the holder clears its mark.
+    r.clear_running("c1", "application-access", "someone-else")
+        .await
+        .unwrap();
+    assert_eq!(r.running_tasks("c1", t(6)).await.unwrap().len(), 2);
+    r.clear_running("c1", "application-access", "run-a")
+        .await
+        .unwrap();
+    assert_eq!(
+        tasks(r.running_tasks("c1", t(6)).await.unwrap()),
+        ["application-roster"]
+    );
+    assert_eq!(
+        tasks(r.running_tasks("c2", t(6)).await.unwrap()),
+        ["license-information"]
+    );
+    r.purge_connection("c1").await.unwrap();
+    assert!(r.running_tasks("c1", t(1)).await.unwrap().is_empty());
+}
+
 // Raw queries page on LastEvaluatedKey, forwards and backwards.
 both!(pagination);
 async fn pagination(r: Records) {

@@ -1,5 +1,6 @@
 //! How a task gets a Zoom client for a connection: built once per (connection, task) per
-//! process, with the task's share of the connection's budget.
+//! process; the engine sets its share of the connection's budget while a unit runs
+//! (`budget`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,10 +19,17 @@ pub trait ClientFactory: Send + Sync {
         connection: &ConnectionRecord,
         task: Task,
     ) -> Result<ZoomClient, SyncError>;
+
+    /// Whether each task gets its own client (and limiter), so that the engine may set the
+    /// limiter's share of the connection's budget per task.
+    fn per_task_clients(&self) -> bool {
+        true
+    }
 }
 
-/// Production factory: tokens from the vault (rotation-safe refresh), limiter at the task's
-/// share of `profile` (Business by default), budget key = connection id.
+/// Production factory: tokens from the vault (rotation-safe refresh), a limiter per task over
+/// the whole `profile` (Business by default) that starts at the task's fixed weight, budget
+/// key = connection id.
 pub struct VaultClientFactory {
     config: ZoomConfig,
     vault: TokenVault,
@@ -60,11 +68,12 @@ impl ClientFactory for VaultClientFactory {
         }
         let source = Arc::new(self.vault.token_source(connection.connection_id.clone()));
         let client = ZoomClient::builder(self.config.clone(), source)
-            .rate_profile(self.profile.scaled(task.budget_share().max(0.01)))
+            .rate_profile(self.profile)
             .budget_key(connection.connection_id.clone())
             .retry_policy(self.retry)
             .build()
             .map_err(|e| SyncError::Client(e.to_string()))?;
+        client.rate_limiter().set_share(task.budget_weight());
         if let Ok(mut m) = self.cache.lock() {
             m.insert(key, client.clone());
         }
@@ -72,12 +81,17 @@ impl ClientFactory for VaultClientFactory {
     }
 }
 
-/// A fixed client for every connection (tests, local runs against the sandbox).
+/// A fixed client for every connection and task (tests, local runs against the sandbox): its
+/// limiter is never re-shared.
 pub struct FixedClientFactory(pub ZoomClient);
 
 #[async_trait]
 impl ClientFactory for FixedClientFactory {
     async fn client(&self, _: &ConnectionRecord, _: Task) -> Result<ZoomClient, SyncError> {
         Ok(self.0.clone())
+    }
+
+    fn per_task_clients(&self) -> bool {
+        false
     }
 }

@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use zoom::{MetricsSnapshot, ZoomClient};
 
+use crate::budget::{BudgetMember, BudgetTiming};
 use crate::clients::ClientFactory;
 use crate::queue::UnitQueue;
 use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
@@ -37,6 +38,11 @@ pub struct EngineOptions {
     /// Stop this long before the invocation's deadline, checkpoint, and continue in a
     /// follow-up message.
     pub deadline_margin: Duration,
+    /// Application Access looks at this many hosts at once, and at this many of a host's
+    /// meetings at once (the limiter paces them; this only hides Zoom's latency).
+    pub host_concurrency: usize,
+    /// Heartbeat of the connection's budget split (`budget`).
+    pub budget: BudgetTiming,
 }
 
 impl Default for EngineOptions {
@@ -44,6 +50,8 @@ impl Default for EngineOptions {
         Self {
             full_run_every: chrono::Duration::days(7),
             deadline_margin: Duration::from_secs(60),
+            host_concurrency: 16,
+            budget: BudgetTiming::default(),
         }
     }
 }
@@ -333,8 +341,23 @@ impl SyncEngine {
             None
         };
         let before = client.as_ref().map(ZoomClient::metrics).unwrap_or_default();
+        let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id());
+        let budget = match &client {
+            Some(c) if self.clients.per_task_clients() => Some(
+                BudgetMember::join(
+                    &self.records,
+                    cid,
+                    unit.task,
+                    &run_id,
+                    c.rate_limiter().clone(),
+                    self.options.budget,
+                )
+                .await,
+            ),
+            _ => None,
+        };
         let mut run = SyncRunRecord {
-            run_id: format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id()),
+            run_id,
             connection_id: cid.to_owned(),
             task: unit.task.as_str().to_owned(),
             account_id: Some(unit.account_id.clone()),
@@ -358,6 +381,9 @@ impl SyncEngine {
                 started_at,
             )
             .await;
+        if let Some(member) = budget {
+            member.leave().await;
+        }
         let metrics = client
             .as_ref()
             .map(|c| c.metrics().since(&before))

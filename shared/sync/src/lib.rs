@@ -3,6 +3,7 @@
 //! checkpoints, sync-run records, and the Lambda event handling the function crates share.
 //! Design: `docs/integration-tasks.md`.
 
+pub mod budget;
 pub mod clients;
 pub mod engine;
 mod error;
@@ -12,6 +13,7 @@ mod tasks;
 pub mod unit;
 
 pub use aws_adapters::ReclamationCandidate;
+pub use budget::{BudgetTiming, share_of};
 pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
     Clock, DirectReport, EngineOptions, PlanReport, SyncEngine, UnitReport, domain_settings,

@@ -29,11 +29,12 @@ impl Task {
         }
     }
 
-    /// The fixed share of the connection's Zoom budget (every category) this task's client may
-    /// use. The shares add up to 1.0, so the tasks together stay within the account's limits
-    /// even when all of them run at once (each runs one unit per connection at a time: FIFO
-    /// message group = connection id). License Differentiation makes no Zoom calls.
-    pub fn budget_share(self) -> f64 {
+    /// The task's weight in the connection's Zoom budget (every category). A running task
+    /// paces at its weight's part of the running tasks' weights (`budget::share_of`); the
+    /// weights add up to 1.0, so they are also safe fixed shares when all run at once (each
+    /// runs one unit per connection at a time: FIFO message group = connection id). License
+    /// Differentiation makes no Zoom calls.
+    pub fn budget_weight(self) -> f64 {
         match self {
             Self::ApplicationRoster => 0.15,
             Self::ApplicationAccess => 0.75,
@@ -171,7 +172,7 @@ mod tests {
             let json = serde_json::to_string(&t).unwrap();
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
-        let total: f64 = Task::ALL.iter().map(|t| t.budget_share()).sum();
+        let total: f64 = Task::ALL.iter().map(|t| t.budget_weight()).sum();
         assert!(total <= 1.0 + 1e-9, "{total}");
         assert!(parse_mode(Some("weekly")).is_err());
         assert_eq!(parse_mode(Some("full")), Ok(Mode::Full));

@@ -7,6 +7,7 @@
 //! no 429 answers in steady state while many requests are in flight.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -186,6 +187,9 @@ pub(crate) enum Denied {
 #[derive(Debug)]
 pub struct RateLimiter {
     profile: RateProfile,
+    /// The part of the profile this limiter may use now (f64 bits; 1.0 = all of it). Clients in
+    /// other processes that spend the same account's budget get the rest.
+    share: AtomicU64,
     buckets: Mutex<HashMap<(String, Category), Arc<Bucket>>>,
 }
 
@@ -193,12 +197,27 @@ impl RateLimiter {
     pub fn new(profile: RateProfile) -> Arc<Self> {
         Arc::new(Self {
             profile,
+            share: AtomicU64::new(1.0f64.to_bits()),
             buckets: Mutex::new(HashMap::new()),
         })
     }
 
     pub fn profile(&self) -> &RateProfile {
         &self.profile
+    }
+
+    /// The share of the profile this limiter paces at (0.01..=1.0).
+    pub fn share(&self) -> f64 {
+        f64::from_bits(self.share.load(Ordering::Relaxed))
+    }
+
+    /// Paces at `share` of the profile from the next reservation on (clamped to 0.01..=1.0;
+    /// not a number: unchanged). Slots already handed out keep their time.
+    pub fn set_share(&self, share: f64) {
+        if !share.is_nan() {
+            self.share
+                .store(share.clamp(0.01, 1.0).to_bits(), Ordering::Relaxed);
+        }
     }
 
     fn bucket(&self, budget: &str, category: Category) -> Arc<Bucket> {
@@ -231,7 +250,7 @@ impl RateLimiter {
         let now = Instant::now();
         let slot = state.next.max(now);
         if let Some(interval) = bucket.interval {
-            state.next = slot + interval;
+            state.next = slot + interval.div_f64(self.share());
         }
         Ok(slot)
     }
@@ -274,6 +293,26 @@ mod tests {
         // Other categories and accounts have their own budgets.
         assert_eq!(limiter.reserve("acct", Category::Light).unwrap(), start);
         assert_eq!(limiter.reserve("other", Category::Medium).unwrap(), start);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_share_slows_pacing_from_the_next_slot() {
+        let limiter = RateLimiter::new(RateProfile::business().with_headroom(1.0));
+        let medium = || limiter.reserve("acct", Category::Medium).unwrap();
+        let first = medium();
+        let full_rate = medium() - first;
+        limiter.set_share(0.25);
+        let a = medium();
+        let quarter_rate = medium() - a;
+        assert!((full_rate.as_secs_f64() - 1.0 / 60.0).abs() < 1e-6);
+        assert!((quarter_rate.as_secs_f64() - 4.0 / 60.0).abs() < 1e-6);
+        // Out-of-range shares are clamped, NaN ignored.
+        limiter.set_share(7.0);
+        assert_eq!(limiter.share(), 1.0);
+        limiter.set_share(f64::NAN);
+        assert_eq!(limiter.share(), 1.0);
+        limiter.set_share(0.0);
+        assert_eq!(limiter.share(), 0.01);
     }
 
     #[tokio::test(start_paused = true)]

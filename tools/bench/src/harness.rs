@@ -51,22 +51,20 @@ impl Grant {
     }
 }
 
-/// One client per task, each with `share × profile` and its own limiter (the production
-/// `VaultClientFactory` does the same with tokens from the vault).
+/// One client per task over the whole profile, starting at the task's weight; the engine sets
+/// its share of the connection's budget while a unit runs (the production `VaultClientFactory`
+/// does the same with tokens from the vault).
 pub struct ShareFactory {
     grant: Grant,
     profile: RateProfile,
-    /// `false`: every task gets the whole profile (one shared client).
-    shares: bool,
     cache: Mutex<HashMap<Task, ZoomClient>>,
 }
 
 impl ShareFactory {
-    pub fn new(grant: Grant, profile: RateProfile, shares: bool) -> Self {
+    pub fn new(grant: Grant, profile: RateProfile) -> Self {
         Self {
             grant,
             profile,
-            shares,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -116,22 +114,13 @@ impl ShareFactory {
 #[async_trait]
 impl ClientFactory for ShareFactory {
     async fn client(&self, _: &ConnectionRecord, task: Task) -> Result<ZoomClient, SyncError> {
-        let key = if self.shares {
-            task
-        } else {
-            Task::ApplicationAccess
-        };
-        if let Some(c) = self.cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(c) = self.cache.lock().ok().and_then(|m| m.get(&task).cloned()) {
             return Ok(c);
         }
-        let profile = if self.shares {
-            self.profile.scaled(task.budget_share().max(0.01))
-        } else {
-            self.profile
-        };
-        let client = self.build(profile)?;
+        let client = self.build(self.profile)?;
+        client.rate_limiter().set_share(task.budget_weight());
         if let Ok(mut m) = self.cache.lock() {
-            m.insert(key, client.clone());
+            m.insert(task, client.clone());
         }
         Ok(client)
     }
@@ -168,7 +157,6 @@ pub struct Bench {
 pub async fn bench_engine(
     grant: Grant,
     profile: RateProfile,
-    shares: bool,
     retain_users: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Bench> {
@@ -178,7 +166,7 @@ pub async fn bench_engine(
     ));
     let records = Records::new(table.clone());
     let master = grant.master_account_id.clone();
-    let factory = Arc::new(ShareFactory::new(grant, profile, shares));
+    let factory = Arc::new(ShareFactory::new(grant, profile));
     let clock = BenchClock::at(now);
     let connection = ConnectionRecord::new(
         CONNECTION,

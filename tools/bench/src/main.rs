@@ -58,10 +58,6 @@ struct Args {
     release_dir: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Rate run with one client for every task at the whole profile (what the engine would do
-    /// with one budget per connection instead of fixed task shares), for comparison.
-    #[arg(long)]
-    one_budget: bool,
     /// Lambda memory size assumed by the cost model, MB.
     #[arg(long, default_value_t = 128)]
     memory_mb: u64,
@@ -240,11 +236,7 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     );
     let profile = RateProfile::business().scaled(scale);
     let now = sb.state.clock.now();
-    let shares = !args.one_budget;
-    if !shares {
-        println!("(--one-budget: every task on one client with the whole profile, no task shares)");
-    }
-    let b = harness::bench_engine(Grant::issue(&sb), profile, shares, true, now).await?;
+    let b = harness::bench_engine(Grant::issue(&sb), profile, true, now).await?;
     sb.state.stats.reset(now);
     let (runs, wall) = harness::daily_sync(&b.engine, None).await;
     let stats = sb.state.stats.snapshot();
@@ -285,24 +277,24 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
         wall * scale / 60.0,
         bound * scale / 60.0
     );
-    // Per task: how close each task came to its own share of the budget.
+    // Per task: the part of the connection's Medium budget each task used while it ran (the
+    // engine splits the budget among the running tasks by weight).
+    let medium_limit = profile
+        .limit(zoom::Category::Medium)
+        .unwrap_or(f64::INFINITY);
     for (task, client) in b.factory.clients() {
         let m = client.metrics();
-        let share = if shares {
-            profile.scaled(task.budget_share())
-        } else {
-            profile
-        };
-        let tb = model::wall_lower_bound(&model::lower_bounds(&m.requests_by_category, &share));
+        let medium = m.requests_by_category.get("Medium").copied().unwrap_or(0);
         let secs = runs
             .iter()
             .find(|r| r.task == task.as_str())
             .map_or(0.0, |r| r.seconds);
+        let rate = medium as f64 / secs.max(1e-9);
         println!(
-            "  {task}: share {:.2}, {} requests, {secs:.1} s vs {tb:.1} s at its share (ratio {:.2}); 429s seen by the client {}, retries {}",
-            if shares { task.budget_share() } else { 1.0 },
-            m.requests,
-            secs / tb.max(1e-9),
+            "  {task}: weight {:.2}, {medium} Medium requests in {secs:.1} s = {rate:.0}/s, \
+             {:.0}% of the Medium limit; 429s seen by the client {}, retries {}",
+            task.budget_weight(),
+            100.0 * rate / medium_limit,
             m.rate_limited_429,
             m.retries
         );
@@ -344,7 +336,7 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     let now = sb.state.clock.now();
     let (_, active) = tenant.simulate_day(0.05, now);
     // The first day's tokens expired with the day: a new grant, the same store.
-    let next = harness::bench_engine(Grant::issue(&sb), profile, shares, true, now).await?;
+    let next = harness::bench_engine(Grant::issue(&sb), profile, true, now).await?;
     let engine = sync_engine::SyncEngine {
         clients: next.factory.clone(),
         ..b.engine.clone()
@@ -436,12 +428,13 @@ async fn latency_sample(args: &Args) -> anyhow::Result<()> {
     .await?;
     let profile = RateProfile::business().scaled(scale);
     let now = sb.state.clock.now();
-    let b = harness::bench_engine(Grant::issue(&sb), profile, true, true, now).await?;
+    let b = harness::bench_engine(Grant::issue(&sb), profile, true, now).await?;
     sb.state.stats.reset(now);
     let run = harness::run_task(&b.engine, Task::ApplicationAccess, None).await;
     let stats = sb.state.stats.snapshot();
     let medium = stats.by_category.get("Medium").copied().unwrap_or(0);
-    let share_rate = 60.0 * scale * Task::ApplicationAccess.budget_share();
+    // Access runs alone here: its share is the whole Medium budget.
+    let share_rate = 60.0 * scale;
     let achieved = medium as f64 / run.seconds.max(1e-9);
     println!();
     println!(
@@ -558,14 +551,8 @@ async fn overhead_figures(args: &Args) -> anyhow::Result<Vec<OverheadRow>> {
 
 async fn overhead_child() -> anyhow::Result<()> {
     let grant: Grant = serde_json::from_str(&std::env::var("BENCH_GRANT")?)?;
-    let b = harness::bench_engine(
-        grant,
-        RateProfile::unlimited(),
-        false,
-        false,
-        chrono::Utc::now(),
-    )
-    .await?;
+    let b =
+        harness::bench_engine(grant, RateProfile::unlimited(), false, chrono::Utc::now()).await?;
     let baseline_kb = procfs::status_kb("self", "VmHWM").unwrap_or(0);
     let (u0, s0) = procfs::cpu_seconds();
     let (runs, wall) = harness::daily_sync(&b.engine, None).await;

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_adapters::{Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore};
 use chrono::{DateTime, Duration, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use zoom::{MeetingListType, ReportUserType, User, ZoomError};
 
@@ -33,6 +33,9 @@ const MAX_INCREMENTAL_GAP_DAYS: i64 = 28;
 /// Meetings that started this long before the watermark are looked at again (late ends,
 /// clock skew, the report's whole-day ranges).
 const OVERLAP: Duration = Duration::days(1);
+/// A host's participant lists fetched at once (times `host_concurrency` hosts: the most
+/// lists, each up to a few hundred rows, held in memory at a time).
+const MEETINGS_AT_ONCE: usize = 4;
 
 /// Where a run is: the checkpoint item's data. It stays small whatever the account's size;
 /// the host list and the dates found so far go into checkpoint parts (DynamoDB items hold at
@@ -201,38 +204,53 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         .map(|(k, u)| (u.email.to_lowercase(), k.as_str()))
         .collect();
     let now = ctx.now();
+    let since = run.progress.since;
+    // Hosts are looked at `host_concurrency` at a time, their results taken in host order, so
+    // that `next_host` stays "the first host not finished" for the checkpoint.
+    let pending: Vec<(String, Option<String>)> = run.hosts[run.progress.next_host..]
+        .iter()
+        .map(|key| (key.clone(), users.get(key).and_then(|u| u.id.clone())))
+        .collect();
     let mut processed = 0u64;
     let mut participant_lists = 0u64;
-    while run.progress.next_host < run.hosts.len() {
-        if ctx.out_of_time() && processed > 0 {
-            return save_and_continue(ctx, checkpoint, run).await;
-        }
-        let key = run.hosts[run.progress.next_host].clone();
-        let Some(user_id) = users.get(&key).and_then(|u| u.id.clone()) else {
+    let mut stopped = false;
+    {
+        let ctx: &UnitCtx<'_> = ctx;
+        let (id_to_key, email_to_key) = (&id_to_key, &email_to_key);
+        let mut results = stream::iter(pending)
+            .map(|(key, user_id)| async move {
+                let activity = match user_id {
+                    Some(id) => {
+                        Some(host_activity(ctx, &id, since, now, id_to_key, email_to_key).await?)
+                    }
+                    None => None,
+                };
+                Ok::<_, SyncError>((key, activity))
+            })
+            .buffered(ctx.engine.options.host_concurrency.max(1));
+        while let Some(result) = results.next().await {
+            match result {
+                Ok((key, Some((created, joins, lists)))) => {
+                    participant_lists += lists;
+                    run.record(key, created, joins);
+                    processed += 1;
+                }
+                Ok((_, None)) => {}
+                Err(SyncError::Zoom(ZoomError::DeadlineExceeded { .. })) => {
+                    stopped = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
             run.progress.next_host += 1;
-            continue;
-        };
-        match host_activity(
-            ctx,
-            &user_id,
-            run.progress.since,
-            now,
-            &id_to_key,
-            &email_to_key,
-        )
-        .await
-        {
-            Ok((created, joins, lists)) => {
-                participant_lists += lists;
-                run.record(key, created, joins);
-                run.progress.next_host += 1;
-                processed += 1;
+            if ctx.out_of_time() && processed > 0 && run.progress.next_host < run.hosts.len() {
+                stopped = true;
+                break;
             }
-            Err(SyncError::Zoom(ZoomError::DeadlineExceeded { .. })) => {
-                return save_and_continue(ctx, checkpoint, run).await;
-            }
-            Err(e) => return Err(e),
         }
+    }
+    if stopped {
+        return save_and_continue(ctx, checkpoint, run).await;
     }
     ctx.count("hosts", processed);
     ctx.count("participant_lists", participant_lists);
@@ -491,34 +509,39 @@ async fn host_activity(
         .try_collect()
         .await?;
     let created = meetings.iter().filter_map(|m| m.created_at).max();
-    let mut joins = Vec::new();
-    let mut lists = 0;
-    for m in &meetings {
-        let Some(start) = m.start_time else { continue };
-        if start > now || since.is_some_and(|s| start < s) {
-            continue;
-        }
-        let meeting = if m.uuid.is_empty() {
-            match m.id {
-                Some(id) => id.to_string(),
-                None => continue,
+    let started: Vec<String> = meetings
+        .iter()
+        .filter(|m| {
+            m.start_time
+                .is_some_and(|start| start <= now && since.is_none_or(|s| start >= s))
+        })
+        .filter_map(|m| {
+            if m.uuid.is_empty() {
+                m.id.map(|id| id.to_string())
+            } else {
+                Some(m.uuid.clone())
             }
-        } else {
-            m.uuid.clone()
-        };
-        lists += 1;
-        let rows: Vec<zoom::Participant> = match ctx
-            .zoom()
-            .past_meeting_participants(&meeting)
-            .stream()
-            .try_collect()
-            .await
-        {
-            Ok(rows) => rows,
-            // Not ended yet (or gone): no participants.
-            Err(e) if e.is_not_found() => continue,
-            Err(e) => return Err(e.into()),
-        };
+        })
+        .collect();
+    let lists = started.len() as u64;
+    let mut participant_lists = stream::iter(started)
+        .map(|meeting| async move {
+            match ctx
+                .zoom()
+                .past_meeting_participants(&meeting)
+                .stream()
+                .try_collect::<Vec<zoom::Participant>>()
+                .await
+            {
+                Ok(rows) => Ok(rows),
+                // Not ended yet (or gone): no participants.
+                Err(e) if e.is_not_found() => Ok(Vec::new()),
+                Err(e) => Err(SyncError::from(e)),
+            }
+        })
+        .buffer_unordered(MEETINGS_AT_ONCE);
+    let mut joins = Vec::new();
+    while let Some(rows) = participant_lists.try_next().await? {
         for p in rows {
             let Some(join) = p.join_time else { continue };
             let key =

@@ -1,0 +1,239 @@
+//! One Zoom budget per connection, split among the tasks that are running.
+//!
+//! Zoom's rate limits are per account; every task's function spends the same master account's
+//! budget from its own process. A running unit keeps a mark in the table (renewed by a
+//! heartbeat) and paces its client at its weight's part of the weights of the tasks marked
+//! running: Application Access alone gets the whole budget, and when Roster and License
+//! Information start beside it, all three slow down to their weights within one heartbeat.
+//! A crashed unit's mark expires after `mark_ttl`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_adapters::{BudgetStore, Records, RunningTask};
+use chrono::Utc;
+use tokio::task::JoinHandle;
+use zoom::RateLimiter;
+
+use crate::unit::Task;
+
+/// How often a running unit renews its mark and re-reads the others', and how long a mark
+/// lives without renewal.
+#[derive(Clone, Copy, Debug)]
+pub struct BudgetTiming {
+    pub heartbeat: Duration,
+    pub mark_ttl: Duration,
+}
+
+impl Default for BudgetTiming {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(10),
+            mark_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `task`'s part of the budget while `running` (which may or may not list it) are running.
+pub fn share_of(task: Task, running: impl IntoIterator<Item = Task>) -> f64 {
+    let mut tasks: Vec<Task> = running.into_iter().filter(|t| t.uses_zoom()).collect();
+    tasks.push(task);
+    tasks.sort();
+    tasks.dedup();
+    let total: f64 = tasks.iter().map(|t| t.budget_weight()).sum();
+    if total > 0.0 {
+        task.budget_weight() / total
+    } else {
+        1.0
+    }
+}
+
+/// A unit's membership in its connection's budget: the heartbeat runs until [`Self::leave`].
+pub(crate) struct BudgetMember {
+    records: Records,
+    mark: RunningTask,
+    heartbeat: JoinHandle<()>,
+}
+
+impl BudgetMember {
+    /// Marks the unit's task running, sets the limiter's share from the marks, and starts the
+    /// heartbeat. A store error leaves the task's own weight as its share (the shares of all
+    /// tasks add up to the whole budget, so that is safe whatever else runs).
+    pub(crate) async fn join(
+        records: &Records,
+        connection_id: &str,
+        task: Task,
+        owner: &str,
+        limiter: Arc<RateLimiter>,
+        timing: BudgetTiming,
+    ) -> Self {
+        limiter.set_share(task.budget_weight());
+        let mark = RunningTask {
+            connection_id: connection_id.to_owned(),
+            task: task.as_str().to_owned(),
+            owner: owner.to_owned(),
+            until: Utc::now(),
+        };
+        rebalance(records, &mark, task, &limiter, timing).await;
+        let heartbeat = tokio::spawn({
+            let records = records.clone();
+            let mark = mark.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(timing.heartbeat).await;
+                    rebalance(&records, &mark, task, &limiter, timing).await;
+                }
+            }
+        });
+        Self {
+            records: records.clone(),
+            mark,
+            heartbeat,
+        }
+    }
+
+    /// Stops the heartbeat and clears the mark, so that the others get its part at their next
+    /// heartbeat.
+    pub(crate) async fn leave(self) {
+        self.heartbeat.abort();
+        let m = &self.mark;
+        if let Err(e) = self
+            .records
+            .clear_running(&m.connection_id, &m.task, &m.owner)
+            .await
+        {
+            tracing::warn!(connection_id = %m.connection_id, task = %m.task, error = %e,
+                "could not clear the running mark; it expires by itself");
+        }
+    }
+}
+
+impl Drop for BudgetMember {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
+async fn rebalance(
+    records: &Records,
+    mark: &RunningTask,
+    task: Task,
+    limiter: &RateLimiter,
+    timing: BudgetTiming,
+) {
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(timing.mark_ttl).unwrap_or(chrono::Duration::minutes(1));
+    let renewed = RunningTask {
+        until: now + ttl,
+        ..mark.clone()
+    };
+    let running = match records.mark_running(&renewed).await {
+        Ok(()) => records.running_tasks(&mark.connection_id, now).await,
+        Err(e) => Err(e),
+    };
+    match running {
+        Ok(marks) => {
+            let share = share_of(task, marks.iter().filter_map(|m| m.task.parse().ok()));
+            if (share - limiter.share()).abs() > 1e-9 {
+                tracing::debug!(connection_id = %mark.connection_id, task = %task, share,
+                    running = marks.len(), "budget share changed");
+            }
+            limiter.set_share(share);
+        }
+        Err(e) => {
+            limiter.set_share(task.budget_weight());
+            tracing::warn!(connection_id = %mark.connection_id, task = %task, error = %e,
+                "could not read the running tasks; pacing at the task's fixed weight");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_split_the_budget_among_running_tasks() {
+        use Task::*;
+        assert_eq!(share_of(ApplicationAccess, []), 1.0);
+        assert_eq!(share_of(ApplicationAccess, [ApplicationAccess]), 1.0);
+        // All three running: the fixed weights, which add up to the whole budget.
+        let all = [ApplicationRoster, ApplicationAccess, LicenseInformation];
+        let total: f64 = all.iter().map(|t| share_of(*t, all)).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        for t in all {
+            assert!((share_of(t, all) - t.budget_weight()).abs() < 1e-9);
+        }
+        // Access and Roster: Access gets 0.75 / 0.90.
+        let pair = [ApplicationRoster, ApplicationAccess];
+        assert!((share_of(ApplicationAccess, pair) - 0.75 / 0.90).abs() < 1e-9);
+        // Differentiation spends nothing and takes nothing.
+        assert_eq!(share_of(ApplicationRoster, [LicenseDifferentiation]), 1.0);
+    }
+
+    #[tokio::test]
+    async fn members_rebalance_as_tasks_join_and_leave() {
+        let records = Records::in_memory();
+        let timing = BudgetTiming {
+            heartbeat: Duration::from_millis(20),
+            mark_ttl: Duration::from_secs(60),
+        };
+        let limiter = |_| RateLimiter::new(zoom::RateProfile::business());
+        let access_limiter = limiter(());
+        let access = BudgetMember::join(
+            &records,
+            "c1",
+            Task::ApplicationAccess,
+            "run-a",
+            access_limiter.clone(),
+            timing,
+        )
+        .await;
+        assert_eq!(access_limiter.share(), 1.0, "alone: the whole budget");
+
+        let roster_limiter = limiter(());
+        let roster = BudgetMember::join(
+            &records,
+            "c1",
+            Task::ApplicationRoster,
+            "run-r",
+            roster_limiter.clone(),
+            timing,
+        )
+        .await;
+        assert!((roster_limiter.share() - 0.15 / 0.90).abs() < 1e-9);
+        // Access notices at its next heartbeat.
+        wait_for(|| (access_limiter.share() - 0.75 / 0.90).abs() < 1e-9).await;
+        // Another connection's tasks do not count.
+        let other = BudgetMember::join(
+            &records,
+            "c2",
+            Task::LicenseInformation,
+            "run-l",
+            limiter(()),
+            timing,
+        )
+        .await;
+        roster.leave().await;
+        wait_for(|| access_limiter.share() == 1.0).await;
+        other.leave().await;
+        access.leave().await;
+        assert!(
+            records
+                .running_tasks("c1", Utc::now())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    async fn wait_for(done: impl Fn() -> bool) {
+        for _ in 0..500 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the share did not change within 5 s");
+    }
+}
