@@ -40,7 +40,9 @@ pub async fn gate(
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| UNMATCHED.to_owned());
     let category = category_of(&method, &template);
+    let in_flight = state.stats.begin_request();
     let (response, status) = admit(&state, request, next, category).await;
+    drop(in_flight);
     state
         .stats
         .record_request(method.as_str(), &template, category, status);

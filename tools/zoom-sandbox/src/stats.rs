@@ -38,6 +38,12 @@ pub struct StatsSnapshot {
     pub token_failures: BTreeMap<String, u64>,
     /// Grants ended by `/oauth/revoke`, a newer authorization, a webhook or a fault.
     pub revocations: u64,
+    /// `/v2` requests being served now, and the most at once since the reset (how much a
+    /// client overlaps its requests).
+    #[serde(default)]
+    pub in_flight: u64,
+    #[serde(default)]
+    pub max_in_flight: u64,
 }
 
 impl StatsSnapshot {
@@ -59,6 +65,15 @@ impl StatsSnapshot {
 
     pub fn fault(&self, kind: &str) -> u64 {
         self.faults.get(kind).copied().unwrap_or(0)
+    }
+}
+
+/// A request in flight (see [`Stats::begin_request`]).
+pub struct InFlight<'a>(&'a Stats);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.with(|s| s.in_flight = s.in_flight.saturating_sub(1));
     }
 }
 
@@ -89,9 +104,21 @@ impl Stats {
         self.with(|s| {
             *s = StatsSnapshot {
                 since: Some(now),
+                in_flight: s.in_flight,
+                max_in_flight: s.in_flight,
                 ..StatsSnapshot::default()
             }
         });
+    }
+
+    /// A `/v2` request starts; it counts as in flight until the guard drops (also when the
+    /// client goes away mid-request).
+    pub fn begin_request(&self) -> InFlight<'_> {
+        self.with(|s| {
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        });
+        InFlight(self)
     }
 
     /// One finished request. `status` is `None` for a dropped connection.
