@@ -220,19 +220,5 @@ impl AdminRequest {
 }
 
 fn text(name: &str, v: &str, max: usize) -> Result<(), RequestError> {
-    let t = v.trim();
-    if t.is_empty() {
-        return Err(RequestError(format!("`{name}` must not be empty")));
-    }
-    if t.len() > max {
-        return Err(RequestError(format!(
-            "`{name}` is longer than {max} characters"
-        )));
-    }
-    if t.chars().any(char::is_control) {
-        return Err(RequestError(format!(
-            "`{name}` must not contain control characters"
-        )));
-    }
-    Ok(())
+    sync_domain::check_request_text(name, v, max).map_err(RequestError)
 }

@@ -129,21 +129,7 @@ impl ReclamationRequest {
     /// Checks everything serde cannot: required text, exactly one selection, bounds.
     pub fn validate(&self) -> Result<(), RequestError> {
         let text = |name: &str, v: &str, max: usize| {
-            let t = v.trim();
-            if t.is_empty() {
-                return Err(RequestError(format!("`{name}` must not be empty")));
-            }
-            if t.len() > max {
-                return Err(RequestError(format!(
-                    "`{name}` is longer than {max} characters"
-                )));
-            }
-            if t.chars().any(char::is_control) {
-                return Err(RequestError(format!(
-                    "`{name}` must not contain control characters"
-                )));
-            }
-            Ok(())
+            sync_domain::check_request_text(name, v, max).map_err(RequestError)
         };
         text("request_id", &self.request_id, 128)?;
         text("connection_id", &self.connection_id, 128)?;

@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod license;
 pub mod settings;
+pub mod text;
 
 pub use activity::{ActivityBands, ActivityDates};
 pub use license::{LicenseKind, Provisioned};
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
+pub use text::check_request_text;
