@@ -158,7 +158,7 @@ impl ZoomClientBuilder {
     pub fn build(self) -> Result<ZoomClient, ConfigError> {
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
+            None => crate::tls::http_client_builder()
                 .timeout(self.config.request_timeout())
                 .connect_timeout(self.config.connect_timeout())
                 .pool_idle_timeout(Duration::from_secs(60))

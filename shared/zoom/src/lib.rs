@@ -20,6 +20,7 @@ mod paginate;
 mod ratelimit;
 mod secret;
 mod source;
+pub mod tls;
 mod token;
 
 pub use api::{AccountApi, encode_meeting_uuid, encode_segment};

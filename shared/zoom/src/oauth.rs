@@ -206,7 +206,7 @@ fn oauth_url(base: &Url, path: &str) -> String {
 impl OAuthClient {
     /// OAuth client for the configured region's app.
     pub fn new(config: &ZoomConfig) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::http_client_builder()
             .timeout(config.request_timeout())
             .connect_timeout(config.connect_timeout())
             // Never follow redirects from a token endpoint.

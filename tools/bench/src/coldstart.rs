@@ -13,14 +13,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// The six Lambda functions (package = binary name).
-pub const FUNCTIONS: [&str; 6] = [
+/// The seven Lambda functions (package = binary name). license-admin reads the same
+/// `ZTS_*` variables, needs the table only and makes no AWS call before polling.
+pub const FUNCTIONS: [&str; 7] = [
     "oauth-connect",
     "reclamation",
     "application-roster",
     "application-access",
     "license-information",
     "license-differentiation",
+    "license-admin",
 ];
 
 const SECRET: &str = r#"{"apps":{"NA":{"client_id":"bench-client","client_secret":"bench-secret"}},"webhook_secret_token":"bench-webhook"}"#;
