@@ -5,28 +5,57 @@
 //! builds; on a Debian host that is the bundle plus every file of `/etc/ssl/certs`, about 10 ms
 //! each time. The roots are the same ones: `rustls-native-certs` (`SSL_CERT_FILE` /
 //! `SSL_CERT_DIR`, else the OpenSSL locations; on Lambda the Amazon Linux CA bundle), as the
-//! AWS SDK's HTTPS client loads them. Certificates are verified as before (webpki, hostname
+//! AWS SDK's HTTPS client loads them; `aws-adapters` hands [`root_certificates`] to the SDK so
+//! the process reads the store once. Certificates are verified as before (webpki, hostname
 //! included).
 
 use std::sync::{Arc, LazyLock};
 
-static ROOTS: LazyLock<Arc<rustls::RootCertStore>> = LazyLock::new(|| {
+use rustls::pki_types::CertificateDer;
+
+/// The platform's roots: the certificates that parsed as trust anchors, and the store.
+struct Roots {
+    certs: Vec<CertificateDer<'static>>,
+    store: Arc<rustls::RootCertStore>,
+}
+
+static ROOTS: LazyLock<Roots> = LazyLock::new(|| {
     let loaded = rustls_native_certs::load_native_certs();
     if !loaded.errors.is_empty() {
         tracing::warn!(errors = ?loaded.errors, "some native root certificates could not be read");
     }
-    let mut roots = rustls::RootCertStore::empty();
-    let (valid, invalid) = roots.add_parsable_certificates(loaded.certs);
-    if valid == 0 {
+    let mut store = rustls::RootCertStore::empty();
+    let mut certs = Vec::with_capacity(loaded.certs.len());
+    let mut invalid = 0;
+    for cert in loaded.certs {
+        match store.add(cert.clone()) {
+            Ok(()) => certs.push(cert),
+            Err(_) => invalid += 1,
+        }
+    }
+    if certs.is_empty() {
         tracing::warn!(
             invalid,
             "no native root certificates: every HTTPS request will fail"
         );
     } else {
-        tracing::debug!(valid, invalid, "native root certificates loaded");
+        tracing::debug!(
+            valid = certs.len(),
+            invalid,
+            "native root certificates loaded"
+        );
     }
-    Arc::new(roots)
+    Roots {
+        certs,
+        store: Arc::new(store),
+    }
 });
+
+/// The platform's root certificates (DER), loaded on first use and kept for the process: give
+/// them to other HTTPS clients of the process (the AWS SDK's) so the store is read once.
+pub fn root_certificates() -> &'static [CertificateDer<'static>] {
+    &ROOTS.certs
+}
 
 /// The rustls configuration of every reqwest client (ALPN: h2, then HTTP/1.1, as reqwest's own).
 pub(crate) fn client_config() -> rustls::ClientConfig {
@@ -34,7 +63,7 @@ pub(crate) fn client_config() -> rustls::ClientConfig {
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("aws-lc-rs supports TLS 1.2 and 1.3")
-        .with_root_certificates(ROOTS.clone())
+        .with_root_certificates(ROOTS.store.clone())
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     config
