@@ -28,8 +28,8 @@ pub struct BudgetTiming {
 impl Default for BudgetTiming {
     fn default() -> Self {
         Self {
-            heartbeat: Duration::from_secs(10),
-            mark_ttl: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(5),
+            mark_ttl: Duration::from_secs(30),
         }
     }
 }

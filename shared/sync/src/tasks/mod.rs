@@ -15,29 +15,37 @@ use zoom::{User, UserStatus};
 use crate::SyncError;
 use crate::engine::UnitCtx;
 
-/// Every user of the unit's account: one listing per status (Zoom lists one status per call),
-/// keyed like the stored records (a user seen twice while changing status counts once, last
-/// listing wins).
+/// Every user of the unit's account: one listing per status (Zoom lists one status per call;
+/// the three run at once, their pages in order), keyed like the stored records (a user seen
+/// twice while changing status counts once, the later status in this order wins).
 pub(crate) async fn list_account_users(
     ctx: &UnitCtx<'_>,
 ) -> Result<BTreeMap<String, User>, SyncError> {
     let api = ctx.api();
-    let mut users = BTreeMap::new();
-    for status in [
-        UserStatus::Active,
-        UserStatus::Inactive,
-        UserStatus::Pending,
-    ] {
-        let mut stream = api.users(status.clone()).stream();
-        while let Some(mut user) = stream.try_next().await? {
-            if user.status.is_none() {
-                user.status = Some(status.clone());
+    let listing = |status: UserStatus| {
+        let api = &api;
+        async move {
+            let mut users: Vec<User> = api.users(status.clone()).stream().try_collect().await?;
+            for user in &mut users {
+                if user.status.is_none() {
+                    user.status = Some(status.clone());
+                }
+                user.id = user.id.take().filter(|id| !id.is_empty());
             }
-            user.id = user.id.filter(|id| !id.is_empty());
-            users.insert(user_key(user.id.as_deref(), &user.email), user);
+            Ok::<_, SyncError>(users)
         }
-    }
-    Ok(users)
+    };
+    let (active, inactive, pending) = futures::try_join!(
+        listing(UserStatus::Active),
+        listing(UserStatus::Inactive),
+        listing(UserStatus::Pending)
+    )?;
+    Ok(active
+        .into_iter()
+        .chain(inactive)
+        .chain(pending)
+        .map(|user| (user_key(user.id.as_deref(), &user.email), user))
+        .collect())
 }
 
 pub(crate) fn kind_of(user: &User) -> LicenseKind {
