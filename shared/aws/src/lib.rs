@@ -26,7 +26,7 @@ pub use error::StoreError;
 pub use records::*;
 pub use stores::{
     AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,
-    LicenseStore, OAuthStateStore, PurgeStore, Records, SyncRunStore, UserStore,
+    LicenseStore, OAuthStateStore, PurgeStore, Records, RosterChanges, SyncRunStore, UserStore,
 };
 pub use table::{TABLE, create_table_if_missing};
 pub use vault::{

@@ -258,15 +258,27 @@ pub trait UserStore: Send + Sync {
         connection_id: &str,
         email: &str,
     ) -> Result<Vec<UserView>, StoreError>;
-    /// Marks users of the account whose keys are not in `seen` as removed at `at` (users
-    /// already marked keep their original date). Returns how many were newly marked.
-    async fn mark_missing_removed(
+    /// Brings one account's roster to `users` (records of that account): writes only the
+    /// records that differ from the stored ones, and marks stored users missing from `users`
+    /// removed at `at` (users already marked keep their original date).
+    async fn sync_account_roster(
         &self,
         connection_id: &str,
         account_id: &str,
-        seen: &HashSet<String>,
+        users: &[UserRecord],
         at: DateTime<Utc>,
-    ) -> Result<usize, StoreError>;
+    ) -> Result<RosterChanges, StoreError>;
+}
+
+/// What [`UserStore::sync_account_roster`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RosterChanges {
+    /// New or changed records written (returning users included).
+    pub written: usize,
+    /// Records already stored exactly so: not written.
+    pub unchanged: usize,
+    /// Stored users newly marked removed.
+    pub removed: usize,
 }
 
 #[async_trait]
@@ -882,26 +894,42 @@ impl UserStore for Records {
         Ok(views)
     }
 
-    async fn mark_missing_removed(
+    async fn sync_account_roster(
         &self,
         cid: &str,
         account_id: &str,
-        seen: &HashSet<String>,
+        users: &[UserRecord],
         at: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        let mut users = self.list_users(cid, account_id);
+    ) -> Result<RosterChanges, StoreError> {
+        // The last record of a key wins, as in `upsert_users`.
+        let mut incoming: BTreeMap<String, &UserRecord> =
+            users.iter().map(|u| (u.key(), u)).collect();
+        let mut changes = RosterChanges::default();
         let mut ops = Vec::new();
-        while let Some(view) = users.try_next().await? {
+        let mut stored = self.list_users(cid, account_id);
+        while let Some(view) = stored.try_next().await? {
             let mut roster = view.roster;
-            if roster.removed_at.is_none() && !seen.contains(&roster.key()) {
-                roster.removed_at = Some(at);
-                ops.push(WriteOp::Put(Self::user_item(cid, &roster)?));
+            match incoming.get(&roster.key()) {
+                Some(new) if **new == roster => {
+                    incoming.remove(&roster.key());
+                    changes.unchanged += 1;
+                }
+                Some(_) => {}
+                None if roster.removed_at.is_none() => {
+                    roster.removed_at = Some(at);
+                    ops.push(WriteOp::Put(Self::user_item(cid, &roster)?));
+                    changes.removed += 1;
+                }
+                None => {}
             }
         }
-        drop(users);
-        let n = ops.len();
+        drop(stored);
+        for user in incoming.values() {
+            ops.push(WriteOp::Put(Self::user_item(cid, user)?));
+            changes.written += 1;
+        }
         self.table.batch_write(ops).await?;
-        Ok(n)
+        Ok(changes)
     }
 }
 

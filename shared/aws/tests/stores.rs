@@ -353,20 +353,39 @@ async fn users(r: Records) {
     assert_eq!(by_email.len(), 1);
     assert_eq!(by_email[0].roster, a[3]);
 
-    // Users 0..10 vanish from Zoom.
-    let seen: HashSet<String> = a[10..].iter().map(UserRecord::key).collect();
+    // Users 0..10 vanish from Zoom and user 20 changes name: only that user is written.
+    let mut now_in_zoom: Vec<UserRecord> = a[10..].to_vec();
+    now_in_zoom[10].first_name = Some("Renamed".into());
     assert_eq!(
-        r.mark_missing_removed("c1", "acctA", &seen, t(9))
+        r.sync_account_roster("c1", "acctA", &now_in_zoom, t(9))
             .await
             .unwrap(),
-        10
+        RosterChanges {
+            written: 1,
+            unchanged: 140,
+            removed: 10
+        }
     );
-    // A second identical run changes nothing (original removal date kept).
+    // A second identical run writes nothing (original removal date kept).
     assert_eq!(
-        r.mark_missing_removed("c1", "acctA", &seen, t(10))
+        r.sync_account_roster("c1", "acctA", &now_in_zoom, t(10))
             .await
             .unwrap(),
-        0
+        RosterChanges {
+            written: 0,
+            unchanged: 141,
+            removed: 0
+        }
+    );
+    assert_eq!(
+        r.get_user("c1", "acctA", &a[20].key())
+            .await
+            .unwrap()
+            .unwrap()
+            .roster
+            .first_name
+            .as_deref(),
+        Some("Renamed")
     );
     let listed: Vec<UserView> = r.list_users("c1", "acctA").try_collect().await.unwrap();
     let removed: Vec<&UserView> = listed.iter().filter(|v| v.roster.is_removed()).collect();

@@ -94,6 +94,30 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
         "the second access run was incremental"
     );
 
+    // The roster writes only what changed: logins are not roster fields, so almost nothing.
+    let roster_runs = env
+        .records
+        .recent_runs(CID, Task::ApplicationRoster.as_str(), 200)
+        .await
+        .unwrap();
+    let next_day = |name: &str| -> u64 {
+        roster_runs
+            .iter()
+            .filter(|r| r.started_at >= now)
+            .map(|r| r.counts.get(name).copied().unwrap_or(0))
+            .sum()
+    };
+    eprintln!(
+        "next day's roster: {} tracked, {} written",
+        next_day("tracked"),
+        next_day("written")
+    );
+    assert!(next_day("tracked") > 500);
+    assert!(
+        next_day("written") * 100 < next_day("tracked"),
+        "the roster rewrote unchanged users"
+    );
+
     // Identical to the ground truth of the new day ...
     let truth = truth(&env.sb);
     assert_matches_truth(&env.records, &truth, CID, &s, now).await;

@@ -1,7 +1,6 @@
 //! Application Roster: every tracked user of the account; users gone from Zoom (or no longer
-//! tracked under the connection's Include options) are marked removed with the date.
-
-use std::collections::HashSet;
+//! tracked under the connection's Include options) are marked removed with the date. Only
+//! new and changed records are written.
 
 use aws_adapters::{UserRecord, UserStore};
 
@@ -34,17 +33,20 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             removed_at: None,
         });
     }
-    let cid = ctx.connection.connection_id.clone();
-    let seen: HashSet<String> = records.iter().map(UserRecord::key).collect();
-    let stored = ctx.engine.records.upsert_users(&cid, &records).await?;
-    let removed = ctx
+    let changes = ctx
         .engine
         .records
-        .mark_missing_removed(&cid, &ctx.account.account_id, &seen, ctx.now())
+        .sync_account_roster(
+            &ctx.connection.connection_id,
+            &ctx.account.account_id,
+            &records,
+            ctx.now(),
+        )
         .await?;
     ctx.count("listed", listed.len() as u64);
-    ctx.count("tracked", stored as u64);
+    ctx.count("tracked", (changes.written + changes.unchanged) as u64);
+    ctx.count("written", changes.written as u64);
     ctx.count("skipped_untracked", (listed.len() - records.len()) as u64);
-    ctx.count("removed", removed as u64);
+    ctx.count("removed", changes.removed as u64);
     Ok(TaskOutcome::Done)
 }
