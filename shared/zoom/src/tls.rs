@@ -27,7 +27,13 @@ static ROOTS: LazyLock<Roots> = LazyLock::new(|| {
     let mut store = rustls::RootCertStore::empty();
     let mut certs = Vec::with_capacity(loaded.certs.len());
     let mut invalid = 0;
+    // The bundle and the directory's hash links and named files repeat each certificate (three
+    // times on Debian): parse, keep and hand on each one once.
+    let mut seen = std::collections::HashSet::with_capacity(loaded.certs.len());
     for cert in loaded.certs {
+        if !seen.insert(cert.as_ref().to_vec()) {
+            continue;
+        }
         match store.add(cert.clone()) {
             Ok(()) => certs.push(cert),
             Err(_) => invalid += 1,
