@@ -75,7 +75,7 @@ impl std::fmt::Debug for ZoomGateway {
 
 impl ZoomGateway {
     pub fn new(config: ZoomConfig, verify_timeout: Duration) -> Result<Self, VerifyError> {
-        let http = reqwest::Client::builder()
+        let http = zoom::tls::http_client_builder()
             .timeout(config.request_timeout().min(verify_timeout))
             .connect_timeout(config.connect_timeout())
             .redirect(reqwest::redirect::Policy::none())

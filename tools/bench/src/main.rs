@@ -584,7 +584,7 @@ async fn coldstart_figures(args: &Args) -> anyhow::Result<()> {
     println!();
     println!(
         "## 4. Cold start (process start → first GET /runtime/invocation/next; local Runtime API \
-         and Secrets Manager stub; median of 5) and binary sizes (release: strip, thin LTO)"
+         and Secrets Manager stub; median of 5) and binary sizes (release profile: opt-level s, fat LTO, one codegen unit, stripped)"
     );
     for name in coldstart::FUNCTIONS {
         let path = args.release_dir.join(name);
