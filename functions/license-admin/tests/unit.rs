@@ -96,6 +96,8 @@ fn license(
             inactive_beyond_threshold: inactive_90,
         }),
         as_of: now().date_naive(),
+        zoom_assigned: None,
+        zoom_assigned_note: None,
     }
 }
 

@@ -125,6 +125,10 @@ pub struct ConnectionRecord {
     /// Per task name (e.g. `application-roster`).
     #[serde(default)]
     pub tasks: BTreeMap<String, TaskOutcome>,
+    /// Scopes the app lacks, noted at connect time or when Zoom refused a call with 4711:
+    /// the fields named there are not collected until the app is given the scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_scopes: Vec<MissingScopeNote>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency counter, managed by the store.
@@ -149,10 +153,32 @@ impl ConnectionRecord {
             status: ConnectionStatus::Active,
             protected_users: Vec::new(),
             tasks: BTreeMap::new(),
+            missing_scopes: Vec::new(),
             created_at: now,
             updated_at: now,
             version: 0,
         }
+    }
+}
+
+/// A scope the connection's app lacks and what is not collected without it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingScopeNote {
+    /// The scope Zoom named (or the classic scope and its granular equivalents).
+    pub scope: String,
+    /// In plain words, e.g. "Meeting Joined dates (past meeting participants)".
+    pub not_collected: String,
+    /// The task (or `connect`) that noticed.
+    pub noticed_by: String,
+    pub noticed_at: DateTime<Utc>,
+}
+
+impl ConnectionRecord {
+    /// Whether activity data is partial because a scope is missing (reclamation refuses then).
+    pub fn activity_is_partial(&self) -> bool {
+        self.missing_scopes
+            .iter()
+            .any(|m| m.noticed_by == "application-access" || m.not_collected.contains("Meeting"))
     }
 }
 
@@ -282,11 +308,28 @@ pub struct LicenseRecord {
     pub license_id: String,
     pub name: String,
     pub provisioned: Provisioned,
+    /// Seats held: users of this license with status `active` (a deactivated user holds no
+    /// seat, REFERENCE §3.6; pending users hold none yet).
     pub assigned: u64,
     pub active: u64,
+    /// Deactivated users of this license (their own figure; not seats).
     pub inactive: u64,
     pub activity: Option<LicenseActivity>,
     pub as_of: NaiveDate,
+    /// Zoom's own count of assigned seats (`GET /accounts/{id}/plans/usage`, `plan_base.usage`;
+    /// Licensed only). `None` when Zoom does not give it: see `zoom_assigned_note`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_assigned: Option<u64>,
+    /// Why Zoom's figure is missing (self-pay sub account, missing scope, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_assigned_note: Option<String>,
+}
+
+impl LicenseRecord {
+    /// Zoom's own figure differs from the seats counted from the roster.
+    pub fn differs_from_zoom(&self) -> bool {
+        self.zoom_assigned.is_some_and(|z| z != self.assigned)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

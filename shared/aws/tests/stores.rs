@@ -433,6 +433,8 @@ fn license(account: &str, id: &str, provisioned: Provisioned) -> LicenseRecord {
         inactive: 2,
         activity: None,
         as_of: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        zoom_assigned: None,
+        zoom_assigned_note: None,
     }
 }
 

@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::InactivityThreshold;
 
+/// The one inactivity comparison, used by License Differentiation and reclamation alike: a
+/// user is inactive beyond `threshold_days` when more than that many whole days have passed
+/// since their last activity (exactly `threshold_days` is still within the threshold).
+pub fn inactive_beyond(days_inactive: i64, threshold_days: u32) -> bool {
+    days_inactive > i64::from(threshold_days)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ActivityDates {
     pub last_login: Option<DateTime<Utc>>,
@@ -53,7 +60,7 @@ impl ActivityDates {
         now: DateTime<Utc>,
     ) -> bool {
         self.days_inactive(created, now)
-            .is_some_and(|days| days > i64::from(threshold.days()))
+            .is_some_and(|days| inactive_beyond(days, u32::from(threshold.days())))
     }
 }
 

@@ -6,7 +6,7 @@ pub mod license;
 pub mod settings;
 pub mod text;
 
-pub use activity::{ActivityBands, ActivityDates};
+pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
 pub use license::{LicenseKind, Provisioned};
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
 pub use text::check_request_text;

@@ -105,6 +105,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 inactive: t.inactive,
                 activity: None,
                 as_of: now.date_naive(),
+                zoom_assigned: None,
+                zoom_assigned_note: None,
             };
             ctx.engine
                 .records

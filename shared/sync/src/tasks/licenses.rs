@@ -81,6 +81,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 active: t.active,
                 inactive: t.inactive,
                 as_of,
+                zoom_assigned: None,
+                zoom_assigned_note: None,
                 license_id,
             }
         })
