@@ -108,6 +108,26 @@ pub struct TaskOutcome {
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// When each account's unit last finished (all its segments): the task has completed for
+    /// the connection as of the oldest of these over the connection's current accounts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub account_success_at: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl TaskOutcome {
+    /// When the task last completed for every one of `accounts` (the oldest of their
+    /// completions); `None` if one of them never completed.
+    pub fn completed_for<'a>(
+        &self,
+        accounts: impl IntoIterator<Item = &'a str>,
+    ) -> Option<DateTime<Utc>> {
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for account in accounts {
+            let at = *self.account_success_at.get(account)?;
+            oldest = Some(oldest.map_or(at, |o| o.min(at)));
+        }
+        oldest
+    }
 }
 
 /// A connected Zoom master account.

@@ -170,11 +170,31 @@ pub trait ConnectionStore: Send + Sync {
         outcome: Result<(), String>,
         at: DateTime<Utc>,
     ) -> Result<ConnectionRecord, StoreError> {
+        self.record_unit_outcome(connection_id, task, None, outcome, at)
+            .await
+    }
+
+    /// Like [`Self::record_task_outcome`], for one account's unit: a success also stamps the
+    /// account's completion (`TaskOutcome::account_success_at`).
+    async fn record_unit_outcome(
+        &self,
+        connection_id: &str,
+        task: &str,
+        account_id: Option<&str>,
+        outcome: Result<(), String>,
+        at: DateTime<Utc>,
+    ) -> Result<ConnectionRecord, StoreError> {
         let task = task.to_owned();
+        let account_id = account_id.map(str::to_owned);
         self.update_connection(connection_id, &move |c| {
             let entry = c.tasks.entry(task.clone()).or_default();
             match &outcome {
-                Ok(()) => entry.last_success_at = Some(at),
+                Ok(()) => {
+                    entry.last_success_at = Some(at);
+                    if let Some(a) = &account_id {
+                        entry.account_success_at.insert(a.clone(), at);
+                    }
+                }
                 Err(e) => {
                     entry.last_error_at = Some(at);
                     entry.last_error = Some(e.clone());

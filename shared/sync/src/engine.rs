@@ -427,7 +427,13 @@ impl SyncEngine {
         self.records.put_run(&run).await?;
         if !continued {
             self.records
-                .record_task_outcome(cid, unit.task.as_str(), Ok(()), self.now())
+                .record_unit_outcome(
+                    cid,
+                    unit.task.as_str(),
+                    Some(&unit.account_id),
+                    Ok(()),
+                    self.now(),
+                )
                 .await?;
         }
         tracing::info!(
