@@ -27,6 +27,8 @@ pub const SYNC_RUN_RETENTION: chrono::Duration = chrono::Duration::days(400);
 const CONNECTIONS_PARTITION: &str = "CONNS";
 const ACCESS_SUFFIX: &str = "#ACCESS";
 const CAS_ATTEMPTS: u32 = 8;
+/// Activity items written at once by one `upsert_access` (each is a read and a conditional put).
+const ACCESS_WRITES_AT_ONCE: usize = 16;
 
 // ----- keys -------------------------------------------------------------------------------
 
@@ -174,6 +176,29 @@ pub trait ConnectionStore: Send + Sync {
             .await
     }
 
+    /// Brings the connection's missing-scope notes of `task` up to date: adds `missing` (one
+    /// note per scope) and drops the task's earlier notes of the scopes in `confirmed` (calls
+    /// that needed them succeeded).
+    async fn update_missing_scopes(
+        &self,
+        connection_id: &str,
+        task: &str,
+        missing: Vec<MissingScopeNote>,
+        confirmed: Vec<String>,
+    ) -> Result<ConnectionRecord, StoreError> {
+        let task = task.to_owned();
+        self.update_connection(connection_id, &move |c| {
+            c.missing_scopes
+                .retain(|n| n.noticed_by != task || !confirmed.contains(&n.scope));
+            for note in &missing {
+                if !c.missing_scopes.iter().any(|n| n.scope == note.scope) {
+                    c.missing_scopes.push(note.clone());
+                }
+            }
+        })
+        .await
+    }
+
     /// Like [`Self::record_task_outcome`], for one account's unit: a success also stamps the
     /// account's completion (`TaskOutcome::account_success_at`).
     async fn record_unit_outcome(
@@ -242,12 +267,31 @@ pub trait UserStore: Send + Sync {
         connection_id: &str,
         users: &[UserRecord],
     ) -> Result<usize, StoreError>;
-    /// Idempotent batch upsert of activity records.
+    /// Writes activity records: last login and latest meeting created as given, latest meeting
+    /// joined the later of the given and the stored date (joins only move forward, whichever
+    /// unit found them). Each item is compare-and-swapped, so concurrent writers of one user
+    /// (another account's unit advancing a join) lose nothing. Returns the items changed.
     async fn upsert_access(
         &self,
         connection_id: &str,
         access: &[UserAccess],
     ) -> Result<usize, StoreError>;
+    /// Moves one user's latest meeting joined forward to `at` (never back), creating the
+    /// activity record if there is none. Returns whether it moved.
+    async fn advance_joined(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        user_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// The account and key of the connection's user with this Zoom user id (the
+    /// connection-wide index), preferring an account where the user is not removed.
+    async fn locate_user_id(
+        &self,
+        connection_id: &str,
+        user_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
     /// Activity records of one account (also of users no longer in the roster), in key order.
     fn list_account_access<'a>(
         &'a self,
@@ -745,24 +789,64 @@ impl UserStore for Records {
     }
 
     async fn upsert_access(&self, cid: &str, access: &[UserAccess]) -> Result<usize, StoreError> {
-        let mut ops = BTreeMap::new();
+        // One write per user (the last record of a key wins), a few at a time.
+        let mut latest = BTreeMap::new();
         for a in access {
-            let item = encode(
-                a,
-                &[
-                    (PK, users_pk(cid, &a.account_id)),
-                    (SK, access_sk(&a.user_key)),
-                ],
-                None,
-            )?;
-            ops.insert(
-                (a.account_id.clone(), a.user_key.clone()),
-                WriteOp::Put(item),
-            );
+            latest.insert((a.account_id.clone(), a.user_key.clone()), a.clone());
         }
-        let n = ops.len();
-        self.table.batch_write(ops.into_values().collect()).await?;
-        Ok(n)
+        let changed: Vec<bool> = stream::iter(latest.into_values())
+            .map(|a| async move {
+                self.merge_access(cid, &a.account_id.clone(), &a.user_key.clone(), move |_| {
+                    a.clone()
+                })
+                .await
+            })
+            .buffer_unordered(ACCESS_WRITES_AT_ONCE)
+            .try_collect()
+            .await?;
+        Ok(changed.into_iter().filter(|c| *c).count())
+    }
+
+    async fn advance_joined(
+        &self,
+        cid: &str,
+        account_id: &str,
+        user_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.merge_access(cid, account_id, user_key, |stored| {
+            let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
+                user_key: user_key.to_owned(),
+                account_id: account_id.to_owned(),
+                last_login: None,
+                last_meeting_created: None,
+                last_meeting_joined: None,
+            });
+            a.last_meeting_joined = Some(at);
+            a
+        })
+        .await
+    }
+
+    async fn locate_user_id(
+        &self,
+        cid: &str,
+        user_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let page = self
+            .table
+            .query(&Query::new(Index::Gsi2, uid_gsi(cid, user_id), SkCond::Any))
+            .await?;
+        let mut found: Vec<UserRecord> = page
+            .items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        found.sort_by_key(|u| u.removed_at.is_some());
+        Ok(found.into_iter().next().map(|u| {
+            let key = u.key();
+            (u.account_id, key)
+        }))
     }
 
     fn list_account_access<'a>(
@@ -969,6 +1053,45 @@ struct StoredLicenseActivity {
 }
 
 impl Records {
+    /// Compare-and-swap of one activity record: `change` gets the stored record (if any) and
+    /// returns the new one, whose joined date is then kept at the later of both. Returns
+    /// whether the stored item changed.
+    async fn merge_access(
+        &self,
+        cid: &str,
+        account_id: &str,
+        user_key: &str,
+        change: impl Fn(Option<&UserAccess>) -> UserAccess + Send + Sync,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = (users_pk(cid, account_id), access_sk(user_key));
+        for _ in 0..CAS_ATTEMPTS {
+            let item = self.table.get(&pk, &sk).await?;
+            let stored: Option<UserAccess> = item.clone().map(decode).transpose()?;
+            let mut next = change(stored.as_ref());
+            next.account_id = account_id.to_owned();
+            next.user_key = user_key.to_owned();
+            next.last_meeting_joined = next
+                .last_meeting_joined
+                .max(stored.as_ref().and_then(|s| s.last_meeting_joined));
+            if stored.as_ref() == Some(&next) {
+                return Ok(false);
+            }
+            let cond = match item.as_ref().and_then(|i| i.get(DATA)) {
+                Some(data) => Cond::Eq(DATA, data.clone()),
+                None => Cond::NotExists,
+            };
+            let new_item = encode(&next, &[(PK, pk.clone()), (SK, sk.clone())], None)?;
+            match self.table.put(new_item, Some(cond)).await {
+                Ok(()) => return Ok(true),
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "activity of {user_key} in {account_id} kept changing"
+        )))
+    }
+
     fn license_item(cid: &str, license: &LicenseRecord) -> Result<Item, StoreError> {
         // The activity lives in its own item (see `replace_account_license_activity`).
         let record = LicenseRecord {

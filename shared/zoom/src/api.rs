@@ -111,6 +111,8 @@ mod endpoints {
     pub const PAST_PARTICIPANTS: Endpoint =
         ep(Get, "GET /past_meetings/{meetingUUID}/participants", Medium);
     pub const MEETING: Endpoint = ep(Get, "GET /meetings/{meetingId}", Light);
+    pub const PAST_INSTANCES: Endpoint =
+        ep(Get, "GET /past_meetings/{meetingId}/instances", Medium);
 }
 
 fn get(endpoint: Endpoint, path: String) -> ApiRequest {
@@ -172,6 +174,20 @@ impl ZoomClient {
                 ),
             ),
             Participant::key,
+        )
+    }
+
+    /// `GET /past_meetings/{meetingId}/instances` (Medium): the ended instances of a meeting,
+    /// each with its own UUID and start time (every occurrence of a recurring meeting). Like
+    /// past participants, documented without a master-prefixed path.
+    pub fn past_meeting_instances(&self, meeting_id: i64) -> Paged<Meeting> {
+        Paged::new(
+            self.clone(),
+            get(
+                endpoints::PAST_INSTANCES,
+                format!("/past_meetings/{meeting_id}/instances"),
+            ),
+            |m: &Meeting| m.uuid.clone(),
         )
     }
 

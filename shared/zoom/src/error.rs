@@ -135,6 +135,31 @@ impl ZoomError {
         matches!(self, Self::Token(TokenError::InvalidGrant { .. }))
     }
 
+    /// The app lacks a scope this call needs (code 4700 or 4711, HTTP 400 or 401).
+    pub fn is_missing_scope(&self) -> bool {
+        matches!(self.code(), Some(4700 | 4711))
+    }
+
+    /// The scopes Zoom names in a missing-scope answer (`… does not contain scopes:[a, b]`).
+    pub fn missing_scope_names(&self) -> Vec<String> {
+        let message = match self {
+            Self::Api { message, .. } => message.as_str(),
+            Self::DeadlineExceeded { last, .. } => return last.missing_scope_names(),
+            _ => return Vec::new(),
+        };
+        message
+            .split_once("scopes:[")
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .map(|(list, _)| {
+                list.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Zoom's "resource does not exist" answers (HTTP 404, e.g. code 1001 or 3001).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::Api { status: 404, .. })

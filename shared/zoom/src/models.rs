@@ -508,6 +508,9 @@ pub struct ReportMeeting {
     pub id: Option<i64>,
     #[serde(default, deserialize_with = "null_default")]
     pub topic: String,
+    /// 1 instant, 2 scheduled, 3/8 recurring (an occurrence).
+    #[serde(rename = "type", default, deserialize_with = "lenient_i64")]
+    pub meeting_type: Option<i64>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub user_email: Option<String>,
     #[serde(default, deserialize_with = "lenient_time")]
