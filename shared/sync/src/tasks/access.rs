@@ -1,28 +1,42 @@
-//! Application Access: per user, last login (list users), latest meeting created (the user's
-//! scheduled meetings' `created_at`) and latest meeting joined (past-meeting participant rows
-//! carrying the user's id, or an internal row with the user's email; external rows never
-//! match).
+//! Application Access: per user, last login (list users), latest meeting created and latest
+//! meeting joined, across the whole organization.
 //!
-//! Full run: every user with an id is a host candidate: list their scheduled meetings, then the
-//! participants of each meeting that has started. Incremental run (after a full one): list
-//! users (cheap, 300 per page) and report the hosts active since the watermark
-//! (`GET /report/users?type=active`, a page per 300 hosts); only users whose last login moved,
-//! new users and those hosts have their meetings listed, and only meetings that started since
-//! the watermark (minus a day) have their participants fetched. Dates are merged with the
-//! stored ones (created: replaced for re-listed hosts; joined: the later of both). A full run
-//! every `full_run_every` (or `mode: full`) repairs drift such as deleted meetings.
+//! Meetings of every kind (`host`): scheduled ones from the host's meeting list, each past
+//! occurrence of recurring ones, and instant ones found through the reports. A participant row
+//! whose `id` is a user of ANY account of the connection is a join for that user: joins of this
+//! account's users are merged into this unit's records, joins of other accounts' users are
+//! written to their records through the connection-wide user index (`locate_user_id`), and
+//! every write keeps the later date, so units in any order, in parallel or redelivered, end
+//! with the same records. Rows match by e-mail only where Zoom gives one (the host's own
+//! account); rows of people outside the organization match nobody.
 //!
-//! Long units stop before the deadline, save their progress in the checkpoint and continue in
-//! a follow-up message; a redelivered or restarted segment resumes from the last checkpoint.
+//! Full run: every user with an id is a host candidate, and the report sweep covers the last
+//! six months (the reports' reach) in 30-day ranges. Incremental run (after a full one): list
+//! users (cheap, 300 per page) and sweep the report from the watermark (minus a day); only
+//! users whose last login moved, new users and the hosts of the report are looked at, and only
+//! meetings that started since the watermark (minus a day) have their participants read. Dates
+//! only move forward: a date once seen stays until a later one replaces it.
+//!
+//! A call Zoom refuses for a missing scope leaves its fields out and notes the scope on the
+//! connection (`gaps`). Long units stop before the deadline, save their progress in the
+//! checkpoint and continue in a follow-up message; a redelivered or restarted segment resumes
+//! from the last checkpoint.
+
+mod gaps;
+mod host;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_adapters::{Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore};
-use chrono::{DateTime, Duration, Utc};
+use aws_adapters::{
+    AccountKind, Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore,
+};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
-use zoom::{MeetingListType, ReportUserType, User, ZoomError};
+use zoom::{ReportUserType, User, ZoomError};
 
+use self::gaps::{Need, ScopeGaps};
+use self::host::{AccountIndex, Hosted, host_activity};
 use super::list_account_users;
 use crate::SyncError;
 use crate::engine::{TaskOutcome, UnitCtx};
@@ -33,9 +47,11 @@ const MAX_INCREMENTAL_GAP_DAYS: i64 = 28;
 /// Meetings that started this long before the watermark are looked at again (late ends,
 /// clock skew, the report's whole-day ranges).
 const OVERLAP: Duration = Duration::days(1);
-/// A host's participant lists fetched at once (times `host_concurrency` hosts: the most
-/// lists, each up to a few hundred rows, held in memory at a time).
-const MEETINGS_AT_ONCE: usize = 4;
+/// The full run's report sweep: six ranges of 30 days (reports reach six months back).
+const REPORT_RANGES: i64 = 6;
+const REPORT_RANGE_DAYS: i64 = 30;
+/// Other accounts' users looked up and written at once.
+const FOREIGN_WRITES_AT_ONCE: usize = 16;
 
 /// Where a run is: the checkpoint item's data. It stays small whatever the account's size;
 /// the host list and the dates found so far go into checkpoint parts (DynamoDB items hold at
@@ -178,32 +194,39 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let users = list_account_users(ctx).await?;
     ctx.count("users", users.len() as u64);
     let stored = stored_access(ctx).await?;
+    let gaps = ScopeGaps::new(ctx.account.kind == AccountKind::Master);
+    let now = ctx.now();
 
-    let mut run = match resume(ctx, checkpoint.as_ref()).await? {
+    let resumed = resume(ctx, checkpoint.as_ref()).await?;
+    let (mut full, since) = match &resumed {
+        Some(run) => (run.progress.full, run.progress.since),
+        None => full_or_incremental(ctx, checkpoint.as_ref()),
+    };
+    let mut hosted = sweep_reports(ctx, &gaps, report_ranges(full, since, now), &users).await?;
+    if hosted.is_none() && !full && resumed.is_none() {
+        // Without the reports the daily run cannot tell who hosted: look at everyone.
+        full = true;
+        hosted = None;
+    }
+    let mut run = match resumed {
         Some(run) => run,
         None => {
-            let run = plan(ctx, checkpoint.as_ref(), &users, &stored).await?;
-            ctx.count(
-                if run.progress.full {
-                    "full"
-                } else {
-                    "incremental"
-                },
-                1,
-            );
+            let run = plan(ctx, full, since, &users, &stored, hosted.as_ref());
+            ctx.count(if full { "full" } else { "incremental" }, 1);
             run
         }
     };
 
-    let id_to_key: HashMap<&str, &str> = users
-        .iter()
-        .filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k.as_str())))
-        .collect();
-    let email_to_key: HashMap<String, &str> = users
-        .iter()
-        .map(|(k, u)| (u.email.to_lowercase(), k.as_str()))
-        .collect();
-    let now = ctx.now();
+    let index = AccountIndex {
+        by_id: users
+            .iter()
+            .filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k.as_str())))
+            .collect(),
+        by_email: users
+            .iter()
+            .map(|(k, u)| (u.email.to_lowercase(), k.as_str()))
+            .collect(),
+    };
     let since = run.progress.since;
     // Hosts are looked at `host_concurrency` at a time, their results taken in host order, so
     // that `next_host` stays "the first host not finished" for the checkpoint.
@@ -213,15 +236,17 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         .collect();
     let mut processed = 0u64;
     let mut participant_lists = 0u64;
+    let mut report_lookups = 0u64;
+    let mut foreign: HashMap<String, DateTime<Utc>> = HashMap::new();
     let mut stopped = false;
     {
         let ctx: &UnitCtx<'_> = ctx;
-        let (id_to_key, email_to_key) = (&id_to_key, &email_to_key);
+        let (index, gaps, hosted) = (&index, &gaps, hosted.as_ref());
         let mut results = stream::iter(pending)
             .map(|(key, user_id)| async move {
                 let activity = match user_id {
                     Some(id) => {
-                        Some(host_activity(ctx, &id, since, now, id_to_key, email_to_key).await?)
+                        Some(host_activity(ctx, gaps, &id, since, now, hosted, index).await?)
                     }
                     None => None,
                 };
@@ -230,9 +255,13 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             .buffered(ctx.engine.options.host_concurrency.max(1));
         while let Some(result) = results.next().await {
             match result {
-                Ok((key, Some((created, joins, lists)))) => {
-                    participant_lists += lists;
-                    run.record(key, created, joins);
+                Ok((key, Some(activity))) => {
+                    participant_lists += activity.participant_lists;
+                    report_lookups += activity.report_lookups;
+                    for (id, at) in activity.foreign {
+                        later(&mut foreign, id, at);
+                    }
+                    run.record(key, activity.created, activity.joins);
                     processed += 1;
                 }
                 Ok((_, None)) => {}
@@ -249,11 +278,14 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             }
         }
     }
+    ctx.count("hosts", processed);
+    ctx.count("participant_lists", participant_lists);
+    ctx.count("report_lookups", report_lookups);
+    write_foreign_joins(ctx, foreign).await?;
+    gaps.save(ctx, now).await?;
     if stopped {
         return save_and_continue(ctx, checkpoint, run).await;
     }
-    ctx.count("hosts", processed);
-    ctx.count("participant_lists", participant_lists);
 
     // Merge and write.
     let mut changed = Vec::new();
@@ -264,8 +296,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             changed.push(record);
         }
     }
-    ctx.engine.records.upsert_access(&cid, &changed).await?;
-    ctx.count("written", changed.len() as u64);
+    let written = ctx.engine.records.upsert_access(&cid, &changed).await?;
+    ctx.count("written", written as u64);
 
     let previous_full = checkpoint.as_ref().and_then(|c| c.last_full_run_at);
     let version = current_version(ctx, &cid, &task, &account_id).await?;
@@ -294,6 +326,50 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     Ok(TaskOutcome::Done)
 }
 
+/// Keeps the later date per key.
+fn later(map: &mut HashMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
+    let e = map.entry(key).or_insert(at);
+    if at > *e {
+        *e = at;
+    }
+}
+
+/// Writes joins of users of other accounts of the connection to their records (found through
+/// the connection-wide index; ids nobody in the connection has are people from outside).
+async fn write_foreign_joins(
+    ctx: &mut UnitCtx<'_>,
+    foreign: HashMap<String, DateTime<Utc>>,
+) -> Result<(), SyncError> {
+    let cid = ctx.connection.connection_id.clone();
+    let records = &ctx.engine.records;
+    let outcomes: Vec<(bool, bool)> = stream::iter(foreign)
+        .map(|(id, at)| {
+            let cid = &cid;
+            async move {
+                match records.locate_user_id(cid, &id).await? {
+                    Some((account, key)) => {
+                        let moved = records.advance_joined(cid, &account, &key, at).await?;
+                        Ok::<_, StoreError>((true, moved))
+                    }
+                    None => Ok((false, false)),
+                }
+            }
+        })
+        .buffer_unordered(FOREIGN_WRITES_AT_ONCE)
+        .try_collect()
+        .await?;
+    let known = outcomes.iter().filter(|(k, _)| *k).count() as u64;
+    ctx.count("joins_other_accounts", known);
+    ctx.count(
+        "joins_other_accounts_written",
+        outcomes.iter().filter(|(_, m)| *m).count() as u64,
+    );
+    ctx.count("join_ids_outside", outcomes.len() as u64 - known);
+    Ok(())
+}
+
+/// Dates only move forward: what this run found, or what is stored if that is later (a
+/// meeting created or joined stays a fact when a later listing no longer shows it).
 fn merge(
     run: &RunState,
     key: &str,
@@ -301,23 +377,14 @@ fn merge(
     base: Option<&UserAccess>,
     account_id: &str,
 ) -> UserAccess {
+    let created = run.created.get(key).copied().flatten();
     let joined = run.joined.get(key).copied();
-    let (created, joined) = if run.progress.full {
-        (run.created.get(key).copied().flatten(), joined)
-    } else {
-        let created = match run.created.get(key) {
-            Some(c) => *c,
-            None => base.and_then(|b| b.last_meeting_created),
-        };
-        let old = base.and_then(|b| b.last_meeting_joined);
-        (created, joined.max(old))
-    };
     UserAccess {
         user_key: key.to_owned(),
         account_id: account_id.to_owned(),
         last_login: user.last_login_time,
-        last_meeting_created: created,
-        last_meeting_joined: joined,
+        last_meeting_created: created.max(base.and_then(|b| b.last_meeting_created)),
+        last_meeting_joined: joined.max(base.and_then(|b| b.last_meeting_joined)),
     }
 }
 
@@ -421,13 +488,11 @@ async fn save_and_continue(
     })
 }
 
-/// Decides full or incremental and which hosts to look at.
-async fn plan(
+/// Full or incremental, and since when (incremental runs).
+fn full_or_incremental(
     ctx: &UnitCtx<'_>,
     checkpoint: Option<&Checkpoint>,
-    users: &BTreeMap<String, User>,
-    stored: &BTreeMap<String, UserAccess>,
-) -> Result<RunState, SyncError> {
+) -> (bool, Option<DateTime<Utc>>) {
     let now = ctx.started_at;
     let watermark = checkpoint.and_then(|c| c.watermark);
     let last_full = checkpoint.and_then(|c| c.last_full_run_at);
@@ -437,130 +502,100 @@ async fn plan(
         (Mode::Incremental, _, _) => false,
         (_, _, Some(f)) => now - f >= ctx.engine.options.full_run_every,
     };
-    let progress = |since, host_count| Progress {
+    let since = (!full).then(|| watermark.unwrap_or(now) - OVERLAP);
+    (full, since)
+}
+
+/// The report sweep's date ranges: six 30-day ranges back from today (full run), or the one
+/// range since the watermark (incremental).
+fn report_ranges(
+    full: bool,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let today = now.date_naive();
+    match (full, since) {
+        (false, Some(since)) => vec![(since.date_naive().min(today), today)],
+        _ => (0..REPORT_RANGES)
+            .map(|i| {
+                let to = today - Duration::days(i * REPORT_RANGE_DAYS);
+                (to - Duration::days(REPORT_RANGE_DAYS - 1), to)
+            })
+            .collect(),
+    }
+}
+
+/// How many meetings each host held per range (`GET /report/users?type=active`, Heavy: a page
+/// per 300 hosts). `None` when the app may not read the reports.
+async fn sweep_reports(
+    ctx: &UnitCtx<'_>,
+    gaps: &ScopeGaps,
+    windows: Vec<(NaiveDate, NaiveDate)>,
+    users: &BTreeMap<String, User>,
+) -> Result<Option<Hosted>, SyncError> {
+    let id_by_email: HashMap<String, &str> = users
+        .values()
+        .filter_map(|u| u.id.as_deref().map(|id| (u.email.to_lowercase(), id)))
+        .collect();
+    let mut by_host: HashMap<String, Vec<(usize, u64)>> = HashMap::new();
+    for (w, (from, to)) in windows.iter().enumerate() {
+        let result = ctx
+            .api()
+            .report_users(ReportUserType::Active, *from, *to)
+            .stream()
+            .try_collect::<Vec<zoom::ReportUser>>()
+            .await;
+        let Some(rows) = gaps.check(Need::Reports, result)? else {
+            return Ok(None);
+        };
+        for row in rows {
+            let id = row.id.clone().filter(|id| !id.is_empty()).or_else(|| {
+                id_by_email
+                    .get(&row.email.to_lowercase())
+                    .map(|id| (*id).to_owned())
+            });
+            let (Some(id), Some(n)) = (id, row.meetings) else {
+                continue;
+            };
+            by_host.entry(id).or_default().push((w, n.max(0) as u64));
+        }
+    }
+    Ok(Some(Hosted { windows, by_host }))
+}
+
+/// Which hosts to look at: everyone with an id (full run), or (incremental) users whose last
+/// login moved, new users, and the hosts the report saw since the watermark.
+fn plan(
+    ctx: &UnitCtx<'_>,
+    full: bool,
+    since: Option<DateTime<Utc>>,
+    users: &BTreeMap<String, User>,
+    stored: &BTreeMap<String, UserAccess>,
+    hosted: Option<&Hosted>,
+) -> RunState {
+    let progress = |host_count| Progress {
         run_id: ctx.run_id.clone(),
         full,
-        started_at: now,
+        started_at: ctx.started_at,
         since,
         host_count,
         next_host: 0,
         parts: 0,
     };
-    if full {
-        let hosts: Vec<String> = users
-            .iter()
-            .filter(|(_, u)| u.id.is_some())
-            .map(|(k, _)| k.clone())
-            .collect();
-        return Ok(RunState::new(progress(None, hosts.len()), hosts));
-    }
-    let since = watermark.unwrap_or(now) - OVERLAP;
-    let mut hosts: BTreeSet<String> = users
+    let hosts: BTreeSet<String> = users
         .iter()
         .filter(|(k, u)| {
-            u.id.is_some()
-                && stored
+            u.id.as_deref().is_some_and(|id| {
+                full || stored
                     .get(*k)
                     .is_none_or(|s| s.last_login != u.last_login_time)
+                    || hosted.is_some_and(|h| h.by_host.contains_key(id))
+            })
         })
         .map(|(k, _)| k.clone())
         .collect();
-    let by_id: HashMap<&str, &str> = users
-        .iter()
-        .filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k.as_str())))
-        .collect();
-    let by_email: HashMap<String, &str> = users
-        .iter()
-        .map(|(k, u)| (u.email.to_lowercase(), k.as_str()))
-        .collect();
-    let mut report = ctx
-        .api()
-        .report_users(ReportUserType::Active, since.date_naive(), now.date_naive())
-        .stream();
-    while let Some(row) = report.try_next().await? {
-        let key = row
-            .id
-            .as_deref()
-            .and_then(|id| by_id.get(id))
-            .or_else(|| by_email.get(&row.email.to_lowercase()));
-        if let Some(k) = key {
-            hosts.insert((*k).to_owned());
-        }
-    }
     let hosts: Vec<String> = hosts.into_iter().collect();
-    Ok(RunState::new(progress(Some(since), hosts.len()), hosts))
-}
-
-type HostActivity = (Option<DateTime<Utc>>, Vec<(String, DateTime<Utc>)>, u64);
-
-/// One host: the latest meeting created, and the joins found in their started meetings.
-async fn host_activity(
-    ctx: &UnitCtx<'_>,
-    user_id: &str,
-    since: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-    id_to_key: &HashMap<&str, &str>,
-    email_to_key: &HashMap<String, &str>,
-) -> Result<HostActivity, SyncError> {
-    let meetings: Vec<zoom::Meeting> = ctx
-        .api()
-        .user_meetings(user_id, MeetingListType::Scheduled)
-        .stream()
-        .try_collect()
-        .await?;
-    let created = meetings.iter().filter_map(|m| m.created_at).max();
-    let started: Vec<String> = meetings
-        .iter()
-        .filter(|m| {
-            m.start_time
-                .is_some_and(|start| start <= now && since.is_none_or(|s| start >= s))
-        })
-        .filter_map(|m| {
-            if m.uuid.is_empty() {
-                m.id.map(|id| id.to_string())
-            } else {
-                Some(m.uuid.clone())
-            }
-        })
-        .collect();
-    let lists = started.len() as u64;
-    let mut participant_lists = stream::iter(started)
-        .map(|meeting| async move {
-            match ctx
-                .zoom()
-                .past_meeting_participants(&meeting)
-                .stream()
-                .try_collect::<Vec<zoom::Participant>>()
-                .await
-            {
-                Ok(rows) => Ok(rows),
-                // Not ended yet (or gone): no participants.
-                Err(e) if e.is_not_found() => Ok(Vec::new()),
-                Err(e) => Err(SyncError::from(e)),
-            }
-        })
-        .buffer_unordered(MEETINGS_AT_ONCE);
-    let mut joins = Vec::new();
-    while let Some(rows) = participant_lists.try_next().await? {
-        for p in rows {
-            let Some(join) = p.join_time else { continue };
-            let key =
-                p.id.as_deref()
-                    .filter(|id| !id.is_empty())
-                    .and_then(|id| id_to_key.get(id).copied())
-                    .or_else(|| {
-                        p.internal_user
-                            .then_some(p.user_email.as_deref())
-                            .flatten()
-                            .filter(|e| !e.is_empty())
-                            .and_then(|e| email_to_key.get(&e.to_lowercase()).copied())
-                    });
-            if let Some(k) = key {
-                joins.push((k.to_owned(), join));
-            }
-        }
-    }
-    Ok((created, joins, lists))
+    RunState::new(progress(hosts.len()), hosts)
 }
 
 #[cfg(test)]

@@ -1,0 +1,167 @@
+//! What the app's scopes let Application Access collect. A call Zoom refuses with 4700/4711
+//! (missing scope) does not fail the unit: the fields that need it are left out, the rest is
+//! stored, and the connection gets a note naming the scope and the fields (reclamation refuses
+//! to act while such a note exists). A later call of the same kind that succeeds clears it.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use aws_adapters::{ConnectionStore, MissingScopeNote};
+use chrono::{DateTime, Utc};
+use zoom::ZoomError;
+
+use crate::SyncError;
+use crate::engine::UnitCtx;
+
+/// The kinds of calls that need a scope of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Need {
+    Meetings,
+    Instances,
+    Participants,
+    Reports,
+}
+
+impl Need {
+    const ALL: [Need; 4] = [
+        Self::Meetings,
+        Self::Instances,
+        Self::Participants,
+        Self::Reports,
+    ];
+
+    /// In plain words, what is not collected without it.
+    fn not_collected(self) -> &'static str {
+        match self {
+            Self::Meetings => {
+                "Meeting Created dates, and Meeting Joined dates from scheduled meetings (list meetings)"
+            }
+            Self::Instances => "Meeting Joined dates from past occurrences of recurring meetings",
+            Self::Participants => "Meeting Joined dates (past meeting participants)",
+            Self::Reports => {
+                "Meeting Created and Meeting Joined dates of instant meetings, and the daily run's active hosts (reports)"
+            }
+        }
+    }
+
+    /// The scope to name when Zoom's message names none (REFERENCE §7).
+    fn default_scope(self, master: bool) -> &'static str {
+        match (self, master) {
+            (Self::Meetings, true) => "meeting:read:list_meetings:admin",
+            (Self::Meetings, false) => "meeting:read:list_meetings:master",
+            (Self::Instances, _) => "meeting:read:list_past_instances:admin",
+            (Self::Participants, _) => "meeting:read:list_past_participants:admin",
+            (Self::Reports, true) => "report:read:list_users:admin",
+            (Self::Reports, false) => "report:read:list_users:master",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    missing: BTreeMap<Need, String>,
+    worked: Vec<Need>,
+}
+
+/// Per unit: which kinds of calls Zoom refused for a missing scope, and which worked.
+#[derive(Debug, Default)]
+pub(super) struct ScopeGaps {
+    master: bool,
+    seen: Mutex<Seen>,
+}
+
+impl ScopeGaps {
+    pub(super) fn new(master: bool) -> Self {
+        Self {
+            master,
+            seen: Mutex::default(),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether calls of this kind are known to be refused (not worth sending again).
+    pub(super) fn refused(&self, need: Need) -> bool {
+        self.seen().missing.contains_key(&need)
+    }
+
+    /// Sorts a call's result: `Ok(Some)` it worked, `Ok(None)` refused for a missing scope
+    /// (noted), `Err` any other failure.
+    pub(super) fn check<T>(
+        &self,
+        need: Need,
+        result: Result<T, ZoomError>,
+    ) -> Result<Option<T>, SyncError> {
+        match result {
+            Ok(v) => {
+                let mut seen = self.seen();
+                if !seen.worked.contains(&need) {
+                    seen.worked.push(need);
+                }
+                Ok(Some(v))
+            }
+            Err(e) if e.is_missing_scope() => {
+                let named = e.missing_scope_names().join(" ");
+                let scope = if named.is_empty() {
+                    need.default_scope(self.master).to_owned()
+                } else {
+                    named
+                };
+                tracing::warn!(scope = %scope, fields = need.not_collected(), "missing scope: fields not collected");
+                self.seen().missing.entry(need).or_insert(scope);
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Brings the connection's notes up to date (only when something changed).
+    pub(super) async fn save(
+        &self,
+        ctx: &UnitCtx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SyncError> {
+        let task = ctx.unit.task.as_str();
+        let (missing, worked) = {
+            let seen = self.seen();
+            (seen.missing.clone(), seen.worked.clone())
+        };
+        let notes: Vec<MissingScopeNote> = missing
+            .iter()
+            .map(|(need, scope)| MissingScopeNote {
+                scope: scope.clone(),
+                not_collected: need.not_collected().to_owned(),
+                noticed_by: task.to_owned(),
+                noticed_at: now,
+            })
+            .collect();
+        let confirmed: Vec<String> = ctx
+            .connection
+            .missing_scopes
+            .iter()
+            .filter(|n| n.noticed_by == task)
+            .filter(|n| {
+                Need::ALL
+                    .iter()
+                    .any(|need| worked.contains(need) && n.not_collected == need.not_collected())
+            })
+            .map(|n| n.scope.clone())
+            .collect();
+        let known = |n: &MissingScopeNote| {
+            ctx.connection
+                .missing_scopes
+                .iter()
+                .any(|k| k.scope == n.scope && k.not_collected == n.not_collected)
+        };
+        if confirmed.is_empty() && notes.iter().all(known) {
+            return Ok(());
+        }
+        ctx.engine
+            .records
+            .update_missing_scopes(&ctx.connection.connection_id, task, notes, confirmed)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,251 @@
+//! One host's meetings, every kind (REFERENCE §3.8–3.10):
+//!
+//! - scheduled meetings (type 2) from `GET /users/{id}/meetings?type=scheduled` (Medium), one
+//!   instance each;
+//! - recurring meetings (types 3 and 8) are listed once; each past occurrence is its own
+//!   instance, from `GET /past_meetings/{id}/instances` (Medium);
+//! - instant meetings (type 1) are never listed. `GET /report/users` (Heavy, one page per 300
+//!   hosts, swept per account up front) says how many meetings each host held per date range;
+//!   only where that is more than the instances found above does the unit ask
+//!   `GET /report/users/{id}/meetings` (Heavy) for the range, which lists every instance.
+//!
+//! Joins come from `GET /past_meetings/{uuid}/participants` (Medium) of each ended instance.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::gaps::{Need, ScopeGaps};
+use crate::SyncError;
+use crate::engine::UnitCtx;
+
+/// A host's participant lists fetched at once.
+const MEETINGS_AT_ONCE: usize = 4;
+
+/// Date ranges of the report sweep and, per host id, the meetings Zoom says the host held in
+/// each (`None`: the reports are not available to this app).
+#[derive(Debug, Default)]
+pub(super) struct Hosted {
+    pub windows: Vec<(NaiveDate, NaiveDate)>,
+    pub by_host: HashMap<String, Vec<(usize, u64)>>,
+}
+
+/// Who a participant row is, as far as the unit's own account can tell.
+pub(super) struct AccountIndex<'a> {
+    /// Zoom user id → user key, users of this account.
+    pub by_id: HashMap<&'a str, &'a str>,
+    /// Lower-case e-mail → user key, users of this account.
+    pub by_email: HashMap<String, &'a str>,
+}
+
+/// What one host's meetings showed.
+#[derive(Debug, Default)]
+pub(super) struct HostActivity {
+    /// Latest created date among the host's listed meetings and instant meetings found.
+    pub created: Option<DateTime<Utc>>,
+    /// Joins of this account's users (by user key).
+    pub joins: Vec<(String, DateTime<Utc>)>,
+    /// Joins of users of other accounts (by Zoom user id), or of ids nobody here knows.
+    pub foreign: Vec<(String, DateTime<Utc>)>,
+    pub participant_lists: u64,
+    pub report_lookups: u64,
+}
+
+/// An instance whose participants to read.
+struct Instance {
+    uuid: String,
+    start: DateTime<Utc>,
+}
+
+/// The host's meetings and the joins in them.
+pub(super) async fn host_activity(
+    ctx: &UnitCtx<'_>,
+    gaps: &ScopeGaps,
+    user_id: &str,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    hosted: Option<&Hosted>,
+    index: &AccountIndex<'_>,
+) -> Result<HostActivity, SyncError> {
+    let mut out = HostActivity::default();
+    let in_scope = |start: DateTime<Utc>| start <= now && since.is_none_or(|s| start >= s);
+    let listed = if gaps.refused(Need::Meetings) {
+        Vec::new()
+    } else {
+        let result = ctx
+            .api()
+            .user_meetings(user_id, zoom::MeetingListType::Scheduled)
+            .stream()
+            .try_collect::<Vec<zoom::Meeting>>()
+            .await;
+        gaps.check(Need::Meetings, result)?.unwrap_or_default()
+    };
+    out.created = listed.iter().filter_map(|m| m.created_at).max();
+
+    // Held instances by start (for the comparison with the report), and those to read.
+    let mut held: Vec<DateTime<Utc>> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut to_read: Vec<Instance> = Vec::new();
+    for m in &listed {
+        let recurring = matches!(m.meeting_type, Some(3 | 8));
+        if recurring {
+            let Some(id) = m.id else { continue };
+            if gaps.refused(Need::Instances) {
+                continue;
+            }
+            let result = ctx
+                .zoom()
+                .past_meeting_instances(id)
+                .stream()
+                .try_collect::<Vec<zoom::Meeting>>()
+                .await;
+            let instances = match result {
+                Err(e) if e.is_not_found() => Some(Vec::new()),
+                other => gaps.check(Need::Instances, other)?,
+            };
+            for i in instances.unwrap_or_default() {
+                let Some(start) = i.start_time else { continue };
+                if i.uuid.is_empty() || !seen.insert(i.uuid.clone()) {
+                    continue;
+                }
+                held.push(start);
+                if in_scope(start) {
+                    to_read.push(Instance {
+                        uuid: i.uuid,
+                        start,
+                    });
+                }
+            }
+        } else {
+            let Some(start) = m.start_time else { continue };
+            let key = if m.uuid.is_empty() {
+                m.id.map(|id| id.to_string()).unwrap_or_default()
+            } else {
+                m.uuid.clone()
+            };
+            if key.is_empty() || !seen.insert(key.clone()) || start > now {
+                continue;
+            }
+            if in_scope(start) {
+                to_read.push(Instance { uuid: key, start });
+            } else {
+                // Older than the incremental range: held if its scheduled end has passed.
+                let end = start + chrono::Duration::minutes(m.duration.unwrap_or(0).max(0));
+                if end <= now {
+                    held.push(start);
+                }
+            }
+        }
+    }
+    // Read the participants; an instance Zoom does not know as ended (404) was not held.
+    let ended = read_participants(ctx, gaps, &to_read, index, &mut out).await?;
+    held.extend(ended);
+
+    // Instant meetings (and instances the listing does not show): where Zoom's report counts
+    // more meetings in a range than were found, list that range's instances.
+    let counts = hosted.and_then(|h| h.by_host.get(user_id).map(|c| (h, c)));
+    if let Some((hosted, counts)) = counts {
+        for &(w, count) in counts {
+            let (from, to) = hosted.windows[w];
+            let found = held
+                .iter()
+                .filter(|t| (from..=to).contains(&t.date_naive()))
+                .count() as u64;
+            if count <= found || gaps.refused(Need::Reports) {
+                continue;
+            }
+            out.report_lookups += 1;
+            let result = ctx
+                .api()
+                .report_user_meetings(user_id, from, to)
+                .stream()
+                .try_collect::<Vec<zoom::ReportMeeting>>()
+                .await;
+            let Some(rows) = gaps.check(Need::Reports, result)? else {
+                continue;
+            };
+            let mut extra = Vec::new();
+            for row in rows {
+                let Some(start) = row.start_time else {
+                    continue;
+                };
+                if row.meeting_type == Some(1) {
+                    // An instant meeting is created when it starts.
+                    out.created = out.created.max(Some(start));
+                }
+                if row.uuid.is_empty() || !seen.insert(row.uuid.clone()) || !in_scope(start) {
+                    continue;
+                }
+                extra.push(Instance {
+                    uuid: row.uuid,
+                    start,
+                });
+            }
+            let ended = read_participants(ctx, gaps, &extra, index, &mut out).await?;
+            held.extend(ended);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the participants of `instances`, sorting each row's join to this account's users
+/// (by id, or by e-mail where Zoom gives one: rows of the host's own account) or to other
+/// accounts' users (by id). Returns the start of every instance that had ended.
+async fn read_participants(
+    ctx: &UnitCtx<'_>,
+    gaps: &ScopeGaps,
+    instances: &[Instance],
+    index: &AccountIndex<'_>,
+    out: &mut HostActivity,
+) -> Result<Vec<DateTime<Utc>>, SyncError> {
+    if gaps.refused(Need::Participants) {
+        return Ok(Vec::new());
+    }
+    let mut lists = stream::iter(instances)
+        .map(|instance| async move {
+            let result = ctx
+                .zoom()
+                .past_meeting_participants(&instance.uuid)
+                .stream()
+                .try_collect::<Vec<zoom::Participant>>()
+                .await;
+            match result {
+                // Not ended yet (or gone): not held, no participants.
+                Err(e) if e.is_not_found() => Ok((instance.start, None)),
+                other => Ok::<_, SyncError>((
+                    instance.start,
+                    Some(gaps.check(Need::Participants, other)?),
+                )),
+            }
+        })
+        .buffer_unordered(MEETINGS_AT_ONCE);
+    let mut ended = Vec::new();
+    while let Some((start, rows)) = lists.try_next().await? {
+        let Some(rows) = rows else { continue };
+        let Some(rows) = rows else {
+            // Refused for a missing scope: nothing to read, and nothing known about the end.
+            continue;
+        };
+        out.participant_lists += 1;
+        ended.push(start);
+        for p in rows {
+            let Some(at) = p.join_time else { continue };
+            let id = p.id.as_deref().filter(|id| !id.is_empty());
+            if let Some(key) = id.and_then(|id| index.by_id.get(id)) {
+                out.joins.push(((*key).to_owned(), at));
+            } else if let Some(id) = id {
+                out.foreign.push((id.to_owned(), at));
+            } else if let Some(key) = p
+                .internal_user
+                .then_some(p.user_email.as_deref())
+                .flatten()
+                .filter(|e| !e.is_empty())
+                .and_then(|e| index.by_email.get(&e.to_lowercase()))
+            {
+                out.joins.push(((*key).to_owned(), at));
+            }
+        }
+    }
+    Ok(ended)
+}
