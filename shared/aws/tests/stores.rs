@@ -996,3 +996,99 @@ async fn purge(r: Records) {
         1
     );
 }
+
+// Activity across accounts: joins only move forward, whoever writes them, in any order or at
+// once; the connection-wide index finds a user's account from the Zoom user id.
+both!(joins_move_forward);
+async fn joins_move_forward(r: Records) {
+    let (a, b) = (user("acctA", 1), user("acctB", 2));
+    r.upsert_users("c1", &[a.clone(), b.clone()]).await.unwrap();
+    let id_b = b.user_id.clone().unwrap();
+    assert_eq!(
+        r.locate_user_id("c1", &id_b).await.unwrap(),
+        Some(("acctB".to_owned(), b.key()))
+    );
+    assert_eq!(
+        r.locate_user_id("c1", "someone-outside").await.unwrap(),
+        None
+    );
+    assert_eq!(r.locate_user_id("c2", &id_b).await.unwrap(), None);
+
+    // A join written before the user's own unit ever ran creates the record.
+    assert!(
+        r.advance_joined("c1", "acctB", &b.key(), t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !r.advance_joined("c1", "acctB", &b.key(), t(4))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !r.advance_joined("c1", "acctB", &b.key(), t(5))
+            .await
+            .unwrap()
+    );
+    let joined = |r: Records, key: String| async move {
+        r.list_account_access("c1", "acctB")
+            .try_collect::<Vec<UserAccess>>()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.user_key == key)
+            .unwrap()
+    };
+    let stored = joined(r.clone(), b.key()).await;
+    assert_eq!(
+        (stored.last_login, stored.last_meeting_joined),
+        (None, Some(t(5)))
+    );
+
+    // The user's own unit writes an older join and its login: the login lands, the join
+    // stays at the later date.
+    let own = UserAccess {
+        user_key: b.key(),
+        account_id: "acctB".into(),
+        last_login: Some(t(3)),
+        last_meeting_created: Some(t(2)),
+        last_meeting_joined: Some(t(4)),
+    };
+    assert_eq!(r.upsert_access("c1", &[own.clone()]).await.unwrap(), 1);
+    let stored = joined(r.clone(), b.key()).await;
+    assert_eq!(stored.last_login, Some(t(3)));
+    assert_eq!(stored.last_meeting_created, Some(t(2)));
+    assert_eq!(stored.last_meeting_joined, Some(t(5)));
+    // Writing the same again changes nothing.
+    assert_eq!(r.upsert_access("c1", &[own]).await.unwrap(), 0);
+
+    // Many writers at once (units of several accounts, redeliveries): the latest join wins.
+    let days: Vec<u32> = (6..=20).rev().collect();
+    let writers = days.iter().map(|d| {
+        let (r, key) = (r.clone(), b.key());
+        let d = *d;
+        async move {
+            if d % 2 == 0 {
+                r.advance_joined("c1", "acctB", &key, t(d))
+                    .await
+                    .map(|_| ())
+            } else {
+                let access = UserAccess {
+                    user_key: key,
+                    account_id: "acctB".into(),
+                    last_login: Some(t(3)),
+                    last_meeting_created: Some(t(2)),
+                    last_meeting_joined: Some(t(d)),
+                };
+                r.upsert_access("c1", &[access]).await.map(|_| ())
+            }
+        }
+    });
+    for result in futures::future::join_all(writers).await {
+        result.unwrap();
+    }
+    assert_eq!(
+        joined(r.clone(), b.key()).await.last_meeting_joined,
+        Some(t(20))
+    );
+}
