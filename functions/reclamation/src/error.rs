@@ -3,6 +3,7 @@
 //! the response.
 
 use aws_adapters::StoreError;
+use chrono::{DateTime, Utc};
 
 use crate::request::RequestError;
 
@@ -21,6 +22,31 @@ pub enum ReclamationError {
         missing.join(", ")
     )]
     MissingScope { missing: Vec<String> },
+    #[error(
+        "Application Access has not completed for this connection within the last {max_age_hours} \
+         hours ({detail}); nothing was changed. Acting on older activity data could deactivate \
+         people who have been active since: wait for (or run) Application Access, or allow older \
+         data with `max_data_age_hours` (at most 168)"
+    )]
+    StaleData {
+        /// The oldest per-account completion over the connection's current accounts (`None`:
+        /// an account never completed).
+        data_as_of: Option<DateTime<Utc>>,
+        max_age_hours: u32,
+        detail: String,
+    },
+    #[error(
+        "the connection's activity data is partial: the app lacks {} (not collected: {}); \
+         nothing was changed. Acting on partial activity data could deactivate people who are \
+         active: add the scope to the Zoom app, reconnect the account and let Application Access \
+         run again",
+        scopes.join(", "),
+        not_collected.join("; ")
+    )]
+    PartialActivityData {
+        scopes: Vec<String>,
+        not_collected: Vec<String>,
+    },
     #[error(
         "{selected} users would be acted on, more than the cap of {cap}; nothing was changed. \
          Narrow the selection or raise `max_users`"
@@ -49,6 +75,8 @@ impl ReclamationError {
             Self::ConnectionNotFound(_) => "ConnectionNotFound",
             Self::ConnectionUnavailable { .. } => "ConnectionUnavailable",
             Self::MissingScope { .. } => "MissingScope",
+            Self::StaleData { .. } => "StaleData",
+            Self::PartialActivityData { .. } => "PartialActivityData",
             Self::CapExceeded { .. } => "CapExceeded",
             Self::RequestIdReused(_) => "RequestIdReused",
             Self::RestoreNotFound(_) => "RestoreNotFound",
@@ -60,12 +88,16 @@ impl ReclamationError {
 
     /// Whether the caller must change something (as opposed to our or AWS's failure).
     pub fn is_caller_error(&self) -> bool {
-        !matches!(self, Self::Store(_) | Self::Zoom(_) | Self::InProgress(_))
+        !self.is_retryable()
     }
 
-    /// Whether invoking again unchanged may succeed.
+    /// Whether invoking again unchanged may succeed (stale data: after the next Application
+    /// Access run).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Zoom(_) | Self::InProgress(_))
+        matches!(
+            self,
+            Self::Store(_) | Self::Zoom(_) | Self::InProgress(_) | Self::StaleData { .. }
+        )
     }
 }
 

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use aws_adapters::{
     AccountStore, AuditEntry, AuditRequest, AuditStore, ConnectionRecord, ConnectionStatus,
-    ConnectionStore, LeaseStore, Records, UserStore, UserView,
+    ConnectionStore, LeaseStore, MissingScopeNote, Records, UserStore, UserView,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sync_domain::{ActivityDates, LicenseKind};
+use sync_domain::{ActivityDates, LicenseKind, inactive_beyond};
 use tracing::{info, warn};
 
 use crate::error::ReclamationError;
@@ -25,6 +25,10 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// A request holds its lease this long at most (Lambda's 15 minutes plus margin).
 const LEASE_TTL: Duration = Duration::from_secs(16 * 60);
+
+/// The integration task whose completion dates the activity data (its name in
+/// `ConnectionRecord::tasks`).
+pub const ACCESS_TASK: &str = "application-access";
 
 /// The record stores reclamation reads and writes.
 #[derive(Clone)]
@@ -135,9 +139,11 @@ pub struct Summary {
     pub skipped: u64,
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub failed: u64,
-    /// Paid licenses freed per license name (deactivate, downgrade; dry run: would be freed).
+    /// Paid seats freed per license name (dry run: would be freed): a deactivated user who held
+    /// one (Zoom removes all licenses on deactivation) or a user downgraded to Basic. Skipped,
+    /// unchanged and failed users free nothing.
     pub licenses_freed: BTreeMap<String, u64>,
-    /// Paid licenses assigned again per license name (reactivate).
+    /// Paid seats taken again per license name (reactivate).
     pub licenses_restored: BTreeMap<String, u64>,
 }
 
@@ -151,7 +157,14 @@ pub struct ReclamationResponse {
     /// those recorded then.
     pub replayed: bool,
     pub cap: u32,
-    /// Dry run: what would stop execute (cap, scope).
+    /// When the activity data used was complete: the oldest Application Access completion over
+    /// the connection's current accounts (`null`: some account never completed).
+    #[serde(default)]
+    pub data_as_of: Option<DateTime<Utc>>,
+    /// The oldest activity data execute acts on, in hours (the request's, default 48).
+    #[serde(default)]
+    pub max_data_age_hours: u32,
+    /// Dry run: what would stop execute (stale or partial activity data, cap, scope).
     pub warnings: Vec<String>,
     pub summary: Summary,
     pub users: Vec<UserResult>,
@@ -264,6 +277,40 @@ fn is_paid(user_type: i64) -> bool {
     )
 }
 
+/// Whether Zoom counts a paid seat for a user in this state: active and of a paid type. A
+/// deactivated user holds none, whatever type Zoom still lists (deactivation removes all
+/// licenses, REFERENCE §3.6); a pending invitation holds none yet.
+fn holds_seat(status: &str, user_type: i64) -> bool {
+    status == "active" && is_paid(user_type)
+}
+
+/// [`holds_seat`] of a recorded state (`before` / `after` of an audit entry); `None` without a
+/// type. A state without a status counts as active.
+fn state_holds_seat(state: &Value) -> Option<bool> {
+    let user_type = state.get("type").and_then(Value::as_i64)?;
+    let status = state
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("active");
+    Some(holds_seat(status, user_type))
+}
+
+/// Whether an `acted` change frees a paid seat (`before` / `after`: whether the user held one).
+/// Deactivation frees the seat the user held whatever type Zoom lists afterwards; a downgrade
+/// frees it unless the user still holds one after; reactivation never frees.
+fn frees_seat(action: &str, before: Option<bool>, after: Option<bool>) -> bool {
+    match action {
+        "deactivate" => before == Some(true),
+        "downgrade" => before == Some(true) && after != Some(true),
+        _ => false,
+    }
+}
+
+/// Whether an `acted` restore takes a paid seat again.
+fn takes_seat(before: Option<bool>, after: Option<bool>) -> bool {
+    before == Some(false) && after == Some(true)
+}
+
 fn role_is_privileged(role: &str) -> bool {
     let r = role.trim().to_ascii_lowercase();
     r == "owner" || r == "admin" || r == "0" || r == "1"
@@ -329,6 +376,19 @@ impl Reclaimer {
             }
         }
         let now = (self.clock)();
+        let mut warnings = Vec::new();
+        let (data_as_of, data_problems) = self.data_state(request, &connection, now).await?;
+        if request.action != Action::Reactivate {
+            // Reactivate only undoes an earlier request from its audit and reads no activity:
+            // stale or partial data never keeps anyone from being restored.
+            for problem in data_problems {
+                if request.mode == Mode::Execute {
+                    warn!(error = %problem, "refusing to act on this activity data");
+                    return Err(problem);
+                }
+                warnings.push(problem.to_string());
+            }
+        }
         let mut candidates = self.select(request, &connection).await?;
         for c in &mut candidates {
             if c.pre.is_none() {
@@ -337,7 +397,6 @@ impl Reclaimer {
         }
         let actionable: Vec<&Candidate> = candidates.iter().filter(|c| c.pre.is_none()).collect();
 
-        let mut warnings = Vec::new();
         let cap = request.cap();
         if actionable.len() > cap as usize {
             let e = ReclamationError::CapExceeded {
@@ -371,7 +430,7 @@ impl Reclaimer {
             for c in &candidates {
                 results.push(self.process(request, &connection, &*zoom, c, now).await);
             }
-            return Ok(respond(request, false, warnings, results));
+            return Ok(respond(request, false, data_as_of, warnings, results));
         }
 
         // Execute: one invocation per request id at a time, recorded once.
@@ -386,7 +445,7 @@ impl Reclaimer {
             return Err(ReclamationError::InProgress(request.request_id.clone()));
         }
         let outcome = self
-            .execute(request, &connection, &*zoom, &candidates, now)
+            .execute(request, &connection, &*zoom, &candidates, data_as_of, now)
             .await;
         if let Err(e) = self.stores.leases.release(&lease, &owner).await {
             warn!(error = %e, "could not release the request lease (it expires by itself)");
@@ -400,6 +459,7 @@ impl Reclaimer {
         connection: &ConnectionRecord,
         zoom: &dyn ZoomUsers,
         candidates: &[Candidate],
+        data_as_of: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<ReclamationResponse, ReclamationError> {
         let plan: Vec<String> = candidates.iter().map(|c| c.user_key.clone()).collect();
@@ -508,7 +568,74 @@ impl Reclaimer {
             .collect();
         rest.sort_by(|a, b| a.user_key.cmp(&b.user_key));
         results.extend(rest.into_iter().map(|e| result_from_entry(e, None)));
-        Ok(respond(request, !first, Vec::new(), results))
+        Ok(respond(request, !first, data_as_of, Vec::new(), results))
+    }
+
+    /// As of when the activity data is complete for the connection (the oldest Application
+    /// Access completion over its current accounts; `None` if one never completed), and what
+    /// keeps execute from acting on it: partial activity (a missing scope), data older than
+    /// the request's `max_data_age_hours`.
+    async fn data_state(
+        &self,
+        request: &ReclamationRequest,
+        connection: &ConnectionRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<DateTime<Utc>>, Vec<ReclamationError>), ReclamationError> {
+        let accounts: Vec<String> = self
+            .stores
+            .accounts
+            .list_accounts(&connection.connection_id)
+            .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
+            .map_ok(|a| a.account_id)
+            .try_collect()
+            .await?;
+        let access = connection.tasks.get(ACCESS_TASK);
+        let as_of = access.and_then(|t| t.completed_for(accounts.iter().map(String::as_str)));
+        let mut problems = Vec::new();
+        if connection.activity_is_partial() {
+            problems.push(partial_activity(&connection.missing_scopes));
+        }
+        let max_age_hours = request.max_data_age_hours();
+        let detail = match as_of {
+            Some(at) if now - at <= chrono::Duration::hours(i64::from(max_age_hours)) => None,
+            Some(at) => Some(format!(
+                "the data is as of {}, {} hours old",
+                at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                (now - at).num_hours()
+            )),
+            None if accounts.is_empty() => {
+                Some("no accounts of the connection are recorded yet".to_owned())
+            }
+            None => {
+                let never: Vec<&str> = accounts
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|a| access.is_none_or(|t| !t.account_success_at.contains_key(*a)))
+                    .collect();
+                const NAMED: usize = 10;
+                let mut named = never
+                    .iter()
+                    .take(NAMED)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if never.len() > NAMED {
+                    named.push_str(&format!(" and {} more", never.len() - NAMED));
+                }
+                Some(format!(
+                    "it never completed for account{} {named}",
+                    if never.len() == 1 { "" } else { "s" }
+                ))
+            }
+        };
+        if let Some(detail) = detail {
+            problems.push(ReclamationError::StaleData {
+                data_as_of: as_of,
+                max_age_hours,
+                detail,
+            });
+        }
+        Ok((as_of, problems))
     }
 
     /// The users the request is about, from the stored records.
@@ -586,7 +713,7 @@ impl Reclaimer {
                         }
                         let c = Candidate::from_view(view);
                         let days = c.activity.days_inactive(c.created, now);
-                        if days.is_some_and(|d| d >= i64::from(policy.inactive_days)) {
+                        if days.is_some_and(|d| inactive_beyond(d, policy.inactive_days)) {
                             out.push(c);
                         }
                     }
@@ -848,7 +975,7 @@ impl Reclaimer {
                     "no activity and no creation date is known; cannot tell inactivity".into(),
                 );
             }
-            Some(d) if d < i64::from(threshold) => {
+            Some(d) if !inactive_beyond(d, threshold) => {
                 let (why, detail) = if logged_in_since_sync {
                     (
                         reason::LOGGED_IN_SINCE_SYNC,
@@ -862,7 +989,7 @@ impl Reclaimer {
                 } else {
                     (
                         reason::RECENTLY_ACTIVE,
-                        format!("inactive {d} days, below the threshold of {threshold}"),
+                        format!("inactive {d} days, not more than the threshold of {threshold}"),
                     )
                 };
                 return skip(r, why, detail);
@@ -870,7 +997,7 @@ impl Reclaimer {
             Some(_) => {}
         }
 
-        let paid_before = is_paid(live.user_type);
+        let seat_before = holds_seat(&live.status, live.user_type);
         let (verb, done_verb) = match request.action {
             Action::Downgrade => ("downgrade to Basic", "downgraded to Basic"),
             _ => ("deactivate", "deactivated"),
@@ -886,7 +1013,7 @@ impl Reclaimer {
         if !execute {
             r.outcome = Outcome::WouldAct;
             r.detail = format!("would {verb}: {detail}");
-            if paid_before {
+            if frees_seat(request.action.as_str(), Some(seat_before), None) {
                 r.license_change = c.license_name.clone();
             }
             return r;
@@ -901,14 +1028,14 @@ impl Reclaimer {
                 r.outcome = Outcome::Acted;
                 r.detail = format!("{done_verb}: {detail}");
                 let after = zoom.get_user(&account, uid).await.ok();
-                let paid_after = after.as_ref().map(|u| is_paid(u.user_type));
+                let seat_after = after.as_ref().map(|u| holds_seat(&u.status, u.user_type));
                 r.after = Some(match &after {
                     Some(u) => u.state(),
                     None => {
                         json!({ "status": if request.action == Action::Downgrade { live.status.clone() } else { "inactive".into() } })
                     }
                 });
-                if paid_before && paid_after != Some(true) {
+                if frees_seat(request.action.as_str(), Some(seat_before), seat_after) {
                     r.license_change = c.license_name.clone();
                 }
                 r
@@ -948,11 +1075,17 @@ impl Reclaimer {
             steps.push(format!("restore user type {t}"));
         }
         let plan = steps.join(" and ");
-        let restores_paid = retype.is_some_and(is_paid);
+        let seat_before = holds_seat(&live.status, live.user_type);
+        let planned_status = if activate {
+            "active"
+        } else {
+            live.status.as_str()
+        };
+        let planned_seat = holds_seat(planned_status, retype.unwrap_or(live.user_type));
         if !execute {
             r.outcome = Outcome::WouldAct;
             r.detail = format!("would {plan} (undoing request {})", entry.request_id);
-            if restores_paid {
+            if takes_seat(Some(seat_before), Some(planned_seat)) {
                 r.license_change = r.license_name.clone();
             }
             return r;
@@ -979,8 +1112,12 @@ impl Reclaimer {
         }
         r.outcome = Outcome::Acted;
         r.detail = format!("{plan}: done (undoing request {})", entry.request_id);
-        r.after = zoom.get_user(account, uid).await.ok().map(|u| u.state());
-        if restores_paid {
+        let after = zoom.get_user(account, uid).await.ok();
+        let seat_after = after
+            .as_ref()
+            .map_or(planned_seat, |u| holds_seat(&u.status, u.user_type));
+        r.after = after.map(|u| u.state());
+        if takes_seat(Some(seat_before), Some(seat_after)) {
             r.license_change = r.license_name.clone();
         }
         r
@@ -1056,12 +1193,14 @@ fn pre_check(
     if c.restore.is_none() {
         let t = threshold(request, connection);
         if let Some(d) = c.activity.days_inactive(c.created, now)
-            && d < i64::from(t)
+            && !inactive_beyond(d, t)
         {
             return Some((
                 Outcome::Skipped,
                 reason::RECENTLY_ACTIVE,
-                format!("inactive {d} days as of the last sync, below the threshold of {t}"),
+                format!(
+                    "inactive {d} days as of the last sync, not more than the threshold of {t}"
+                ),
             ));
         }
     }
@@ -1092,14 +1231,14 @@ fn result_from_entry(e: &AuditEntry, c: Option<&Candidate>) -> UserResult {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .or_else(|| c.and_then(|c| c.license_name.clone()));
-    let t = |v: &Value| v.get("type").and_then(Value::as_i64);
-    let license_change = match (outcome, t(&e.before), t(&e.after)) {
-        (Outcome::Acted, Some(b), Some(a)) if is_paid(b) != is_paid(a) => license_name.clone(),
-        (Outcome::Acted, Some(b), None) if is_paid(b) && e.action != "reactivate" => {
-            license_name.clone()
-        }
-        _ => None,
-    };
+    let (before, after) = (state_holds_seat(&e.before), state_holds_seat(&e.after));
+    let changes_seat = outcome == Outcome::Acted
+        && if e.action == Action::Reactivate.as_str() {
+            takes_seat(before, after)
+        } else {
+            frees_seat(&e.action, before, after)
+        };
+    let license_change = changes_seat.then(|| license_name.clone()).flatten();
     UserResult {
         user_key: e.user_key.clone(),
         user_id: c
@@ -1122,9 +1261,39 @@ fn result_from_entry(e: &AuditEntry, c: Option<&Candidate>) -> UserResult {
     }
 }
 
+/// The refusal for partial activity data, naming the missing scopes behind it.
+fn partial_activity(notes: &[MissingScopeNote]) -> ReclamationError {
+    // The notes `ConnectionRecord::activity_is_partial` looks at; all of them if that rule
+    // has moved on.
+    let about_activity: Vec<&MissingScopeNote> = notes
+        .iter()
+        .filter(|m| m.noticed_by == ACCESS_TASK || m.not_collected.contains("Meeting"))
+        .collect();
+    let notes: Vec<&MissingScopeNote> = if about_activity.is_empty() {
+        notes.iter().collect()
+    } else {
+        about_activity
+    };
+    let mut scopes: Vec<String> = Vec::new();
+    let mut not_collected: Vec<String> = Vec::new();
+    for n in notes {
+        if !scopes.contains(&n.scope) {
+            scopes.push(n.scope.clone());
+        }
+        if !not_collected.contains(&n.not_collected) {
+            not_collected.push(n.not_collected.clone());
+        }
+    }
+    ReclamationError::PartialActivityData {
+        scopes,
+        not_collected,
+    }
+}
+
 fn respond(
     request: &ReclamationRequest,
     replayed: bool,
+    data_as_of: Option<DateTime<Utc>>,
     warnings: Vec<String>,
     users: Vec<UserResult>,
 ) -> ReclamationResponse {
@@ -1173,8 +1342,224 @@ fn respond(
         mode: request.mode,
         replayed,
         cap: request.cap(),
+        data_as_of,
+        max_data_age_hours: request.max_data_age_hours(),
         warnings,
         summary: s,
         users,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seat_is_held_by_active_users_of_a_paid_type_only() {
+        assert!(holds_seat("active", 2));
+        assert!(holds_seat("active", 3), "On-Prem counts as paid");
+        assert!(!holds_seat("active", 1));
+        assert!(!holds_seat("active", 4));
+        assert!(
+            !holds_seat("inactive", 2),
+            "deactivation removes all licenses"
+        );
+        assert!(!holds_seat("pending", 2));
+        assert_eq!(
+            state_holds_seat(&json!({"status": "inactive", "type": 2})),
+            Some(false)
+        );
+        assert_eq!(state_holds_seat(&json!({"type": 2})), Some(true));
+        assert_eq!(state_holds_seat(&json!({"status": "active"})), None);
+        assert_eq!(state_holds_seat(&Value::Null), None);
+    }
+
+    #[test]
+    fn deactivating_a_seat_holder_frees_the_seat_whatever_type_is_listed_after() {
+        assert!(frees_seat("deactivate", Some(true), Some(false)));
+        assert!(frees_seat("deactivate", Some(true), None));
+        // Zoom may keep listing type 2 for the deactivated user: still freed.
+        assert!(frees_seat(
+            "deactivate",
+            Some(true),
+            state_holds_seat(&json!({"status": "inactive", "type": 2}))
+        ));
+        assert!(
+            !frees_seat("deactivate", Some(false), Some(false)),
+            "free user"
+        );
+        assert!(!frees_seat("deactivate", None, None));
+    }
+
+    #[test]
+    fn a_downgrade_frees_the_seat_unless_the_user_still_holds_one() {
+        assert!(frees_seat("downgrade", Some(true), Some(false)));
+        assert!(frees_seat("downgrade", Some(true), None), "re-read failed");
+        assert!(!frees_seat("downgrade", Some(true), Some(true)));
+        assert!(!frees_seat("downgrade", Some(false), Some(false)));
+    }
+
+    #[test]
+    fn a_restore_takes_a_seat_and_never_frees_one() {
+        assert!(!frees_seat("reactivate", Some(true), Some(false)));
+        assert!(!frees_seat("reactivate", Some(false), Some(true)));
+        assert!(takes_seat(Some(false), Some(true)));
+        assert!(!takes_seat(Some(true), Some(true)));
+        assert!(!takes_seat(Some(false), Some(false)));
+        assert!(!takes_seat(None, Some(true)));
+    }
+
+    fn line(outcome: Outcome, license: Option<&str>) -> UserResult {
+        UserResult {
+            user_key: "u".into(),
+            user_id: Some("u".into()),
+            email: None,
+            account_id: "a".into(),
+            license_name: license.map(str::to_owned),
+            last_activity: ActivityDates::default(),
+            live_last_login: None,
+            days_inactive: None,
+            outcome,
+            reason: None,
+            detail: String::new(),
+            error: None,
+            before: None,
+            after: None,
+            zoom_tracking_id: None,
+            license_change: license.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn only_acted_or_planned_changes_count() {
+        let request = ReclamationRequest::parse(&json!({
+            "request_id": "r", "connection_id": "c", "users": ["u"],
+            "requested_by": "me", "reason": "test"
+        }))
+        .unwrap();
+        let users = vec![
+            line(Outcome::Acted, Some("Business")),
+            line(Outcome::Failed, Some("Business")),
+            line(Outcome::Skipped, Some("Business")),
+            line(Outcome::Unchanged, Some("Business")),
+            line(Outcome::Acted, None),
+        ];
+        let r = respond(&request, false, None, Vec::new(), users);
+        assert_eq!(
+            r.summary.licenses_freed,
+            BTreeMap::from([("Business".to_owned(), 1)])
+        );
+        assert!(r.summary.licenses_restored.is_empty());
+        assert_eq!(r.max_data_age_hours, 48);
+        assert_eq!(r.data_as_of, None);
+    }
+
+    #[test]
+    fn replayed_entries_count_seats_as_zoom_does() {
+        let entry = |action: &str, before: Value, after: Value| AuditEntry {
+            request_id: "r".into(),
+            connection_id: "c".into(),
+            account_id: "a".into(),
+            user_key: "u".into(),
+            email: None,
+            action: action.into(),
+            outcome: "acted".into(),
+            reason: None,
+            requested_by: "me".into(),
+            why: "test".into(),
+            before,
+            after,
+            zoom_tracking_id: None,
+            at: Utc::now(),
+        };
+        let paid = json!({"status": "active", "type": 2, "license_name": "Business"});
+        let change = |e: AuditEntry| result_from_entry(&e, None).license_change;
+        assert_eq!(
+            change(entry(
+                "deactivate",
+                paid.clone(),
+                json!({"status": "inactive", "type": 2})
+            ))
+            .as_deref(),
+            Some("Business")
+        );
+        assert_eq!(
+            change(entry(
+                "deactivate",
+                paid.clone(),
+                json!({"status": "inactive", "type": 1})
+            ))
+            .as_deref(),
+            Some("Business")
+        );
+        assert_eq!(
+            change(entry(
+                "deactivate",
+                json!({"status": "active", "type": 1, "license_name": "Basic"}),
+                json!({"status": "inactive", "type": 1})
+            )),
+            None
+        );
+        assert_eq!(
+            change(entry(
+                "downgrade",
+                paid.clone(),
+                json!({"status": "active", "type": 1})
+            ))
+            .as_deref(),
+            Some("Business")
+        );
+        assert_eq!(
+            change(entry(
+                "reactivate",
+                json!({"status": "inactive", "type": 2, "license_name": "Business"}),
+                json!({"status": "active", "type": 2})
+            ))
+            .as_deref(),
+            Some("Business")
+        );
+        let mut failed = entry("deactivate", paid, Value::Null);
+        failed.outcome = "failed".into();
+        assert_eq!(change(failed), None);
+    }
+
+    #[test]
+    fn partial_activity_names_the_scopes_behind_it() {
+        let note = |scope: &str, what: &str, by: &str| MissingScopeNote {
+            scope: scope.into(),
+            not_collected: what.into(),
+            noticed_by: by.into(),
+            noticed_at: Utc::now(),
+        };
+        let e = partial_activity(&[
+            note(
+                "report:read:admin",
+                "Meeting Created dates",
+                "application-access",
+            ),
+            note(
+                "account:read:plan_usage:master",
+                "plan usage",
+                "license-information",
+            ),
+            note(
+                "report:read:admin",
+                "Meeting Joined dates",
+                "application-access",
+            ),
+        ]);
+        match e {
+            ReclamationError::PartialActivityData {
+                scopes,
+                not_collected,
+            } => {
+                assert_eq!(scopes, vec!["report:read:admin"]);
+                assert_eq!(
+                    not_collected,
+                    vec!["Meeting Created dates", "Meeting Joined dates"]
+                );
+            }
+            other => panic!("{other}"),
+        }
     }
 }

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_MAX_USERS: u32 = 25;
 /// Hard ceiling on `max_users` (one invocation must finish well inside Lambda's 15 minutes).
 pub const MAX_USERS_CEILING: u32 = 1000;
+/// Default for `max_data_age_hours`: execute refuses when Application Access has not completed
+/// for the connection within this many hours.
+pub const DEFAULT_MAX_DATA_AGE_HOURS: u32 = 48;
+/// Ceiling on `max_data_age_hours` (7 days): older activity data is never acted on.
+pub const MAX_DATA_AGE_CEILING_HOURS: u32 = 168;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,7 +57,8 @@ impl Mode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// Inactive (latest of last login, meeting created, meeting joined) for at least this many days.
+    /// Inactive (latest of last login, meeting created, meeting joined) for more than this many
+    /// whole days (`sync_domain::inactive_beyond`: exactly this many is not enough).
     pub inactive_days: u32,
     /// Only users holding one of these licenses (as the roster names them, e.g. `Business`).
     /// Default: every paid license.
@@ -87,6 +93,10 @@ pub struct ReclamationRequest {
     /// Refuse to act on more users than this (default 25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_users: Option<u32>,
+    /// Execute refuses unless Application Access completed for every current account of the
+    /// connection within this many hours (default 48, 1 to 168).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_data_age_hours: Option<u32>,
 }
 
 /// Why a request was refused before anything happened.
@@ -126,6 +136,12 @@ impl ReclamationRequest {
         self.max_users.unwrap_or(DEFAULT_MAX_USERS)
     }
 
+    /// The oldest activity data execute may act on, in hours.
+    pub fn max_data_age_hours(&self) -> u32 {
+        self.max_data_age_hours
+            .unwrap_or(DEFAULT_MAX_DATA_AGE_HOURS)
+    }
+
     /// Checks everything serde cannot: required text, exactly one selection, bounds.
     pub fn validate(&self) -> Result<(), RequestError> {
         let text = |name: &str, v: &str, max: usize| {
@@ -140,6 +156,13 @@ impl ReclamationRequest {
         {
             return Err(RequestError(format!(
                 "`max_users` must be from 1 to {MAX_USERS_CEILING}, not {cap}"
+            )));
+        }
+        if let Some(hours) = self.max_data_age_hours
+            && !(1..=MAX_DATA_AGE_CEILING_HOURS).contains(&hours)
+        {
+            return Err(RequestError(format!(
+                "`max_data_age_hours` must be from 1 to {MAX_DATA_AGE_CEILING_HOURS} (7 days), not {hours}"
             )));
         }
         if let Some(users) = &self.users {
@@ -270,6 +293,40 @@ mod tests {
         assert_eq!(r.mode, Mode::DryRun);
         assert_eq!(r.action, Action::Deactivate);
         assert_eq!(r.cap(), 25);
+        assert_eq!(r.max_data_age_hours(), 48);
+    }
+
+    #[test]
+    fn max_data_age_hours_is_bounded_to_a_week() {
+        for ok in [1, 48, 168] {
+            let mut v = base();
+            v["max_data_age_hours"] = json!(ok);
+            assert_eq!(
+                ReclamationRequest::parse(&v).unwrap().max_data_age_hours(),
+                ok
+            );
+        }
+        for bad in [0, 169, 200] {
+            let mut v = base();
+            v["max_data_age_hours"] = json!(bad);
+            let e = err(v);
+            assert!(
+                e.contains("`max_data_age_hours` must be from 1 to 168 (7 days)"),
+                "{e}"
+            );
+        }
+        let mut v = base();
+        v["max_data_age_hours"] = json!(-1);
+        assert!(err(v).contains("field `max_data_age_hours`"));
+    }
+
+    #[test]
+    fn the_data_age_is_not_part_of_what_is_done() {
+        let a = ReclamationRequest::parse(&base()).unwrap();
+        let mut v = base();
+        v["max_data_age_hours"] = json!(72);
+        let b = ReclamationRequest::parse(&v).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
     }
 
     fn err(v: serde_json::Value) -> String {

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use aws_adapters::{
     AccountKind, AccountRecord, AccountStore, AuditEntry, AuditStore, AwsClients, AwsConfig,
-    ConnectionRecord, ConnectionSettings, ConnectionStore, Records, SecretsManagerTokenStore,
-    StoredTokens, TokenStore, TokenVault, UserAccess, UserRecord, UserStore, VaultOptions,
-    ZoomRegion, create_table_if_missing, user_key,
+    ConnectionRecord, ConnectionSettings, ConnectionStore, MissingScopeNote, Records,
+    SecretsManagerTokenStore, StoredTokens, TaskOutcome, TokenStore, TokenVault, UserAccess,
+    UserRecord, UserStore, VaultOptions, ZoomRegion, create_table_if_missing, user_key,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
@@ -29,6 +29,8 @@ use zoom::{
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
 const CONN: &str = "conn-demo";
+/// The task whose per-account completion dates the activity data.
+const ACCESS: &str = "application-access";
 
 fn unique(prefix: &str) -> String {
     let n: u64 = rand::rng().random();
@@ -191,8 +193,15 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
 }
 
 /// What Application Roster and Application Access would record, from the sandbox's API
-/// (users, status, type, role, last login) and its meeting data (created / joined dates).
+/// (users, status, type, role, last login) and its meeting data (created / joined dates),
+/// with Application Access completed for every account now (fresh data).
 async fn seed(env: &Env) {
+    seed_with(env, &|_, _| {}).await;
+}
+
+/// [`seed`], with `adjust` applied to each account's roster and activity before they are
+/// written (a stale roster entry, older activity).
+async fn seed_with(env: &Env, adjust: &dyn Fn(&mut Vec<UserRecord>, &mut Vec<UserAccess>)) {
     let tenant = &env.sb.state.tenant;
     let mut accounts = vec![AccountRecord {
         account_id: env.master.clone(),
@@ -261,9 +270,37 @@ async fn seed(env: &Env) {
                 });
             }
         }
+        adjust(&mut roster, &mut access);
         env.records.upsert_users(CONN, &roster).await.unwrap();
         env.records.upsert_access(CONN, &access).await.unwrap();
     }
+    let ids: Vec<String> = accounts.iter().map(|a| a.account_id.clone()).collect();
+    set_access_completed(env, &ids, env.sb.state.clock.now()).await;
+}
+
+/// Records Application Access as completed for `accounts` at `at` (what the task's units
+/// record when they finish).
+async fn set_access_completed(env: &Env, accounts: &[String], at: chrono::DateTime<Utc>) {
+    let outcome = TaskOutcome {
+        last_success_at: Some(at),
+        account_success_at: accounts.iter().map(|a| (a.clone(), at)).collect(),
+        ..TaskOutcome::default()
+    };
+    env.records
+        .update_connection(CONN, &move |c| {
+            c.tasks.insert(ACCESS.into(), outcome.clone());
+        })
+        .await
+        .unwrap();
+}
+
+async fn current_account_ids(env: &Env) -> Vec<String> {
+    let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
+    accounts
+        .into_iter()
+        .filter(|a| a.removed_at.is_none())
+        .map(|a| a.account_id)
+        .collect()
 }
 
 /// (status, type) of every user of the tenant, from the sandbox's ground truth.
@@ -292,25 +329,38 @@ fn writes(sb: &RunningSandbox) -> u64 {
         .sum()
 }
 
+/// Paid seats in use per account as Zoom counts them: plan usage (`plan_base.usage`: active
+/// Licensed users; a deactivated user holds no seat whatever type it still lists). For a sub
+/// account that pays its own bill the master cannot read its plan usage (400 code 2100): the
+/// same count from the sandbox's ground truth.
 async fn licensed_counts(env: &Env) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
+    let t = &env.sb.state.tenant;
     for a in accounts {
         let api = if a.account_id == env.master {
             env.client.me()
         } else {
             env.client.account(a.account_id.clone())
         };
-        out.insert(
-            a.account_id,
-            api.user_summary().await.unwrap().licensed_users_count,
-        );
+        let seats = match api.plan_usage().await {
+            Ok(plans) => plans.base().and_then(|b| b.usage).expect("plan_base.usage"),
+            Err(_) => {
+                let acct = t.account_by_id(&a.account_id).expect("account");
+                (0..t.user_count(acct.index))
+                    .filter_map(|i| t.user(acct.index, i))
+                    .filter(|u| u.status.as_str() == "active" && u.user_type == 2)
+                    .count() as i64
+            }
+        };
+        out.insert(a.account_id, seats);
     }
     out
 }
 
-/// An inactivity threshold (days) that at least four licensed members of the demo tenant
-/// reach, from the seeded records (the demo tenant is busy: most users met this week).
+/// An inactivity threshold (days) that at least four licensed members of the demo tenant are
+/// inactive beyond (more than that many days), from the seeded records (the demo tenant is
+/// busy: most users met this week).
 async fn threshold_for_four(env: &Env) -> u32 {
     let now = env.sb.state.clock.now();
     let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
@@ -341,7 +391,8 @@ async fn threshold_for_four(env: &Env) -> u32 {
         days.len() >= 4,
         "the demo tenant has licensed members: {days:?}"
     );
-    days[3].max(1) as u32
+    // More than N days selects: one day less than the fourth longest inactivity.
+    (days[3] - 1).max(1) as u32
 }
 
 fn acted(r: &ReclamationResponse) -> Vec<String> {
@@ -401,7 +452,7 @@ async fn dry_run_execute_replay_and_reactivate_against_the_sandbox() {
         .collect();
     for u in &plan.users {
         if u.outcome == Outcome::WouldAct {
-            assert!(u.days_inactive.unwrap() >= i64::from(days), "{u:?}");
+            assert!(u.days_inactive.unwrap() > i64::from(days), "{u:?}");
             assert!(u.license_name.is_some());
         }
     }
@@ -477,38 +528,44 @@ async fn dry_run_execute_replay_and_reactivate_against_the_sandbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
-    let Some(env) = env("login_after_sync_owner_admin", &[]).await else {
+    let Some(env) = env_unseeded("login_after_sync_owner_admin", &[]).await else {
         return;
     };
     let t = &env.sb.state.tenant;
     let owner = t.master_owner_user_id();
-    // An admin of the master; the roster is made stale (member) so the live check must catch it.
+    // An admin of the master; the roster is made stale (member, inactive for 400 days) so the
+    // live check must catch it. Seeded that way: the activity store never moves a meeting
+    // joined date back.
     let master_idx = t.account_by_id(&env.master).unwrap().index;
     let admin = t.user(master_idx, 1).unwrap();
     assert_eq!(admin.role, zoom_sandbox::tenant::Role::Admin);
-    let mut stale = env
-        .records
-        .get_user(CONN, &env.master, &admin.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .roster;
-    stale.role_id = Some("2".into());
-    env.records.upsert_users(CONN, &[stale]).await.unwrap();
     let long_ago = Some(env.sb.state.clock.now() - chrono::Duration::days(400));
-    env.records
-        .upsert_access(
-            CONN,
-            &[UserAccess {
-                user_key: admin.id.clone(),
-                account_id: env.master.clone(),
-                last_login: long_ago,
-                last_meeting_created: long_ago,
-                last_meeting_joined: long_ago,
-            }],
-        )
-        .await
-        .unwrap();
+    let admin_id = admin.id.clone();
+    seed_with(&env, &|roster, access| {
+        for r in roster
+            .iter_mut()
+            .filter(|r| r.user_id.as_ref() == Some(&admin_id))
+        {
+            r.role_id = Some("2".into());
+        }
+        for a in access.iter_mut().filter(|a| a.user_key == admin_id) {
+            a.last_login = long_ago;
+            a.last_meeting_created = long_ago;
+            a.last_meeting_joined = long_ago;
+        }
+    })
+    .await;
+    assert_eq!(
+        env.records
+            .get_user(CONN, &env.master, &admin.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .roster
+            .role_id
+            .as_deref(),
+        Some("2")
+    );
 
     // Explicit users must be inactive beyond the connection's threshold.
     let days = threshold_for_four(&env).await;
@@ -701,7 +758,9 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
     let mut ex = event("execute");
     ex["policy"]["inactive_days"] = json!(days);
     ex["max_users"] = json!(1000);
+    // Application Access's own run recorded each account's completion: fresh data.
     let done = env.reclaimer.handle(&ex).await.unwrap();
+    assert!(done.data_as_of.is_some(), "{done:#?}");
     assert!(
         done.summary.acted > 0 && done.summary.failed == 0,
         "{done:#?}"
@@ -717,4 +776,123 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
             "{name}: before {before:?} after {after:?}"
         );
     }
+}
+
+/// Execute refuses stale or partial activity data before anything is sent to Zoom; the dry run
+/// still works and says as of when its data is; fresh data proceeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_refuses_stale_or_partial_activity_data_and_sends_nothing() {
+    let Some(env) = env("stale_or_partial_data", &[]).await else {
+        return;
+    };
+    let truth0 = truth_states(&env.sb);
+    let accounts = current_account_ids(&env).await;
+    assert!(accounts.len() > 1, "master and sub accounts");
+    let days = threshold_for_four(&env).await;
+    let mut dry = event("dry-run");
+    dry["policy"]["inactive_days"] = json!(days);
+    dry["max_users"] = json!(1000);
+    let mut ex = event("execute");
+    ex["policy"]["inactive_days"] = json!(days);
+    ex["max_users"] = json!(1000);
+    let request_id = ex["request_id"].as_str().unwrap().to_owned();
+
+    // Application Access last completed 49 hours ago.
+    let old = env.sb.state.clock.now() - chrono::Duration::hours(49);
+    set_access_completed(&env, &accounts, old).await;
+    let w0 = writes(&env.sb);
+    let e = env.reclaimer.handle(&ex).await.unwrap_err();
+    assert_eq!(e.kind(), "StaleData", "{e}");
+    assert!(
+        e.to_string()
+            .contains("has not completed for this connection within the last 48 hours"),
+        "{e}"
+    );
+    assert_eq!(writes(&env.sb), w0, "no PUT/PATCH was sent");
+    assert_eq!(truth_states(&env.sb), truth0, "nobody changed");
+    assert!(
+        env.records
+            .get_request(&request_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The dry run works on that data and says how old it is.
+    let plan = env.reclaimer.handle(&dry).await.unwrap();
+    assert_eq!(
+        plan.data_as_of.map(|t| t.timestamp()),
+        Some(old.timestamp())
+    );
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("49 hours old")),
+        "{:?}",
+        plan.warnings
+    );
+    let planned: HashSet<String> = plan
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .collect();
+    assert!(!planned.is_empty());
+    assert_eq!(writes(&env.sb), w0);
+
+    // One sub account never completed: refused, naming it.
+    let mut fresh_but_one = accounts.clone();
+    let never = fresh_but_one.pop().unwrap();
+    set_access_completed(&env, &fresh_but_one, env.sb.state.clock.now()).await;
+    let e = env.reclaimer.handle(&ex).await.unwrap_err();
+    assert_eq!(e.kind(), "StaleData", "{e}");
+    assert!(e.to_string().contains(&never), "{e}");
+    let plan_unknown_age = env.reclaimer.handle(&dry).await.unwrap();
+    assert_eq!(plan_unknown_age.data_as_of, None);
+
+    // A data age above a week is refused as invalid, naming the field.
+    let mut too_old = ex.clone();
+    too_old["max_data_age_hours"] = json!(200);
+    let e = env.reclaimer.handle(&too_old).await.unwrap_err();
+    assert_eq!(e.kind(), "InvalidRequest", "{e}");
+    assert!(e.to_string().contains("`max_data_age_hours`"), "{e}");
+    assert_eq!(writes(&env.sb), w0);
+
+    // Partial activity (Application Access noted a missing scope): refused even when fresh.
+    set_access_completed(&env, &accounts, env.sb.state.clock.now()).await;
+    let note = MissingScopeNote {
+        scope: "meeting:read:list_past_participants:admin".into(),
+        not_collected: "Meeting Joined dates (past meeting participants)".into(),
+        noticed_by: ACCESS.into(),
+        noticed_at: env.sb.state.clock.now(),
+    };
+    env.records
+        .update_connection(CONN, &move |c| c.missing_scopes = vec![note.clone()])
+        .await
+        .unwrap();
+    let e = env.reclaimer.handle(&ex).await.unwrap_err();
+    assert_eq!(e.kind(), "PartialActivityData", "{e}");
+    assert!(
+        e.to_string()
+            .contains("meeting:read:list_past_participants:admin"),
+        "{e}"
+    );
+    assert_eq!(writes(&env.sb), w0);
+    assert_eq!(truth_states(&env.sb), truth0);
+    assert!(
+        env.records
+            .get_request(&request_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Fresh and complete: execute proceeds, exactly as planned.
+    env.records
+        .update_connection(CONN, &|c| c.missing_scopes.clear())
+        .await
+        .unwrap();
+    let done = env.reclaimer.handle(&ex).await.unwrap();
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert!(done.data_as_of.is_some());
+    assert_eq!(acted(&done).into_iter().collect::<HashSet<_>>(), planned);
+    assert!(writes(&env.sb) > w0);
 }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use aws_adapters::{
     AccountKind, AccountRecord, AccountStore, AuditStore, ConnectionRecord, ConnectionSettings,
-    ConnectionStore, Records, UserAccess, UserRecord, UserStore, ZoomRegion,
+    ConnectionStore, MissingScopeNote, Records, TaskOutcome, UserAccess, UserRecord, UserStore,
+    ZoomRegion,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::TryStreamExt;
@@ -20,6 +21,7 @@ use serde_json::{Value, json};
 const CONN: &str = "conn-demo";
 const MASTER: &str = "master-acct";
 const SUB: &str = "sub-account-id-1";
+const ACCESS: &str = "application-access";
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
@@ -65,6 +67,9 @@ struct FakeZoom {
     fail_writes: Mutex<HashMap<String, ZoomFailure>>,
     writes: Mutex<Vec<(String, String)>>,
     scopes: Mutex<Option<Vec<String>>>,
+    /// Like Zoom (and the sandbox): a deactivated user keeps listing its type; the seat is
+    /// freed all the same. Off: the type drops to Basic.
+    keep_type_on_deactivate: std::sync::atomic::AtomicBool,
 }
 
 impl FakeZoom {
@@ -107,7 +112,12 @@ impl ZoomUsers for FakeZoom {
         let mut users = self.users.lock().unwrap();
         let u = users.get_mut(user_id).ok_or_else(not_found)?;
         u.status = if activate { "active" } else { "inactive" }.into();
-        if !activate && u.user_type == 2 {
+        if !activate
+            && u.user_type == 2
+            && !self
+                .keep_type_on_deactivate
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
             u.user_type = 1;
         }
         Ok(Some(format!("trk-{user_id}")))
@@ -269,6 +279,11 @@ async fn fixture() -> Fixture {
         now(),
     );
     conn.protected_users = vec!["PROT@example.com".into()];
+    // Application Access completed for both accounts an hour ago: fresh data.
+    conn.tasks.insert(
+        ACCESS.into(),
+        access_completed(&[MASTER, SUB], now() - Duration::hours(1)),
+    );
     records.insert_connection(&conn).await.unwrap();
     let account = |id: &str, kind| AccountRecord {
         account_id: id.into(),
@@ -358,6 +373,26 @@ async fn fixture() -> Fixture {
         zoom,
         reclaimer,
     }
+}
+
+/// Application Access as completed for `accounts` at `at`.
+fn access_completed(accounts: &[&str], at: DateTime<Utc>) -> TaskOutcome {
+    TaskOutcome {
+        last_success_at: Some(at),
+        account_success_at: accounts.iter().map(|a| ((*a).to_owned(), at)).collect(),
+        ..TaskOutcome::default()
+    }
+}
+
+/// Moves every account's Application Access completion to `at`.
+async fn set_access_completed(f: &Fixture, at: DateTime<Utc>) {
+    f.records
+        .update_connection(CONN, &move |c| {
+            c.tasks
+                .insert(ACCESS.into(), access_completed(&[MASTER, SUB], at));
+        })
+        .await
+        .unwrap();
 }
 
 fn by_user(r: &ReclamationResponse) -> HashMap<String, (Outcome, Option<String>)> {
@@ -767,4 +802,442 @@ async fn a_connection_needing_reauthorization_is_refused() {
         "{e}"
     );
     assert!(e.to_string().contains("re-authorization"));
+}
+
+// ----- data freshness and completeness ------------------------------------------------------
+
+#[tokio::test]
+async fn execute_is_refused_when_application_access_is_older_than_48_hours() {
+    let f = fixture().await;
+    let fresh = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert_eq!(fresh.data_as_of, Some(now() - Duration::hours(1)));
+    assert_eq!(fresh.max_data_age_hours, 48);
+    assert!(fresh.warnings.is_empty(), "{:?}", fresh.warnings);
+
+    let old = now() - Duration::hours(49);
+    set_access_completed(&f, old).await;
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    match &e {
+        ReclamationError::StaleData {
+            data_as_of,
+            max_age_hours,
+            ..
+        } => assert_eq!((*data_as_of, *max_age_hours), (Some(old), 48)),
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.kind(), "StaleData");
+    assert!(e.is_retryable() && !e.is_caller_error());
+    let msg = e.to_string();
+    assert!(
+        msg.contains(
+            "Application Access has not completed for this connection within the last 48 hours"
+        ) && msg.contains("49 hours old")
+            && msg.contains("nothing was changed")
+            && msg.contains("max_data_age_hours"),
+        "{msg}"
+    );
+    assert!(f.zoom.writes().is_empty(), "nothing is sent to Zoom");
+    assert!(
+        f.records
+            .get_request("2026-11-q4-review")
+            .await
+            .unwrap()
+            .is_none(),
+        "the request id is not consumed"
+    );
+
+    // The dry run still works on the same data, says how old it is and warns.
+    let dry = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert_eq!(dry.data_as_of, Some(old));
+    assert!(
+        dry.warnings
+            .iter()
+            .any(|w| w.contains("within the last 48 hours") && w.contains("49 hours old")),
+        "{:?}",
+        dry.warnings
+    );
+    assert_eq!(
+        by_user(&dry),
+        by_user(&fresh),
+        "same plan as with fresh data"
+    );
+    assert!(f.zoom.writes().is_empty());
+
+    // The caller may accept older data (up to a week)...
+    let mut ex = event("execute");
+    ex["max_data_age_hours"] = json!(72);
+    let done = f.reclaimer.handle(&ex).await.unwrap();
+    assert_eq!(done.summary.acted, 2);
+    assert_eq!(done.data_as_of, Some(old));
+    assert_eq!(done.max_data_age_hours, 72);
+}
+
+#[tokio::test]
+async fn data_exactly_48_hours_old_is_still_acted_on() {
+    let f = fixture().await;
+    set_access_completed(&f, now() - Duration::hours(48)).await;
+    let done = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(done.summary.acted, 2);
+    set_access_completed(&f, now() - Duration::hours(48) - Duration::seconds(1)).await;
+    let mut again = event("execute");
+    again["request_id"] = json!("one-second-later");
+    let e = f.reclaimer.handle(&again).await.unwrap_err();
+    assert_eq!(e.kind(), "StaleData", "{e}");
+}
+
+#[tokio::test]
+async fn an_account_that_never_completed_blocks_execute_and_removed_accounts_do_not() {
+    let f = fixture().await;
+    // A new sub account Application Access has not been through yet.
+    let account = |id: &str, kind| AccountRecord {
+        account_id: id.into(),
+        kind,
+        name: None,
+        owner_email: None,
+        account_type: None,
+        seats: Some(10),
+        created_at: None,
+        removed_at: None,
+    };
+    let with_new = [
+        account(MASTER, AccountKind::Master),
+        account(SUB, AccountKind::Sub),
+        account("sub-new", AccountKind::Sub),
+    ];
+    f.records
+        .sync_accounts(CONN, &with_new, now())
+        .await
+        .unwrap();
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    match &e {
+        ReclamationError::StaleData { data_as_of, .. } => assert_eq!(*data_as_of, None),
+        other => panic!("{other}"),
+    }
+    assert!(
+        e.to_string()
+            .contains("it never completed for account sub-new"),
+        "{e}"
+    );
+    assert!(f.zoom.writes().is_empty());
+    let dry = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert_eq!(dry.data_as_of, None);
+    let json = serde_json::to_value(&dry).unwrap();
+    assert!(json["data_as_of"].is_null(), "shown as null");
+    assert!(
+        dry.warnings.iter().any(|w| w.contains("sub-new")),
+        "{:?}",
+        dry.warnings
+    );
+
+    // Once the account is removed from the connection, it no longer counts.
+    f.records
+        .sync_accounts(CONN, &with_new[..2], now())
+        .await
+        .unwrap();
+    let done = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(done.summary.acted, 2);
+    assert_eq!(done.data_as_of, Some(now() - Duration::hours(1)));
+}
+
+#[tokio::test]
+async fn the_oldest_account_completion_dates_the_data() {
+    let f = fixture().await;
+    f.records
+        .update_connection(CONN, &|c| {
+            let t = c.tasks.get_mut(ACCESS).unwrap();
+            t.account_success_at
+                .insert(MASTER.into(), now() - Duration::hours(2));
+            t.account_success_at
+                .insert(SUB.into(), now() - Duration::hours(60));
+            // The task's latest success is recent, but the sub account's data is not.
+            t.last_success_at = Some(now() - Duration::hours(2));
+        })
+        .await
+        .unwrap();
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    assert_eq!(e.kind(), "StaleData", "{e}");
+    let dry = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert_eq!(dry.data_as_of, Some(now() - Duration::hours(60)));
+}
+
+#[tokio::test]
+async fn partial_activity_data_refuses_execute_and_names_the_scope() {
+    let f = fixture().await;
+    let note = MissingScopeNote {
+        scope: "meeting:read:list_past_participants:admin".into(),
+        not_collected: "Meeting Joined dates (past meeting participants)".into(),
+        noticed_by: ACCESS.into(),
+        noticed_at: now() - Duration::hours(3),
+    };
+    f.records
+        .update_connection(CONN, &move |c| c.missing_scopes = vec![note.clone()])
+        .await
+        .unwrap();
+    let e = f.reclaimer.handle(&event("execute")).await.unwrap_err();
+    match &e {
+        ReclamationError::PartialActivityData { scopes, .. } => {
+            assert_eq!(scopes, &["meeting:read:list_past_participants:admin"]);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.kind(), "PartialActivityData");
+    assert!(e.is_caller_error() && !e.is_retryable());
+    let msg = e.to_string();
+    assert!(
+        msg.contains("meeting:read:list_past_participants:admin")
+            && msg.contains("Meeting Joined dates")
+            && msg.contains("nothing was changed"),
+        "{msg}"
+    );
+    assert!(f.zoom.writes().is_empty());
+    // A generous data age does not help: the data is incomplete, not old.
+    let mut ex = event("execute");
+    ex["max_data_age_hours"] = json!(168);
+    assert_eq!(
+        f.reclaimer.handle(&ex).await.unwrap_err().kind(),
+        "PartialActivityData"
+    );
+    let dry = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    assert_eq!(dry.data_as_of, Some(now() - Duration::hours(1)));
+    assert!(
+        dry.warnings
+            .iter()
+            .any(|w| w.contains("activity data is partial")),
+        "{:?}",
+        dry.warnings
+    );
+    assert_eq!(dry.summary.would_act, 3);
+    assert!(f.zoom.writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_scope_that_is_not_about_activity_does_not_block() {
+    let f = fixture().await;
+    let note = MissingScopeNote {
+        scope: "account:read:plan_usage:master".into(),
+        not_collected: "plan usage of sub accounts".into(),
+        noticed_by: "license-information".into(),
+        noticed_at: now(),
+    };
+    f.records
+        .update_connection(CONN, &move |c| c.missing_scopes = vec![note.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.reclaimer
+            .handle(&event("execute"))
+            .await
+            .unwrap()
+            .summary
+            .acted,
+        2
+    );
+}
+
+#[tokio::test]
+async fn reactivate_is_not_blocked_by_stale_or_partial_data() {
+    let f = fixture().await;
+    assert_eq!(
+        f.reclaimer
+            .handle(&event("execute"))
+            .await
+            .unwrap()
+            .summary
+            .acted,
+        2
+    );
+    // The sync broke afterwards: undoing must still be possible (it reads no activity).
+    set_access_completed(&f, now() - Duration::days(30)).await;
+    let note = MissingScopeNote {
+        scope: "report:read:admin".into(),
+        not_collected: "Meeting Created dates".into(),
+        noticed_by: ACCESS.into(),
+        noticed_at: now(),
+    };
+    f.records
+        .update_connection(CONN, &move |c| c.missing_scopes = vec![note.clone()])
+        .await
+        .unwrap();
+    let r = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(r.summary.acted, 2, "{r:#?}");
+    assert!(r.warnings.is_empty());
+    assert_eq!(r.data_as_of, Some(now() - Duration::days(30)));
+}
+
+// ----- one inactivity comparison: more than N whole days ----------------------------------
+
+/// A policy dry run over the sub account (s5 was last active exactly 100 days ago).
+async fn policy_outcome(f: &Fixture, inactive_days: u32, user: &str) -> Option<Outcome> {
+    let mut ev = event("dry-run");
+    ev["policy"]["inactive_days"] = json!(inactive_days);
+    ev["policy"]["account_ids"] = json!([SUB]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    r.users
+        .iter()
+        .find(|u| u.user_key == user)
+        .map(|u| u.outcome)
+}
+
+#[tokio::test]
+async fn policy_selects_users_inactive_more_than_n_days() {
+    let f = fixture().await;
+    // Exactly N days: not selected.
+    assert_eq!(policy_outcome(&f, 100, "s5").await, None);
+    // N + 1 days: selected.
+    assert_eq!(policy_outcome(&f, 99, "s5").await, Some(Outcome::WouldAct));
+    // The same at execute.
+    let mut ex = event("execute");
+    ex["policy"]["inactive_days"] = json!(100);
+    ex["policy"]["account_ids"] = json!([SUB]);
+    let r = f.reclaimer.handle(&ex).await.unwrap();
+    assert!(r.users.iter().all(|u| u.user_key != "s5"), "{r:#?}");
+    assert!(f.zoom.writes().iter().all(|w| w.0 != "s5"));
+}
+
+#[tokio::test]
+async fn explicit_users_must_be_inactive_more_than_the_connection_threshold() {
+    let f = fixture().await;
+    let with_threshold = |days: u32| {
+        let records = f.records.clone();
+        async move {
+            records
+                .update_connection(CONN, &move |c| {
+                    c.settings.inactivity_threshold_days = days;
+                })
+                .await
+                .unwrap();
+        }
+    };
+    let mut ev = event("explicit-users");
+    ev["mode"] = json!("dry_run");
+    ev["users"] = json!(["s5"]);
+    // Exactly N days as of the last sync: skipped from the stored records.
+    with_threshold(100).await;
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(
+        by_user(&r)["s5"],
+        (Outcome::Skipped, Some("recently_active".into()))
+    );
+    assert!(
+        r.users[0]
+            .detail
+            .contains("not more than the threshold of 100")
+    );
+    // N + 1 days: acted on.
+    with_threshold(99).await;
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(by_user(&r)["s5"], (Outcome::WouldAct, None));
+
+    // The live re-check uses the same comparison: Zoom shows a login exactly 99 days ago.
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("s5")
+        .unwrap()
+        .last_login_time = Some(now() - Duration::days(99));
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(
+        by_user(&r)["s5"],
+        (Outcome::Skipped, Some("logged_in_since_sync".into()))
+    );
+    assert_eq!(r.users[0].days_inactive, Some(99));
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("s5")
+        .unwrap()
+        .last_login_time = Some(now() - Duration::days(99) - Duration::hours(23));
+    // 99 whole days (and 23 hours) is still not more than 99.
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(by_user(&r)["s5"].0, Outcome::Skipped);
+}
+
+// ----- licenses_freed: seats as Zoom counts them --------------------------------------------
+
+#[tokio::test]
+async fn deactivation_frees_the_seat_even_when_zoom_still_lists_the_paid_type() {
+    let f = fixture().await;
+    f.zoom
+        .keep_type_on_deactivate
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(r.summary.acted, 2);
+    for id in ["m1", "s5"] {
+        let u = f.zoom.user(id);
+        assert_eq!((u.status.as_str(), u.user_type), ("inactive", 2), "{id}");
+        let line = r.users.iter().find(|u| u.user_key == id).unwrap();
+        assert_eq!(line.license_change.as_deref(), Some("Business"), "{id}");
+        assert_eq!(line.after.as_ref().unwrap()["type"], 2);
+    }
+    // Failed (s3), unchanged (s2) and skipped users free nothing.
+    assert_eq!(r.summary.failed, 1);
+    assert_eq!(r.summary.unchanged, 1);
+    for u in &r.users {
+        if u.outcome != Outcome::Acted {
+            assert_eq!(u.license_change, None, "{u:?}");
+        }
+    }
+    assert_eq!(
+        r.summary.licenses_freed,
+        [("Business".to_owned(), 2)].into()
+    );
+    assert!(r.summary.licenses_restored.is_empty());
+
+    // A replay reports the same from the audit.
+    let again = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.summary.licenses_freed, r.summary.licenses_freed);
+
+    // Reactivating takes the seats again: restored, never freed.
+    let undo = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(undo.summary.acted, 2, "{undo:#?}");
+    assert!(undo.summary.licenses_freed.is_empty());
+    assert_eq!(
+        undo.summary.licenses_restored,
+        [("Business".to_owned(), 2)].into()
+    );
+    let undo_again = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert!(undo_again.replayed);
+    assert_eq!(
+        undo_again.summary.licenses_restored,
+        undo.summary.licenses_restored
+    );
+    assert!(undo_again.summary.licenses_freed.is_empty());
+}
+
+#[tokio::test]
+async fn deactivating_a_free_user_frees_nothing() {
+    let f = fixture().await;
+    // m1 holds no paid seat at Zoom any more (moved to Basic since the sync).
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("m1")
+        .unwrap()
+        .user_type = 1;
+    let mut ev = event("explicit-users");
+    ev["users"] = json!(["m1", "s5"]);
+    let dry = {
+        let mut d = ev.clone();
+        d["mode"] = json!("dry_run");
+        f.reclaimer.handle(&d).await.unwrap()
+    };
+    assert_eq!(dry.summary.would_act, 2);
+    assert_eq!(
+        dry.summary.licenses_freed,
+        [("Business".to_owned(), 1)].into()
+    );
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(r.summary.acted, 2);
+    let m1 = r.users.iter().find(|u| u.user_key == "m1").unwrap();
+    assert_eq!(m1.license_change, None);
+    assert_eq!(
+        r.summary.licenses_freed,
+        [("Business".to_owned(), 1)].into()
+    );
+    let again = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(again.summary.licenses_freed, r.summary.licenses_freed);
 }
