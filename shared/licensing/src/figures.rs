@@ -4,8 +4,12 @@
 //! distribution of days since users' last activity.
 //!
 //! Definitions (docs/license-management.md):
-//! - `assigned` = users holding the license with Zoom status active or inactive (License
-//!   Information); `deactivated` = those with status inactive;
+//! - `assigned` = seats held: users of the license with Zoom status active (License
+//!   Information; a deactivated user holds no seat, as Zoom counts them);
+//!   `deactivated` = users of the license with status inactive (their own figure, not seats);
+//! - Zoom's own figure beside ours (`zoom_assigned`: plan usage for the paid license, the
+//!   user summary for On-Prem), `differs_from_zoom` when it is there and not ours, and
+//!   `zoom_assigned_note` saying why Zoom gives none (or explaining a difference);
 //! - `inactive` = users with status active and no activity within the threshold (License
 //!   Differentiation); `active` = status active minus `inactive`;
 //! - monthly cost = cost ÷ months one payment covers (1, 3, 12; one-time: the contract term
@@ -35,6 +39,7 @@ pub struct LicenseInput {
     pub license_id: String,
     pub name: String,
     pub provisioned: Provisioned,
+    /// Seats held: users with status active.
     pub assigned: u64,
     /// Users with status active.
     pub active_status: u64,
@@ -46,6 +51,20 @@ pub struct LicenseInput {
     pub managed: bool,
     pub contract: Contract,
 }
+
+/// Zoom's own count of a license's assigned seats, as License Information recorded it beside
+/// ours (`LicenseRecord::zoom_assigned` / `zoom_assigned_note`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoomSeats {
+    /// `None`: Zoom gives no figure for this license (see `note`).
+    pub assigned: Option<u64>,
+    /// Why Zoom gives no figure (self-pay sub account, missing scope, …), or what explains a
+    /// difference.
+    pub note: Option<String>,
+}
+
+/// Zoom's figures keyed by (account id, license id).
+pub type ZoomFigures = BTreeMap<(String, String), ZoomSeats>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivityInput {
@@ -147,7 +166,14 @@ pub struct LicenseFigures {
     pub name: String,
     pub managed: bool,
     pub provisioned: Seats,
+    /// Seats held (users with status active), counted from the roster.
     pub assigned: u64,
+    /// Zoom's own count of assigned seats (`None`: Zoom gives none, see `zoom_assigned_note`).
+    pub zoom_assigned: Option<u64>,
+    /// Zoom's figure is there and differs from `assigned`.
+    pub differs_from_zoom: bool,
+    /// Why Zoom gives no figure, or what explains a difference.
+    pub zoom_assigned_note: Option<String>,
     /// `None` until License Differentiation has run for the license.
     pub active: Option<u64>,
     pub inactive: Option<u64>,
@@ -183,6 +209,8 @@ pub struct Totals {
     pub active: u64,
     pub inactive: u64,
     pub deactivated: u64,
+    /// Licenses whose Zoom figure differs from ours.
+    pub differs_from_zoom: u64,
     /// Money per currency (amounts in different currencies are never added).
     pub costs: BTreeMap<String, CurrencyTotals>,
 }
@@ -196,6 +224,7 @@ impl Default for Totals {
             active: 0,
             inactive: 0,
             deactivated: 0,
+            differs_from_zoom: 0,
             costs: BTreeMap::new(),
         }
     }
@@ -212,6 +241,7 @@ impl Totals {
         self.active += l.active.unwrap_or(0);
         self.inactive += l.inactive.unwrap_or(0);
         self.deactivated += l.deactivated;
+        self.differs_from_zoom += u64::from(l.differs_from_zoom);
         if let Some(code) = &l.contract.currency {
             let t = self.costs.entry(code.clone()).or_default();
             t.monthly_cost += l.monthly_cost.unwrap_or_default();
@@ -229,6 +259,7 @@ impl Totals {
         self.active += o.active;
         self.inactive += o.inactive;
         self.deactivated += o.deactivated;
+        self.differs_from_zoom += o.differs_from_zoom;
         for (code, c) in &o.costs {
             let t = self.costs.entry(code.clone()).or_default();
             t.monthly_cost += c.monthly_cost;
@@ -353,6 +384,9 @@ pub fn license_figures(l: &LicenseInput, dist: Distribution, as_of: NaiveDate) -
         managed: l.managed,
         provisioned: Seats(l.provisioned),
         assigned: l.assigned,
+        zoom_assigned: None,
+        differs_from_zoom: false,
+        zoom_assigned_note: None,
         active,
         inactive,
         deactivated: l.deactivated,
@@ -370,12 +404,35 @@ pub fn license_figures(l: &LicenseInput, dist: Distribution, as_of: NaiveDate) -
     }
 }
 
+impl LicenseFigures {
+    /// The figures with Zoom's own count beside ours, flagged when it differs (the rule of
+    /// `LicenseRecord::differs_from_zoom`).
+    pub fn with_zoom(mut self, zoom: &ZoomSeats) -> Self {
+        self.zoom_assigned = zoom.assigned;
+        self.differs_from_zoom = zoom.assigned.is_some_and(|z| z != self.assigned);
+        self.zoom_assigned_note = zoom.note.clone();
+        self
+    }
+}
+
 /// The whole report: the licenses in `meta.scope`, grouped by account (master first), with
-/// totals per account and for the connection.
+/// totals per account and for the connection. Without Zoom's own figures: see
+/// [`build_report_with_zoom`].
 pub fn build_report(
     meta: ReportMeta,
     licenses: &[LicenseInput],
     users: impl IntoIterator<Item = UserActivity>,
+) -> Report {
+    build_report_with_zoom(meta, licenses, users, &ZoomFigures::new())
+}
+
+/// [`build_report`] with Zoom's own figure beside ours for the licenses in `zoom` (keyed by
+/// account id and license id), flagged where it differs.
+pub fn build_report_with_zoom(
+    meta: ReportMeta,
+    licenses: &[LicenseInput],
+    users: impl IntoIterator<Item = UserActivity>,
+    zoom: &ZoomFigures,
 ) -> Report {
     let mut dists: BTreeMap<(String, String), Distribution> = BTreeMap::new();
     for u in users {
@@ -392,7 +449,10 @@ pub fn build_report(
         let dist = dists
             .remove(&(l.account_id.clone(), l.license_id.clone()))
             .unwrap_or_default();
-        let f = license_figures(l, dist, meta.as_of);
+        let mut f = license_figures(l, dist, meta.as_of);
+        if let Some(z) = zoom.get(&(l.account_id.clone(), l.license_id.clone())) {
+            f = f.with_zoom(z);
+        }
         let a = accounts
             .entry((l.account_kind != "master", l.account_id.clone()))
             .or_insert_with(|| AccountFigures {
@@ -427,7 +487,7 @@ pub fn build_report(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::contract::Contract;
     use serde_json::json;
@@ -636,6 +696,117 @@ mod tests {
             "40.5"
         );
         assert_eq!(v["days_since_last_activity"]["never"], 1);
+    }
+
+    pub(crate) const SELF_PAY: &str = "Zoom gives no plan usage for a sub account that pays its own bill (code 2100); seats counted from the roster";
+
+    /// The master's license (Zoom agrees), sub1's (Zoom counts 3 more), sub2's (a self-pay sub
+    /// account: no Zoom figure, a note) and the master's Basic (no Zoom figure, no note).
+    pub(crate) fn zoom_sample() -> (Vec<LicenseInput>, ZoomFigures) {
+        let master = input(json!({}));
+        let mut sub1 = input(json!({}));
+        sub1.account_id = "sub1".into();
+        sub1.account_kind = "sub".into();
+        sub1.license_id = "sub1:licensed".into();
+        let mut sub2 = sub1.clone();
+        sub2.account_id = "sub2".into();
+        sub2.license_id = "sub2:licensed".into();
+        let mut basic = input(json!({}));
+        basic.license_id = "acc:basic".into();
+        let zoom: ZoomFigures = [
+            (("acc", "acc:licensed"), Some(40), None),
+            (("sub1", "sub1:licensed"), Some(43), None),
+            (("sub2", "sub2:licensed"), None, Some(SELF_PAY)),
+        ]
+        .into_iter()
+        .map(|((a, l), assigned, note)| {
+            (
+                (a.to_owned(), l.to_owned()),
+                ZoomSeats {
+                    assigned,
+                    note: note.map(str::to_owned),
+                },
+            )
+        })
+        .collect();
+        (vec![sub2, basic, sub1, master], zoom)
+    }
+
+    pub(crate) fn meta() -> ReportMeta {
+        ReportMeta {
+            connection_id: "c1".into(),
+            connection_name: None,
+            scope: Scope::All,
+            as_of: day(2026, 11, 28),
+            threshold_days: 60,
+        }
+    }
+
+    #[test]
+    fn zoom_figure_beside_ours_is_flagged_where_it_differs() {
+        let (licenses, zoom) = zoom_sample();
+        let r = build_report_with_zoom(meta(), &licenses, Vec::new(), &zoom);
+        let find = |id: &str| {
+            r.accounts
+                .iter()
+                .flat_map(|a| &a.licenses)
+                .find(|l| l.license_id == id)
+                .unwrap()
+        };
+        let agrees = find("acc:licensed");
+        assert_eq!(
+            (
+                agrees.assigned,
+                agrees.zoom_assigned,
+                agrees.differs_from_zoom
+            ),
+            (40, Some(40), false)
+        );
+        let differs = find("sub1:licensed");
+        assert_eq!(
+            (
+                differs.assigned,
+                differs.zoom_assigned,
+                differs.differs_from_zoom
+            ),
+            (40, Some(43), true)
+        );
+        let self_pay = find("sub2:licensed");
+        assert_eq!(
+            (self_pay.zoom_assigned, self_pay.differs_from_zoom),
+            (None, false),
+            "no figure: nothing to differ from"
+        );
+        assert_eq!(self_pay.zoom_assigned_note.as_deref(), Some(SELF_PAY));
+        let basic = find("acc:basic");
+        assert_eq!(
+            (
+                basic.zoom_assigned,
+                basic.differs_from_zoom,
+                &basic.zoom_assigned_note
+            ),
+            (None, false, &None)
+        );
+        assert_eq!(r.totals.differs_from_zoom, 1);
+        let per_account: Vec<(&str, u64)> = r
+            .accounts
+            .iter()
+            .map(|a| (a.account_id.as_str(), a.totals.differs_from_zoom))
+            .collect();
+        assert_eq!(per_account, [("acc", 0), ("sub1", 1), ("sub2", 0)]);
+        // Zoom's figure changes no other figure.
+        let plain = build_report(meta(), &licenses, Vec::new());
+        assert_eq!(plain.totals.differs_from_zoom, 0);
+        assert_eq!(plain.totals.assigned, r.totals.assigned);
+        let v = serde_json::to_value(&r).unwrap();
+        let sub1 = &v["accounts"][1]["licenses"][0];
+        assert_eq!(sub1["zoom_assigned"], 43);
+        assert_eq!(sub1["differs_from_zoom"], true);
+        assert!(sub1["zoom_assigned_note"].is_null());
+        let sub2 = &v["accounts"][2]["licenses"][0];
+        assert!(sub2["zoom_assigned"].is_null());
+        assert_eq!(sub2["zoom_assigned_note"], SELF_PAY);
+        assert_eq!(v["totals"]["differs_from_zoom"], 1);
     }
 
     #[test]

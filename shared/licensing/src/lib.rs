@@ -14,6 +14,7 @@ pub use contract::{
 pub use currency::Currency;
 pub use figures::{
     AccountFigures, ActivityInput, Distribution, LicenseFigures, LicenseInput, Report, ReportMeta,
-    Scope, Seats, Totals, UserActivity, build_report, license_figures,
+    Scope, Seats, Totals, UserActivity, ZoomFigures, ZoomSeats, build_report,
+    build_report_with_zoom, license_figures,
 };
 pub use render::{Format, render};

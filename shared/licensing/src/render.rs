@@ -50,7 +50,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 
 // ----- CSV --------------------------------------------------------------------------------
 
-pub const CSV_COLUMNS: [&str; 23] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "row",
     "account_id",
     "account_name",
@@ -74,6 +74,9 @@ pub const CSV_COLUMNS: [&str; 23] = [
     "cost_per_seat_month",
     "inactive_seats_monthly_cost",
     "as_of",
+    "zoom_assigned",
+    "differs_from_zoom",
+    "zoom_assigned_note",
 ];
 
 /// A CSV cell (RFC 4180 quoting). Text that a spreadsheet would run as a formula (`=`, `+`,
@@ -93,7 +96,8 @@ fn cell(s: &str, text: bool) -> String {
 
 /// One row per license, then one `account_total` row per account and currency and one
 /// `connection_total` row per currency (seat counts repeat on each currency's row; a total
-/// without any cost has one row with the cost columns empty).
+/// without any cost has one row with the cost columns empty). Zoom's own figure, the flag
+/// and the note are the last three columns (empty on total rows).
 pub fn csv(report: &Report) -> String {
     let mut out = CSV_COLUMNS.join(",");
     out.push_str("\r\n");
@@ -129,6 +133,9 @@ pub fn csv(report: &Report) -> String {
                 (opt(&l.cost_per_seat_month), false),
                 (opt(&l.inactive_seats_monthly_cost), false),
                 (l.as_of.to_string(), false),
+                (opt(&l.zoom_assigned), false),
+                (l.differs_from_zoom.to_string(), false),
+                (opt(&l.zoom_assigned_note), true),
             ]);
         }
     }
@@ -189,6 +196,9 @@ pub fn csv(report: &Report) -> String {
                 (String::new(), false),
                 (opt(&money.map(|m| m.1)), false),
                 (report.as_of.to_string(), false),
+                (String::new(), false),
+                (String::new(), false),
+                (String::new(), false),
             ]);
         }
     }
@@ -250,10 +260,11 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out, "\n(no licenses in this report)");
     }
     let header = format!(
-        "  {:<28} {:>11} {:>8} {:>7} {:>8} {:>11} {:>16} {:>19} {:>9}",
+        "  {:<28} {:>11} {:>8} {:>7} {:>7} {:>8} {:>11} {:>16} {:>19} {:>9}",
         "license",
         "provisioned",
         "assigned",
+        "zoom",
         "active",
         "inactive",
         "deactivated",
@@ -281,13 +292,18 @@ pub fn text(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {:<28} {:>11} {:>8} {:>7} {:>8} {:>11} {:>16} {:>19} {:>9}",
+                "  {:<28} {:>11} {:>8} {:>7} {:>7} {:>8} {:>11} {:>16} {:>19} {:>9}",
                 truncate(
                     &format!("{}{}", l.name, if l.managed { "" } else { " (unmanaged)" }),
                     28
                 ),
                 l.provisioned.to_string(),
                 l.assigned,
+                format!(
+                    "{}{}",
+                    dash(&l.zoom_assigned),
+                    if l.differs_from_zoom { " !" } else { "" }
+                ),
                 dash(&l.active),
                 dash(&l.inactive),
                 l.deactivated,
@@ -295,14 +311,18 @@ pub fn text(report: &Report) -> String {
                 money(&l.inactive_seats_monthly_cost, &l.contract.currency),
                 expires
             );
+            if let Some(line) = zoom_line(l) {
+                let _ = writeln!(out, "    {line}");
+            }
         }
         let t = &a.totals;
         let _ = writeln!(
             out,
-            "  {:<28} {:>11} {:>8} {:>7} {:>8} {:>11}   {}",
+            "  {:<28} {:>11} {:>8} {:>7} {:>7} {:>8} {:>11}   {}",
             "total",
             t.provisioned.to_string(),
             t.assigned,
+            "",
             t.active,
             t.inactive,
             t.deactivated,
@@ -321,6 +341,9 @@ pub fn text(report: &Report) -> String {
         t.deactivated,
         costs_line(t)
     );
+    if t.differs_from_zoom > 0 {
+        let _ = writeln!(out, "{}", differs_line(t.differs_from_zoom));
+    }
     let _ = writeln!(out, "Days since last activity (users with status active):");
     for (label, n) in Distribution::labels()
         .iter()
@@ -329,6 +352,32 @@ pub fn text(report: &Report) -> String {
         let _ = writeln!(out, "  {label:>9}: {n}");
     }
     out
+}
+
+/// What the report says about Zoom's figure of a license: the difference (flagged), the
+/// note when Zoom gives none or it explains the difference; `None` when Zoom agrees.
+fn zoom_line(l: &LicenseFigures) -> Option<String> {
+    let flag = l.differs_from_zoom.then(|| {
+        format!(
+            "! Zoom counts {} assigned seats, the roster {}",
+            dash(&l.zoom_assigned),
+            l.assigned
+        )
+    });
+    match (flag, &l.zoom_assigned_note) {
+        (Some(f), Some(n)) => Some(format!("{f} ({n})")),
+        (Some(f), None) => Some(f),
+        (None, Some(n)) if l.zoom_assigned.is_none() => Some(format!("Zoom's count: none. {n}")),
+        (None, Some(n)) => Some(format!("Zoom's count: {n}")),
+        (None, None) => None,
+    }
+}
+
+fn differs_line(n: u64) -> String {
+    format!(
+        "! {n} license{} where Zoom's count of assigned seats differs from the roster's",
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -372,6 +421,7 @@ tr.total td{font-weight:600;border-top:2px solid #c9d0db}\
 .charts{display:flex;flex-wrap:wrap;gap:2rem}.chart{display:block}\
 figure{margin:0}figcaption{font-weight:600;margin-bottom:.25rem}\
 .note{color:#8a5a00;font-size:.8rem}.muted{color:#778}\
+td.differs{color:#b3261e;font-weight:600}\
 svg text{font-family:inherit;font-size:12px;fill:#1d2330}\
 .legend rect{stroke:none}";
 
@@ -629,6 +679,13 @@ pub fn html(report: &Report) -> String {
             esc(code)
         );
     }
+    if t.differs_from_zoom > 0 {
+        let _ = write!(
+            s,
+            r#"<div class="card" id="zoom-differs"><b>{}</b><span>licenses where Zoom counts assigned seats differently</span></div>"#,
+            t.differs_from_zoom
+        );
+    }
     s.push_str("</div>");
 
     let licenses: Vec<&LicenseFigures> = report.accounts.iter().flat_map(|a| &a.licenses).collect();
@@ -712,7 +769,7 @@ pub fn html(report: &Report) -> String {
     for a in &report.accounts {
         let _ = write!(
             s,
-            "<h3>{} account {}</h3><table><thead><tr><th>license</th><th>provisioned</th><th>assigned</th><th>active</th><th>inactive</th><th>deactivated</th><th>effective</th><th>expires</th><th>days to expiration</th><th>cost</th><th>frequency</th><th>per seat / month</th><th>inactive seats / month</th></tr></thead><tbody>",
+            "<h3>{} account {}</h3><table><thead><tr><th>license</th><th>provisioned</th><th>assigned</th><th>Zoom's count</th><th>active</th><th>inactive</th><th>deactivated</th><th>effective</th><th>expires</th><th>days to expiration</th><th>cost</th><th>frequency</th><th>per seat / month</th><th>inactive seats / month</th></tr></thead><tbody>",
             if a.kind == "master" { "Master" } else { "Sub" },
             esc(&format!(
                 "{}{}",
@@ -727,7 +784,7 @@ pub fn html(report: &Report) -> String {
             let c = &l.contract;
             let _ = write!(
                 s,
-                "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&l.name),
                 if l.notes.is_empty() {
                     String::new()
@@ -736,6 +793,7 @@ pub fn html(report: &Report) -> String {
                 },
                 esc(&l.provisioned.to_string()),
                 l.assigned,
+                zoom_cell(l),
                 dash(&l.active),
                 dash(&l.inactive),
                 l.deactivated,
@@ -754,13 +812,25 @@ pub fn html(report: &Report) -> String {
         let t = &a.totals;
         let _ = write!(
             s,
-            r#"<tr class="total"><td>total</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td colspan="7"></td><td>{}</td></tr></tbody></table>"#,
+            r#"<tr class="total"><td>total</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td colspan="6"></td><td>{}</td></tr></tbody></table>"#,
             esc(&t.provisioned.to_string()),
             t.assigned,
+            if t.differs_from_zoom > 0 {
+                format!("{} differ", t.differs_from_zoom)
+            } else {
+                String::new()
+            },
             t.active,
             t.inactive,
             t.deactivated,
             esc(&costs_line(t))
+        );
+    }
+    if t.differs_from_zoom > 0 {
+        let _ = write!(
+            s,
+            r#"<p class="note">{}</p>"#,
+            esc(&differs_line(t.differs_from_zoom))
         );
     }
     let _ = write!(
@@ -780,8 +850,169 @@ pub fn html(report: &Report) -> String {
     s
 }
 
+/// The table cell of Zoom's figure: the count (flagged when it differs from ours) or `-`, with
+/// the note under it.
+fn zoom_cell(l: &LicenseFigures) -> String {
+    let note = l
+        .zoom_assigned_note
+        .as_ref()
+        .map(|n| format!(r#"<div class="note">{}</div>"#, esc(n)))
+        .unwrap_or_default();
+    if l.differs_from_zoom {
+        format!(
+            r#"<td class="differs" title="{}">{} (differs: roster {}){note}</td>"#,
+            esc(&format!(
+                "Zoom counts {} assigned seats, the roster {}",
+                dash(&l.zoom_assigned),
+                l.assigned
+            )),
+            dash(&l.zoom_assigned),
+            l.assigned
+        )
+    } else {
+        format!("<td>{}{note}</td>", dash(&l.zoom_assigned))
+    }
+}
+
 fn account_label(l: &LicenseFigures) -> String {
     l.account_name
         .clone()
         .unwrap_or_else(|| l.account_id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::build_report_with_zoom;
+    use crate::figures::tests::{SELF_PAY, meta, zoom_sample};
+
+    fn report() -> Report {
+        let (licenses, zoom) = zoom_sample();
+        build_report_with_zoom(meta(), &licenses, Vec::new(), &zoom)
+    }
+
+    /// The CSV's `license` rows as maps of column to cell (the sample's cells hold no comma).
+    fn csv_rows(csv: &str) -> Vec<BTreeMap<String, String>> {
+        let mut lines = csv.split("\r\n");
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(header, CSV_COLUMNS);
+        lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                assert_eq!(cells.len(), CSV_COLUMNS.len(), "{l}");
+                header
+                    .iter()
+                    .zip(cells)
+                    .map(|(h, c)| ((*h).to_owned(), c.to_owned()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn csv_has_zoom_figure_flag_and_note() {
+        let rows = csv_rows(&csv(&report()));
+        let row = |id: &str| {
+            rows.iter()
+                .find(|r| r["row"] == "license" && r["license_id"] == id)
+                .unwrap()
+        };
+        let agrees = row("acc:licensed");
+        assert_eq!(
+            (
+                agrees["assigned"].as_str(),
+                agrees["zoom_assigned"].as_str(),
+                agrees["differs_from_zoom"].as_str()
+            ),
+            ("40", "40", "false")
+        );
+        let differs = row("sub1:licensed");
+        assert_eq!(
+            (
+                differs["zoom_assigned"].as_str(),
+                differs["differs_from_zoom"].as_str()
+            ),
+            ("43", "true")
+        );
+        let self_pay = row("sub2:licensed");
+        assert_eq!(
+            (
+                self_pay["zoom_assigned"].as_str(),
+                self_pay["differs_from_zoom"].as_str(),
+                self_pay["zoom_assigned_note"].as_str()
+            ),
+            ("", "false", SELF_PAY)
+        );
+        let total = rows
+            .iter()
+            .find(|r| r["row"] == "connection_total")
+            .unwrap();
+        assert_eq!(total["zoom_assigned"], "");
+    }
+
+    #[test]
+    fn text_flags_the_difference_and_shows_the_note() {
+        let t = text(&report());
+        assert!(
+            t.contains("! Zoom counts 43 assigned seats, the roster 40"),
+            "{t}"
+        );
+        assert!(
+            t.contains(&format!("Zoom's count: none. {SELF_PAY}")),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "! 1 license where Zoom's count of assigned seats differs from the roster's"
+            ),
+            "{t}"
+        );
+        assert_eq!(
+            t.matches("! Zoom counts").count(),
+            1,
+            "only sub1 is flagged: {t}"
+        );
+        // Without Zoom's figures: no flag, no note.
+        let (licenses, _) = zoom_sample();
+        let plain = text(&crate::build_report(meta(), &licenses, Vec::new()));
+        assert!(
+            !plain.contains('!') && !plain.contains("Zoom's count"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn html_flags_the_difference_and_shows_the_note() {
+        let h = html(&report());
+        assert!(h.contains("<th>Zoom's count</th>"), "column header");
+        assert_eq!(h.matches(r#"<td class="differs""#).count(), 1, "sub1 only");
+        assert!(h.contains("43 (differs: roster 40)"));
+        assert!(h.contains("title=\"Zoom counts 43 assigned seats, the roster 40\""));
+        assert!(h.contains(&format!(r#"<div class="note">{}</div>"#, esc(SELF_PAY))));
+        assert!(h.contains(r#"id="zoom-differs"><b>1</b>"#), "summary card");
+        // Every table row has as many cells as the header has columns.
+        for table in h.split("<table>").skip(1) {
+            let table = &table[..table.find("</table>").unwrap()];
+            let columns = table[..table.find("</thead>").unwrap()]
+                .matches("<th>")
+                .count();
+            for row in table.split("<tr").skip(2) {
+                let cells = row.matches("<td").count() - row.matches("colspan").count()
+                    + row
+                        .split("colspan=\"")
+                        .skip(1)
+                        .map(|r| r[..r.find('"').unwrap()].parse::<usize>().unwrap())
+                        .sum::<usize>();
+                assert_eq!(cells, columns, "{row}");
+            }
+        }
+        let style_hash = content_security_policy();
+        assert!(
+            h.contains(&esc(&style_hash)),
+            "the CSP names the style's hash"
+        );
+    }
 }

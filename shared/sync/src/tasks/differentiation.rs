@@ -4,6 +4,12 @@
 //! their active date). Counted over users with status `active` (deactivated users hold no
 //! seat, pending ones never signed in). The inactive ones are stored as reclamation
 //! candidates.
+//!
+//! A license License Information has not recorded yet gets a stand-in record from the stored
+//! roster, counted the same way (`licenses::Tally`): `assigned` = users with status `active`,
+//! `inactive` = deactivated users (their own figure, not seats), pending users nothing; no
+//! Zoom figure (`zoom_assigned` stays empty: this task calls no Zoom endpoint). License
+//! Information's record replaces it on its next run.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -89,8 +95,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         .map_ok(|l| l.license_id)
         .try_collect()
         .await?;
-    // Licenses License Information has not recorded yet get their figures from the roster
-    // (written only if still missing: License Information's records win).
+    // Licenses License Information has not recorded yet get their figures from the roster,
+    // seats = status active (written only if still missing: License Information's records win).
     let mut license_ids = known;
     for (kind, t) in &tallies {
         let id = kind.unique_id(&account_id);
