@@ -599,9 +599,9 @@ impl Reclaimer {
         let detail = match as_of {
             Some(at) if now - at <= chrono::Duration::hours(i64::from(max_age_hours)) => None,
             Some(at) => Some(format!(
-                "the data is as of {}, {} hours old",
+                "the data is as of {}, {:.1} hours old",
                 at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                (now - at).num_hours()
+                (now - at).num_seconds() as f64 / 3600.0
             )),
             None if accounts.is_empty() => {
                 Some("no accounts of the connection are recorded yet".to_owned())

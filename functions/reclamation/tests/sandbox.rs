@@ -825,7 +825,7 @@ async fn execute_refuses_stale_or_partial_activity_data_and_sends_nothing() {
         Some(old.timestamp())
     );
     assert!(
-        plan.warnings.iter().any(|w| w.contains("49 hours old")),
+        plan.warnings.iter().any(|w| w.contains("49.0 hours old")),
         "{:?}",
         plan.warnings
     );

@@ -831,7 +831,7 @@ async fn execute_is_refused_when_application_access_is_older_than_48_hours() {
     assert!(
         msg.contains(
             "Application Access has not completed for this connection within the last 48 hours"
-        ) && msg.contains("49 hours old")
+        ) && msg.contains("49.0 hours old")
             && msg.contains("nothing was changed")
             && msg.contains("max_data_age_hours"),
         "{msg}"
@@ -852,7 +852,7 @@ async fn execute_is_refused_when_application_access_is_older_than_48_hours() {
     assert!(
         dry.warnings
             .iter()
-            .any(|w| w.contains("within the last 48 hours") && w.contains("49 hours old")),
+            .any(|w| w.contains("within the last 48 hours") && w.contains("49.0 hours old")),
         "{:?}",
         dry.warnings
     );
