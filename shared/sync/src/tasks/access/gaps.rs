@@ -137,15 +137,20 @@ impl ScopeGaps {
                 noticed_at: now,
             })
             .collect();
+        // A note is cleared when a call that needs its scope worked (the master's own calls
+        // need `:admin` scopes, sub accounts' calls `:master` ones: one kind, two scopes).
         let confirmed: Vec<String> = ctx
             .connection
             .missing_scopes
             .iter()
             .filter(|n| n.noticed_by == task)
             .filter(|n| {
-                Need::ALL
-                    .iter()
-                    .any(|need| worked.contains(need) && n.not_collected == need.not_collected())
+                worked.iter().any(|need| {
+                    n.not_collected == need.not_collected()
+                        && n.scope
+                            .split_whitespace()
+                            .any(|s| s == need.default_scope(self.master))
+                })
             })
             .map(|n| n.scope.clone())
             .collect();
