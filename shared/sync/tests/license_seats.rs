@@ -14,7 +14,7 @@ mod common;
 
 use std::sync::Arc;
 
-use aws_adapters::{LicenseRecord, LicenseStore};
+use aws_adapters::{ConnectionStore, LicenseRecord, LicenseStore};
 use common::*;
 use futures::TryStreamExt;
 use sync_domain::LicenseKind;
@@ -77,6 +77,7 @@ async fn licensed_seats_equal_zoom_plan_usage_for_paying_accounts() {
     let report = run(&env.engine, Task::LicenseInformation, cid).await;
 
     let (mut paying, mut self_pay, mut deactivated_licensed, mut on_prem) = (0, 0, 0, 0);
+    let mut on_prem_explained = 0;
     for a in tree(&truth) {
         let ctx = format!("account {} (pay_mode {})", a.id, a.pay_mode);
         let l = license(&env, cid, &a.id, LicenseKind::Licensed)
@@ -175,6 +176,23 @@ async fn licensed_seats_equal_zoom_plan_usage_for_paying_accounts() {
                     "{ctx}: a note iff the figures differ: {:?}",
                     p.zoom_assigned_note
                 );
+                if p.zoom_assigned == Some(p.assigned + p.inactive) && p.inactive > 0 {
+                    // The sandbox's summary counts every user who is not pending.
+                    assert_eq!(
+                        p.zoom_assigned_note.as_deref(),
+                        Some(
+                            format!(
+                                "Zoom's user summary counts {} On-Prem users, deactivated ones included ({}); seats counted from the roster's {} active",
+                                p.assigned + p.inactive,
+                                p.inactive,
+                                p.assigned
+                            )
+                            .as_str()
+                        ),
+                        "{ctx}"
+                    );
+                    on_prem_explained += 1;
+                }
             }
         }
     }
@@ -183,6 +201,9 @@ async fn licensed_seats_equal_zoom_plan_usage_for_paying_accounts() {
         "{paying} paying, {self_pay} self-pay"
     );
     assert!(on_prem > 0, "a legacy account has On-Prem users");
+    eprintln!(
+        "On-Prem records: {on_prem}, of which {on_prem_explained} differ by deactivated users"
+    );
     assert!(
         deactivated_licensed > 0,
         "some accounts have deactivated licensed users: the rule is exercised"
@@ -331,4 +352,66 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
         on_prem_notes > 0,
         "the legacy sub accounts' On-Prem records"
     );
+
+    // The connection names the scopes and what is not collected without them.
+    let noted = |c: &aws_adapters::ConnectionRecord| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = c
+            .missing_scopes
+            .iter()
+            .filter(|n| n.noticed_by == "license-information")
+            .map(|n| (n.scope.clone(), n.not_collected.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let c = records.get_connection(cid).await.unwrap().unwrap();
+    let want = [
+        (
+            "billing:read:plan_usage:admin",
+            "Zoom's own count of assigned seats of the master account (plan usage)",
+        ),
+        (
+            "billing:read:plan_usage:master",
+            "Zoom's own count of assigned seats of sub accounts (plan usage)",
+        ),
+        (
+            "user:read:summary:master",
+            "Zoom's own count of On-Prem users of sub accounts (user summary)",
+        ),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(noted(&c), want);
+    assert!(
+        !c.activity_is_partial(),
+        "seat figures are not activity: reclamation is not held back"
+    );
+
+    // Given the scopes, the next run collects Zoom's figures and the notes go.
+    let full = SyncEngine {
+        records: records.clone(),
+        clients: Arc::new(FixedClientFactory(zoom_client(&sb))),
+        queue: Arc::new(sync_engine::MemoryQueue::new()),
+        clock: TestClock::at(sb.state.clock.now()).clock(),
+        options: EngineOptions::default(),
+    };
+    run(&full, Task::LicenseInformation, cid).await;
+    let c = records.get_connection(cid).await.unwrap().unwrap();
+    assert_eq!(noted(&c), [], "notes dropped once the calls work");
+    for a in tree(&truth).into_iter().filter(|a| !pays_own_bill(a)) {
+        let list: Vec<LicenseRecord> = records
+            .list_account_licenses(cid, &a.id)
+            .try_collect()
+            .await
+            .unwrap();
+        let l = list
+            .iter()
+            .find(|l| l.license_id == LicenseKind::Licensed.unique_id(&a.id))
+            .unwrap();
+        assert_eq!(
+            (l.zoom_assigned, l.zoom_assigned_note.as_deref()),
+            (Some(u64::from(a.counts.plan_usage)), None),
+            "account {}",
+            a.id
+        );
+    }
 }

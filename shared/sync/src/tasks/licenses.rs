@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{AccountKind, LicenseRecord, LicenseStore};
+use aws_adapters::{AccountKind, ConnectionStore, LicenseRecord, LicenseStore, MissingScopeNote};
 use sync_domain::LicenseKind;
 use zoom::{Plans, UserSummary, ZoomError};
 
@@ -89,27 +89,60 @@ impl ZoomFigure {
     }
 }
 
-/// The app lacks a scope (4700/4711); the scopes Zoom named, if any.
-fn missing_scope(err: &ZoomError) -> Option<(i64, String)> {
-    fn named(err: &ZoomError) -> Option<String> {
-        match err {
-            ZoomError::Api { message, .. } => message
-                .split_once("scopes:[")
-                .and_then(|(_, rest)| rest.split_once(']'))
-                .map(|(list, _)| list.trim().to_owned())
-                .filter(|s| !s.is_empty()),
-            ZoomError::DeadlineExceeded { last, .. } => named(last),
-            _ => None,
-        }
+/// The app lacks a scope (4700/4711): the code and the scopes Zoom named (`fallback` when
+/// it named none).
+fn missing_scope(err: &ZoomError, fallback: &str) -> Option<(i64, String)> {
+    if !err.is_missing_scope() {
+        return None;
     }
-    match err.code() {
-        Some(code @ (4700 | 4711)) => Some((code, named(err).unwrap_or_default())),
-        _ => None,
+    let named = err.missing_scope_names().join(" ");
+    let scopes = if named.is_empty() {
+        fallback.to_owned()
+    } else {
+        named
+    };
+    Some((err.code().unwrap_or(4711), scopes))
+}
+
+/// The default scope of a call when Zoom names none (granular, master or own form).
+fn default_scope(master: bool, what: Need) -> &'static str {
+    match (what, master) {
+        (Need::PlanUsage, true) => "billing:read:plan_usage:admin",
+        (Need::PlanUsage, false) => "billing:read:plan_usage:master",
+        (Need::UserSummary, true) => "user:read:summary:admin",
+        (Need::UserSummary, false) => "user:read:summary:master",
     }
 }
 
-fn scope_note(what: &str, code: i64, scopes: &str, fallback: &str) -> String {
-    let scopes = if scopes.is_empty() { fallback } else { scopes };
+/// The calls whose scopes License Information notes on the connection when missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Need {
+    PlanUsage,
+    UserSummary,
+}
+
+impl Need {
+    /// What is not collected without the scope (the connection's note), per account kind:
+    /// the master's own paths and the sub accounts' master paths need different scopes.
+    fn not_collected(self, master: bool) -> &'static str {
+        match (self, master) {
+            (Self::PlanUsage, true) => {
+                "Zoom's own count of assigned seats of the master account (plan usage)"
+            }
+            (Self::PlanUsage, false) => {
+                "Zoom's own count of assigned seats of sub accounts (plan usage)"
+            }
+            (Self::UserSummary, true) => {
+                "Zoom's own count of On-Prem users of the master account (user summary)"
+            }
+            (Self::UserSummary, false) => {
+                "Zoom's own count of On-Prem users of sub accounts (user summary)"
+            }
+        }
+    }
+}
+
+fn scope_note(what: &str, code: i64, scopes: &str) -> String {
     format!(
         "Zoom refused {what}: the app lacks the scope {scopes} (code {code}); {} counted from the roster",
         if what == "plan usage" {
@@ -128,15 +161,11 @@ pub(crate) fn licensed_figure(plans: &Plans) -> ZoomFigure {
     }
 }
 
-/// A failed plan usage call: a note (the unit goes on) or `None` (the error fails the unit).
-pub(crate) fn plan_usage_note(err: &ZoomError) -> Option<String> {
-    if let Some((code, scopes)) = missing_scope(err) {
-        return Some(scope_note(
-            "plan usage",
-            code,
-            &scopes,
-            "billing:read:plan_usage:master",
-        ));
+/// A failed plan usage call (of the master's own account when `master`): a note (the unit
+/// goes on) or `None` (the error fails the unit).
+pub(crate) fn plan_usage_note(err: &ZoomError, master: bool) -> Option<String> {
+    if let Some((code, scopes)) = missing_scope(err, default_scope(master, Need::PlanUsage)) {
+        return Some(scope_note("plan usage", code, &scopes));
     }
     match (err.status(), err.code()) {
         (_, Some(2100)) => Some(NOTE_SELF_PAY.into()),
@@ -146,9 +175,62 @@ pub(crate) fn plan_usage_note(err: &ZoomError) -> Option<String> {
 }
 
 /// A failed user summary call: a note or `None` (the error fails the unit).
-pub(crate) fn user_summary_note(err: &ZoomError) -> Option<String> {
-    missing_scope(err)
-        .map(|(code, scopes)| scope_note("the user summary", code, &scopes, "user:read:summary"))
+pub(crate) fn user_summary_note(err: &ZoomError, master: bool) -> Option<String> {
+    missing_scope(err, default_scope(master, Need::UserSummary))
+        .map(|(code, scopes)| scope_note("the user summary", code, &scopes))
+}
+
+/// A call whose scope is noted on the connection when missing, and how it went.
+struct Refusal {
+    need: Need,
+    /// `Some(scopes)`: refused for a missing scope; `None`: the call worked.
+    missing: Option<String>,
+}
+
+/// Brings the connection's missing-scope notes of this task up to date for the account's
+/// kind: adds the scopes refused, drops earlier notes of calls that worked (only when
+/// something changed).
+async fn save_scope_notes(ctx: &UnitCtx<'_>, calls: &[Refusal]) -> Result<(), SyncError> {
+    let task = ctx.unit.task.as_str();
+    let master = ctx.account.kind == AccountKind::Master;
+    let now = ctx.now();
+    let notes: Vec<MissingScopeNote> = calls
+        .iter()
+        .filter_map(|c| {
+            c.missing.as_ref().map(|scope| MissingScopeNote {
+                scope: scope.clone(),
+                not_collected: c.need.not_collected(master).to_owned(),
+                noticed_by: task.to_owned(),
+                noticed_at: now,
+            })
+        })
+        .collect();
+    let worked: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.missing.is_none())
+        .map(|c| c.need.not_collected(master))
+        .collect();
+    let confirmed: Vec<String> = ctx
+        .connection
+        .missing_scopes
+        .iter()
+        .filter(|n| n.noticed_by == task && worked.contains(&n.not_collected.as_str()))
+        .map(|n| n.scope.clone())
+        .collect();
+    let known = |n: &MissingScopeNote| {
+        ctx.connection
+            .missing_scopes
+            .iter()
+            .any(|k| k.scope == n.scope && k.not_collected == n.not_collected)
+    };
+    if confirmed.is_empty() && notes.iter().all(known) {
+        return Ok(());
+    }
+    ctx.engine
+        .records
+        .update_missing_scopes(&ctx.connection.connection_id, task, notes, confirmed)
+        .await?;
+    Ok(())
 }
 
 /// Zoom's On-Prem figure beside the listed type-3 users: the summary's count, with a note
@@ -190,8 +272,9 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         .and_then(|s| u64::try_from(s).ok())
         .or(ctx.account.seats)
         .unwrap_or(0);
-    let pays_own_bill = ctx.account.kind == AccountKind::Sub
-        && details.options.get("pay_mode").and_then(|v| v.as_str()) == Some("sub");
+    let master = ctx.account.kind == AccountKind::Master;
+    let pays_own_bill =
+        !master && details.options.get("pay_mode").and_then(|v| v.as_str()) == Some("sub");
     let on_prem = settings.include_on_premises.is_yes();
     let (users, usage, summary) = futures::join!(
         list_account_users(ctx),
@@ -211,22 +294,51 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         },
     );
     let users = users?;
+    let mut calls = Vec::new();
+    // `None`: the call worked; a missing-scope error: refused; other answers (2100, 200)
+    // say nothing about scopes.
+    let mut sort = |need: Need, error: Option<&ZoomError>| {
+        let missing = match error {
+            None => None,
+            Some(e) => match missing_scope(e, default_scope(master, need)) {
+                Some((_, scopes)) => Some(scopes),
+                None => return,
+            },
+        };
+        if let Some(scopes) = &missing {
+            tracing::warn!(scope = %scopes, not_collected = need.not_collected(master), "missing scope: Zoom's figure not collected");
+        }
+        calls.push(Refusal { need, missing });
+    };
     let licensed_zoom = match usage {
         None => ZoomFigure::note(NOTE_SELF_PAY),
-        Some(Ok(plans)) => licensed_figure(&plans),
-        Some(Err(e)) => match plan_usage_note(&e) {
-            Some(note) => ZoomFigure::note(note),
+        Some(Ok(plans)) => {
+            sort(Need::PlanUsage, None);
+            licensed_figure(&plans)
+        }
+        Some(Err(e)) => match plan_usage_note(&e, master) {
+            Some(note) => {
+                sort(Need::PlanUsage, Some(&e));
+                ZoomFigure::note(note)
+            }
             None => return Err(e.into()),
         },
     };
     let summary = match summary {
         None => None,
-        Some(Ok(s)) => Some(Ok(s)),
-        Some(Err(e)) => match user_summary_note(&e) {
-            Some(note) => Some(Err(note)),
+        Some(Ok(s)) => {
+            sort(Need::UserSummary, None);
+            Some(Ok(s))
+        }
+        Some(Err(e)) => match user_summary_note(&e, master) {
+            Some(note) => {
+                sort(Need::UserSummary, Some(&e));
+                Some(Err(note))
+            }
             None => return Err(e.into()),
         },
     };
+    save_scope_notes(ctx, &calls).await?;
 
     let mut tallies: BTreeMap<LicenseKind, Tally> = BTreeMap::new();
     tallies.entry(LicenseKind::Licensed).or_default();
@@ -334,6 +446,14 @@ mod tests {
         assert_eq!(tally(&["something new"]), Tally::default());
     }
 
+    fn plan_usage_note_sub(e: &ZoomError) -> Option<String> {
+        plan_usage_note(e, false)
+    }
+
+    fn user_summary_note_sub(e: &ZoomError) -> Option<String> {
+        user_summary_note(e, false)
+    }
+
     fn api_error(status: u16, code: i64, message: &str) -> ZoomError {
         ZoomError::Api {
             endpoint: "GET /accounts/{accountId}/plans/usage",
@@ -347,7 +467,7 @@ mod tests {
     #[test]
     fn plan_usage_errors_that_leave_a_note() {
         assert_eq!(
-            plan_usage_note(&api_error(
+            plan_usage_note_sub(&api_error(
                 400,
                 2100,
                 "This sub account is in self-pay mode."
@@ -356,11 +476,12 @@ mod tests {
             Some(NOTE_SELF_PAY)
         );
         assert_eq!(
-            plan_usage_note(&api_error(400, 200, "Only available for paid account.")).as_deref(),
+            plan_usage_note_sub(&api_error(400, 200, "Only available for paid account."))
+                .as_deref(),
             Some(NOTE_NOT_PAID)
         );
         assert_eq!(
-            plan_usage_note(&api_error(
+            plan_usage_note_sub(&api_error(
                 400,
                 4711,
                 "Invalid access token, does not contain scopes:[billing:read:plan_usage:master]."
@@ -370,7 +491,7 @@ mod tests {
                 "Zoom refused plan usage: the app lacks the scope billing:read:plan_usage:master (code 4711); seats counted from the roster"
             )
         );
-        let note = plan_usage_note(&api_error(401, 4700, "Invalid scope.")).unwrap();
+        let note = plan_usage_note_sub(&api_error(401, 4700, "Invalid scope.")).unwrap();
         assert!(note.contains("code 4700"), "{note}");
         assert!(note.contains("billing:read:plan_usage:master"), "{note}");
         let wrapped = ZoomError::DeadlineExceeded {
@@ -378,7 +499,10 @@ mod tests {
             attempts: 1,
             last: Box::new(api_error(400, 2100, "self-pay")),
         };
-        assert_eq!(plan_usage_note(&wrapped).as_deref(), Some(NOTE_SELF_PAY));
+        assert_eq!(
+            plan_usage_note_sub(&wrapped).as_deref(),
+            Some(NOTE_SELF_PAY)
+        );
     }
 
     #[test]
@@ -389,13 +513,13 @@ mod tests {
             api_error(500, 500, "Internal error."),
             api_error(429, 429, "Too many requests."),
         ] {
-            assert_eq!(plan_usage_note(&e), None, "{e}");
+            assert_eq!(plan_usage_note_sub(&e), None, "{e}");
         }
         assert_eq!(
-            user_summary_note(&api_error(400, 200, "No permission.")),
+            user_summary_note_sub(&api_error(400, 200, "No permission.")),
             None
         );
-        let note = user_summary_note(&api_error(
+        let note = user_summary_note_sub(&api_error(
             400,
             4711,
             "Invalid access token, does not contain scopes:[user:read:summary:master].",
