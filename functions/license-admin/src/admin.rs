@@ -366,11 +366,19 @@ impl Admin {
         let snap = self.snapshot(cid).await?;
         let now = (self.clock)();
         let mut inputs = Vec::new();
+        let mut zoom = licensing::ZoomFigures::new();
         for l in &snap.licenses {
             let account = snap.accounts.get(&l.account_id);
             if account.is_some_and(|a| a.removed_at.is_some()) {
                 continue;
             }
+            zoom.insert(
+                (l.account_id.clone(), l.license_id.clone()),
+                licensing::ZoomSeats {
+                    assigned: l.zoom_assigned,
+                    note: l.zoom_assigned_note.clone(),
+                },
+            );
             let c = snap
                 .contracts
                 .get(&(l.account_id.clone(), l.license_id.clone()));
@@ -431,7 +439,9 @@ impl Admin {
             as_of: now.date_naive(),
             threshold_days: snap.connection.settings.inactivity_threshold_days,
         };
-        Ok(licensing::build_report(meta, &inputs, users))
+        Ok(licensing::build_report_with_zoom(
+            meta, &inputs, users, &zoom,
+        ))
     }
 }
 

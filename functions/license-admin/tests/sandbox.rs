@@ -144,7 +144,7 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
                     w.buckets[bucket(d.last_activity().map(|t| (now - t).num_days()))] += 1;
                 }
                 "inactive" => {
-                    w.assigned += 1;
+                    // A deactivated user holds no seat (REFERENCE §3.6).
                     w.deactivated += 1;
                 }
                 _ => {}

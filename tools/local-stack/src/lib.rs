@@ -108,7 +108,8 @@ pub fn expected(
                 Figures {
                     name,
                     provisioned,
-                    assigned: active + inactive,
+                    // A deactivated user holds no seat.
+                    assigned: active,
                     active,
                     inactive,
                 },

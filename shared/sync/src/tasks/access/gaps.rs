@@ -23,13 +23,6 @@ pub(super) enum Need {
 }
 
 impl Need {
-    const ALL: [Need; 4] = [
-        Self::Meetings,
-        Self::Instances,
-        Self::Participants,
-        Self::Reports,
-    ];
-
     /// In plain words, what is not collected without it.
     fn not_collected(self) -> &'static str {
         match self {
