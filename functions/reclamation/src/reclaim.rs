@@ -593,7 +593,7 @@ impl Reclaimer {
         let as_of = access.and_then(|t| t.completed_for(accounts.iter().map(String::as_str)));
         let mut problems = Vec::new();
         if connection.activity_is_partial() {
-            problems.push(partial_activity(&connection.missing_scopes));
+            problems.push(partial_activity(&connection.activity_gaps()));
         }
         let max_age_hours = request.max_data_age_hours();
         let detail = match as_of {
@@ -1262,18 +1262,8 @@ fn result_from_entry(e: &AuditEntry, c: Option<&Candidate>) -> UserResult {
 }
 
 /// The refusal for partial activity data, naming the missing scopes behind it.
-fn partial_activity(notes: &[MissingScopeNote]) -> ReclamationError {
-    // The notes `ConnectionRecord::activity_is_partial` looks at; all of them if that rule
-    // has moved on.
-    let about_activity: Vec<&MissingScopeNote> = notes
-        .iter()
-        .filter(|m| m.noticed_by == ACCESS_TASK || m.not_collected.contains("Meeting"))
-        .collect();
-    let notes: Vec<&MissingScopeNote> = if about_activity.is_empty() {
-        notes.iter().collect()
-    } else {
-        about_activity
-    };
+/// The refusal naming the scopes behind `ConnectionRecord::activity_gaps`.
+fn partial_activity(notes: &[&MissingScopeNote]) -> ReclamationError {
     let mut scopes: Vec<String> = Vec::new();
     let mut not_collected: Vec<String> = Vec::new();
     for n in notes {
@@ -1531,7 +1521,14 @@ mod tests {
             noticed_by: by.into(),
             noticed_at: Utc::now(),
         };
-        let e = partial_activity(&[
+        let mut connection = ConnectionRecord::new(
+            "c",
+            "z",
+            aws_adapters::ZoomRegion::Na,
+            Default::default(),
+            Utc::now(),
+        );
+        connection.missing_scopes = vec![
             note(
                 "report:read:admin",
                 "Meeting Created dates",
@@ -1547,7 +1544,8 @@ mod tests {
                 "Meeting Joined dates",
                 "application-access",
             ),
-        ]);
+        ];
+        let e = partial_activity(&connection.activity_gaps());
         match e {
             ReclamationError::PartialActivityData {
                 scopes,

@@ -194,11 +194,18 @@ pub struct MissingScopeNote {
 }
 
 impl ConnectionRecord {
-    /// Whether activity data is partial because a scope is missing (reclamation refuses then).
-    pub fn activity_is_partial(&self) -> bool {
+    /// The notes that make activity data partial (Application Access could not collect a
+    /// field): reclamation refuses to act while there are any.
+    pub fn activity_gaps(&self) -> Vec<&MissingScopeNote> {
         self.missing_scopes
             .iter()
-            .any(|m| m.noticed_by == "application-access" || m.not_collected.contains("Meeting"))
+            .filter(|m| m.noticed_by == "application-access" || m.not_collected.contains("Meeting"))
+            .collect()
+    }
+
+    /// Whether activity data is partial because a scope is missing.
+    pub fn activity_is_partial(&self) -> bool {
+        !self.activity_gaps().is_empty()
     }
 }
 
@@ -336,11 +343,13 @@ pub struct LicenseRecord {
     pub inactive: u64,
     pub activity: Option<LicenseActivity>,
     pub as_of: NaiveDate,
-    /// Zoom's own count of assigned seats (`GET /accounts/{id}/plans/usage`, `plan_base.usage`;
-    /// Licensed only). `None` when Zoom does not give it: see `zoom_assigned_note`.
+    /// Zoom's own count: assigned seats of the Licensed license (`GET /accounts/{id}/plans/usage`,
+    /// `plan_base.usage`), On-Prem users of the On-Prem license (`users/summary`). `None` when
+    /// Zoom does not give it: see `zoom_assigned_note`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_assigned: Option<u64>,
-    /// Why Zoom's figure is missing (self-pay sub account, missing scope, …).
+    /// Why Zoom's figure is missing (self-pay sub account, missing scope, …) or what explains a
+    /// difference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_assigned_note: Option<String>,
 }
