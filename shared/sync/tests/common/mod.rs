@@ -10,15 +10,12 @@ use std::time::Duration;
 use aws_adapters::{
     AccountStore, AwsClients, AwsConfig, CandidateStore, ConnectionRecord, ConnectionSettings,
     ConnectionStore, LicenseStore, Provisioned, Records, UserStore, UserView, ZoomRegion,
-    create_table_if_missing, user_key,
+    create_table_if_missing,
 };
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use rand::RngExt;
-use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
-use sync_engine::{
-    Clock, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine, domain_settings,
-};
+use sync_engine::{Clock, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine};
 use zoom::{
     MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenSet,
     ZoomClient, ZoomConfig,
@@ -26,6 +23,13 @@ use zoom::{
 use zoom_sandbox::tenant::TenantSpec;
 use zoom_sandbox::truth::TenantTruth;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
+
+/// The oracle (`tools/oracle`): the expected records, from the documented rules written out
+/// again and the sandbox's truth, sharing no code with the tasks. Included by path because
+/// this crate has no dev-dependency on `oracle` (a one-line addition to
+/// `shared/sync/Cargo.toml` would let this be `use oracle;`).
+#[path = "../../../../tools/oracle/src/lib.rs"]
+pub mod oracle;
 
 pub async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     let config = SandboxConfig {
@@ -56,13 +60,28 @@ pub fn incremental_spec() -> TenantSpec {
         .with_anchor(anchor())
 }
 
-fn anchor() -> DateTime<Utc> {
-    // Pinned a little in the past: the data is then identical across test runs.
-    (Utc::now() - chrono::Duration::days(1))
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .unwrap()
-        .and_utc()
+/// The tenants' anchor (the generated data's "today"), fixed so that the data and every
+/// inactivity verdict are the same on every run: 2026-06-01T00:00:00Z.
+pub fn anchor() -> DateTime<Utc> {
+    zoom_sandbox::tenant::fixed_anchor()
+}
+
+/// How long after its tenant's anchor a test's "now" is: noon of the next day (the anchor
+/// used to be "yesterday midnight" with the clocks at real time), 12 hours from a UTC
+/// midnight (where the sandbox's daily caps reset).
+pub const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
+
+/// Pins the sandbox clock (real time plus an offset) to the tenant's anchor +
+/// [`NOW_AFTER_ANCHOR_HOURS`] and returns that time for the engine's clock. The offset has
+/// whole seconds: the sandbox is then less than a second after the returned time (plus the
+/// time the test has taken since), never before it.
+pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
+    let target = sb.state.tenant.anchor() + chrono::Duration::hours(NOW_AFTER_ANCHOR_HOURS);
+    let gap = target - sb.state.clock.now();
+    // Whole seconds, rounded up (`num_seconds` truncates toward zero).
+    let secs = gap.num_seconds() + i64::from(gap.subsec_nanos() > 0);
+    sb.state.clock.advance(secs);
+    target
 }
 
 pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
@@ -183,10 +202,13 @@ pub async fn env(spec: TenantSpec, test: &str) -> Env {
     env_on(sb, records)
 }
 
+/// The engine on `sb` and `records`. Pins the sandbox clock first ([`pin_clock`]): the
+/// engine's clock starts at exactly the pinned time, the sandbox's just after it.
 pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
+    let now = pin_clock(&sb);
     let client = zoom_client(&sb);
     let queue = Arc::new(MemoryQueue::new());
-    let clock = TestClock::at(sb.state.clock.now());
+    let clock = TestClock::at(now);
     let engine = SyncEngine {
         records: records.clone(),
         clients: Arc::new(FixedClientFactory(client.clone())),
@@ -273,11 +295,7 @@ pub fn truth(sb: &RunningSandbox) -> TenantTruth {
 
 /// The accounts of the master's tree (the stand-alone account is not part of it).
 pub fn tree(truth: &TenantTruth) -> Vec<&zoom_sandbox::truth::AccountTruth> {
-    truth
-        .accounts
-        .iter()
-        .filter(|a| a.id != truth.standalone_account_id)
-        .collect()
+    oracle::tree_accounts(truth).collect()
 }
 
 pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<String, UserView> {
@@ -289,7 +307,20 @@ pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<Stri
         .expect("list users")
 }
 
-/// Every stored roster, access, license and candidate field equals the ground truth.
+/// The oracle's copy of a connection's settings.
+pub fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
+    oracle::Settings {
+        include_free_users: s.include_free_users,
+        include_on_premises: s.include_on_premises,
+        threshold_days: s.inactivity_threshold_days,
+    }
+}
+
+/// Every stored roster, access, license and candidate field equals what the oracle
+/// (`tools/oracle`: the documented rules written out again, sharing no code with the tasks)
+/// expects from the sandbox's ground truth at `now`. Every difference is collected (naming
+/// the connection, account, user or license, and field), then the function panics with them
+/// all.
 pub async fn assert_matches_truth(
     records: &Records,
     truth: &TenantTruth,
@@ -297,8 +328,9 @@ pub async fn assert_matches_truth(
     s: &ConnectionSettings,
     now: DateTime<Utc>,
 ) -> Stats {
+    let os = oracle_settings(s);
     let mut stats = Stats::default();
-    let ds = domain_settings(s);
+    let mut m = Mismatches::new(cid);
     let accounts: BTreeSet<String> = records
         .list_accounts(cid)
         .try_filter(|a| std::future::ready(a.removed_at.is_none()))
@@ -306,194 +338,346 @@ pub async fn assert_matches_truth(
         .try_collect()
         .await
         .unwrap();
-    let expected: BTreeSet<String> = tree(truth).iter().map(|a| a.id.clone()).collect();
-    assert_eq!(accounts, expected, "{cid}: accounts");
-    for a in tree(truth) {
-        let users = a.users.as_ref().expect("truth with users");
-        let stored = views(records, cid, &a.id).await;
+    let expected: BTreeSet<String> = oracle::tree_accounts(truth).map(|a| a.id.clone()).collect();
+    for a in accounts.difference(&expected) {
+        m.note(
+            &format!("account {a}"),
+            "stored but not in the master's tree",
+        );
+    }
+    for a in expected.difference(&accounts) {
+        m.note(&format!("account {a}"), "not stored");
+    }
+    for e in oracle::expect_tenant(truth, &os, now) {
+        let aid = &e.account.id;
+        let stored = views(records, cid, aid).await;
         let live: BTreeMap<&String, &UserView> = stored
             .iter()
             .filter(|(_, v)| v.roster.removed_at.is_none())
             .collect();
-        let mut expected_keys = BTreeSet::new();
-        let mut bands: BTreeMap<String, ActivityBands> = BTreeMap::new();
-        let mut tallies: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-        let mut candidates = BTreeSet::new();
-        for u in users {
-            let kind = LicenseKind::from_user_type(u.user_type);
-            if !kind.is_tracked(&ds) {
-                continue;
-            }
-            let key = user_key(u.id.as_deref(), &u.email);
-            expected_keys.insert(key.clone());
-            let ctx = format!("{cid}: account {} user {key}", a.id);
-            let v = live
-                .get(&key)
-                .unwrap_or_else(|| panic!("{ctx}: not stored"));
-            let r = &v.roster;
-            assert_eq!(r.user_id, u.id, "{ctx}: id");
-            assert_eq!(r.email, u.email, "{ctx}: email");
-            assert_eq!(
-                r.first_name.as_deref().unwrap_or(""),
-                u.first_name,
-                "{ctx}: first name"
-            );
-            assert_eq!(
-                r.last_name.as_deref().unwrap_or(""),
-                u.last_name,
-                "{ctx}: last name"
-            );
-            assert_eq!(r.user_type, u.user_type, "{ctx}: type");
-            let status = serde_json::to_value(u.status).unwrap();
-            assert_eq!(r.status, status.as_str().unwrap(), "{ctx}: status");
-            assert_eq!(
-                r.role_id.as_deref(),
-                Some(u.role_id.as_str()),
-                "{ctx}: role"
-            );
-            assert_eq!(r.account_id, a.id, "{ctx}: account");
-            assert_eq!(r.active_date, Some(u.user_created_at), "{ctx}: active date");
-            assert_eq!(
-                r.license_name.as_deref(),
-                Some(u.license.as_str()),
-                "{ctx}: license"
-            );
-            let access = v.access.clone();
-            let dates = ActivityDates {
-                last_login: access.as_ref().and_then(|x| x.last_login),
-                last_meeting_created: access.as_ref().and_then(|x| x.last_meeting_created),
-                last_meeting_joined: access.as_ref().and_then(|x| x.last_meeting_joined),
-            };
-            assert_eq!(dates.last_login, u.last_login_time, "{ctx}: last login");
-            stats.users += 1;
-            stats.logins += u64::from(dates.last_login.is_some());
-            stats.created += u64::from(dates.last_meeting_created.is_some());
-            stats.joined += u64::from(dates.last_meeting_joined.is_some());
-            stats.on_prem += u64::from(kind == LicenseKind::OnPrem);
-            stats.free += u64::from(kind.is_free());
-            assert_eq!(
-                dates.last_meeting_created, u.latest_meeting_created,
-                "{ctx}: latest meeting created"
-            );
-            assert_eq!(
-                dates.last_meeting_joined, u.latest_meeting_joined,
-                "{ctx}: latest meeting joined"
-            );
-            let license_id = kind.unique_id(&a.id);
-            let t = tallies.entry(license_id.clone()).or_default();
-            let status = status.as_str().unwrap().to_owned();
-            if status != "pending" {
-                t.0 += 1;
-            }
-            t.1 += u64::from(status == "active");
-            t.2 += u64::from(status == "inactive");
-            if status == "active" {
-                let truth_dates = ActivityDates {
-                    last_login: u.last_login_time,
-                    last_meeting_created: u.latest_meeting_created,
-                    last_meeting_joined: u.latest_meeting_joined,
-                };
-                bands.entry(license_id).or_default().add(
-                    &truth_dates,
-                    Some(u.user_created_at),
-                    ds.inactivity_threshold,
-                    now,
+        for (key, v) in &live {
+            if !e.users.contains_key(*key) {
+                m.note(
+                    &format!("account {aid} user {key} <{}>", v.roster.email),
+                    format!(
+                        "stored (type {}, status {}) but not a tracked user of the truth",
+                        v.roster.user_type, v.roster.status
+                    ),
                 );
-                if truth_dates.is_inactive(Some(u.user_created_at), ds.inactivity_threshold, now) {
-                    candidates.insert(key.clone());
-                }
             }
         }
-        let live_keys: BTreeSet<String> = live.keys().map(|k| (*k).clone()).collect();
-        assert_eq!(
-            live_keys, expected_keys,
-            "{cid}: account {} roster keys",
-            a.id
-        );
+        for (key, u) in &e.users {
+            let t = u.truth;
+            let ctx = format!("account {aid} user {key} <{}>", t.email);
+            let Some(v) = live.get(key) else {
+                m.note(&ctx, "not stored (or marked removed)");
+                continue;
+            };
+            let r = &v.roster;
+            m.field(&ctx, "user id", &r.user_id, &t.id);
+            m.field(&ctx, "email", &r.email, &t.email);
+            m.field(
+                &ctx,
+                "first name",
+                r.first_name.as_deref().unwrap_or(""),
+                t.first_name.as_str(),
+            );
+            m.field(
+                &ctx,
+                "last name",
+                r.last_name.as_deref().unwrap_or(""),
+                t.last_name.as_str(),
+            );
+            m.field(&ctx, "type", r.user_type, t.user_type);
+            m.field(&ctx, "status", r.status.as_str(), t.status.as_str());
+            m.field(
+                &ctx,
+                "role id",
+                r.role_id.as_deref(),
+                Some(t.role_id.as_str()),
+            );
+            m.field(&ctx, "account id", &r.account_id, aid);
+            m.field(&ctx, "active date", r.active_date, Some(t.user_created_at));
+            m.field(
+                &ctx,
+                "license name",
+                r.license_name.as_deref(),
+                Some(u.license_name.as_str()),
+            );
+            // The sandbox's own licence name must follow the same documented rule.
+            m.field(
+                &ctx,
+                "truth's license name (sandbox)",
+                t.license.as_str(),
+                u.license_name.as_str(),
+            );
+            let access = v.access.as_ref();
+            let login = access.and_then(|x| x.last_login);
+            let created = access.and_then(|x| x.last_meeting_created);
+            let joined = access.and_then(|x| x.last_meeting_joined);
+            m.field(&ctx, "last login", login, t.last_login_time);
+            m.field(
+                &ctx,
+                "latest meeting created",
+                created,
+                t.latest_meeting_created,
+            );
+            m.field(
+                &ctx,
+                "latest meeting joined",
+                joined,
+                t.latest_meeting_joined,
+            );
+            stats.users += 1;
+            stats.logins += u64::from(login.is_some());
+            stats.created += u64::from(created.is_some());
+            stats.joined += u64::from(joined.is_some());
+            stats.on_prem += u64::from(u.kind == oracle::Kind::OnPrem);
+            stats.free += u64::from(u.kind.is_free());
+        }
 
-        // Licenses: Licensed always; other kinds when tracked and held.
-        tallies
-            .entry(LicenseKind::Licensed.unique_id(&a.id))
-            .or_default();
         let licenses: BTreeMap<String, aws_adapters::LicenseRecord> = records
-            .list_account_licenses(cid, &a.id)
+            .list_account_licenses(cid, aid)
             .map_ok(|l| (l.license_id.clone(), l))
             .try_collect()
             .await
             .unwrap();
-        let ids: BTreeSet<&String> = licenses.keys().collect();
-        let want: BTreeSet<&String> = tallies.keys().collect();
-        assert_eq!(ids, want, "{cid}: account {} license ids", a.id);
-        for (id, (assigned, active, inactive)) in &tallies {
-            let l = &licenses[id];
-            let ctx = format!("{cid}: license {id}");
-            let kind = [
-                LicenseKind::Basic,
-                LicenseKind::Licensed,
-                LicenseKind::OnPrem,
-                LicenseKind::NoMeetingsBasic,
-                LicenseKind::Other,
-            ]
-            .into_iter()
-            .find(|k| &k.unique_id(&a.id) == id)
-            .unwrap();
-            let name = match kind {
-                LicenseKind::Licensed => a.plan.clone(),
-                _ => kind.license_name(&a.plan),
-            };
-            assert_eq!(l.name, name, "{ctx}: name");
-            let provisioned = match kind.provisioned(u64::from(a.seats), &ds) {
-                sync_domain::Provisioned::Count(n) => Provisioned::Count(n),
-                sync_domain::Provisioned::Unlimited => Provisioned::Unlimited,
-            };
-            assert_eq!(l.provisioned, provisioned, "{ctx}: provisioned");
-            assert_eq!(
-                (l.assigned, l.active, l.inactive),
-                (*assigned, *active, *inactive),
-                "{ctx}: assigned/active/inactive"
-            );
-            if kind == LicenseKind::Licensed && a.counts.licensed > 0 {
-                // Cross-check with the truth's own counts (plan usage = licensed, not pending).
-                let expect_assigned = u64::from(a.counts.plan_usage);
-                assert_eq!(l.assigned, expect_assigned, "{ctx}: assigned vs plan usage");
+        for id in licenses.keys() {
+            if !e.licenses.contains_key(id) {
+                m.note(
+                    &format!("account {aid} license {id}"),
+                    "stored but not expected",
+                );
             }
-            let b = bands.get(id).copied().unwrap_or_default();
-            let act = l
-                .activity
-                .as_ref()
-                .unwrap_or_else(|| panic!("{ctx}: no activity"));
-            assert_eq!(
-                (
-                    act.active_30_days,
-                    act.active_60_days,
-                    act.active_90_days,
-                    act.inactive_beyond_threshold
-                ),
-                (
-                    b.active_30_days,
-                    b.active_60_days,
-                    b.active_90_days,
-                    b.inactive
-                ),
-                "{ctx}: activity bands"
+        }
+        for (id, x) in &e.licenses {
+            let ctx = format!("account {aid} license {id}");
+            let Some(l) = licenses.get(id) else {
+                m.note(&ctx, "not stored");
+                continue;
+            };
+            m.field(&ctx, "name", &l.name, &x.name);
+            let provisioned = match x.provisioned {
+                oracle::Seats::Count(n) => Provisioned::Count(n),
+                oracle::Seats::Unlimited => Provisioned::Unlimited,
+            };
+            m.field(&ctx, "provisioned", l.provisioned, provisioned);
+            m.field(&ctx, "assigned", l.assigned, x.assigned);
+            m.field(&ctx, "active", l.active, x.active);
+            m.field(&ctx, "inactive (deactivated)", l.inactive, x.inactive);
+            match x.zoom_assigned {
+                oracle::ZoomAssigned::Reported(n) => {
+                    m.field(&ctx, "zoom_assigned", l.zoom_assigned, Some(n));
+                    m.field(
+                        &ctx,
+                        "zoom_assigned_note",
+                        l.zoom_assigned_note.as_deref(),
+                        None,
+                    );
+                    // A paying account's seats equal Zoom's plan usage in the truth.
+                    m.field(&ctx, "assigned vs the truth's plan usage", l.assigned, n);
+                }
+                oracle::ZoomAssigned::Missing => {
+                    m.field(&ctx, "zoom_assigned (self-pay)", l.zoom_assigned, None);
+                    m.field(
+                        &ctx,
+                        "zoom_assigned_note present (self-pay)",
+                        l.zoom_assigned_note.is_some(),
+                        true,
+                    );
+                }
+                oracle::ZoomAssigned::NotReported => {
+                    m.field(&ctx, "zoom_assigned (free license)", l.zoom_assigned, None);
+                }
+                // On-Prem: no documented rule for Zoom's figure (see the oracle).
+                oracle::ZoomAssigned::Unchecked => {}
+            }
+            let Some(act) = l.activity.as_ref() else {
+                m.note(&ctx, "no activity figures (License Differentiation)");
+                continue;
+            };
+            m.field(&ctx, "threshold days", act.threshold_days, x.threshold_days);
+            m.field(
+                &ctx,
+                "active within 30 days",
+                act.active_30_days,
+                x.bands.active_30_days,
+            );
+            m.field(
+                &ctx,
+                "active within 60 days",
+                act.active_60_days,
+                x.bands.active_60_days,
+            );
+            m.field(
+                &ctx,
+                "active within 90 days",
+                act.active_90_days,
+                x.bands.active_90_days,
+            );
+            m.field(
+                &ctx,
+                "inactive beyond threshold",
+                act.inactive_beyond_threshold,
+                x.bands.inactive_beyond_threshold,
             );
         }
-        let stored_candidates: BTreeSet<String> = records
-            .list_account_candidates(cid, &a.id)
-            .try_collect::<Vec<_>>()
+
+        let candidates: BTreeMap<String, aws_adapters::ReclamationCandidate> = records
+            .list_account_candidates(cid, aid)
+            .map_ok(|c| (c.user_key.clone(), c))
+            .try_collect()
             .await
-            .unwrap()
-            .into_iter()
-            .map(|c| c.user_key)
-            .collect();
-        assert_eq!(
-            stored_candidates, candidates,
-            "{cid}: account {} candidates",
-            a.id
-        );
-        stats.candidates += candidates.len() as u64;
+            .unwrap();
+        for (key, c) in &candidates {
+            if !e.candidates.contains(key) {
+                let why = match e.users.get(key) {
+                    Some(u) => format!(
+                        "stored as a candidate, expected none (status {}, {} whole days \
+                         inactive, threshold {})",
+                        u.truth.status.as_str(),
+                        u.days_inactive,
+                        os.threshold_days
+                    ),
+                    None => "stored as a candidate but not a tracked user".to_owned(),
+                };
+                m.note(&format!("account {aid} user {key} <{}>", c.email), why);
+            }
+        }
+        for key in &e.candidates {
+            let u = &e.users[key];
+            let t = u.truth;
+            let ctx = format!("account {aid} user {key} <{}>", t.email);
+            let Some(c) = candidates.get(key) else {
+                m.note(
+                    &ctx,
+                    format!(
+                        "not stored as a candidate ({} whole days inactive, threshold {})",
+                        u.days_inactive, os.threshold_days
+                    ),
+                );
+                continue;
+            };
+            m.field(&ctx, "candidate account id", &c.account_id, aid);
+            m.field(&ctx, "candidate user id", &c.user_id, &t.id);
+            m.field(&ctx, "candidate email", &c.email, &t.email);
+            m.field(&ctx, "candidate type", c.user_type, t.user_type);
+            m.field(&ctx, "candidate license id", &c.license_id, &u.license_id);
+            m.field(
+                &ctx,
+                "candidate license name",
+                &c.license_name,
+                &u.license_name,
+            );
+            m.field(
+                &ctx,
+                "candidate last login",
+                c.last_login,
+                t.last_login_time,
+            );
+            m.field(
+                &ctx,
+                "candidate last meeting created",
+                c.last_meeting_created,
+                t.latest_meeting_created,
+            );
+            m.field(
+                &ctx,
+                "candidate last meeting joined",
+                c.last_meeting_joined,
+                t.latest_meeting_joined,
+            );
+            m.field(
+                &ctx,
+                "candidate last activity",
+                c.last_activity,
+                u.last_activity,
+            );
+            m.field(
+                &ctx,
+                "candidate days inactive",
+                c.days_inactive,
+                u.days_inactive,
+            );
+            m.field(
+                &ctx,
+                "candidate threshold days",
+                u32::from(c.threshold_days),
+                os.threshold_days,
+            );
+        }
+        stats.candidates += e.candidates.len() as u64;
     }
+    m.finish();
     stats
+}
+
+/// The differences found by [`assert_matches_truth`], each naming the connection, the account,
+/// the user or license, and the field.
+struct Mismatches {
+    cid: String,
+    found: Vec<String>,
+}
+
+impl Mismatches {
+    /// At most this many are printed (all are counted).
+    const SHOWN: usize = 60;
+
+    fn new(cid: &str) -> Self {
+        Self {
+            cid: cid.to_owned(),
+            found: Vec::new(),
+        }
+    }
+
+    fn field<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        ctx: &str,
+        field: &str,
+        stored: T,
+        expected: T,
+    ) {
+        if stored != expected {
+            self.found.push(format!(
+                "{}: {ctx}: {field}: stored {stored:?}, expected {expected:?}",
+                self.cid
+            ));
+        }
+    }
+
+    fn note(&mut self, ctx: &str, what: impl std::fmt::Display) {
+        self.found.push(format!("{}: {ctx}: {what}", self.cid));
+    }
+
+    /// Panics listing the differences, if any.
+    fn finish(self) {
+        if self.found.is_empty() {
+            return;
+        }
+        let n = self.found.len();
+        let mut by_field: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &self.found {
+            // "{cid}: {ctx}: {field}: …": the third part names the field (or what is wrong).
+            let field = f.split(": ").nth(2).unwrap_or("?");
+            *by_field.entry(field).or_default() += 1;
+        }
+        let shown: Vec<&str> = self
+            .found
+            .iter()
+            .take(Self::SHOWN)
+            .map(String::as_str)
+            .collect();
+        let more = if n > Self::SHOWN {
+            format!("\n  … and {} more", n - Self::SHOWN)
+        } else {
+            String::new()
+        };
+        panic!(
+            "{}: {n} difference(s) from the oracle's expectations (by field: {by_field:?}):\n  {}{more}",
+            self.cid,
+            shown.join("\n  ")
+        );
+    }
 }
 
 /// What a comparison covered (so tests can show they compared something real).
