@@ -12,8 +12,8 @@ use zoom::{Secret, TokenError, TokenSet};
 use crate::App;
 use crate::error::ConnectError;
 use crate::gateway::AccountCheck;
-use crate::pages::{Connected, SettingsView};
-use crate::scopes;
+use crate::pages::{Connected, NotCollected, SettingsView};
+use crate::scopes::{self, ScopeCheck};
 
 /// Longest `state` looked up (ours: 22 characters, 128 random bits in base64url).
 pub const MAX_STATE_LEN: usize = 256;
@@ -102,7 +102,8 @@ impl App {
 
     /// `GET /oauth/callback`: consumes the state, exchanges the code, verifies scopes and the
     /// Master Account feature, then stores tokens and connection. Nothing is stored unless
-    /// every check passed; a grant that fails a check is revoked.
+    /// every check passed; a grant that fails a check is revoked. Missing optional scopes do
+    /// not refuse: the connection keeps a note of each (fields not collected).
     pub async fn finish_connect(&self, params: &Params) -> Result<Connected, ConnectError> {
         let now = self.now();
         if let Some(error) = params.non_blank("error") {
@@ -145,10 +146,10 @@ impl App {
                 other => ConnectError::Internal(format!("code exchange: {other}")),
             })?;
 
-        let missing = scopes::missing_scopes(&tokens.scope);
-        if !missing.is_empty() {
+        let checked = scopes::check(&tokens.scope, &record.settings);
+        if !checked.required.is_empty() {
             self.revoke_best_effort(&tokens).await;
-            return Err(ConnectError::MissingScopes(missing));
+            return Err(ConnectError::MissingScopes(checked.required));
         }
         let check = match self.zoom.check_account(tokens.clone()).await {
             Ok(check) => check,
@@ -157,7 +158,10 @@ impl App {
                 return Err(e.into());
             }
         };
-        match self.store_connection(&check, &record.settings, now).await {
+        match self
+            .store_connection(&check, &record.settings, &checked, now)
+            .await
+        {
             Ok(connected) => Ok(connected),
             Err(e) => {
                 self.revoke_best_effort(&check.tokens).await;
@@ -174,11 +178,14 @@ impl App {
     }
 
     /// Tokens to the vault, then the connection (new, or the existing one of that Zoom account
-    /// updated with the new settings and made active again).
+    /// updated with the new settings and made active again). The connection's missing-scope
+    /// notes become those of this authorization: connect's earlier notes and the tasks' notes
+    /// of scopes it now brings are dropped.
     async fn store_connection(
         &self,
         check: &AccountCheck,
         settings: &ConnectionSettings,
+        scopes_checked: &ScopeCheck,
         now: DateTime<Utc>,
     ) -> Result<Connected, ConnectError> {
         let existing = self
@@ -200,9 +207,17 @@ impl App {
         let region = self.options.region;
         let name = (!check.account_name.is_empty()).then(|| check.account_name.clone());
         let new_settings = settings.clone();
+        let notes: Vec<_> = scopes_checked
+            .optional
+            .iter()
+            .map(|m| m.note(now))
+            .collect();
+        let granted = check.tokens.scope.clone();
         let update = |cid: String| {
             let name = name.clone();
             let new_settings = new_settings.clone();
+            let notes = notes.clone();
+            let granted = granted.clone();
             async move {
                 self.connections
                     .update_connection(&cid, &move |c| {
@@ -212,6 +227,9 @@ impl App {
                         if name.is_some() {
                             c.account_name = name.clone();
                         }
+                        c.missing_scopes
+                            .retain(|n| !scopes::note_is_settled(n, &granted));
+                        c.missing_scopes.extend(notes.iter().cloned());
                     })
                     .await
             }
@@ -227,6 +245,7 @@ impl App {
                 now,
             );
             record.account_name = name.clone();
+            record.missing_scopes = notes.clone();
             match self.connections.insert_connection(&record).await {
                 Ok(()) => Ok(record),
                 // Another callback of the same account got there first.
@@ -246,11 +265,21 @@ impl App {
                 return Err(e.into());
             }
         };
+        let not_collected: Vec<NotCollected> = scopes_checked
+            .optional
+            .iter()
+            .map(NotCollected::from)
+            .collect();
         tracing::info!(
             connection_id,
             zoom_account_id = %check.account_id,
             sub_accounts = check.sub_accounts,
             reconnected,
+            missing_optional_scopes = %not_collected
+                .iter()
+                .map(|m| m.scope.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             "Zoom account connected"
         );
         Ok(Connected {
@@ -260,6 +289,7 @@ impl App {
             sub_accounts: check.sub_accounts,
             reconnected,
             settings: SettingsView::from(&record.settings),
+            missing_scopes: not_collected,
         })
     }
 }

@@ -72,6 +72,15 @@ fn list_missing(missing: &[MissingScope]) -> String {
         .join("; ")
 }
 
+/// Each missing scope with what the connector needs it for.
+fn list_missing_with_purpose(missing: &[MissingScope]) -> String {
+    missing
+        .iter()
+        .map(|m| format!("{m}, to {}", m.fields()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl From<VerifyError> for ConnectError {
     fn from(e: VerifyError) -> Self {
         match e {
@@ -156,10 +165,11 @@ impl ConnectError {
                 "missing_scopes",
                 "The Zoom app lacks required scopes",
                 format!(
-                    "The app was authorized without scopes the connector needs: {}. Nothing \
-                     was connected and the authorization was revoked. Add these scopes to the \
-                     app in the Zoom App Marketplace (your app > Scopes), then connect again.",
-                    list_missing(missing)
+                    "The app was authorized without scopes the connector cannot work without: \
+                     {}. Nothing was connected and the authorization was revoked. Add these \
+                     scopes to the app in the Zoom App Marketplace (your app > Scopes), then \
+                     connect again.",
+                    list_missing_with_purpose(missing)
                 ),
             ),
             Self::ScopeRefused(zoom_message) => (

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::error::Failure;
+use crate::scopes::MissingScope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -44,6 +45,96 @@ pub struct Connected {
     /// `true` when an existing connection of this Zoom account was updated.
     pub reconnected: bool,
     pub settings: SettingsView,
+    /// Optional scopes the app lacks: fields that will not be collected (also kept on the
+    /// connection record as notes). Empty when the app has every scope.
+    pub missing_scopes: Vec<NotCollected>,
+}
+
+/// Fields that will not be collected for lack of an optional scope, and the scope to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotCollected {
+    /// In plain words (the note's `not_collected`).
+    pub not_collected: &'static str,
+    /// The task(s) that leave them out.
+    pub tasks: &'static str,
+    /// Classic scopes, any one of which brings them.
+    pub classic: Vec<&'static str>,
+    /// Granular scopes the app lacks, all of which bring them.
+    pub granular: Vec<&'static str>,
+    /// Both in one line (the note's `scope`).
+    pub scope: String,
+}
+
+impl From<&MissingScope> for NotCollected {
+    fn from(m: &MissingScope) -> Self {
+        Self {
+            not_collected: m.fields(),
+            tasks: m.requirement.tasks,
+            classic: m.classic().to_vec(),
+            granular: m.granular_missing.clone(),
+            scope: m.to_string(),
+        }
+    }
+}
+
+/// `<code>a</code> or <code>b</code>` (`joiner` between the names).
+fn code_list(names: &[&str], joiner: &str) -> String {
+    names
+        .iter()
+        .map(|n| format!("<code>{}</code>", escape_html(n)))
+        .collect::<Vec<_>>()
+        .join(joiner)
+}
+
+/// The success page's section on fields that will not be collected ("" when none).
+fn not_collected_html(missing: &[NotCollected]) -> String {
+    if missing.is_empty() {
+        return String::new();
+    }
+    let items: String = missing
+        .iter()
+        .map(|m| {
+            format!(
+                "<li><strong>{what}</strong> ({tasks}). To collect them, add {classic} (apps \
+                 with classic scopes) or {granular} (apps with granular scopes).</li>",
+                what = escape_html(m.not_collected),
+                tasks = escape_html(m.tasks),
+                classic = code_list(&m.classic, " or "),
+                granular = code_list(&m.granular, " and "),
+            )
+        })
+        .collect();
+    let mut classic: Vec<String> = Vec::new();
+    let mut granular: Vec<&str> = Vec::new();
+    for m in missing {
+        let c = code_list(&m.classic, " or ");
+        if !classic.contains(&c) {
+            classic.push(c);
+        }
+        for g in &m.granular {
+            if !granular.contains(g) {
+                granular.push(g);
+            }
+        }
+    }
+    let activity = missing.iter().any(|m| m.not_collected.contains("Meeting"));
+    format!(
+        "\n<h2>Some fields will not be collected</h2>\n<p>The connection works, but the Zoom app \
+         lacks scopes for the fields below: the scheduled tasks leave them empty until you add \
+         the scopes to the app in the Zoom App Marketplace (your app &gt; Scopes) and connect \
+         again.</p>\n<ul id=\"not-collected\">{items}</ul>\n<p id=\"scopes-to-add\">To collect \
+         everything, add to an app with classic scopes: {classic}; to an app with granular \
+         scopes: {granular}.</p>{paused}",
+        classic = classic.join(", "),
+        granular = code_list(&granular, ", "),
+        paused = if activity {
+            "\n<p id=\"reclamation-paused\">While Meeting Created or Meeting Joined dates are \
+             not collected, the activity data is partial and reclamation will not deactivate \
+             or downgrade anyone.</p>"
+        } else {
+            ""
+        },
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,8 +223,8 @@ pub fn connected(format: Format, c: &Connected) -> Response<Body> {
                      <dt>Include On Premises</dt><dd id=\"include-on-premises\">{onprem}</dd>\
                      <dt>Inactivity threshold</dt><dd id=\"inactivity-threshold\">{days} days</dd>\
                      <dt>Connection id</dt><dd id=\"connection-id\"><code>{cid}</code></dd>\
-                     </dl>\n<p>The scheduled tasks will include this account from their next run. \
-                     You can close this page.</p>",
+                     </dl>{not_collected}\n<p>The scheduled tasks will include this account \
+                     from their next run. You can close this page.</p>",
                     verb = if c.reconnected {
                         "Reconnected"
                     } else {
@@ -147,6 +238,7 @@ pub fn connected(format: Format, c: &Connected) -> Response<Body> {
                     onprem = c.settings.include_on_premises,
                     days = c.settings.inactivity_threshold_days,
                     cid = e(&c.connection_id),
+                    not_collected = not_collected_html(&c.missing_scopes),
                 ),
             )
         }
@@ -228,6 +320,7 @@ mod tests {
             sub_accounts: 2,
             reconnected: false,
             settings: SettingsView::from(&aws_adapters::ConnectionSettings::default()),
+            missing_scopes: Vec::new(),
         };
         let r = connected(Format::Html, &c);
         let Body::Text(text) = r.body() else {
@@ -235,5 +328,56 @@ mod tests {
         };
         assert!(text.contains("&lt;b&gt;Acme &amp; Co&lt;/b&gt;"));
         assert!(!text.contains("<b>Acme"));
+        assert!(!text.contains("not be collected"));
+    }
+
+    #[test]
+    fn connected_page_names_fields_not_collected_and_the_scopes_to_add() {
+        let settings = aws_adapters::ConnectionSettings::default();
+        let check = crate::scopes::check(
+            "account:master user:master report:master meeting:master user:write:admin",
+            &settings,
+        );
+        let c = Connected {
+            connection_id: "c1".into(),
+            zoom_account_id: "A1".into(),
+            account_name: "Acme".into(),
+            sub_accounts: 2,
+            reconnected: false,
+            settings: SettingsView::from(&settings),
+            missing_scopes: check.optional.iter().map(NotCollected::from).collect(),
+        };
+        let r = connected(Format::Html, &c);
+        let Body::Text(text) = r.body() else {
+            panic!("text body")
+        };
+        assert!(text.contains("Some fields will not be collected"), "{text}");
+        assert!(text.contains(
+            "<li><strong>Meeting Joined dates (past meeting participants)</strong> \
+             (Application Access). To collect them, add <code>meeting:read:admin</code> (apps \
+             with classic scopes) or <code>meeting:read:list_past_participants:admin</code> \
+             (apps with granular scopes).</li>"
+        ));
+        assert!(text.contains(
+            "add to an app with classic scopes: <code>meeting:read:admin</code>, \
+             <code>report:read:admin</code>, <code>account:read:admin</code> or \
+             <code>billing:master</code>;"
+        ));
+        assert!(text.contains(
+            "<code>report:read:list_users:admin</code> and <code>report:read:user:admin</code>"
+        ));
+        assert!(text.contains("reclamation will not deactivate"));
+        let r = connected(Format::Json, &c);
+        let Body::Text(text) = r.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let m = &v["connection"]["missing_scopes"];
+        assert_eq!(m.as_array().unwrap().len(), 5);
+        assert_eq!(m[0]["classic"][0], "meeting:read:admin");
+        assert_eq!(
+            m[0]["granular"][0],
+            "meeting:read:list_past_participants:admin"
+        );
     }
 }

@@ -406,6 +406,12 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     assert_eq!(conn.status, ConnectionStatus::Active);
     assert!(conn.settings.include_free_users && !conn.settings.include_on_premises);
     assert_eq!(conn.settings.inactivity_threshold_days, 30);
+    assert!(
+        conn.missing_scopes.is_empty(),
+        "the sandbox's default app has every scope: {:?}",
+        conn.missing_scopes
+    );
+    assert_eq!(c["missing_scopes"], serde_json::json!([]));
     let stored = env
         .vault
         .read(&conn.connection_id)
@@ -742,11 +748,11 @@ async fn every_refusal_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_app_missing_a_scope_is_refused_by_name() {
+async fn an_app_missing_a_required_scope_is_refused_by_name() {
     let all: Vec<&str> = zoom_sandbox::config::DEFAULT_SCOPES
         .iter()
         .copied()
-        .filter(|s| *s != "report:master")
+        .filter(|s| *s != "user:master")
         .collect();
     let Some(env) = setup("missing_scope", SandboxConfig::demo().with_scopes(&all)).await else {
         return;
@@ -761,8 +767,181 @@ async fn an_app_missing_a_scope_is_refused_by_name() {
         &before,
         403,
         "missing_scopes",
-        &["report:master", "report:read:list_users:master"],
+        &[
+            "user:master",
+            "user:read:list_users:master",
+            "list the users of the sub accounts",
+        ],
     )
     .await;
     assert_eq!(env.sandbox.state.oauth.grant_count(), grants, "revoked");
+
+    // The admin's browser gets a page saying the same.
+    let r = env
+        .app
+        .handle(env.browse_to_callback("", false).await)
+        .await;
+    assert_eq!(r.status(), 403);
+    let page = text(&r);
+    assert!(
+        page.contains("The Zoom app lacks required scopes"),
+        "{page}"
+    );
+    assert!(
+        page.contains("user:master (or, for apps with granular scopes: user:read:list_users:master), to list the users of the sub accounts"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("report:"),
+        "only the missing scopes are named: {page}"
+    );
+    assert_eq!(env.snapshot().await, before);
+    assert_eq!(env.sandbox.state.oauth.grant_count(), grants, "revoked");
+}
+
+/// Issue #14: an app holding exactly the five classic scopes of the integration's
+/// documentation connects; the page and the connection say what is not collected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_five_scopes_connect_and_name_what_is_not_collected() {
+    let config = SandboxConfig::demo().with_scopes(DOCUMENTED_FIVE);
+    let Some(env) = setup("documented_five", config).await else {
+        return;
+    };
+    let grants = env.sandbox.state.oauth.grant_count();
+    let r = env
+        .app
+        .handle(env.browse_to_callback("", false).await)
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let page = text(&r);
+    for words in [
+        "Zoom account connected",
+        "Some fields will not be collected",
+        "<strong>Meeting Joined dates (past meeting participants)</strong> (Application Access). \
+         To collect them, add <code>meeting:read:admin</code> (apps with classic scopes) or \
+         <code>meeting:read:list_past_participants:admin</code> (apps with granular scopes).",
+        "Meeting Joined dates from past occurrences of recurring meetings",
+        "Meeting Created dates of the master account&#x27;s users",
+        "instant meetings hosted in the master account",
+        "Zoom&#x27;s own count of the master account&#x27;s assigned seats",
+        "To collect everything, add to an app with classic scopes: \
+         <code>meeting:read:admin</code>, <code>report:read:admin</code>, \
+         <code>account:read:admin</code> or <code>billing:master</code>;",
+        "reclamation will not deactivate or downgrade anyone",
+    ] {
+        assert!(page.contains(words), "{words:?} missing from {page}");
+    }
+    // What the five cover is not named.
+    for covered in [
+        "meeting:master",
+        "report:master",
+        "list_meetings:master",
+        "report:read:list_users:master",
+    ] {
+        assert!(!page.contains(covered), "{covered} is granted: {page}");
+    }
+    assert_eq!(
+        env.sandbox.state.oauth.grant_count(),
+        grants + 1,
+        "the grant is kept"
+    );
+
+    let connections = env.connections().await;
+    assert_eq!(connections.len(), 1);
+    let c = &connections[0];
+    assert_eq!(c.status, ConnectionStatus::Active);
+    let notes: Vec<&str> = c
+        .missing_scopes
+        .iter()
+        .map(|n| n.not_collected.as_str())
+        .collect();
+    use oauth_connect::scopes::*;
+    assert_eq!(
+        notes,
+        vec![
+            NOT_COLLECTED_PARTICIPANTS,
+            NOT_COLLECTED_INSTANCES,
+            NOT_COLLECTED_MASTER_MEETINGS,
+            NOT_COLLECTED_MASTER_REPORTS,
+            NOT_COLLECTED_MASTER_PLAN_USAGE,
+        ]
+    );
+    assert!(c.missing_scopes.iter().all(|n| n.noticed_by == "connect"));
+    assert!(c.missing_scopes[0].scope.contains("meeting:read:admin"));
+    assert!(
+        c.missing_scopes[0]
+            .scope
+            .contains("meeting:read:list_past_participants:admin")
+    );
+    assert!(c.activity_is_partial());
+    let stored = env.vault.read(&c.connection_id).await.unwrap().unwrap();
+    let mut granted: Vec<&str> = stored.tokens.scope.split_whitespace().collect();
+    granted.sort();
+    let mut five = DOCUMENTED_FIVE.to_vec();
+    five.sort();
+    assert_eq!(granted, five);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn granular_apps_connect_with_notes_only_for_what_they_lack() {
+    let all_granular: Vec<&str> = oauth_connect::scopes::REQUIREMENTS
+        .iter()
+        .flat_map(|r| r.granular.iter().copied())
+        .collect();
+    let config = SandboxConfig::demo().with_scopes(&all_granular);
+    let Some(env) = setup("granular_all", config).await else {
+        return;
+    };
+    let r = env
+        .app
+        .handle(
+            env.browse_to_callback("include_on_premises=yes", true)
+                .await,
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(
+        json(&r)["connection"]["missing_scopes"],
+        serde_json::json!([])
+    );
+    let r = env
+        .app
+        .handle(env.browse_to_callback("", false).await)
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(!text(&r).contains("not be collected"), "{}", text(&r));
+    let connections = env.connections().await;
+    assert_eq!(connections.len(), 1);
+    assert!(connections[0].missing_scopes.is_empty());
+    drop(env);
+
+    let lacking: Vec<&str> = all_granular
+        .iter()
+        .copied()
+        .filter(|s| *s != "meeting:read:list_past_participants:admin")
+        .collect();
+    let config = SandboxConfig::demo().with_scopes(&lacking);
+    let Some(env) = setup("granular_no_participants", config).await else {
+        return;
+    };
+    let r = env
+        .app
+        .handle(env.browse_to_callback("", false).await)
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let page = text(&r);
+    assert!(
+        page.contains(
+            "<strong>Meeting Joined dates (past meeting participants)</strong> (Application \
+             Access). To collect them, add <code>meeting:read:admin</code> (apps with classic \
+             scopes) or <code>meeting:read:list_past_participants:admin</code> (apps with \
+             granular scopes)."
+        ),
+        "{page}"
+    );
+    let c = &env.connections().await[0];
+    assert_eq!(c.missing_scopes.len(), 1, "{:?}", c.missing_scopes);
+    assert!(c.missing_scopes[0].not_collected.contains("Meeting Joined"));
+    assert_eq!(c.missing_scopes[0].noticed_by, "connect");
+    assert!(c.activity_is_partial());
 }

@@ -386,14 +386,203 @@ async fn a_missing_scope_is_named_and_the_grant_revoked() {
     let r = h.app.handle(fixture("callback-missing-scope")).await;
     assert_eq!(r.status(), 403);
     let body = text(&r);
-    assert!(body.contains("report:master"), "{body}");
-    assert!(body.contains("report:read:list_users:master"), "{body}");
+    assert!(body.contains("cannot work without"), "{body}");
+    assert!(body.contains("user:master"), "{body}");
+    assert!(body.contains("user:read:list_users:master"), "{body}");
+    assert!(body.contains("users of the sub accounts"), "{body}");
     assert!(
-        !body.contains("user:master ("),
+        !body.contains("account:master (") && !body.contains("meeting:"),
         "only the missing one is named: {body}"
     );
     assert_eq!(h.zoom.revoked(), vec!["at-fixture-code-missing-scope"]);
     h.assert_nothing_stored().await;
+}
+
+/// Connects through the `callback-success-json` fixture (a fresh state each time).
+async fn connect_json(h: &Harness) -> serde_json::Value {
+    h.seed_state("fixture-state-json", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success-json")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    json(&r)
+}
+
+#[tokio::test]
+async fn the_five_documented_scopes_connect_and_note_the_fields_not_collected() {
+    let h = harness();
+    h.zoom.grant(DOCUMENTED_FIVE);
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let page = text(&r);
+    assert!(page.contains("Some fields will not be collected"), "{page}");
+    for words in [
+        "<strong>Meeting Joined dates (past meeting participants)</strong>",
+        "<code>meeting:read:list_past_participants:admin</code>",
+        "Meeting Created dates of the master account",
+        "<code>meeting:read:list_meetings:admin</code>",
+        "<code>meeting:read:list_past_instances:admin</code>",
+        "instant meetings hosted in the master account",
+        "<code>report:read:list_users:admin</code> and <code>report:read:user:admin</code>",
+        "Zoom&#x27;s own count of the master account&#x27;s assigned seats",
+        "<code>account:read:admin</code> or <code>billing:master</code>",
+        "reclamation will not deactivate",
+    ] {
+        assert!(page.contains(words), "{words:?} missing from {page}");
+    }
+    assert!(h.zoom.revoked().is_empty(), "a working grant is kept");
+
+    let c = &h.connections().await[0];
+    let notes: Vec<(&str, &str)> = c
+        .missing_scopes
+        .iter()
+        .map(|n| (n.scope.as_str(), n.not_collected.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        vec![
+            (
+                "meeting:read:admin (or, for apps with granular scopes: \
+                 meeting:read:list_past_participants:admin)",
+                oauth_connect::scopes::NOT_COLLECTED_PARTICIPANTS
+            ),
+            (
+                "meeting:read:admin (or, for apps with granular scopes: \
+                 meeting:read:list_past_instances:admin)",
+                oauth_connect::scopes::NOT_COLLECTED_INSTANCES
+            ),
+            (
+                "meeting:read:admin (or, for apps with granular scopes: \
+                 meeting:read:list_meetings:admin)",
+                oauth_connect::scopes::NOT_COLLECTED_MASTER_MEETINGS
+            ),
+            (
+                "report:read:admin (or, for apps with granular scopes: \
+                 report:read:list_users:admin, report:read:user:admin)",
+                oauth_connect::scopes::NOT_COLLECTED_MASTER_REPORTS
+            ),
+            (
+                "account:read:admin or billing:master (or, for apps with granular scopes: \
+                 billing:read:plan_usage:admin)",
+                oauth_connect::scopes::NOT_COLLECTED_MASTER_PLAN_USAGE
+            ),
+        ]
+    );
+    assert!(
+        c.missing_scopes
+            .iter()
+            .all(|n| n.noticed_by == "connect" && n.noticed_at == h.now)
+    );
+    assert!(c.activity_is_partial(), "reclamation must refuse");
+
+    // Reconnecting with the same app: the same notes, not twice.
+    let v = connect_json(&h).await;
+    assert_eq!(
+        v["connection"]["missing_scopes"].as_array().unwrap().len(),
+        5
+    );
+    assert_eq!(h.connections().await[0].missing_scopes.len(), 5);
+
+    // The admin adds the scopes and connects again: the notes are gone.
+    *h.zoom.scopes.lock().unwrap() = None;
+    let v = connect_json(&h).await;
+    assert_eq!(v["connection"]["reconnected"], true);
+    assert_eq!(v["connection"]["missing_scopes"], serde_json::json!([]));
+    let c = &h.connections().await[0];
+    assert!(c.missing_scopes.is_empty(), "{:?}", c.missing_scopes);
+    assert!(!c.activity_is_partial());
+}
+
+#[tokio::test]
+async fn granular_apps_connect_with_notes_only_for_what_they_lack() {
+    let all_granular: Vec<&str> = oauth_connect::scopes::REQUIREMENTS
+        .iter()
+        .flat_map(|r| r.granular.iter().copied())
+        .collect();
+    let h = harness();
+    h.zoom.grant(&all_granular);
+    let v = connect_json(&h).await;
+    assert_eq!(v["connection"]["missing_scopes"], serde_json::json!([]));
+    assert!(h.connections().await[0].missing_scopes.is_empty());
+
+    let h = harness();
+    let lacking: Vec<&str> = all_granular
+        .iter()
+        .copied()
+        .filter(|s| *s != "meeting:read:list_past_participants:admin")
+        .collect();
+    h.zoom.grant(&lacking);
+    let v = connect_json(&h).await;
+    let m = &v["connection"]["missing_scopes"];
+    assert_eq!(m.as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(m[0]["classic"], serde_json::json!(["meeting:read:admin"]));
+    assert_eq!(
+        m[0]["granular"],
+        serde_json::json!(["meeting:read:list_past_participants:admin"])
+    );
+    let c = &h.connections().await[0];
+    assert_eq!(c.missing_scopes.len(), 1);
+    assert!(c.missing_scopes[0].not_collected.contains("Meeting Joined"));
+    assert!(c.activity_is_partial());
+
+    // A granular app without a required scope is refused, naming it.
+    let h = harness();
+    let lacking: Vec<&str> = all_granular
+        .iter()
+        .copied()
+        .filter(|s| *s != "account:read:list_sub_accounts:master")
+        .collect();
+    h.zoom.grant(&lacking);
+    h.seed_state("fixture-state-json", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success-json")).await;
+    assert_eq!(r.status(), 403);
+    let v = json(&r);
+    assert_eq!(v["error"], "missing_scopes");
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "account:master (or, for apps with granular scopes: \
+             account:read:list_sub_accounts:master), to list the sub accounts"
+        ),
+        "{message}"
+    );
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn reconnecting_settles_the_tasks_notes_of_scopes_it_brings() {
+    let h = harness();
+    h.zoom.grant(DOCUMENTED_FIVE);
+    h.connect_successfully().await;
+    let cid = connection_id_for(MASTER_ACCOUNT);
+    let task_note = |scope: &str| aws_adapters::MissingScopeNote {
+        scope: scope.into(),
+        not_collected: "Meeting Joined dates (past meeting participants)".into(),
+        noticed_by: "application-access".into(),
+        noticed_at: h.now,
+    };
+    h.records
+        .update_missing_scopes(
+            &cid,
+            "application-access",
+            vec![
+                task_note("meeting:read:list_past_participants:admin"),
+                task_note("meeting:read:something_new:admin"),
+            ],
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.connections().await[0].missing_scopes.len(), 7);
+
+    *h.zoom.scopes.lock().unwrap() = None;
+    connect_json(&h).await;
+    let left: Vec<String> = h.connections().await[0]
+        .missing_scopes
+        .iter()
+        .map(|n| n.scope.clone())
+        .collect();
+    // The scope the table does not know stays until a task sees it work.
+    assert_eq!(left, vec!["meeting:read:something_new:admin".to_string()]);
 }
 
 #[tokio::test]

@@ -75,17 +75,27 @@ pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Every scope the connector needs (classic).
-pub const ALL_SCOPES: &str =
-    "account:master user:master report:master meeting:master user:write:admin user:read:admin";
+/// Every scope the connector needs (classic; the sandbox's default app holds the same).
+pub const ALL_SCOPES: &str = "account:master user:master report:master meeting:master \
+     billing:master user:read:admin user:write:admin meeting:read:admin report:read:admin";
+
+/// The five classic scopes of the integration's documentation (issue #14): every required
+/// scope, but not the master's own meetings, reports and plan usage, nor past participants.
+pub const DOCUMENTED_FIVE: &[&str] = &[
+    "account:master",
+    "user:master",
+    "report:master",
+    "meeting:master",
+    "user:write:admin",
+];
 
 pub const FIXTURE_VERIFIER: &str = "fixture-verifier-0123456789abcdef0123456789abcdef0123";
 pub const MASTER_ACCOUNT: &str = "fixture-master-account";
 pub const STANDALONE_ACCOUNT: &str = "fixture-standalone-account";
 
 /// A Zoom stand-in for handler tests. Codes (as in the fixtures):
-/// `fixture-code` → a master account with every scope; `fixture-code-missing-scope` → no
-/// `report:master`; `fixture-code-standalone` → an account without the Master Account feature;
+/// `fixture-code` → a master account with every scope (or [`FakeZoom::scopes`] when set);
+/// `fixture-code-missing-scope` → no `user:master` (a required scope); `fixture-code-standalone` → an account without the Master Account feature;
 /// anything else → `invalid_grant`. The PKCE verifier must be [`FIXTURE_VERIFIER`].
 #[derive(Default)]
 pub struct FakeZoom {
@@ -93,6 +103,8 @@ pub struct FakeZoom {
     pub revoked: Mutex<Vec<String>>,
     pub authorize_calls: Mutex<u32>,
     pub account_name: Mutex<String>,
+    /// The scopes `fixture-code` grants instead of [`ALL_SCOPES`].
+    pub scopes: Mutex<Option<String>>,
 }
 
 impl FakeZoom {
@@ -100,6 +112,11 @@ impl FakeZoom {
         let fake = Self::default();
         *fake.account_name.lock().unwrap() = "Fixture Master <Inc> & Co".into();
         fake
+    }
+
+    /// Makes `fixture-code` grant exactly `scopes`.
+    pub fn grant(&self, scopes: &[&str]) {
+        *self.scopes.lock().unwrap() = Some(scopes.join(" "));
     }
 
     pub fn revoked(&self) -> Vec<String> {
@@ -138,8 +155,14 @@ impl ZoomAuth for FakeZoom {
             });
         }
         let scope = match code.expose() {
-            "fixture-code" | "fixture-code-standalone" => ALL_SCOPES.to_string(),
-            "fixture-code-missing-scope" => ALL_SCOPES.replace("report:master ", ""),
+            "fixture-code" => self
+                .scopes
+                .lock()
+                .unwrap()
+                .clone()
+                .unwrap_or_else(|| ALL_SCOPES.to_string()),
+            "fixture-code-standalone" => ALL_SCOPES.to_string(),
+            "fixture-code-missing-scope" => ALL_SCOPES.replace("user:master ", ""),
             _ => {
                 return Err(TokenError::InvalidGrant {
                     reason: "Authorization code is expired.".into(),
