@@ -22,8 +22,11 @@
 //!   seat, a pending one none yet); active = the same; inactive = tracked holders with status
 //!   `inactive`. Zoom's own figure (Licensed only): a paying account (`pay_mode` `master`) has
 //!   `zoom_assigned` = the truth's plan usage and no note; a self-pay sub account has no figure
-//!   and a note saying why. The free kinds have no Zoom figure; On-Prem's is not compared (no
-//!   documented rule).
+//!   and a note saying why. On-Prem (only recorded with Include On Premises): Zoom's figure is
+//!   the user summary's `on_prem_users_count`, which the truth's counts match (type-3 users
+//!   not pending), with a note exactly when it differs from `assigned`; the On-Prem license
+//!   exists also when that count is above zero and no tracked user holds it. The free kinds
+//!   have no Zoom figure.
 //! - **Activity**: last activity = the latest of last login, latest meeting created, latest
 //!   meeting joined. Days inactive = whole elapsed days (floor of elapsed seconds / 86,400)
 //!   since the last activity, or since `user_created_at` for a user who never did anything.
@@ -226,9 +229,10 @@ pub enum ZoomAssigned {
     /// A free license (Basic, No Meeting License, None): Zoom gives no figure
     /// (`zoom_assigned == None`).
     NotReported,
-    /// On-Prem: not compared. The docs given to the oracle set no rule for it (License
-    /// Information's own comment says it carries the user summary's `on_prem_users_count`).
-    Unchecked,
+    /// On-Prem: `zoom_assigned == Some(n)`, the user summary's `on_prem_users_count` (the
+    /// truth's type-3 users that are not pending); a note exactly when `n` differs from the
+    /// license's `assigned` (docs/license-management.md "Seats as Zoom counts them").
+    OnPremSummary(u64),
 }
 
 /// One expected license record.
@@ -270,6 +274,15 @@ pub struct ExpectedAccount<'a> {
     pub licenses: BTreeMap<String, ExpectedLicense>,
     /// Keys of the reclamation candidates.
     pub candidates: BTreeSet<String>,
+}
+
+/// The user summary's `on_prem_users_count` as the truth's counts give it: type-3 users that
+/// are not pending (active or deactivated).
+pub fn on_prem_summary(a: &AccountTruth) -> u64 {
+    a.counts
+        .by_type
+        .get("3")
+        .map_or(0, |c| u64::from(c.active) + u64::from(c.inactive))
 }
 
 /// The accounts of the master's tree (the stand-alone account is not part of it).
@@ -322,15 +335,20 @@ pub fn expect_account<'a>(
                 ZoomAssigned::Reported(u64::from(a.counts.plan_usage))
             }
             Kind::Licensed => ZoomAssigned::Missing,
-            Kind::OnPrem => ZoomAssigned::Unchecked,
+            Kind::OnPrem => ZoomAssigned::OnPremSummary(on_prem_summary(a)),
             Kind::Basic | Kind::NoMeetingsBasic | Kind::Other => ZoomAssigned::NotReported,
         },
         threshold_days: s.threshold_days,
         bands: Bands::default(),
     };
-    // The Licensed license exists even when nobody holds it.
+    // The Licensed license exists even when nobody holds it; On-Prem (when tracked) also when
+    // Zoom's user summary counts On-Prem users the listing does not show.
     let licensed = new_license(Kind::Licensed);
     out.licenses.insert(licensed.license_id.clone(), licensed);
+    if Kind::OnPrem.is_tracked(s) && on_prem_summary(a) > 0 {
+        let on_prem = new_license(Kind::OnPrem);
+        out.licenses.insert(on_prem.license_id.clone(), on_prem);
+    }
     for u in users {
         let kind = Kind::of_user_type(u.user_type);
         if !kind.is_tracked(s) {

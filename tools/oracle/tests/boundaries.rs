@@ -11,7 +11,7 @@ use oracle::{
     expect_account, expect_tenant, is_tracked, last_activity, license_id, whole_days, within,
 };
 use zoom_sandbox::tenant::{AccountKind, UserStatus};
-use zoom_sandbox::truth::{AccountTruth, CountsTruth, TenantTruth, UserTruth};
+use zoom_sandbox::truth::{AccountTruth, CountsTruth, StatusCounts, TenantTruth, UserTruth};
 
 /// 2026-06-01T00:00:00Z: the fixed "now" of these tests.
 fn now() -> DateTime<Utc> {
@@ -605,8 +605,60 @@ fn zoom_figures_per_kind() {
             ("acct:basic", ZoomAssigned::NotReported),
             ("acct:licensed", ZoomAssigned::Reported(7)),
             ("acct:no_meetings_basic", ZoomAssigned::NotReported),
-            ("acct:on_prem", ZoomAssigned::Unchecked),
+            // The hand-built counts have no type 3: the summary says 0.
+            ("acct:on_prem", ZoomAssigned::OnPremSummary(0)),
             ("acct:other", ZoomAssigned::NotReported),
         ]
     );
+}
+
+/// Counts whose type 3 has these active, inactive and pending users.
+fn with_type_3(mut a: AccountTruth, active: u32, inactive: u32, pending: u32) -> AccountTruth {
+    a.counts.by_type.insert(
+        "3".into(),
+        StatusCounts {
+            active,
+            inactive,
+            pending,
+        },
+    );
+    a
+}
+
+#[test]
+fn on_prem_figure_is_the_user_summary() {
+    let a = with_type_3(
+        sub(vec![
+            of_type("on", 3, UserStatus::Active),
+            of_type("off", 3, UserStatus::Inactive),
+            UserTruth {
+                id: None,
+                ..of_type("invited", 3, UserStatus::Pending)
+            },
+        ]),
+        1,
+        1,
+        1,
+    );
+    let e = expect_account(&a, &settings(false, true, 60), now());
+    let l = &e.licenses["acct:on_prem"];
+    assert_eq!((l.assigned, l.active, l.inactive), (1, 1, 1));
+    // Active + deactivated, not pending: 2, which differs from the 1 seat (a note expected).
+    assert_eq!(l.zoom_assigned, ZoomAssigned::OnPremSummary(2));
+    assert_eq!(l.provisioned, Seats::Unlimited);
+    // Without Include On Premises there is no On-Prem license at all.
+    let e = expect_account(&a, &settings(true, false, 60), now());
+    assert!(!e.licenses.contains_key("acct:on_prem"));
+}
+
+#[test]
+fn on_prem_license_exists_when_only_the_summary_counts_them() {
+    let a = with_type_3(sub(vec![of_type("p", 2, UserStatus::Active)]), 2, 0, 0);
+    let e = expect_account(&a, &settings(false, true, 60), now());
+    let l = &e.licenses["acct:on_prem"];
+    assert_eq!((l.assigned, l.active, l.inactive), (0, 0, 0));
+    assert_eq!(l.zoom_assigned, ZoomAssigned::OnPremSummary(2));
+    assert_eq!(l.name, "On-Prem");
+    let e = expect_account(&a, &settings(false, false, 60), now());
+    assert_eq!(e.licenses.keys().collect::<Vec<_>>(), ["acct:licensed"]);
 }

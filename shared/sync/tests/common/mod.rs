@@ -489,8 +489,20 @@ pub async fn assert_matches_truth(
                 oracle::ZoomAssigned::NotReported => {
                     m.field(&ctx, "zoom_assigned (free license)", l.zoom_assigned, None);
                 }
-                // On-Prem: no documented rule for Zoom's figure (see the oracle).
-                oracle::ZoomAssigned::Unchecked => {}
+                oracle::ZoomAssigned::OnPremSummary(n) => {
+                    m.field(
+                        &ctx,
+                        "zoom_assigned (user summary)",
+                        l.zoom_assigned,
+                        Some(n),
+                    );
+                    m.field(
+                        &ctx,
+                        "zoom_assigned_note present (On-Prem figures differ)",
+                        l.zoom_assigned_note.is_some(),
+                        n != x.assigned,
+                    );
+                }
             }
             let Some(act) = l.activity.as_ref() else {
                 m.note(&ctx, "no activity figures (License Differentiation)");
