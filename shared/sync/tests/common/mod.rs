@@ -25,11 +25,8 @@ use zoom_sandbox::truth::TenantTruth;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
 /// The oracle (`tools/oracle`): the expected records, from the documented rules written out
-/// again and the sandbox's truth, sharing no code with the tasks. Included by path because
-/// this crate has no dev-dependency on `oracle` (a one-line addition to
-/// `shared/sync/Cargo.toml` would let this be `use oracle;`).
-#[path = "../../../../tools/oracle/src/lib.rs"]
-pub mod oracle;
+/// again and the sandbox's truth, sharing no code with the tasks.
+pub use oracle;
 
 pub async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     let config = SandboxConfig {
