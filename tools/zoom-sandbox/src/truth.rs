@@ -8,18 +8,32 @@
 //! - `POST /_sandbox/tenant/simulate-day?fraction=0.05` — advance activity: see
 //!   [`Tenant::simulate_day`]; the simulated day happens at the sandbox clock's now.
 //!
-//! Per-user facts ([`UserTruth`]):
+//! Per-user facts ([`UserTruth`]) — these rules are authoritative; test oracles follow them:
 //! - `last_login_time`: as `GET /users` shows it now (absent if never logged in);
-//! - `latest_meeting_created`: the latest `created_at` among the user's scheduled meetings, as
-//!   `GET /users/{userId}/meetings?type=scheduled` lists them (past and upcoming);
+//! - `latest_meeting_created`: the latest of (a) the `created_at` of every meeting
+//!   `GET /users/{userId}/meetings?type=scheduled` lists for the user (scheduled and recurring
+//!   meetings, past and upcoming; one entry per recurring meeting) and (b) the start time of
+//!   every ended instant meeting the user hosted (instant meetings are never listed; they
+//!   show in `GET /report/users/{userId}/meetings`, and their `created_at` is their start);
 //! - `latest_meeting_joined`: the latest `join_time` among all participant rows that carry the
-//!   user's id in the past meetings of the user's account (meetings the user hosted included:
-//!   the host is a participant row; every join segment counts; external rows never match);
+//!   user's id (`id` field) in every *ended instance* hosted in any account of the user's
+//!   organisation: for a tree account (master or sub) the master and every sub account — the
+//!   user's own account, the master, sibling sub accounts; for the standalone account only
+//!   itself. Instances: an instant or scheduled meeting's one instance, each ended occurrence
+//!   of a recurring meeting. The host is a row of its own meetings; every join segment counts;
+//!   rows from other accounts carry the id with an empty email and `internal_user: false` and
+//!   still count; rows without an id never count; rows of tree meetings carrying the id of a
+//!   standalone-account user (outside the organisation) do not count for that user. The truth
+//!   of a single account is computed the same organisation-wide way (one cached pass over all
+//!   accounts' meetings, see `Tenant::latest_joins`);
 //! - `license`: the licence name the connector should record: the account's plan name for
-//!   Licensed (2), `Basic` (1), `On-Prem` (3), `No Meeting License` (4), `None` (99).
+//!   Licensed (2), `Basic` (1), `On-Prem` (3), `No Meeting License` (4), `None` (99) — by the
+//!   type the user shows, whatever its status.
 //!
 //! Counts per account ([`CountsTruth`]) are by type and status, overlay included, and match
-//! `GET /users/summary` and `GET /accounts/{id}/plans/usage`.
+//! `GET /users/summary` and `GET /accounts/{id}/plans/usage`: `plan_usage` is the seats in use
+//! by active Licensed users (a deactivated user holds no seat, even when it still shows type
+//! 2: `licensed_inactive` counts those), `plan_pending` the pending Licensed users.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -100,10 +114,13 @@ pub struct CountsTruth {
     pub none: u32,
     /// Keyed by the user type as a string ("1", "2", "3", "4", "99").
     pub by_type: BTreeMap<String, StatusCounts>,
-    /// `plan_base.usage` of plan usage: licensed users not pending.
+    /// `plan_base.usage` of plan usage: Licensed (type 2) users that are active (deactivated
+    /// users hold no seat).
     pub plan_usage: u32,
-    /// `plan_base.pending`: licensed users pending.
+    /// `plan_base.pending`: Licensed users pending.
     pub plan_pending: u32,
+    /// Type 2 users that are inactive: they show Licensed but hold no seat.
+    pub licensed_inactive: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -202,17 +219,19 @@ impl Tenant {
                 no_meeting_license: c.of_type(4),
                 none: c.of_type(99),
                 by_type,
-                plan_usage: c.of_type(2) - c.get(2, UserStatus::Pending),
+                plan_usage: c.get(2, UserStatus::Active),
                 plan_pending: c.get(2, UserStatus::Pending),
+                licensed_inactive: c.get(2, UserStatus::Inactive),
             },
             users: with_users.then(|| self.truth_users(account).collect()),
         }
     }
 
-    /// Every user's expected facts of one account, in listing order. Costs one pass over the
-    /// account's meetings up front (for `latest_meeting_joined`), then O(1) memory per user.
+    /// Every user's expected facts of one account, in listing order. The organisation-wide
+    /// joins (for `latest_meeting_joined`) cost one pass over every account's meetings, cached
+    /// until the tenant changes (8 bytes per user); then O(1) memory per user.
     pub fn truth_users(&self, account: u32) -> impl Iterator<Item = UserTruth> + '_ {
-        let joins = self.latest_joins(account);
+        let joins = self.join_table();
         let a = &self.accounts()[account as usize];
         (0..self.user_count(account)).filter_map(move |u| {
             let user = self.user(account, u)?;
@@ -230,7 +249,7 @@ impl Tenant {
                 user_created_at: user.user_created_at,
                 last_login_time: user.last_login_time,
                 latest_meeting_created: self.latest_meeting_created(account, u),
-                latest_meeting_joined: joins.get(&u).copied(),
+                latest_meeting_joined: joins.get(account, u),
             })
         })
     }

@@ -102,7 +102,7 @@ async fn missing_scope_names_the_granular_scope() {
 }
 
 #[tokio::test]
-async fn deactivation_frees_the_licence_and_shows_everywhere() {
+async fn deactivation_frees_the_seat_and_shows_everywhere() {
     let api = start(TenantSpec::sized(31, 2, 200)).await;
     let tenant = &api.sb.state.tenant;
     let sub = tenant.sub_accounts()[0].clone();
@@ -111,9 +111,12 @@ async fn deactivation_frees_the_licence_and_shows_everywhere() {
         .filter_map(|u| tenant.user(sub.index, u))
         .find(|u| u.role == Role::Member && u.status == UserStatus::Active && u.user_type == 2)
         .unwrap();
-    let usage_before = api.ok(&format!("{prefix}/plans/usage")).await["plan_base"]["usage"]
-        .as_u64()
-        .unwrap();
+    let usage = || async {
+        api.ok(&format!("{prefix}/plans/usage")).await["plan_base"]["usage"]
+            .as_u64()
+            .unwrap()
+    };
+    let usage_before = usage().await;
     let summary_before = api.ok(&format!("{prefix}/users/summary")).await;
 
     let (s, _) = api
@@ -126,20 +129,24 @@ async fn deactivation_frees_the_licence_and_shows_everywhere() {
     assert_eq!(s, 200);
     let after = api.ok(&format!("{prefix}/users/{}", member.id)).await;
     assert_eq!(after["status"], "inactive");
-    assert_eq!(after["type"], 1, "deactivation removes the licence");
-    let usage_after = api.ok(&format!("{prefix}/plans/usage")).await["plan_base"]["usage"]
-        .as_u64()
-        .unwrap();
+    assert_eq!(after["type"], 2, "the listing keeps the type");
+    // The seat is freed: plan usage counts active licensed users only.
+    let usage_after = usage().await;
     assert_eq!(usage_after, usage_before - 1);
+    // The summary counts users by the type they show.
     let summary_after = api.ok(&format!("{prefix}/users/summary")).await;
     assert_eq!(
-        summary_after["licensed_users_count"].as_u64().unwrap(),
-        summary_before["licensed_users_count"].as_u64().unwrap() - 1
+        summary_after["licensed_users_count"],
+        summary_before["licensed_users_count"]
     );
     let inactive = api
         .list_all(&format!("{prefix}/users?status=inactive"), "users", 300)
         .await;
-    assert!(inactive.iter().any(|u| u["id"] == member.id.as_str()));
+    assert!(
+        inactive
+            .iter()
+            .any(|u| u["id"] == member.id.as_str() && u["type"] == 2)
+    );
     let active = api
         .list_all(&format!("{prefix}/users?status=active"), "users", 300)
         .await;
@@ -148,26 +155,77 @@ async fn deactivation_frees_the_licence_and_shows_everywhere() {
     let truth = tenant.truth_account(sub.index, true);
     let row = truth
         .users
+        .as_ref()
         .unwrap()
-        .into_iter()
+        .iter()
         .find(|u| u.id.as_deref() == Some(member.id.as_str()))
         .unwrap();
-    assert_eq!((row.status, row.user_type), (UserStatus::Inactive, 1));
+    assert_eq!((row.status, row.user_type), (UserStatus::Inactive, 2));
     assert_eq!(truth.counts.plan_usage as u64, usage_after);
+    assert_eq!(
+        truth.counts.licensed_inactive,
+        tenant.counts(sub.index).get(2, UserStatus::Inactive)
+    );
+    assert!(truth.counts.licensed_inactive >= 1);
 
-    // Reactivation restores sign-in, not the licence.
+    // Reactivation with a free seat: licensed again.
+    let activate = |id: String| {
+        let api = &api;
+        let path = format!("{prefix}/users/{id}/status");
+        async move {
+            let (s, v) = api
+                .send(Method::PUT, &path, json!({"action": "activate"}))
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    activate(member.id.clone()).await;
+    let again = api.ok(&format!("{prefix}/users/{}", member.id)).await;
+    assert_eq!(
+        (again["status"].as_str(), again["type"].as_i64()),
+        (Some("active"), Some(2))
+    );
+    assert_eq!(usage().await, usage_before);
+
+    // Deactivate again, fill every seat, then reactivate: no seat, so Basic.
     let (s, _) = api
         .send(
             Method::PUT,
             &format!("{prefix}/users/{}/status", member.id),
-            json!({"action": "activate"}),
+            json!({"action": "deactivate"}),
         )
         .await;
     assert_eq!(s, 200);
+    let basics: Vec<_> = (0..sub.users)
+        .filter_map(|u| tenant.user(sub.index, u))
+        .filter(|u| u.status == UserStatus::Active && u.user_type == 1)
+        .collect();
+    for u in &basics {
+        let (s, v) = api
+            .send(
+                Method::PATCH,
+                &format!("{prefix}/users/{}", u.id),
+                json!({"type": 2}),
+            )
+            .await;
+        if s != 204 {
+            assert_eq!((s, v["code"].as_i64()), (400, Some(2034)), "{v}");
+            break;
+        }
+    }
+    assert_eq!(tenant.seats_used(sub.index), sub.seats, "every seat taken");
+    activate(member.id.clone()).await;
     let again = api.ok(&format!("{prefix}/users/{}", member.id)).await;
     assert_eq!(
         (again["status"].as_str(), again["type"].as_i64()),
-        (Some("active"), Some(1))
+        (Some("active"), Some(1)),
+        "no seat left: back as Basic"
+    );
+    assert!(tenant.seats_used(sub.index) <= sub.seats);
+    let truth = tenant.truth_account(sub.index, false);
+    assert_eq!(
+        truth.counts.plan_usage + truth.counts.plan_pending,
+        tenant.seats_used(sub.index)
     );
 
     // Owners and admins are refused, as Zoom refuses them.
@@ -215,8 +273,12 @@ async fn type_changes_respect_seats() {
     let api = start(TenantSpec::sized(32, 0, 400)).await;
     let tenant = &api.sb.state.tenant;
     let a = tenant.account(0).unwrap().clone();
-    // Seats taken: licensed users, pending ones included (plan usage `usage` + `pending`).
-    let licensed = |api: &rest_common::Api| api.sb.state.tenant.counts(0).of_type(2);
+    // Seats taken: active and pending licensed users (plan usage `usage` + `pending`);
+    // deactivated users hold none.
+    let licensed = |api: &rest_common::Api| {
+        let c = api.sb.state.tenant.counts(0);
+        c.get(2, UserStatus::Active) + c.get(2, UserStatus::Pending)
+    };
     let member = (0..a.users)
         .filter_map(|u| tenant.user(0, u))
         .find(|u| u.role == Role::Member && u.status == UserStatus::Active && u.user_type == 2)
@@ -394,12 +456,20 @@ async fn participants_are_internal_external_and_rejoin() {
                         user.account, 0,
                         "internal users belong to the host's account"
                     );
+                    assert!(user.status != UserStatus::Pending);
+                    assert!(user.user_created_at < m.start_time);
                     assert_eq!(r["user_email"], user.email.as_str());
                     *ids.entry(r["id"].as_str().unwrap().to_string())
                         .or_insert(0) += 1;
                 } else {
                     external += 1;
-                    assert_eq!(r["id"], "");
+                    // Guests have no id; users of other accounts show an id and no email.
+                    if let Some(id) = r["id"].as_str().filter(|id| !id.is_empty()) {
+                        let user = tenant.find_user(id).unwrap();
+                        assert_ne!(user.account, 0, "{r}");
+                        assert_eq!(r["user_email"], "", "{r}");
+                        assert_eq!(r["name"], user.display_name().as_str());
+                    }
                 }
                 assert!(r["leave_time"].as_str() >= r["join_time"].as_str());
             }
@@ -430,14 +500,15 @@ async fn reports_agree_with_meetings() {
     assert!(!active.is_empty());
     for row in &active {
         let user = tenant.find_user(row["id"].as_str().unwrap()).unwrap();
-        let want: Vec<i64> = tenant
-            .meetings(0, user.index)
+        // Every ended instance in range (instant ones, each recurring occurrence), by start.
+        let want: Vec<(i64, String)> = tenant
+            .ended_instances(0, user.index)
             .into_iter()
             .filter(|m| {
                 let d = m.start_time.date_naive();
-                m.ended && d >= from && d <= to
+                d >= from && d <= to
             })
-            .map(|m| m.id)
+            .map(|m| (m.id, m.uuid))
             .collect();
         assert_eq!(row["meetings"].as_u64().unwrap() as usize, want.len());
         let listed = api
@@ -447,7 +518,16 @@ async fn reports_agree_with_meetings() {
                 300,
             )
             .await;
-        let got: Vec<i64> = listed.iter().map(|m| m["id"].as_i64().unwrap()).collect();
+        let got: Vec<(i64, String)> = listed
+            .iter()
+            .map(|m| {
+                assert!(m["participants_count"].as_u64().unwrap() >= 2, "{m}");
+                (
+                    m["id"].as_i64().unwrap(),
+                    m["uuid"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
         assert_eq!(got, want);
     }
     // More than a month: error 300.
@@ -458,6 +538,25 @@ async fn reports_agree_with_meetings() {
         ))
         .await;
     assert_eq!((s, v["code"].as_i64()), (400, Some(300)));
+    // Older than 6 months before today: error 300 too, even for a short range.
+    let today = api.sb.state.clock.now().date_naive();
+    let old = today.checked_sub_months(chrono::Months::new(6)).unwrap() - chrono::Duration::days(2);
+    let (s, v) = api
+        .get(&format!(
+            "/report/users?from={old}&to={}",
+            old + chrono::Duration::days(5)
+        ))
+        .await;
+    assert_eq!((s, v["code"].as_i64()), (400, Some(300)), "{v}");
+    let recent =
+        today.checked_sub_months(chrono::Months::new(6)).unwrap() + chrono::Duration::days(1);
+    let (s, v) = api
+        .get(&format!(
+            "/report/users?from={recent}&to={}",
+            recent + chrono::Duration::days(5)
+        ))
+        .await;
+    assert_eq!(s, 200, "{v}");
     // Sign-ins in range.
     let logs = api
         .list_all(&format!("/report/activities?{q}"), "activity_logs", 50)

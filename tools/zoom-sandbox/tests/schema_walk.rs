@@ -281,15 +281,21 @@ async fn every_endpoint_matches_zooms_schemas() {
             )
             .await;
         }
-        w.check(
-            g.clone(),
-            &acct_tpl("/plans/usage"),
-            &format!("/accounts/{id}/plans/usage"),
-            None,
-            200,
-            false,
-        )
-        .await;
+        // A sub account that pays its own bill: 400 code 2100 for the master.
+        let self_pay = account.pay_mode == "sub" && id != "me";
+        let usage = w
+            .check(
+                g.clone(),
+                &acct_tpl("/plans/usage"),
+                &format!("/accounts/{id}/plans/usage"),
+                None,
+                if self_pay { 400 } else { 200 },
+                false,
+            )
+            .await;
+        if self_pay {
+            assert_eq!(usage["code"], 2100, "{usage}");
+        }
 
         // Users: every page of every status.
         let users_tpl = if master_form {
@@ -389,7 +395,21 @@ async fn every_endpoint_matches_zooms_schemas() {
                 false,
             )
             .await;
-            for m in tenant.meetings(idx, u).iter().filter(|m| m.ended).take(3) {
+            for m in tenant
+                .all_meetings(idx, u)
+                .iter()
+                .filter(|m| m.ended)
+                .take(3)
+            {
+                w.check(
+                    g.clone(),
+                    &report_tpl("/past_meetings/{meetingId}/instances"),
+                    &format!("{prefix}/past_meetings/{}/instances", m.id),
+                    None,
+                    200,
+                    false,
+                )
+                .await;
                 w.check(
                     g.clone(),
                     "/past_meetings/{meetingUUID}/participants",
@@ -499,6 +519,15 @@ async fn every_endpoint_matches_zooms_schemas() {
         g.clone(),
         "/past_meetings/{meetingUUID}/participants",
         "/past_meetings/999/participants",
+        None,
+        404,
+        false,
+    )
+    .await;
+    w.check(
+        g.clone(),
+        "/past_meetings/{meetingId}/instances",
+        "/past_meetings/999/instances",
         None,
         404,
         false,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rest_common::{enc_uuid, start};
 use serde_json::Value;
 use zoom_sandbox::tenant::{Role, Tenant, TenantSpec, UserStatus, fixed_anchor};
+use zoom_sandbox::truth::AccountTruth;
 
 #[test]
 fn same_seed_same_data_other_seed_other_data() {
@@ -40,7 +41,7 @@ fn tenants_have_every_kind_of_user() {
     let t = Tenant::generate(TenantSpec::sized(11, 10, 3000));
     let mut types = BTreeMap::new();
     let mut statuses = HashMap::new();
-    let (mut never, mut unicode) = (0, 0);
+    let (mut never, mut unicode, mut licensed_inactive) = (0, 0, 0);
     for a in t.accounts() {
         let users: Vec<_> = (0..a.users).filter_map(|u| t.user(a.index, u)).collect();
         assert_eq!(users.iter().filter(|u| u.role == Role::Owner).count(), 1);
@@ -65,11 +66,16 @@ fn tenants_have_every_kind_of_user() {
         }
         let c = t.counts(a.index);
         assert!(
-            a.seats >= c.of_type(2),
-            "{}: seats {} < licensed",
+            a.seats >= c.get(2, UserStatus::Active) + c.get(2, UserStatus::Pending),
+            "{}: seats {} < seats in use",
             a.name,
             a.seats
         );
+        assert_eq!(
+            t.seats_used(a.index),
+            c.get(2, UserStatus::Active) + c.get(2, UserStatus::Pending)
+        );
+        licensed_inactive += c.get(2, UserStatus::Inactive);
     }
     for ty in [1, 2, 3, 4, 99] {
         assert!(
@@ -81,6 +87,10 @@ fn tenants_have_every_kind_of_user() {
         assert!(statuses.get(&s).copied().unwrap_or(0) > 0, "{s:?}");
     }
     assert!(never > 0 && unicode > 0);
+    assert!(
+        licensed_inactive > 10,
+        "{licensed_inactive} deactivated users show type 2"
+    );
     let plans: HashSet<_> = t.sub_accounts().iter().map(|a| a.plan).collect();
     assert!(plans.len() >= 3, "{plans:?}");
 }
@@ -103,15 +113,156 @@ fn time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str().map(|s| s.parse().expect("RFC 3339"))
 }
 
+/// What a client learns about activity by walking the REST API of some accounts.
+#[derive(Default)]
+struct Walked {
+    /// Latest join per user id, and the id of the account that hosted that meeting.
+    joined: HashMap<String, (DateTime<Utc>, String)>,
+    /// Latest meeting creation per host id: listed meetings' `created_at`, instant meetings'
+    /// start (from the report API).
+    created: HashMap<String, DateTime<Utc>>,
+    /// (rows carrying ids of the walked accounts' users, of which from another walked account)
+    member_rows: (usize, usize),
+    /// Rows carrying the id of a user outside the walked accounts.
+    outsider_rows: usize,
+    instant_meetings: usize,
+    recurring_instances: usize,
+}
+
+/// Walk every user of `accounts` through the API only, as a connector would: listed meetings
+/// and their ended instances (`/past_meetings/{id}/instances`), instant meetings from the
+/// report API (never listed), participants of every ended instance.
+async fn walk(api: &rest_common::Api, token: &str, accounts: &[&AccountTruth]) -> Walked {
+    let mut w = Walked::default();
+    let master = api.sb.state.tenant.master_account_id().to_string();
+    let standalone = api.sb.state.tenant.standalone_account_id().to_string();
+    let own_form = |id: &str| id == master || id == standalone;
+    let ids: HashMap<String, String> = accounts
+        .iter()
+        .flat_map(|a| {
+            a.users
+                .iter()
+                .flatten()
+                .filter_map(|u| u.id.clone().map(|id| (id, a.id.clone())))
+        })
+        .collect();
+    let today = api.sb.state.clock.now().date_naive();
+    let oldest = today.checked_sub_months(chrono::Months::new(6)).unwrap();
+    for acct in accounts {
+        let prefix = if own_form(&acct.id) {
+            String::new()
+        } else {
+            format!("/accounts/{}", acct.id)
+        };
+        for row in acct.users.as_ref().unwrap() {
+            let Some(id) = &row.id else { continue };
+            let listed = api
+                .list_all_as(
+                    token,
+                    &format!("{prefix}/users/{id}/meetings"),
+                    "meetings",
+                    300,
+                )
+                .await;
+            let mut uuids: Vec<String> = Vec::new();
+            for m in &listed {
+                assert_ne!(m["type"], 1, "instant meetings are never listed: {m}");
+                let t = time(&m["created_at"]).unwrap();
+                let e = w.created.entry(id.clone()).or_insert(t);
+                *e = (*e).max(t);
+                let (s, v) = api
+                    .get_as(
+                        token,
+                        &format!("{prefix}/past_meetings/{}/instances", m["id"]),
+                    )
+                    .await;
+                assert_eq!(s, 200, "{v}");
+                let instances = v["meetings"].as_array().unwrap();
+                if m["type"] == 8 {
+                    w.recurring_instances += instances.len();
+                } else {
+                    assert!(instances.len() <= 1, "{v}");
+                }
+                uuids.extend(
+                    instances
+                        .iter()
+                        .map(|i| i["uuid"].as_str().unwrap().to_string()),
+                );
+            }
+            // Instant meetings: only the report API shows them (one month at a time, within
+            // the last 6 months).
+            let mut to = today;
+            while to > oldest {
+                let from = (to - chrono::Duration::days(30)).max(oldest);
+                let report = api
+                    .list_all_as(
+                        token,
+                        &format!("{prefix}/report/users/{id}/meetings?from={from}&to={to}"),
+                        "meetings",
+                        300,
+                    )
+                    .await;
+                for m in report.iter().filter(|m| m["type"] == 1) {
+                    w.instant_meetings += 1;
+                    let t = time(&m["start_time"]).unwrap();
+                    let e = w.created.entry(id.clone()).or_insert(t);
+                    *e = (*e).max(t);
+                    uuids.push(m["uuid"].as_str().unwrap().to_string());
+                }
+                to = from - chrono::Duration::days(1);
+            }
+            for uuid in uuids {
+                let v = api
+                    .list_all_as(
+                        token,
+                        &format!("/past_meetings/{}/participants", enc_uuid(&uuid)),
+                        "participants",
+                        300,
+                    )
+                    .await;
+                for p in &v {
+                    let pid = p["id"].as_str().unwrap();
+                    if pid.is_empty() {
+                        continue;
+                    }
+                    let Some(home) = ids.get(pid) else {
+                        w.outsider_rows += 1;
+                        assert_eq!(p["user_email"], "", "{p}");
+                        assert_eq!(p["internal_user"], false, "{p}");
+                        continue;
+                    };
+                    w.member_rows.0 += 1;
+                    if *home != acct.id {
+                        w.member_rows.1 += 1;
+                        assert_eq!(p["user_email"], "", "{p}");
+                        assert_eq!(p["internal_user"], false, "{p}");
+                    } else {
+                        assert_eq!(p["internal_user"], true, "{p}");
+                        assert_ne!(p["user_email"], "", "{p}");
+                    }
+                    let t = time(&p["join_time"]).unwrap();
+                    let e = w
+                        .joined
+                        .entry(pid.to_string())
+                        .or_insert((t, acct.id.clone()));
+                    if t > e.0 {
+                        *e = (t, acct.id.clone());
+                    }
+                }
+            }
+        }
+    }
+    w
+}
+
 /// Everything the truth says, rebuilt from API calls only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truth_equals_what_the_api_shows() {
     let api = start(TenantSpec::sized(41, 3, 160)).await;
     let tenant = &api.sb.state.tenant;
     let truth = tenant.truth(false);
-    // Latest join per user id, from every past meeting's participants through the API.
-    let mut joined: HashMap<String, DateTime<Utc>> = HashMap::new();
-    for acct in &truth.accounts[..truth.accounts.len() - 1] {
+    let tree: Vec<&AccountTruth> = truth.accounts[..truth.accounts.len() - 1].iter().collect();
+    for acct in &tree {
         let prefix = api.prefix(&acct.id);
         let rows = acct.users.as_ref().unwrap();
         // Users, every status.
@@ -137,36 +288,9 @@ async fn truth_equals_what_the_api_shows() {
             assert_eq!(u["role_id"], row.role_id.as_str());
             assert_eq!(time(&u["user_created_at"]), Some(row.user_created_at));
             assert_eq!(time(&u["last_login_time"]), row.last_login_time);
-            // Meetings: latest created; participants: latest join.
-            let Some(id) = &row.id else {
+            if row.id.is_none() {
                 assert_eq!(row.latest_meeting_created, None);
-                continue;
-            };
-            let meetings = api
-                .list_all(&format!("{prefix}/users/{id}/meetings"), "meetings", 300)
-                .await;
-            let latest = meetings.iter().filter_map(|m| time(&m["created_at"])).max();
-            assert_eq!(latest, row.latest_meeting_created, "{}", row.email);
-            for m in &meetings {
-                let (s, v) = api
-                    .get(&format!(
-                        "/past_meetings/{}/participants?page_size=300",
-                        enc_uuid(m["uuid"].as_str().unwrap())
-                    ))
-                    .await;
-                if s == 404 {
-                    continue; // not ended yet
-                }
-                assert_eq!(s, 200, "{v}");
-                for p in v["participants"].as_array().unwrap() {
-                    let pid = p["id"].as_str().unwrap();
-                    if pid.is_empty() {
-                        continue;
-                    }
-                    let t = time(&p["join_time"]).unwrap();
-                    let e = joined.entry(pid.to_string()).or_insert(t);
-                    *e = (*e).max(t);
-                }
+                assert_eq!(row.latest_meeting_joined, None);
             }
         }
         // Counts against summary and plan usage.
@@ -181,40 +305,102 @@ async fn truth_equals_what_the_api_shows() {
             summary["on_prem_users_count"].as_u64(),
             Some((c.on_prem - c.by_type["3"].pending) as u64)
         );
+        let active_licensed = listed
+            .iter()
+            .filter(|u| u["type"] == 2 && u["status"] == "active")
+            .count();
+        let inactive_licensed = listed
+            .iter()
+            .filter(|u| u["type"] == 2 && u["status"] == "inactive")
+            .count();
+        assert_eq!(c.plan_usage as usize, active_licensed);
+        assert_eq!(c.licensed_inactive as usize, inactive_licensed);
         let me = if prefix.is_empty() {
             "me"
         } else {
             acct.id.as_str()
         };
-        let usage = api.ok(&format!("/accounts/{me}/plans/usage")).await;
-        assert_eq!(
-            usage["plan_base"]["usage"].as_u64(),
-            Some(c.plan_usage as u64)
-        );
-        assert_eq!(
-            usage["plan_base"]["hosts"].as_u64(),
-            Some(acct.seats as u64)
-        );
+        let (s, usage) = api.get(&format!("/accounts/{me}/plans/usage")).await;
+        if acct.pay_mode == "sub" {
+            // The master cannot see a self-paying sub account's usage.
+            assert_eq!((s, usage["code"].as_i64()), (400, Some(2100)), "{usage}");
+        } else {
+            assert_eq!(s, 200, "{usage}");
+            assert_eq!(
+                usage["plan_base"]["usage"].as_u64(),
+                Some(active_licensed as u64)
+            );
+            assert_eq!(
+                usage["plan_base"]["pending"].as_u64(),
+                Some(c.plan_pending as u64)
+            );
+            assert_eq!(
+                usage["plan_base"]["hosts"].as_u64(),
+                Some(acct.seats as u64)
+            );
+        }
+        assert!(acct.seats >= c.plan_usage + c.plan_pending);
         assert_eq!(
             c.total,
             c.licensed + c.basic + c.on_prem + c.no_meeting_license + c.none
         );
     }
-    let mut compared = 0;
-    for acct in &truth.accounts[..truth.accounts.len() - 1] {
+
+    // Activity, organisation-wide, from the API only.
+    let w = walk(&api, &api.token, &tree).await;
+    let (mut compared, mut only_elsewhere) = (0, 0);
+    for acct in &tree {
         for row in acct.users.as_ref().unwrap() {
-            if let Some(id) = &row.id {
-                assert_eq!(
-                    joined.get(id).copied(),
-                    row.latest_meeting_joined,
-                    "{}",
-                    row.email
-                );
-                compared += row.latest_meeting_joined.is_some() as usize;
-            }
+            let Some(id) = &row.id else { continue };
+            assert_eq!(
+                w.created.get(id).copied(),
+                row.latest_meeting_created,
+                "created: {}",
+                row.email
+            );
+            let got = w.joined.get(id);
+            assert_eq!(
+                got.map(|(t, _)| *t),
+                row.latest_meeting_joined,
+                "joined: {}",
+                row.email
+            );
+            compared += row.latest_meeting_joined.is_some() as usize;
+            // The latest join happened in a meeting of another account of the tree.
+            only_elsewhere += got.is_some_and(|(_, host)| *host != acct.id) as usize;
         }
     }
+    println!(
+        "{compared} users joined, {only_elsewhere} last in another account; member rows {:?}, \
+         {} outsider rows, {} instant meetings, {} recurring instances",
+        w.member_rows, w.outsider_rows, w.instant_meetings, w.recurring_instances
+    );
     assert!(compared > 50, "only {compared} users ever joined");
+    assert!(
+        only_elsewhere > 5,
+        "{only_elsewhere} users whose latest join was in another account"
+    );
+    let (rows, cross) = w.member_rows;
+    let share = cross as f64 / rows as f64;
+    assert!((0.2..0.4).contains(&share), "cross-account share {share}");
+    assert!(w.outsider_rows > 0);
+    assert!(w.instant_meetings > 10 && w.recurring_instances > 20);
+
+    // The standalone account is its own organisation: tree meetings' rows carrying its users'
+    // ids do not count for them.
+    let standalone = truth.accounts.last().unwrap();
+    let token = api.standalone_token();
+    let ws = walk(&api, &token, &[standalone]).await;
+    for row in standalone.users.as_ref().unwrap() {
+        let Some(id) = &row.id else { continue };
+        assert_eq!(
+            ws.joined.get(id).map(|(t, _)| *t),
+            row.latest_meeting_joined,
+            "{}",
+            row.email
+        );
+    }
+    assert_eq!(ws.member_rows.1, 0);
 }
 
 #[tokio::test]
@@ -320,18 +506,26 @@ async fn a_simulated_day_moves_activity_for_a_fraction_of_users() {
         .find(|(u1, u0)| u1.latest_meeting_created != u0.latest_meeting_created)
         .map(|(u1, _)| u1.clone())
         .expect("a master user with a new meeting");
+    // The new meeting is listed, or (an instant meeting) only in the report.
+    let id = changed.id.clone().unwrap();
     let meetings = api
-        .list_all(
-            &format!("/users/{}/meetings", changed.id.clone().unwrap()),
-            "meetings",
-            300,
-        )
+        .list_all(&format!("/users/{id}/meetings"), "meetings", 300)
         .await;
-    let newest = meetings
+    let report = api
+        .list_all(&format!("/report/users/{id}/meetings"), "meetings", 300)
+        .await;
+    let (newest, created) = meetings
         .iter()
-        .max_by_key(|m| m["created_at"].as_str().unwrap().to_string())
+        .map(|m| (m, time(&m["created_at"])))
+        .chain(
+            report
+                .iter()
+                .filter(|m| m["type"] == 1)
+                .map(|m| (m, time(&m["start_time"]))),
+        )
+        .max_by_key(|(_, t)| *t)
         .unwrap();
-    assert_eq!(time(&newest["created_at"]), changed.latest_meeting_created);
+    assert_eq!(created, changed.latest_meeting_created);
     let parts = api
         .ok(&format!(
             "/past_meetings/{}/participants",

@@ -137,6 +137,15 @@ pub async fn get_account(
     })))
 }
 
+/// 400 code 2100: the master asked for billing data of a sub account that pays its own bill.
+fn self_pay(a: &Account) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        2100,
+        format!("Sub account is on self pay mode: {}.", a.id),
+    )
+}
+
 fn plan_dates(a: &Account) -> (String, String) {
     let effective = a
         .subscription_start
@@ -165,11 +174,7 @@ pub async fn plans(
         &PLANS,
     )?;
     if a.pay_mode == "sub" && a.id != caller.account_id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            2100,
-            format!("This sub account is in self-pay mode: {}.", a.id),
-        ));
+        return Err(self_pay(a));
     }
     let (effective, next) = plan_dates(a);
     let mut body = json!({
@@ -197,8 +202,12 @@ pub async fn plans(
     Ok(ok(&body))
 }
 
-/// `GET /accounts/{accountId}/plans/usage`: `plan_base.usage` = licensed (type 2) users that
-/// are not pending, `plan_base.pending` = pending licensed users, `hosts` = seats.
+/// `GET /accounts/{accountId}/plans/usage`: `plan_base.usage` = seats in use by active
+/// Licensed (type 2) users (a deactivated user holds no seat even when it still shows type 2,
+/// REFERENCE §3.6), `plan_base.pending` = pending Licensed users, `hosts` = seats.
+///
+/// A sub account that pays its own bill (`pay_mode` "sub") asked by the master: 400 code 2100,
+/// as for plan information (the account itself, with `me`, gets its usage).
 pub async fn plan_usage(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
@@ -210,8 +219,11 @@ pub async fn plan_usage(
         p.get("accountId").map(String::as_str),
         &PLAN_USAGE,
     )?;
+    if a.pay_mode == "sub" && a.id != caller.account_id {
+        return Err(self_pay(a));
+    }
     let c = state.tenant.counts(a.index);
-    let usage = c.of_type(2) - c.get(2, UserStatus::Pending);
+    let usage = c.get(2, UserStatus::Active);
     let mut body = json!({
         "plan_base": {
             "type": a.plan.code(),

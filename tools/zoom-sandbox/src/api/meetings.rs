@@ -1,10 +1,14 @@
-//! Meetings: a user's scheduled meetings, one meeting, past meeting participants.
+//! Meetings: a user's scheduled meetings, one meeting, past meeting instances and participants.
+//!
+//! Instances: an instant or scheduled meeting has one instance, a recurring meeting (type 8)
+//! one per occurrence, each with its own UUID and participants (see [`crate::tenant`]).
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
+use chrono::Datelike;
 use serde::Serialize;
 use serde_json::json;
 
@@ -15,7 +19,7 @@ use super::{
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::SandboxState;
-use crate::tenant::{Meeting, Participant, zoom_time};
+use crate::tenant::{Meeting, MeetingKind, Participant, zoom_time};
 
 const LIST: Scopes = Scopes {
     own: &[
@@ -36,6 +40,14 @@ const PAST_PARTICIPANTS: &[&str] = &[
     "meeting:read:list_past_participants:admin",
     "meeting:read:admin",
 ];
+
+const PAST_INSTANCES: Scopes = Scopes {
+    own: &[
+        "meeting:read:list_past_instances:admin",
+        "meeting:read:admin",
+    ],
+    master: &["meeting:read:list_past_instances:master", "meeting:master"],
+};
 
 #[derive(Serialize)]
 struct ListedMeeting<'a> {
@@ -59,7 +71,7 @@ fn listed(m: &Meeting) -> ListedMeeting<'_> {
         host_id: &m.host_id,
         topic: m.topic,
         meeting_type: m.meeting_type,
-        start_time: zoom_time(m.start_time),
+        start_time: zoom_time(m.listed_start_time),
         duration: m.duration_min,
         timezone: m.timezone,
         created_at: zoom_time(m.created_at),
@@ -69,6 +81,12 @@ fn listed(m: &Meeting) -> ListedMeeting<'_> {
 
 /// `GET /users/{userId}/meetings?type=scheduled|live|upcoming|upcoming_meetings|previous_meetings`
 /// (default `scheduled`: every scheduled meeting, past and upcoming).
+///
+/// Instant meetings are never listed, whatever `type` (REFERENCE §3.8). A recurring meeting is
+/// one entry: its `id`, `created_at`, `type` 8, `start_time` of its first occurrence that has
+/// not ended (or of its last occurrence when all have ended), and `uuid` of its latest ended
+/// occurrence (of its first occurrence while none has ended). `live`/`upcoming` look at that
+/// listed start; `previous_meetings` lists meetings with at least one ended instance.
 pub async fn list(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
@@ -92,8 +110,11 @@ pub async fn list(
     let now = state.clock.now();
     let filter: fn(&Meeting, chrono::DateTime<chrono::Utc>) -> bool = match kind {
         "scheduled" => |_, _| true,
-        "live" => |m, now| m.start_time <= now && m.end_time() > now && !m.ended,
-        "upcoming" | "upcoming_meetings" => |m, now| m.start_time > now,
+        "live" => |m, now| {
+            m.listed_start_time <= now
+                && m.listed_start_time + chrono::Duration::minutes(m.duration_min) > now
+        },
+        "upcoming" | "upcoming_meetings" => |m, now| m.listed_start_time > now,
         "previous_meetings" => |m, _| m.ended,
         _ => return Err(ApiError::invalid_parameter("Invalid field: type.")),
     };
@@ -119,11 +140,15 @@ pub async fn list(
     }))
 }
 
-/// `GET /meetings/{meetingId}`: the meeting by number (or instance UUID).
+/// `GET /meetings/{meetingId}`: the meeting by number (or instance UUID). Instant meetings are
+/// found too. A recurring meeting also shows `recurrence` and its `occurrences` (the ones that
+/// have not ended; every one with `show_previous_occurrences=true`), `start_time` as the
+/// meeting list shows it.
 pub async fn get_meeting(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
+    Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     caller.require_scope(GET_MEETING)?;
     let tenant = &state.tenant;
@@ -141,7 +166,7 @@ pub async fn get_meeting(
         .user(m.account, m.host)
         .map(|u| u.email)
         .unwrap_or_default();
-    Ok(ok(&json!({
+    let mut body = json!({
         "uuid": m.uuid,
         "id": m.id,
         "host_id": m.host_id,
@@ -149,7 +174,7 @@ pub async fn get_meeting(
         "topic": m.topic,
         "type": m.meeting_type,
         "status": "waiting",
-        "start_time": zoom_time(m.start_time),
+        "start_time": zoom_time(m.listed_start_time),
         "duration": m.duration_min,
         "timezone": m.timezone,
         "created_at": zoom_time(m.created_at),
@@ -164,7 +189,40 @@ pub async fn get_meeting(
             "waiting_room": true,
             "auto_recording": "none",
         },
-    })))
+    });
+    if m.kind == MeetingKind::Recurring {
+        let all = tenant.meeting_instances(&m);
+        let previous = q
+            .get("show_previous_occurrences")
+            .is_some_and(|v| v == "true");
+        let gap = all.get(1).map_or(7, |second| {
+            (second.start_time - all[0].start_time).num_days()
+        });
+        body["recurrence"] = if gap == 1 {
+            json!({"type": 1, "repeat_interval": 1, "end_times": all.len()})
+        } else {
+            json!({
+                "type": 2,
+                "repeat_interval": gap / 7,
+                // 1 Sunday … 7 Saturday.
+                "weekly_days": (all[0].start_time.weekday().num_days_from_sunday() + 1).to_string(),
+                "end_times": all.len(),
+            })
+        };
+        body["occurrences"] = all
+            .iter()
+            .filter(|i| previous || !i.ended)
+            .map(|i| {
+                json!({
+                    "occurrence_id": i.start_time.timestamp_millis().to_string(),
+                    "start_time": zoom_time(i.start_time),
+                    "duration": i.duration_min,
+                    "status": "available",
+                })
+            })
+            .collect();
+    }
+    Ok(ok(&body))
 }
 
 #[derive(Serialize)]
@@ -196,26 +254,111 @@ pub(super) fn participant_row(p: &Participant) -> ParticipantRow<'_> {
     }
 }
 
-/// `GET /past_meetings/{meetingUUID}/participants`: one row per join segment. UUIDs that start
-/// with `/` or contain `//` must be double-encoded (404 code 3001 otherwise); a meeting number
-/// means its (only) ended instance. The route is a wildcard so that any encoding reaches this
-/// handler; the raw request path is inspected, not axum's once-decoded parameter.
-pub async fn past_participants(
+/// `GET /past_meetings/{*rest}` and `GET /accounts/{accountId}/past_meetings/{*rest}`: the
+/// wildcard dispatches on the suffix: `…/instances` lists a meeting's ended instances,
+/// `…/participants` (un-prefixed form only: Zoom documents no master variant) one instance's
+/// participants. Anything else: 404 code 2300.
+pub async fn past_meetings(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
+    Path(p): Path<Params>,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
+    if uri.path().ends_with("/instances") {
+        return past_instances(
+            &state,
+            &caller,
+            p.get("accountId").map(String::as_str),
+            uri.path(),
+        );
+    }
+    if p.contains_key("accountId") {
+        return Err(super::endpoint_not_recognized());
+    }
+    past_participants(&state, &caller, uri.path(), &q)
+}
+
+#[derive(Serialize)]
+struct InstanceRow {
+    uuid: String,
+    start_time: String,
+}
+
+/// `GET /past_meetings/{meetingId}/instances` (and the master form
+/// `/accounts/{accountId}/past_meetings/{meetingId}/instances`): `{"meetings":[{uuid,
+/// start_time}]}` for every ended instance of the meeting, oldest first, unpaginated. The path
+/// holds the meeting number; a UUID or an unknown number is 404 code 3001. A meeting with no
+/// ended instance yet answers an empty list (harsher plausible reading: Zoom documents no error
+/// for it). Non-recurring meetings have their one instance.
+fn past_instances(
+    state: &SandboxState,
+    caller: &Caller,
+    account_param: Option<&str>,
+    raw_path: &str,
+) -> Result<Response, ApiError> {
+    let tenant = &state.tenant;
+    let key = meeting_segment(raw_path, "/past_meetings/", "/instances")?;
+    let not_found = || ApiError::meeting_not_found(&key);
+    let m = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+        key.parse().ok().and_then(|n| tenant.meeting_by_number(n))
+    } else {
+        None
+    };
+    match account_param {
+        Some(param) => {
+            let a = resolve_account(tenant, caller, Some(param), &PAST_INSTANCES)?;
+            if m.as_ref().is_some_and(|m| m.account != a.index) {
+                return Err(not_found());
+            }
+        }
+        None => {
+            caller.require_scope(PAST_INSTANCES.own)?;
+            if let Some(m) = &m
+                && !may_see_account(tenant, caller, m.account)?
+            {
+                return Err(not_found());
+            }
+        }
+    }
+    let m = m.ok_or_else(not_found)?;
+    let meetings: Vec<InstanceRow> = tenant
+        .meeting_instances(&m)
+        .into_iter()
+        .filter(|i| i.ended)
+        .map(|i| InstanceRow {
+            uuid: i.uuid,
+            start_time: zoom_time(i.start_time),
+        })
+        .collect();
+    Ok(ok(&json!({ "meetings": meetings })))
+}
+
+/// `GET /past_meetings/{meetingUUID}/participants`: one row per join segment. UUIDs that start
+/// with `/` or contain `//` must be double-encoded (404 code 3001 otherwise); a meeting number
+/// means its latest ended instance. The route is a wildcard so that any encoding reaches this
+/// handler; the raw request path is inspected, not axum's once-decoded parameter.
+///
+/// Rows: the host first; users of the host's account with `id`, `user_email` and
+/// `internal_user: true`; users of other accounts (the organisation's other accounts, or
+/// unrelated ones) with `id` and `name` only (`user_email` "", `internal_user: false`); guests
+/// with no `id`.
+fn past_participants(
+    state: &SandboxState,
+    caller: &Caller,
+    raw_path: &str,
+    q: &Params,
+) -> Result<Response, ApiError> {
     caller.require_scope(PAST_PARTICIPANTS)?;
     let tenant = &state.tenant;
-    let key = meeting_segment(uri.path(), "/past_meetings/")?;
+    let key = meeting_segment(raw_path, "/past_meetings/", "/participants")?;
     let m = find_ended_meeting(tenant, &key).ok_or_else(|| ApiError::meeting_not_found(&key))?;
-    if !may_see_account(tenant, &caller, m.account)? {
+    if !may_see_account(tenant, caller, m.account)? {
         return Err(ApiError::meeting_not_found(&key));
     }
-    let size = page_size(&q)?;
+    let size = page_size(q)?;
     let fp = format!("past|{}", m.uuid);
-    let cursor = decode_token(&state, &fp, &q)? as usize;
+    let cursor = decode_token(state, &fp, q)? as usize;
     let rows = tenant.participants(&m);
     let next = (cursor + size < rows.len()).then_some((cursor + size) as u64);
     #[derive(Serialize)]
@@ -225,7 +368,7 @@ pub async fn past_participants(
         participants: Vec<ParticipantRow<'a>>,
     }
     Ok(ok(&Body {
-        info: PageInfo::new(&state, &fp, size, rows.len() as u64, next),
+        info: PageInfo::new(state, &fp, size, rows.len() as u64, next),
         participants: rows
             .iter()
             .skip(cursor)

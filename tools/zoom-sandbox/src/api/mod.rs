@@ -76,7 +76,11 @@ pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
             get(meetings::list),
         )
         .route("/meetings/{meetingId}", get(meetings::get_meeting))
-        .route("/past_meetings/{*rest}", get(meetings::past_participants))
+        .route("/past_meetings/{*rest}", get(meetings::past_meetings))
+        .route(
+            "/accounts/{accountId}/past_meetings/{*rest}",
+            get(meetings::past_meetings),
+        )
         .route("/report/users", get(reports::users))
         .route("/accounts/{accountId}/report/users", get(reports::users))
         .route(
@@ -127,6 +131,7 @@ pub fn endpoint_category(method: &Method, matched_path: &str) -> Option<Category
         (Method::PUT, "/users/{userId}/status") => Category::Light,
         (Method::GET, "/users/{userId}/meetings") => Category::Medium,
         (Method::GET, "/meetings/{meetingId}") => Category::Light,
+        // Past meeting participants and past meeting instances (`…/instances`): both Medium.
         (Method::GET, "/past_meetings/{*rest}") => Category::Medium,
         (Method::GET, p) if p.starts_with("/report/") => Category::Heavy,
         _ => return None,
@@ -340,23 +345,29 @@ impl PageInfo {
     }
 }
 
+/// 404 code 2300: a path this API does not serve.
+fn endpoint_not_recognized() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        2300,
+        "This API endpoint is not recognized.",
+    )
+}
+
 /// Where a meeting-instance path segment (`{meetingUUID}` / `{meetingId}`) sits in the raw
-/// (still percent-encoded) request path: the text between `prefix` and `/participants`.
+/// (still percent-encoded) request path: the text between `prefix` and `suffix`
+/// (`/participants`, `/instances`).
 ///
 /// Zoom decodes the segment and, when the result still holds `%`, decodes it again. A UUID
 /// that starts with `/` or contains `//` must therefore arrive double-encoded: single-encoded
 /// (or unencoded) it yields 404 code 3001, exactly as Zoom answers.
-fn meeting_segment(raw_path: &str, prefix: &str) -> Result<String, ApiError> {
+fn meeting_segment(raw_path: &str, prefix: &str, suffix: &str) -> Result<String, ApiError> {
     let not_found = || ApiError::meeting_not_found("");
     let start = raw_path.find(prefix).ok_or_else(not_found)? + prefix.len();
     let rest = &raw_path[start..];
-    let raw = rest.strip_suffix("/participants").ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            2300,
-            "This API endpoint is not recognized.",
-        )
-    })?;
+    let raw = rest
+        .strip_suffix(suffix)
+        .ok_or_else(endpoint_not_recognized)?;
     let meeting_error = |shown: &str| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -407,7 +418,9 @@ fn may_see_account(tenant: &Tenant, caller: &Caller, account: u32) -> Result<boo
 }
 
 /// `from`/`to` (`yyyy-mm-dd`) of report endpoints: default the last 30 days of the sandbox
-/// clock; at most one month apart (400 code 300 otherwise, as Zoom).
+/// clock; at most one month apart, and `from` not older than 6 months before today (reports
+/// cover the last 6 months, REFERENCE §3.10): 400 code 300 otherwise. Zoom's wording of the
+/// second message is not documented.
 fn date_range(
     state: &SandboxState,
     q: &Params,
@@ -433,6 +446,14 @@ fn date_range(
             "The date range must be within one month.",
         ));
     }
+    let oldest = today
+        .checked_sub_months(chrono::Months::new(6))
+        .unwrap_or(today);
+    if from < oldest {
+        return Err(ApiError::invalid_parameter(
+            "The from date can only be within the last 6 months.",
+        ));
+    }
     Ok((from, to))
 }
 
@@ -452,19 +473,39 @@ mod tests {
     fn meeting_segments_need_double_encoding_for_slashes() {
         let p = "/v2/past_meetings/";
         assert_eq!(
-            meeting_segment("/v2/past_meetings/ab%2Bc%3D%3D/participants", p).unwrap(),
+            meeting_segment(
+                "/v2/past_meetings/ab%2Bc%3D%3D/participants",
+                p,
+                "/participants"
+            )
+            .unwrap(),
             "ab+c=="
         );
         assert_eq!(
-            meeting_segment("/v2/past_meetings/ab%2Fc%3D%3D/participants", p).unwrap(),
+            meeting_segment(
+                "/v2/past_meetings/ab%2Fc%3D%3D/participants",
+                p,
+                "/participants"
+            )
+            .unwrap(),
             "ab/c=="
         );
         assert_eq!(
-            meeting_segment("/v2/past_meetings/%252Fab%253D%253D/participants", p).unwrap(),
+            meeting_segment(
+                "/v2/past_meetings/%252Fab%253D%253D/participants",
+                p,
+                "/participants"
+            )
+            .unwrap(),
             "/ab=="
         );
         assert_eq!(
-            meeting_segment("/v2/past_meetings/a%252F%252Fb%253D/participants", p).unwrap(),
+            meeting_segment(
+                "/v2/past_meetings/a%252F%252Fb%253D/participants",
+                p,
+                "/participants"
+            )
+            .unwrap(),
             "a//b="
         );
         for bad in [
@@ -472,7 +513,21 @@ mod tests {
             "/v2/past_meetings/a%2F%2Fb/participants",
             "/v2/past_meetings//ab==/participants",
         ] {
-            assert_eq!(meeting_segment(bad, p).unwrap_err().code, 3001, "{bad}");
+            assert_eq!(
+                meeting_segment(bad, p, "/participants").unwrap_err().code,
+                3001,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            meeting_segment("/v2/past_meetings/123/instances", p, "/instances").unwrap(),
+            "123"
+        );
+        for other in ["/v2/past_meetings/123/whatever", "/v2/past_meetings/123"] {
+            assert_eq!(
+                meeting_segment(other, p, "/participants").unwrap_err().code,
+                2300
+            );
         }
     }
 
@@ -496,6 +551,11 @@ mod tests {
             (Method::GET, "/v2/users/summary", Medium),
             (Method::GET, "/v2/users/{userId}/meetings", Medium),
             (Method::GET, "/v2/past_meetings/{*rest}", Medium),
+            (
+                Method::GET,
+                "/v2/accounts/{accountId}/past_meetings/{*rest}",
+                Medium,
+            ),
             (Method::GET, "/v2/report/users", Heavy),
             (
                 Method::GET,

@@ -1,5 +1,9 @@
 //! Reports (all Heavy): active/inactive hosts, a user's meetings, a meeting's participants,
-//! sign-in activity. Date ranges are `from`/`to` (`yyyy-mm-dd`, inclusive, at most one month).
+//! sign-in activity. Date ranges are `from`/`to` (`yyyy-mm-dd`, inclusive, at most one month,
+//! `from` within the last 6 months).
+//!
+//! Meetings in reports are *instances*: every ended instance counts on its own (an instant
+//! meeting, a scheduled meeting, each occurrence of a recurring meeting), by its start date.
 
 use std::sync::Arc;
 
@@ -45,6 +49,8 @@ const ACTIVITIES: Scopes = Scopes {
 
 /// `GET /report/users?type=active|inactive&from&to`: hosts who held at least one meeting in the
 /// range (`active`, the default) or none (`inactive`); pending users are not reported.
+/// `meetings` counts the host's ended instances that started in the range (instant meetings
+/// and each occurrence of a recurring meeting included).
 pub async fn users(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
@@ -78,8 +84,8 @@ pub async fn users(
             continue;
         }
         let (mut meetings, mut participants, mut minutes) = (0u64, 0u64, 0u64);
-        for m in tenant.meetings(a.index, u) {
-            if m.ended && in_range(m.start_time, range) {
+        for m in tenant.ended_instances(a.index, u) {
+            if in_range(m.start_time, range) {
                 meetings += 1;
                 let (rows, secs) = tenant.participant_stats(&m);
                 participants += rows as u64;
@@ -119,8 +125,9 @@ pub async fn users(
     Ok(ok(&body))
 }
 
-/// `GET /report/users/{userId}/meetings?from&to`: the user's ended meetings that started in
-/// the range (every generated past meeting has at least two participant rows).
+/// `GET /report/users/{userId}/meetings?from&to`: the user's ended instances that started in
+/// the range, oldest first (instant meetings and each recurring occurrence included, each with
+/// its own `uuid`; every generated past instance has at least two participants).
 pub async fn user_meetings(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
@@ -144,9 +151,9 @@ pub async fn user_meetings(
         .user(ai, ui)
         .ok_or_else(|| ApiError::user_not_found(user_param))?;
     let meetings: Vec<_> = tenant
-        .meetings(ai, ui)
+        .ended_instances(ai, ui)
         .into_iter()
-        .filter(|m| m.ended && in_range(m.start_time, range))
+        .filter(|m| in_range(m.start_time, range))
         .collect();
     let rows: Vec<Value> = meetings
         .iter()
@@ -203,7 +210,7 @@ pub async fn meeting_participants(
         p.get("accountId").map(String::as_str),
         &PARTICIPANTS,
     )?;
-    let key = meeting_segment(uri.path(), "/report/meetings/")?;
+    let key = meeting_segment(uri.path(), "/report/meetings/", "/participants")?;
     let m = find_ended_meeting(tenant, &key)
         .filter(|m| m.account == a.index)
         .ok_or_else(|| ApiError::meeting_not_found(&key))?;

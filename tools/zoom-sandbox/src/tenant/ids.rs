@@ -134,10 +134,26 @@ pub enum UuidStyle {
     DoubleSlash,
 }
 
+/// Bits of the occurrence (instance) number of a recurring meeting inside an instance UUID.
+const OCCURRENCE_BITS: u32 = 3;
+/// The largest number of occurrences (instances) a meeting may have.
+pub const MAX_OCCURRENCES: u32 = 1 << OCCURRENCE_BITS;
+const INSTANCE_KEY_BITS: u32 = KEY_BITS + OCCURRENCE_BITS;
+const INSTANCE_KEY_MASK: u64 = (1u64 << INSTANCE_KEY_BITS) - 1;
+
 /// A 24-character meeting-instance UUID (standard base64 of 16 bytes, `==`-padded, may hold
-/// `+` and `/`), e.g. `"/kUzE3Bi9TgeT1JuuW0J8A=="`.
-pub fn meeting_uuid(seed: u64, account: u32, user: u32, meeting: u32, style: UuidStyle) -> String {
-    let key = meeting_key(account, user, meeting);
+/// `+` and `/`), e.g. `"/kUzE3Bi9TgeT1JuuW0J8A=="`. Every instance (occurrence) of a meeting
+/// has its own UUID: `occurrence` is 0 for single-instance meetings.
+pub fn meeting_uuid(
+    seed: u64,
+    account: u32,
+    user: u32,
+    meeting: u32,
+    occurrence: u32,
+    style: UuidStyle,
+) -> String {
+    let key = meeting_key(account, user, meeting)
+        | (((occurrence as u64) & (MAX_OCCURRENCES as u64 - 1)) << KEY_BITS);
     let check = hash(seed, &[TAG_UUID, key]);
     let h = hash(seed, &[TAG_UUID, key, 1]);
     // The first 4 characters (3 bytes' worth) are free-form; the last 20 are base64 of 13 bytes.
@@ -155,7 +171,7 @@ pub fn meeting_uuid(seed: u64, account: u32, user: u32, meeting: u32, style: Uui
         }
     }
     let mut payload = [0u8; 13];
-    payload[..8].copy_from_slice(&(key ^ (check & !KEY_MASK)).to_be_bytes());
+    payload[..8].copy_from_slice(&(key ^ (check & !INSTANCE_KEY_MASK)).to_be_bytes());
     payload[8..].copy_from_slice(&check.to_be_bytes()[3..]);
     let mut out = String::with_capacity(24);
     out.push_str(std::str::from_utf8(&prefix).unwrap_or("AAAA"));
@@ -163,9 +179,9 @@ pub fn meeting_uuid(seed: u64, account: u32, user: u32, meeting: u32, style: Uui
     out
 }
 
-/// The (account, user, meeting index) a meeting UUID was generated from (the caller checks the
-/// whole UUID against a regenerated one, which also checks the prefix).
-pub fn parse_meeting_uuid(seed: u64, uuid: &str) -> Option<(u32, u32, u32)> {
+/// The (account, user, meeting index, occurrence) a meeting UUID was generated from (the caller
+/// checks the whole UUID against a regenerated one, which also checks the prefix).
+pub fn parse_meeting_uuid(seed: u64, uuid: &str) -> Option<(u32, u32, u32, u32)> {
     if uuid.len() != 24 || !uuid.is_ascii() {
         return None;
     }
@@ -177,14 +193,15 @@ pub fn parse_meeting_uuid(seed: u64, uuid: &str) -> Option<(u32, u32, u32)> {
     tail[3..].copy_from_slice(&payload[8..]);
     let check_low = u64::from_be_bytes(tail);
     let masked = u64::from_be_bytes(payload[..8].try_into().ok()?);
-    // The bits above the 46-bit key carry the high bits of `check`; recover the key from the
-    // low bits and check the whole hash.
-    let key = masked & KEY_MASK;
+    // The bits above the 49-bit instance key carry the high bits of `check`; recover the key
+    // from the low bits and check the whole hash.
+    let key = masked & INSTANCE_KEY_MASK;
     let check = hash(seed, &[TAG_UUID, key]);
-    if check & 0xFF_FFFF_FFFF != check_low || key ^ (check & !KEY_MASK) != masked {
+    if check & 0xFF_FFFF_FFFF != check_low || key ^ (check & !INSTANCE_KEY_MASK) != masked {
         return None;
     }
-    Some(unpack_meeting_key(key))
+    let (a, u, j) = unpack_meeting_key(key & KEY_MASK);
+    Some((a, u, j, (key >> KEY_BITS) as u32))
 }
 
 #[cfg(test)]
@@ -208,13 +225,19 @@ mod tests {
             UuidStyle::LeadingSlash,
             UuidStyle::DoubleSlash,
         ] {
-            let uuid = meeting_uuid(7, 5, 123_456, 9, style);
-            assert_eq!(uuid.len(), 24);
-            assert!(uuid.ends_with("=="));
-            assert_eq!(parse_meeting_uuid(7, &uuid), Some((5, 123_456, 9)));
-            assert_eq!(parse_meeting_uuid(8, &uuid), None);
+            for occ in [0, 1, 5, MAX_OCCURRENCES - 1] {
+                let uuid = meeting_uuid(7, 5, 123_456, 9, occ, style);
+                assert_eq!(uuid.len(), 24);
+                assert!(uuid.ends_with("=="));
+                assert_eq!(parse_meeting_uuid(7, &uuid), Some((5, 123_456, 9, occ)));
+                assert_eq!(parse_meeting_uuid(8, &uuid), None);
+            }
         }
-        assert!(meeting_uuid(7, 1, 1, 1, UuidStyle::LeadingSlash).starts_with('/'));
-        assert!(meeting_uuid(7, 1, 1, 1, UuidStyle::DoubleSlash).contains("//"));
+        assert_ne!(
+            meeting_uuid(7, 1, 1, 1, 0, UuidStyle::Plain),
+            meeting_uuid(7, 1, 1, 1, 1, UuidStyle::Plain)
+        );
+        assert!(meeting_uuid(7, 1, 1, 1, 0, UuidStyle::LeadingSlash).starts_with('/'));
+        assert!(meeting_uuid(7, 1, 1, 1, 0, UuidStyle::DoubleSlash).contains("//"));
     }
 }

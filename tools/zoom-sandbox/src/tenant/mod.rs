@@ -4,45 +4,84 @@
 //! (an ordinary paid account that is neither the master nor one of its subs, with its own owner;
 //! used to show how master-only endpoints fail for a non-master caller).
 //!
-//! Nothing per user is stored: every user, meeting and participant row is derived on demand from
-//! `(seed, account index, user index, meeting index)` with splitmix64 hashing ([`ids`]), so a
-//! 200,000-user tenant costs a few kilobytes. What changes at run time (status and type changes
-//! made through the API, simulated days of activity) lives in a small overlay behind a mutex.
+//! Nothing per user is stored: every user, meeting and participant row is derived on demand
+//! from `(seed, account index, user index, meeting index, occurrence)` with splitmix64 hashing
+//! ([`ids`]), so a 200,000-user tenant costs a few kilobytes (plus, once the ground truth is
+//! asked for, 8 bytes per user of cached latest joins). What changes at run time (status and
+//! type changes made through the API, simulated days of activity) lives in a small overlay
+//! behind a mutex.
 //!
-//! Generation rules (all per account, `n` user slots):
+//! Generation rules (authoritative: test oracles follow them; all per account, `n` user slots):
 //! - user 0 is the account owner (role Owner, licensed, active); users `1..=admins` are admins
 //!   (role Admin, licensed, active); everybody else is a Member;
-//! - Members: 4% pending (no `id`, never logged in, no meetings), 8% inactive (Basic or type 99:
-//!   a deactivated user holds no licence), the rest active; active members are Licensed (2) at the
-//!   plan's licensed share, On-prem (3) only on legacy accounts (15%), no-meeting-licence (4)
-//!   4%, None (99) 1%, Basic (1) otherwise;
+//! - Members: 4% pending (no `id`, never logged in, no meetings), 8% inactive (deactivated:
+//!   30% of them still show Licensed (2) — they hold no seat, REFERENCE §3.6; the sandbox takes
+//!   the harsher reading that the listing keeps the type — 55% Basic (1), 15% None (99)), the
+//!   rest active; active members are Licensed (2) at the plan's licensed share, On-prem (3)
+//!   only on legacy accounts (15%), no-meeting-licence (4) 4%, None (99) 1%, Basic (1)
+//!   otherwise;
 //! - `last_login_time`: about 6% of non-pending users never logged in (field absent); the
 //!   others spread from minutes to 400 days before the tenant's anchor;
-//! - meetings: every non-pending user of type 1, 2 or 3 hosts `0..=2*meetings_per_user`
-//!   scheduled meetings created before the anchor; about 85% have started and ended (past
-//!   meetings with an instance UUID and participants), the rest are upcoming;
-//! - participants of a past meeting: the host first, then internal users of the same account
-//!   (never pending, never created after the meeting) and external guests; 15% of people leave
-//!   and rejoin (two rows for one person);
+//! - meetings ([`meetings`]): every non-pending user of type 1, 2 or 3 hosts
+//!   `0..=2*meetings_per_user` meetings created before the anchor, each of one kind:
+//!   - 12% *instant* (type 1; only for hosts created at least 4 hours before the anchor,
+//!     otherwise the meeting is recurring or scheduled as below): `created_at == start_time`,
+//!     started 2 hours to 150 days before the anchor, always ended, one instance. Never listed by
+//!     `GET /users/{userId}/meetings` (whatever `type`); found by number and UUID, in reports and
+//!     with participants;
+//!   - 18% *recurring* with a fixed time (type 8): 2 to 6 occurrences, 1, 7 or 14 days apart
+//!     (7 most often), each occurrence its own instance with its own UUID and participants;
+//!     some series are all past, some straddle the anchor, some are all upcoming. The meeting
+//!     list shows one entry per recurring meeting: `start_time` of its first occurrence not yet
+//!     ended (of its last occurrence when all ended), `uuid` of its latest ended occurrence (of
+//!     its first while none ended). The meeting number stands for that same *representative*
+//!     instance (so `GET /past_meetings/{number}/participants` is the latest ended occurrence);
+//!   - the rest *scheduled* (type 2), one instance.
+//!
+//!   Scheduled meetings and first occurrences start on 5-minute marks; about 85% start before
+//!   the anchor (up to 180 days), the rest within the next 30 days. An instance has *ended*
+//!   when its end is before the anchor (a simulated day's time for that day's meetings);
+//!   ended instances have participants (at least 2 people), the others none;
+//! - participants of an ended instance: the host first (joins at the start), then for every
+//!   other person: 70% a user of the organisation, else a guest (no id; a third give no email).
+//!   In tree accounts (master + subs) an organisation user comes from *another* tree account
+//!   with a probability chosen from `participants_per_meeting` so that about 30% (measured 20–40%)
+//!   of the rows carrying ids of tree users (host rows included) are cross-account; the other
+//!   account's user is drawn uniformly over the tree's other users. Same-account rows: `id`,
+//!   `user_email`, `internal_user: true`; cross-account rows: `id`, `name`, `user_email` "",
+//!   `internal_user: false` (as Zoom shows other accounts' users). In tree meetings 15% of the
+//!   guests are instead signed-in users of the standalone account (`id` set, email "",
+//!   `internal_user: false`): outsiders no tree connector may match. An attendee (any account)
+//!   is never pending, never dormant, created before the instance's start, never twice in one
+//!   instance (else the slot becomes a guest). The standalone account's meetings have only
+//!   its own users and guests. 15% of people leave and rejoin (two rows for one person);
 //! - about 4% of instance UUIDs start with `/` and 4% contain `//` (they must be double-encoded);
 //! - with `dormant_percent` (0 by default; the local demo uses it), that share of the active
-//!   Members created more than 100 days before the anchor is *dormant*: last login 100 to 400 days before the anchor (or never), no scheduled
-//!   meetings of their own and never an internal participant of a meeting, so they are
-//!   reclamation candidates (simulated days still make them log in).
+//!   Members created more than 100 days before the anchor is *dormant*: last login 100 to 400
+//!   days before the anchor (or never), no meetings of their own and never a participant of
+//!   any meeting, so they are reclamation candidates (simulated days still make them log in);
+//! - simulated days ([`Tenant::simulate_day`]): each user active that day logs in, and 60% of
+//!   those who can host hold a meeting created and ended before the day's time: 12% instant
+//!   (created at its start), the rest scheduled (type 2, starting 10 minutes after creation),
+//!   with participants drawn as above.
 //!
-//! Seats: `seats >= licensed users` (active + pending licensed) with some headroom, so plan
-//! usage is consistent with the users.
+//! Seats: `seats >= seats in use` (active + pending Licensed users; an inactive user holds no
+//! seat whatever type it shows) with some headroom, so plan usage is consistent with the users.
+//! Deactivation frees the seat and keeps the type shown; activation of a Licensed user takes a
+//! seat when one is free, else the user becomes Basic.
 
 pub mod ids;
+pub mod meetings;
 pub mod names;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use serde::Serialize;
 
-use ids::{UuidStyle, below, hash, unit};
+use ids::{below, hash, unit};
+pub use meetings::{Meeting, MeetingKind, Participant};
 
 /// The size and shape of a synthetic tenant.
 #[derive(Debug, Clone, PartialEq)]
@@ -390,64 +429,6 @@ impl User {
     }
 }
 
-/// A scheduled meeting of a user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Meeting {
-    pub account: u32,
-    pub host: u32,
-    pub index: u32,
-    pub id: i64,
-    /// The instance UUID (past meetings: the ended instance).
-    pub uuid: String,
-    pub host_id: String,
-    pub topic: &'static str,
-    /// 2 scheduled, 8 recurring with fixed time.
-    pub meeting_type: i64,
-    pub start_time: DateTime<Utc>,
-    pub duration_min: i64,
-    pub timezone: &'static str,
-    pub created_at: DateTime<Utc>,
-    /// Whether the instance has ended (it then has participants) at the tenant's current time.
-    pub ended: bool,
-}
-
-impl Meeting {
-    pub fn end_time(&self) -> DateTime<Utc> {
-        self.start_time + Duration::minutes(self.duration_min)
-    }
-}
-
-/// One participant row of a past meeting (one join segment).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Participant {
-    /// The participant's Zoom user id when signed in as a user of the host's account, else "".
-    pub id: String,
-    /// Per-meeting participant id.
-    pub user_id: String,
-    pub name: String,
-    pub user_email: String,
-    pub join_time: DateTime<Utc>,
-    pub leave_time: DateTime<Utc>,
-    pub internal_user: bool,
-    /// The account user index of an internal participant.
-    pub internal_index: Option<u32>,
-}
-
-impl Participant {
-    pub fn duration_secs(&self) -> i64 {
-        (self.leave_time - self.join_time).num_seconds().max(0)
-    }
-}
-
-/// One participant of a past meeting, before names are attached.
-#[derive(Debug, Clone)]
-struct Slot {
-    k: u64,
-    internal: Option<u32>,
-    /// (join, leave) per row: two when the person left and rejoined.
-    segments: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-}
-
 /// A day of simulated activity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimDay {
@@ -471,6 +452,8 @@ struct Overlay {
     users: HashMap<(u32, u32), UserChange>,
     counts: Vec<Counts>,
     sim_days: Vec<SimDay>,
+    /// Bumped by every change (caches derived from the overlay compare it).
+    version: u64,
 }
 
 /// Errors of tenant mutations, mapped to Zoom's errors by the API layer.
@@ -502,7 +485,13 @@ pub struct Tenant {
     by_id: HashMap<String, u32>,
     by_domain: HashMap<String, u32>,
     base_counts: Vec<Counts>,
+    /// Prefix sums of the tree accounts' user counts (master and subs; `len = tree + 1`).
+    tree_offsets: Vec<u32>,
+    /// Probability that a member attendee of a tree meeting comes from another tree account.
+    cross_share: f64,
     overlay: Mutex<Overlay>,
+    /// Organisation-wide latest joins, cached per overlay version.
+    joins: Mutex<Option<Arc<meetings::JoinTable>>>,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -638,8 +627,16 @@ impl Tenant {
                 .map(|a| (a.domain.clone(), a.index))
                 .collect(),
             base_counts: Vec::new(),
+            tree_offsets: std::iter::once(0)
+                .chain(accounts[..n_accounts as usize].iter().scan(0u32, |acc, a| {
+                    *acc += a.users;
+                    Some(*acc)
+                }))
+                .collect(),
+            cross_share: meetings::cross_probability(spec.participants_per_meeting),
             accounts,
             overlay: Mutex::new(Overlay::default()),
+            joins: Mutex::new(None),
             spec,
         };
         // Count users by type and status; size the seats from the licensed users.
@@ -650,7 +647,8 @@ impl Tenant {
                 let core = tenant.core(a, u);
                 c.add(core.user_type, core.status, 1);
             }
-            let licensed = c.of_type(2);
+            // Seats in use: active and pending licensed users (an inactive user holds none).
+            let licensed = c.get(2, UserStatus::Active) + c.get(2, UserStatus::Pending);
             let h = hash(seed, &[SALT_ACCOUNT, a as u64, 8]);
             let headroom =
                 (licensed as f64 * 0.25 * unit(h)).ceil() as u32 + below(h >> 7, 4) as u32;
@@ -757,7 +755,16 @@ impl Tenant {
         let (status, user_type) = if r < 0.04 {
             (UserStatus::Pending, if t < 0.6 { 2 } else { 1 })
         } else if r < 0.12 {
-            (UserStatus::Inactive, if t < 0.8 { 1 } else { 99 })
+            // Deactivated: most show Basic, some still show Licensed (Zoom frees the seat of
+            // a deactivated user but the listing may keep its type), a few None.
+            let ty = if t < 0.3 {
+                2
+            } else if t < 0.85 {
+                1
+            } else {
+                99
+            };
+            (UserStatus::Inactive, ty)
         } else {
             let ty = if acct.legacy_on_prem && t < 0.15 {
                 3
@@ -968,8 +975,13 @@ impl Tenant {
     // ---- mutations -------------------------------------------------------------------------
 
     /// `PUT …/users/{userId}/status`: activate or deactivate. Owners and admins are refused;
-    /// pending users cannot be (de)activated. Deactivating frees the user's paid licence (the
-    /// user becomes Basic); activating does not restore it. Returns whether anything changed.
+    /// pending users cannot be (de)activated. Returns whether anything changed.
+    ///
+    /// Deactivating frees the user's seat (REFERENCE §3.6: a deactivated user holds no
+    /// licence) but the user keeps the type it shows (harsher plausible behaviour: listings
+    /// may still say Licensed for a user who holds no seat). Activating a Licensed user takes a
+    /// seat again when one is free; otherwise the user comes back as Basic (type 1): Zoom does
+    /// not promise to restore the licence.
     pub fn set_status(&self, a: u32, u: u32, active: bool) -> Result<bool, TenantError> {
         if u >= self.user_count(a) {
             return Err(TenantError::UserNotFound);
@@ -990,12 +1002,16 @@ impl Tenant {
         if status == target {
             return Ok(false);
         }
-        let new_type = if !active && matches!(core.user_type, 2 | 3) {
+        let new_type = if active
+            && core.user_type == 2
+            && self.seats_in_use(&ov, a) >= self.accounts[a as usize].seats
+        {
             1
         } else {
             core.user_type
         };
         let day = ov.sim_days.len() as u32;
+        ov.version += 1;
         let ch = ov.users.entry((a, u)).or_default();
         ch.status = Some(target);
         ch.user_type = Some(new_type);
@@ -1006,8 +1022,22 @@ impl Tenant {
         Ok(true)
     }
 
-    /// `PATCH …/users/{userId}` with `{"type": t}`: 1 Basic, 2 Licensed (needs a free seat),
-    /// 4 no-meeting licence. Owners and admins cannot be downgraded; On-prem (3) cannot be set.
+    /// Seats taken in an account: Licensed users that are active or pending (a deactivated user
+    /// holds no seat, whatever type it shows).
+    fn seats_in_use(&self, ov: &Overlay, a: u32) -> u32 {
+        let c = ov.counts[a as usize];
+        c.get(2, UserStatus::Active) + c.get(2, UserStatus::Pending)
+    }
+
+    /// Seats taken in an account now (see `set_status`): `plan_base.usage + plan_base.pending`.
+    pub fn seats_used(&self, a: u32) -> u32 {
+        let ov = self.overlay();
+        self.seats_in_use(&ov, a)
+    }
+
+    /// `PATCH …/users/{userId}` with `{"type": t}`: 1 Basic, 2 Licensed (needs a free seat when
+    /// the user is active; a deactivated user takes no seat until activated), 4 no-meeting
+    /// licence. Owners and admins cannot be downgraded; On-prem (3) cannot be set.
     pub fn set_type(&self, a: u32, u: u32, user_type: i64) -> Result<bool, TenantError> {
         if u >= self.user_count(a) {
             return Err(TenantError::UserNotFound);
@@ -1023,13 +1053,13 @@ impl Tenant {
         if core.role != Role::Member && user_type != 2 {
             return Err(TenantError::PrivilegedUser);
         }
-        if user_type == 2 {
-            let c = ov.counts[a as usize];
-            let used = c.of_type(2) - c.get(2, UserStatus::Inactive);
-            if used >= self.accounts[a as usize].seats {
-                return Err(TenantError::NoSeatsLeft);
-            }
+        if user_type == 2
+            && status != UserStatus::Inactive
+            && self.seats_in_use(&ov, a) >= self.accounts[a as usize].seats
+        {
+            return Err(TenantError::NoSeatsLeft);
         }
+        ov.version += 1;
         let ch = ov.users.entry((a, u)).or_default();
         ch.user_type = Some(user_type);
         let counts = &mut ov.counts[a as usize];
@@ -1051,6 +1081,7 @@ impl Tenant {
             fraction,
         };
         ov.sim_days.push(day.clone());
+        ov.version += 1;
         drop(ov);
         let ov = self.overlay();
         let mut active = 0u64;
@@ -1064,12 +1095,7 @@ impl Tenant {
         (day, active)
     }
 
-    // ---- meetings --------------------------------------------------------------------------
-
-    fn can_host(&self, a: u32, u: u32) -> bool {
-        let core = self.core(a, u);
-        core.status != UserStatus::Pending && matches!(core.user_type, 1..=3)
-    }
+    // ---- users' activity ----------------------------------------------------------------
 
     /// A dormant user (see `TenantSpec::dormant_percent`): an active Member created more than
     /// 100 days before the anchor, without activity for at least 100 days before it.
@@ -1085,303 +1111,6 @@ impl Tenant {
                 < f64::from(percent)
             // Only users old enough to have been idle that long.
             && self.user_created_at(a, u) < self.anchor() - Duration::days(101)
-    }
-
-    fn base_meeting_count(&self, a: u32, u: u32) -> u32 {
-        if !self.can_host(a, u) || self.is_dormant(a, u) {
-            return 0;
-        }
-        let m = self.spec.meetings_per_user as u64;
-        below(
-            hash(self.seed(), &[SALT_MEETING, a as u64, u as u64]),
-            2 * m + 1,
-        ) as u32
-    }
-
-    /// All scheduled meetings of a user, base ones first then the simulated days' ones.
-    pub fn meetings(&self, a: u32, u: u32) -> Vec<Meeting> {
-        if u >= self.user_count(a) {
-            return Vec::new();
-        }
-        let ov = self.overlay();
-        self.meetings_with(&ov, a, u)
-    }
-
-    fn meetings_with(&self, ov: &Overlay, a: u32, u: u32) -> Vec<Meeting> {
-        let base = self.base_meeting_count(a, u);
-        let mut out: Vec<Meeting> = (0..base).map(|j| self.base_meeting(a, u, j)).collect();
-        if self.can_host(a, u) {
-            let mut j = base;
-            for d in self.active_days(ov, a, u) {
-                if j >= ids::MAX_MEETINGS_PER_USER {
-                    break;
-                }
-                let h = hash(
-                    self.seed(),
-                    &[SALT_SIM, d.day as u64, a as u64, u as u64, 2],
-                );
-                if unit(h) < 0.6 {
-                    out.push(self.sim_meeting(a, u, j, d));
-                    j += 1;
-                }
-            }
-        }
-        out
-    }
-
-    /// A meeting by (account, host, index), if it exists.
-    pub fn meeting(&self, a: u32, u: u32, j: u32) -> Option<Meeting> {
-        self.meetings(a, u).into_iter().nth(j as usize)
-    }
-
-    /// A meeting by its number.
-    pub fn meeting_by_number(&self, number: i64) -> Option<Meeting> {
-        let (a, u, j) = ids::parse_meeting_number(self.seed(), number)?;
-        self.account(a)?;
-        self.meeting(a, u, j)
-    }
-
-    /// A meeting by its instance UUID.
-    pub fn meeting_by_uuid(&self, uuid: &str) -> Option<Meeting> {
-        let (a, u, j) = ids::parse_meeting_uuid(self.seed(), uuid)?;
-        self.account(a)?;
-        self.meeting(a, u, j).filter(|m| m.uuid == uuid)
-    }
-
-    fn uuid_style(&self, a: u32, u: u32, j: u32) -> UuidStyle {
-        let r = unit(hash(
-            self.seed(),
-            &[SALT_MEETING, a as u64, u as u64, j as u64, 9],
-        ));
-        if r < 0.04 {
-            UuidStyle::LeadingSlash
-        } else if r < 0.08 {
-            UuidStyle::DoubleSlash
-        } else {
-            UuidStyle::Plain
-        }
-    }
-
-    fn meeting_shell(&self, a: u32, u: u32, j: u32) -> Meeting {
-        let seed = self.seed();
-        let h = |k: u64| hash(seed, &[SALT_MEETING, a as u64, u as u64, j as u64, k]);
-        let tz = names::TIMEZONES[below(
-            hash(seed, &[SALT_USER, a as u64, u as u64, 12]),
-            names::TIMEZONES.len() as u64,
-        ) as usize];
-        Meeting {
-            account: a,
-            host: u,
-            index: j,
-            id: ids::meeting_number(seed, a, u, j),
-            uuid: ids::meeting_uuid(seed, a, u, j, self.uuid_style(a, u, j)),
-            host_id: ids::user_id(seed, a, u),
-            topic: names::TOPICS[below(h(1), names::TOPICS.len() as u64) as usize],
-            meeting_type: if unit(h(2)) < 0.8 { 2 } else { 8 },
-            start_time: self.anchor(),
-            duration_min: 15 + 15 * below(h(3), 6) as i64,
-            timezone: tz,
-            created_at: self.anchor(),
-            ended: false,
-        }
-    }
-
-    fn base_meeting(&self, a: u32, u: u32, j: u32) -> Meeting {
-        let mut m = self.meeting_shell(a, u, j);
-        let h = |k: u64| {
-            hash(
-                self.seed(),
-                &[SALT_MEETING, a as u64, u as u64, j as u64, k],
-            )
-        };
-        let created_user = self.user_created_at(a, u);
-        let anchor = self.anchor();
-        let start = if unit(h(4)) < 0.15 {
-            // Upcoming, within 30 days.
-            anchor + Duration::minutes(60 + below(h(5), 30 * 1440) as i64)
-        } else {
-            let x = unit(h(5));
-            anchor - Duration::minutes(120 + (180.0 * 1440.0 * x * x) as i64)
-        };
-        let start = start
-            .max(created_user + Duration::hours(2))
-            .duration_trunc(Duration::minutes(5))
-            .unwrap_or(start);
-        let lead = Duration::minutes(10 + below(h(6), 20 * 1440) as i64);
-        let created = (start - lead)
-            .max(created_user + Duration::minutes(1))
-            .min(anchor);
-        m.start_time = start;
-        m.created_at = created;
-        m.ended = m.end_time() < anchor;
-        m
-    }
-
-    fn sim_meeting(&self, a: u32, u: u32, j: u32, d: &SimDay) -> Meeting {
-        let mut m = self.meeting_shell(a, u, j);
-        let h = hash(
-            self.seed(),
-            &[SALT_SIM, d.day as u64, a as u64, u as u64, 3],
-        );
-        let created = d.at - Duration::minutes(120 + below(h, 18 * 60) as i64);
-        m.created_at = created;
-        m.start_time = created + Duration::minutes(10);
-        m.ended = m.end_time() < d.at;
-        m
-    }
-
-    /// Participant rows of a past meeting (empty for meetings that have not ended).
-    pub fn participants(&self, m: &Meeting) -> Vec<Participant> {
-        if !m.ended {
-            return Vec::new();
-        }
-        let ov = self.overlay();
-        self.participants_with(&ov, m)
-    }
-
-    /// Who attended a past meeting and when, without names (cheap): one slot per person, with
-    /// one or two join segments.
-    fn participant_slots(&self, m: &Meeting) -> Vec<Slot> {
-        let seed = self.seed();
-        let (a, u, j) = (m.account, m.host, m.index);
-        let h = |k: u64, s: u64| hash(seed, &[SALT_PART, a as u64, u as u64, j as u64, k, s]);
-        let p = self.spec.participants_per_meeting.max(2) as u64;
-        let people = 2 + below(h(0, 0), 2 * (p - 2) + 1);
-        let n = self.user_count(a);
-        let start = m.start_time;
-        let end = m.end_time();
-        let span = (end - start).num_seconds().max(60) as u64;
-        let mut slots: Vec<Slot> = Vec::with_capacity(people as usize);
-        for k in 0..people {
-            // Who is it?
-            let internal = if k == 0 {
-                Some(u)
-            } else if n > 1 && unit(h(k, 1)) < 0.7 {
-                let v = below(h(k, 2), n as u64) as u32;
-                (v != u
-                    && !slots.iter().any(|s| s.internal == Some(v))
-                    && self.core(a, v).status != UserStatus::Pending
-                    && !self.is_dormant(a, v)
-                    && self.user_created_at(a, v) < start)
-                    .then_some(v)
-            } else {
-                None
-            };
-            let join = if k == 0 {
-                start
-            } else {
-                start + Duration::seconds(below(h(k, 7), span / 3) as i64)
-            };
-            let leave = if k == 0 {
-                end
-            } else {
-                end - Duration::seconds(below(h(k, 8), span / 4) as i64)
-            };
-            let leave = leave.max(join + Duration::seconds(30));
-            let segments = if k > 0 && unit(h(k, 10)) < 0.15 {
-                // Leaves and rejoins: two rows.
-                let mid = join + Duration::seconds((leave - join).num_seconds() / 2);
-                let back = mid + Duration::seconds(30 + below(h(k, 11), 240) as i64);
-                vec![(join, mid), (back.min(leave), leave)]
-            } else {
-                vec![(join, leave)]
-            };
-            slots.push(Slot {
-                k,
-                internal,
-                segments,
-            });
-        }
-        slots
-    }
-
-    /// Number of participant rows and their total duration in seconds (cheap: no names).
-    pub fn participant_stats(&self, m: &Meeting) -> (usize, i64) {
-        if !m.ended {
-            return (0, 0);
-        }
-        self.participant_slots(m)
-            .iter()
-            .flat_map(|s| s.segments.iter())
-            .fold((0, 0), |(n, secs), (j, l)| {
-                (n + 1, secs + (*l - *j).num_seconds().max(0))
-            })
-    }
-
-    fn participants_with(&self, ov: &Overlay, m: &Meeting) -> Vec<Participant> {
-        let seed = self.seed();
-        let (a, u, j) = (m.account, m.host, m.index);
-        let h = |k: u64, s: u64| hash(seed, &[SALT_PART, a as u64, u as u64, j as u64, k, s]);
-        let mut rows = Vec::new();
-        for slot in self.participant_slots(m) {
-            let k = slot.k;
-            let (id, name, email) = match slot.internal {
-                Some(v) => {
-                    let user = self.user_with(ov, a, v);
-                    (user.id.clone(), user.display_name(), user.email)
-                }
-                None => {
-                    let (f, fa) = names::FIRST_NAMES
-                        [below(h(k, 3), names::FIRST_NAMES.len() as u64) as usize];
-                    let (l, la) =
-                        names::LAST_NAMES[below(h(k, 4), names::LAST_NAMES.len() as u64) as usize];
-                    let word =
-                        names::ORG_WORDS[below(h(k, 5), names::ORG_WORDS.len() as u64) as usize];
-                    // A third of guests join without signing in: no email.
-                    let email = if unit(h(k, 6)) < 0.33 {
-                        String::new()
-                    } else {
-                        format!("{fa}.{la}@{word}-guest.example.org")
-                    };
-                    (String::new(), format!("{f} {l}"), email)
-                }
-            };
-            for (seg, (join, leave)) in slot.segments.iter().enumerate() {
-                rows.push(Participant {
-                    id: id.clone(),
-                    user_id: format!("{}", 16_778_240 + below(h(k, 9 + seg as u64), 90_000_000)),
-                    name: name.clone(),
-                    user_email: email.clone(),
-                    join_time: *join,
-                    leave_time: *leave,
-                    internal_user: slot.internal.is_some(),
-                    internal_index: slot.internal,
-                });
-            }
-        }
-        rows
-    }
-
-    /// For every user of an account: the latest `join_time` among all participant rows that
-    /// carry the user's id (past meetings of the account, hosting included). Used by the ground
-    /// truth; costs one pass over the account's meetings and one map entry per user who joined.
-    pub fn latest_joins(&self, a: u32) -> HashMap<u32, DateTime<Utc>> {
-        let ov = self.overlay();
-        let mut map: HashMap<u32, DateTime<Utc>> = HashMap::new();
-        for u in 0..self.user_count(a) {
-            for m in self.meetings_with(&ov, a, u) {
-                if !m.ended {
-                    continue;
-                }
-                for slot in self.participant_slots(&m) {
-                    if let Some(v) = slot.internal {
-                        for (join, _) in &slot.segments {
-                            let e = map.entry(v).or_insert(*join);
-                            if *join > *e {
-                                *e = *join;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        map
-    }
-
-    /// Latest `created_at` of the user's scheduled meetings (as listed by
-    /// `GET /users/{userId}/meetings`).
-    pub fn latest_meeting_created(&self, a: u32, u: u32) -> Option<DateTime<Utc>> {
-        self.meetings(a, u).iter().map(|m| m.created_at).max()
     }
 }
 

@@ -101,6 +101,17 @@ impl Api {
 
     /// Every item of a paginated listing (`key` holds the items), following `next_page_token`.
     pub async fn list_all(&self, path: &str, key: &str, page_size: usize) -> Vec<Value> {
+        self.list_all_as(&self.token, path, key, page_size).await
+    }
+
+    /// [`Api::list_all`] with another token.
+    pub async fn list_all_as(
+        &self,
+        bearer: &str,
+        path: &str,
+        key: &str,
+        page_size: usize,
+    ) -> Vec<Value> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut out = Vec::new();
         let mut token = String::new();
@@ -110,7 +121,8 @@ impl Api {
             } else {
                 format!("{path}{sep}page_size={page_size}&next_page_token={token}")
             };
-            let v = self.ok(&url).await;
+            let (status, v) = self.get_as(bearer, &url).await;
+            assert_eq!(status, 200, "GET {url}: {v}");
             let items = v[key]
                 .as_array()
                 .unwrap_or_else(|| panic!("{url}: no {key}: {v}"));
