@@ -154,6 +154,9 @@ pub fn domain_settings(s: &aws_adapters::ConnectionSettings) -> sync_domain::Con
     }
 }
 
+/// The count a unit sets when Zoom refused some of its calls for a missing scope.
+pub(crate) const SCOPE_GAPS: &str = "scope_gaps";
+
 pub(crate) enum TaskOutcome {
     Done,
     /// Stopped at a checkpoint; continue with this unit. `segment` names the checkpoint (run
@@ -426,11 +429,14 @@ impl SyncEngine {
         };
         self.records.put_run(&run).await?;
         if !continued {
+            // A unit that could not collect every field (a missing scope) succeeded, but the
+            // account's data is not complete: reclamation does not count it as completed.
+            let complete = run.counts.get(SCOPE_GAPS).copied().unwrap_or(0) == 0;
             self.records
                 .record_unit_outcome(
                     cid,
                     unit.task.as_str(),
-                    Some(&unit.account_id),
+                    complete.then_some(unit.account_id.as_str()),
                     Ok(()),
                     self.now(),
                 )

@@ -213,4 +213,45 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
     }
     let again = env.records.get_connection(cid).await.unwrap().unwrap();
     assert_eq!(again.missing_scopes.len(), connection.missing_scopes.len());
+    // Partial data never counts as Application Access having completed (reclamation waits).
+    let access = again.tasks.get(Task::ApplicationAccess.as_str()).cloned();
+    assert!(
+        access
+            .as_ref()
+            .is_some_and(|t| t.last_success_at.is_some() && t.account_success_at.is_empty()),
+        "{access:?}"
+    );
+
+    // The admin re-authorizes with every scope (connect clears its notes): the next access run
+    // is a full one, the dates are complete and every account is stamped as completed.
+    env.engine.clients = std::sync::Arc::new(sync_engine::FixedClientFactory(zoom_client(&env.sb)));
+    env.records
+        .update_connection(cid, &|c| c.missing_scopes.clear())
+        .await
+        .unwrap();
+    run_task(&env, cid, Task::ApplicationAccess, None).await;
+    run_task(&env, cid, Task::LicenseDifferentiation, None).await;
+    let after = env.records.get_connection(cid).await.unwrap().unwrap();
+    assert!(
+        after.missing_scopes.is_empty(),
+        "{:?}",
+        after.missing_scopes
+    );
+    let accounts: Vec<&str> = tree(&truth).iter().map(|a| a.id.as_str()).collect();
+    assert!(
+        after.tasks[Task::ApplicationAccess.as_str()]
+            .completed_for(accounts)
+            .is_some()
+    );
+    let runs = env
+        .records
+        .recent_runs(cid, Task::ApplicationAccess.as_str(), tree(&truth).len())
+        .await
+        .unwrap();
+    assert!(
+        runs.iter().all(|r| r.counts.get("full") == Some(&1)),
+        "the run after a partial one is full"
+    );
+    let now = (env.engine.clock)();
+    assert_matches_truth(&env.records, &truth, cid, &s, now).await;
 }

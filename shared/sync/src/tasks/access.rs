@@ -39,7 +39,7 @@ use self::gaps::{Need, ScopeGaps};
 use self::host::{AccountIndex, Hosted, host_activity};
 use super::list_account_users;
 use crate::SyncError;
-use crate::engine::{TaskOutcome, UnitCtx};
+use crate::engine::{SCOPE_GAPS, TaskOutcome, UnitCtx};
 use crate::unit::{Mode, Unit};
 
 /// The report endpoints accept ranges of at most a month.
@@ -50,6 +50,8 @@ const OVERLAP: Duration = Duration::days(1);
 /// The full run's report sweep: six ranges of 30 days (reports reach six months back).
 const REPORT_RANGES: i64 = 6;
 const REPORT_RANGE_DAYS: i64 = 30;
+/// Checkpoint flag: the last run could not collect every field.
+const PARTIAL: &str = "partial";
 /// Other accounts' users looked up and written at once.
 const FOREIGN_WRITES_AT_ONCE: usize = 16;
 
@@ -283,6 +285,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     ctx.count("report_lookups", report_lookups);
     write_foreign_joins(ctx, foreign).await?;
     gaps.save(ctx, now).await?;
+    let partial = gaps.count() > 0;
+    ctx.count(SCOPE_GAPS, gaps.count());
     if stopped {
         return save_and_continue(ctx, checkpoint, run).await;
     }
@@ -314,7 +318,13 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             } else {
                 previous_full
             },
-            data: serde_json::Value::Null,
+            // A run that missed fields makes the next one full (nothing is looked back for
+            // once the scope is there).
+            data: if partial {
+                serde_json::json!({ PARTIAL: true })
+            } else {
+                serde_json::Value::Null
+            },
             updated_at: now,
             version,
         })
@@ -496,8 +506,10 @@ fn full_or_incremental(
     let now = ctx.started_at;
     let watermark = checkpoint.and_then(|c| c.watermark);
     let last_full = checkpoint.and_then(|c| c.last_full_run_at);
+    let partial = checkpoint.is_some_and(|c| c.data.get(PARTIAL).is_some_and(|p| p == true));
     let full = match (ctx.unit.mode, watermark, last_full) {
         (Mode::Full, _, _) | (_, None, _) | (_, _, None) => true,
+        _ if partial => true,
         (_, Some(w), _) if (now - w).num_days() >= MAX_INCREMENTAL_GAP_DAYS => true,
         (Mode::Incremental, _, _) => false,
         (_, _, Some(f)) => now - f >= ctx.engine.options.full_run_every,

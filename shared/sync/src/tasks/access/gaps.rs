@@ -80,6 +80,11 @@ impl ScopeGaps {
         self.seen().missing.contains_key(&need)
     }
 
+    /// How many kinds of calls Zoom refused.
+    pub(super) fn count(&self) -> u64 {
+        self.seen().missing.len() as u64
+    }
+
     /// Sorts a call's result: `Ok(Some)` it worked, `Ok(None)` refused for a missing scope
     /// (noted), `Err` any other failure.
     pub(super) fn check<T>(

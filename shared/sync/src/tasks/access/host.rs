@@ -109,12 +109,15 @@ pub(super) async fn host_activity(
                 if i.uuid.is_empty() || !seen.insert(i.uuid.clone()) {
                     continue;
                 }
-                held.push(start);
+                // Ended (Zoom lists past instances only); counted once: read ones when
+                // their participants come back, the others here.
                 if in_scope(start) {
                     to_read.push(Instance {
                         uuid: i.uuid,
                         start,
                     });
+                } else {
+                    held.push(start);
                 }
             }
         } else {
