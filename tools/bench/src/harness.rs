@@ -266,8 +266,10 @@ pub async fn run_task(engine: &SyncEngine, task: Task, mode: Option<&str>) -> Ta
 /// functions, each with its share of the budget), then license differentiation.
 pub async fn daily_sync(engine: &SyncEngine, mode: Option<&str>) -> (Vec<TaskRun>, f64) {
     let t = Instant::now();
-    let (a, b, c) = tokio::join!(
-        run_task(engine, Task::ApplicationRoster, mode),
+    // As scheduled in infra/: the roster first (access writes joins of other accounts' users
+    // through the roster's index), then access beside License Information.
+    let a = run_task(engine, Task::ApplicationRoster, mode).await;
+    let (b, c) = tokio::join!(
         run_task(engine, Task::ApplicationAccess, mode),
         run_task(engine, Task::LicenseInformation, mode),
     );

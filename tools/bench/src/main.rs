@@ -171,12 +171,28 @@ fn fmt_map(m: &BTreeMap<String, u64>) -> String {
         .join(", ")
 }
 
+/// The report ranges of a full run (docs/integration-tasks.md): six 30-day ranges back from
+/// today, whole UTC days.
+fn report_ranges(today: chrono::NaiveDate) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    (0..6)
+        .map(|i| {
+            let to = today - chrono::Duration::days(30 * i);
+            (to - chrono::Duration::days(29), to)
+        })
+        .collect()
+}
+
 /// The data's minimum for a full sync, from the sandbox's own facts.
-fn minimum(t: &zoom_sandbox::tenant::Tenant) -> (AccountMinimum, u64, u64) {
+fn minimum(
+    t: &zoom_sandbox::tenant::Tenant,
+    today: chrono::NaiveDate,
+) -> (AccountMinimum, u64, u64) {
+    use zoom_sandbox::tenant::MeetingKind;
     let mut total = AccountMinimum::default();
     let (mut users, mut meetings) = (0u64, 0u64);
     let accounts = t.accounts();
     let standalone = t.standalone_account_id().to_owned();
+    let ranges = report_ranges(today);
     for a in accounts.iter().filter(|a| a.id != standalone) {
         let c = t.counts(a.index);
         let by_status = [
@@ -185,7 +201,7 @@ fn minimum(t: &zoom_sandbox::tenant::Tenant) -> (AccountMinimum, u64, u64) {
             u64::from(c.of_status(UserStatus::Pending)),
         ];
         let mut hosts = Vec::new();
-        let mut rows = Vec::new();
+        let mut active_per_range = vec![0u64; ranges.len()];
         for u in 0..t.user_count(a.index) {
             users += 1;
             let Some(user) = t.user(a.index, u) else {
@@ -194,14 +210,39 @@ fn minimum(t: &zoom_sandbox::tenant::Tenant) -> (AccountMinimum, u64, u64) {
             if user.status == UserStatus::Pending {
                 continue;
             }
-            let ms = t.meetings(a.index, u);
-            meetings += ms.len() as u64;
-            hosts.push(ms.len() as u64);
-            for m in ms.iter().filter(|m| m.ended) {
-                rows.push(t.participant_stats(m).0 as u64);
+            let listed = t.meetings(a.index, u);
+            meetings += listed.len() as u64;
+            let ended = t.ended_instances(a.index, u);
+            let mut instants_ranges = Vec::new();
+            for (r, (from, to)) in ranges.iter().enumerate() {
+                let in_range: Vec<_> = ended
+                    .iter()
+                    .filter(|m| (*from..=*to).contains(&m.start_time.date_naive()))
+                    .collect();
+                active_per_range[r] += u64::from(!in_range.is_empty());
+                if in_range.iter().any(|m| m.kind == MeetingKind::Instant) {
+                    instants_ranges.push(in_range.len() as u64);
+                }
             }
+            hosts.push(model::HostFacts {
+                listed: listed.len() as u64,
+                recurring: listed
+                    .iter()
+                    .filter(|m| m.kind == MeetingKind::Recurring)
+                    .count() as u64,
+                rows_per_ended_instance: ended
+                    .iter()
+                    .map(|m| t.participant_stats(m).0 as u64)
+                    .collect(),
+                instants_ranges,
+            });
         }
-        total.add(&model::account_minimum(by_status, hosts, rows));
+        total.add(&model::account_minimum(
+            by_status,
+            &hosts,
+            &active_per_range,
+            a.pay_mode == "master",
+        ));
     }
     // The tree's accounts: `GET /accounts/me` once and the sub-account listing.
     total.details += model::pages(accounts.len() as u64 - 2, model::PAGE);
@@ -225,15 +266,17 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     });
     let sb = zoom_sandbox::start_local(config).await?;
     let tenant = &sb.state.tenant;
-    let (min, users, meetings) = minimum(tenant);
+    let (min, users, meetings) = minimum(tenant, sb.state.clock.now().date_naive());
     let accounts = (tenant.accounts().len() - 1) as u64;
     let hosts_meeting_capable = min.meeting_pages;
     println!(
-        "tenant: {} sub accounts + master, {users} users, {meetings} scheduled meetings \
-         ({:.2} per user with an id), {} past meetings with participants",
+        "tenant: {} sub accounts + master, {users} users, {meetings} listed meetings \
+         ({:.2} per user with an id; instant meetings come on top), {} ended instances with \
+         participants, {} recurring meetings",
         args.subs,
         meetings as f64 / hosts_meeting_capable.max(1) as f64,
-        min.participant_pages
+        min.participant_pages,
+        min.instance_lists
     );
     let profile = RateProfile::business().scaled(scale);
     let now = sb.state.clock.now();
@@ -308,7 +351,8 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     let full_requests = stats.requests;
     println!(
         "full run: {full_requests} requests = {:.3} per user; the data's minimum {} = {:.3} per user \
-         (user pages {}, account details {}, meeting listings {}, participant listings {}); \
+         (user pages {}, account details {}, meeting listings {}, instance listings {}, \
+         participant listings {}, report sweep {}, report meeting listings {}, plan usage {}); \
          ratio {:.3} (target ≤ 1.05)",
         full_requests as f64 / users as f64,
         min.total(),
@@ -316,8 +360,19 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
         min.user_pages,
         min.details,
         min.meeting_pages,
+        min.instance_lists,
         min.participant_pages,
+        min.report_sweep_pages,
+        min.report_meeting_pages,
+        min.plan_usage,
         full_requests as f64 / min.total() as f64
+    );
+    let heavy = stats.by_category.get("Heavy").copied().unwrap_or(0);
+    println!(
+        "  Heavy requests: {heavy} (minimum {}); Zoom's daily Heavy cap 60,000 for Business+: \
+         {:.1}% of it",
+        min.heavy(),
+        100.0 * heavy as f64 / 60_000.0
     );
     let not_found = stats.by_status.get(&404).copied().unwrap_or(0);
     println!(
@@ -361,11 +416,14 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
     let incremental_units: u64 = incr_runs.iter().map(|r| r.incremental).sum();
     println!(
         "next day ({active} users active = {:.1}%): {} requests = {:.3} per user, {:.1}% of the full run \
-         (target ≤ 10%); {incremental_units} access units incremental; wall {incr_wall:.1} s; 429s {}",
+         and {:.1}% of the data's minimum (target ≤ 10%); Heavy {}; {incremental_units} access \
+         units incremental; wall {incr_wall:.1} s; 429s {}",
         100.0 * active as f64 / users as f64,
         incr.requests,
         incr.requests as f64 / users as f64,
         100.0 * incr.requests as f64 / full_requests as f64,
+        100.0 * incr.requests as f64 / min.total() as f64,
+        incr.by_category.get("Heavy").copied().unwrap_or(0),
         incr.rate_limited
     );
     println!("  by endpoint: {}", fmt_map(&incr.by_endpoint));

@@ -39,43 +39,92 @@ pub fn wall_lower_bound(bounds: &BTreeMap<String, f64>) -> f64 {
 /// What the data of one account needs at least, in requests, for a full sync of roster,
 /// access and license information: each status listed once (shared by the three tasks), the
 /// account's details, one meetings listing per user with an id (more pages for > 300
-/// meetings), and one participants listing per ended meeting (more pages for > 300 rows).
+/// meetings), one instance listing per recurring meeting, one participants listing per ended
+/// instance of every kind (more pages for > 300 rows), the report sweep (one `report/users`
+/// listing per 30-day range of the six months the reports reach, a page per 300 hosts), one
+/// report listing per (host, range) holding an instant meeting (Zoom lists instant meetings
+/// nowhere else), and plan usage once per paying account.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AccountMinimum {
     pub user_pages: u64,
     pub details: u64,
     pub meeting_pages: u64,
+    pub instance_lists: u64,
     pub participant_pages: u64,
+    /// Heavy: `GET /report/users` pages.
+    pub report_sweep_pages: u64,
+    /// Heavy: `GET /report/users/{id}/meetings` pages.
+    pub report_meeting_pages: u64,
+    /// Heavy: `GET /accounts/{id}/plans/usage`.
+    pub plan_usage: u64,
 }
 
 impl AccountMinimum {
     pub fn total(&self) -> u64 {
-        self.user_pages + self.details + self.meeting_pages + self.participant_pages
+        self.user_pages
+            + self.details
+            + self.meeting_pages
+            + self.instance_lists
+            + self.participant_pages
+            + self.heavy()
+    }
+
+    /// The requests of Zoom's Heavy category (reports and plan usage).
+    pub fn heavy(&self) -> u64 {
+        self.report_sweep_pages + self.report_meeting_pages + self.plan_usage
     }
 
     pub fn add(&mut self, other: &AccountMinimum) {
         self.user_pages += other.user_pages;
         self.details += other.details;
         self.meeting_pages += other.meeting_pages;
+        self.instance_lists += other.instance_lists;
         self.participant_pages += other.participant_pages;
+        self.report_sweep_pages += other.report_sweep_pages;
+        self.report_meeting_pages += other.report_meeting_pages;
+        self.plan_usage += other.plan_usage;
     }
 }
 
+/// The facts of one host that the minimum depends on.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HostFacts {
+    /// Meetings the host's meeting list shows.
+    pub listed: u64,
+    /// Recurring meetings among them.
+    pub recurring: u64,
+    /// Participant rows of each ended instance.
+    pub rows_per_ended_instance: Vec<u64>,
+    /// Per report range: ended instances in the range, when one of them is instant.
+    pub instants_ranges: Vec<u64>,
+}
+
 /// The minimum for one account from its facts: users per status (active, inactive, pending),
-/// meetings per host (users with an id), and participant rows per ended meeting.
+/// the hosts (users with an id), hosts active per report range, and whether it pays through
+/// the master (plan usage available).
 pub fn account_minimum(
     users_by_status: [u64; 3],
-    meetings_per_host: impl IntoIterator<Item = u64>,
-    rows_per_ended_meeting: impl IntoIterator<Item = u64>,
+    hosts: &[HostFacts],
+    active_hosts_per_range: &[u64],
+    paying: bool,
 ) -> AccountMinimum {
     AccountMinimum {
         user_pages: users_by_status.iter().map(|n| pages(*n, PAGE)).sum(),
         details: 1,
-        meeting_pages: meetings_per_host.into_iter().map(|n| pages(n, PAGE)).sum(),
-        participant_pages: rows_per_ended_meeting
-            .into_iter()
-            .map(|n| pages(n, PAGE))
+        meeting_pages: hosts.iter().map(|h| pages(h.listed, PAGE)).sum(),
+        instance_lists: hosts.iter().map(|h| h.recurring).sum(),
+        participant_pages: hosts
+            .iter()
+            .flat_map(|h| h.rows_per_ended_instance.iter())
+            .map(|n| pages(*n, PAGE))
             .sum(),
+        report_sweep_pages: active_hosts_per_range.iter().map(|n| pages(*n, PAGE)).sum(),
+        report_meeting_pages: hosts
+            .iter()
+            .flat_map(|h| h.instants_ranges.iter())
+            .map(|n| pages(*n, PAGE))
+            .sum(),
+        plan_usage: u64::from(paying),
     }
 }
 
@@ -214,11 +263,29 @@ mod tests {
 
     #[test]
     fn account_minimum_counts_pages() {
-        let m = account_minimum([650, 0, 10], [0, 3, 301], [5, 300, 301]);
+        let host = |listed, recurring, rows: &[u64], instants: &[u64]| HostFacts {
+            listed,
+            recurring,
+            rows_per_ended_instance: rows.to_vec(),
+            instants_ranges: instants.to_vec(),
+        };
+        let hosts = [
+            host(0, 0, &[], &[]),
+            host(3, 1, &[5, 300, 301], &[2]),
+            host(301, 2, &[4], &[1, 301]),
+        ];
+        let m = account_minimum([650, 0, 10], &hosts, &[0, 2, 301], true);
         assert_eq!(m.user_pages, 3 + 1 + 1);
         assert_eq!(m.meeting_pages, 1 + 1 + 2);
-        assert_eq!(m.participant_pages, 1 + 1 + 2);
-        assert_eq!(m.total(), 5 + 1 + 4 + 4);
+        assert_eq!(m.instance_lists, 3);
+        assert_eq!(m.participant_pages, 1 + 1 + 2 + 1);
+        assert_eq!(m.report_sweep_pages, 1 + 1 + 2);
+        assert_eq!(m.report_meeting_pages, 1 + 1 + 2);
+        assert_eq!(m.plan_usage, 1);
+        assert_eq!(m.heavy(), 4 + 4 + 1);
+        assert_eq!(m.total(), 5 + 1 + 4 + 3 + 5 + 9);
+        let self_pay = account_minimum([1, 0, 0], &[], &[], false);
+        assert_eq!(self_pay.plan_usage, 0);
     }
 
     #[test]
