@@ -1215,8 +1215,9 @@ mod tests {
 
     #[test]
     fn meetings_found_by_number_and_uuid() {
-        let t = Tenant::generate(TenantSpec::sized(5, 3, 200));
+        let t = Tenant::generate(TenantSpec::sized(5, 3, 600));
         let mut found = 0;
+        let mut styles = HashMap::new();
         for a in 0..t.accounts().len() as u32 {
             for u in 0..t.user_count(a) {
                 for m in t.meetings(a, u) {
@@ -1224,8 +1225,24 @@ mod tests {
                     assert_eq!(t.meeting_by_uuid(&m.uuid).as_ref(), Some(&m));
                     found += 1;
                 }
+                // Every instance (instant meetings, each recurring occurrence) by its UUID;
+                // the number names the representative instance.
+                for i in t.instances(a, u) {
+                    assert_eq!(t.meeting_by_uuid(&i.uuid).as_ref(), Some(&i));
+                    let rep = t.meeting_by_number(i.id).unwrap();
+                    assert_eq!((rep.index, rep.host), (i.index, i.host));
+                    if i.occurrences > 1 {
+                        let style = (i.uuid.starts_with('/'), i.uuid.contains("//"));
+                        *styles.entry(style).or_insert(0) += 1;
+                    }
+                }
             }
         }
         assert!(found > 100);
+        assert_eq!(
+            styles.len(),
+            3,
+            "quirky UUIDs among occurrences: {styles:?}"
+        );
     }
 }
