@@ -177,6 +177,9 @@ pub async fn list(
 /// `GET /users/summary`: counts by licence type. `licensed`/`basic`/`on_prem`/`join_only`
 /// count users that are not pending by type (2, 1, 3, 4); `pending_users_count` counts pending
 /// users of every type; `total_users_count` counts everybody (type 99 users only appear there).
+/// Counts go by the type users show: a deactivated user that still shows Licensed counts in
+/// `licensed_users_count` although it holds no seat (plan usage counts seats; harsher
+/// plausible reading, Zoom does not document it).
 pub async fn summary(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
