@@ -1054,7 +1054,12 @@ async fn joins_move_forward(r: Records) {
         last_meeting_created: Some(t(2)),
         last_meeting_joined: Some(t(4)),
     };
-    assert_eq!(r.upsert_access("c1", &[own.clone()]).await.unwrap(), 1);
+    assert_eq!(
+        r.upsert_access("c1", std::slice::from_ref(&own))
+            .await
+            .unwrap(),
+        1
+    );
     let stored = joined(r.clone(), b.key()).await;
     assert_eq!(stored.last_login, Some(t(3)));
     assert_eq!(stored.last_meeting_created, Some(t(2)));
