@@ -753,8 +753,49 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
     }
     let before = assigned(env.records.clone()).await;
     assert!(!before.is_empty());
+    let checked = seats_equal_plan_usage(&env).await;
+    assert!(checked > 0, "paying accounts were compared");
 
     let days = threshold_for_four(&env).await;
+    // The dry run selects nobody active within the threshold by the sandbox's own truth
+    // (joins in any account's meetings, instant meetings and recurring occurrences).
+    let mut dry = event("dry-run");
+    dry["policy"]["inactive_days"] = json!(days);
+    dry["max_users"] = json!(1000);
+    let planned = env.reclaimer.handle(&dry).await.unwrap();
+    let truth = env.sb.state.tenant.truth(false);
+    let now = env.sb.state.clock.now();
+    let mut selected = 0;
+    for r in planned
+        .users
+        .iter()
+        .filter(|r| r.outcome == Outcome::WouldAct)
+    {
+        let u = truth
+            .accounts
+            .iter()
+            .flat_map(|a| a.users.iter().flatten())
+            .find(|u| u.id == r.user_id)
+            .unwrap_or_else(|| panic!("{} in the truth", r.user_key));
+        let last = [
+            u.last_login_time,
+            u.latest_meeting_created,
+            u.latest_meeting_joined,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(u.user_created_at);
+        let idle = (now - last).num_days();
+        assert!(
+            idle > i64::from(days),
+            "{}: active {idle} days ago, threshold {days}: {r:#?}",
+            u.email
+        );
+        selected += 1;
+    }
+    assert!(selected > 0, "{planned:#?}");
+
     let mut ex = event("execute");
     ex["policy"]["inactive_days"] = json!(days);
     ex["max_users"] = json!(1000);
@@ -768,6 +809,7 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
     assert!(!done.summary.licenses_freed.is_empty());
 
     run(Task::LicenseInformation).await;
+    assert_eq!(seats_equal_plan_usage(&env).await, checked);
     let after = assigned(env.records.clone()).await;
     for (name, freed) in &done.summary.licenses_freed {
         assert_eq!(
@@ -776,6 +818,48 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
             "{name}: before {before:?} after {after:?}"
         );
     }
+}
+
+/// For every paying account (the master pays its bill), the Licensed record's seats equal
+/// Zoom's plan usage, asked of the sandbox directly, and Zoom's figure stored beside them.
+/// Returns how many accounts were compared.
+async fn seats_equal_plan_usage(env: &Env) -> usize {
+    let truth = env.sb.state.tenant.truth(true);
+    let licenses: Vec<aws_adapters::LicenseRecord> =
+        aws_adapters::LicenseStore::list_licenses(&env.records, CONN)
+            .try_collect()
+            .await
+            .unwrap();
+    let mut compared = 0;
+    for a in truth
+        .accounts
+        .iter()
+        .filter(|a| a.id != truth.standalone_account_id && a.pay_mode == "master")
+    {
+        let api = if a.id == env.master {
+            env.client.me()
+        } else {
+            env.client.account(a.id.clone())
+        };
+        let usage = api.plan_usage().await.expect("plan usage");
+        let zoom = usage
+            .base()
+            .and_then(|b| b.usage)
+            .and_then(|n| u64::try_from(n).ok())
+            .expect("plan_base.usage");
+        let l = licenses
+            .iter()
+            .find(|l| l.account_id == a.id && l.license_id.ends_with(":licensed"))
+            .unwrap_or_else(|| panic!("{}: Licensed record", a.id));
+        assert_eq!(
+            (l.assigned, l.zoom_assigned),
+            (zoom, Some(zoom)),
+            "{}: assigned vs Zoom's plan usage",
+            a.id
+        );
+        compared += 1;
+    }
+    compared
 }
 
 /// Execute refuses stale or partial activity data before anything is sent to Zoom; the dry run
