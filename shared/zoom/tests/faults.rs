@@ -54,12 +54,13 @@ async fn full_listing(client: &ZoomClient) -> Result<Vec<String>, ZoomError> {
             api.account_id(),
             summary.total_users_count
         ));
-        let usage = api.plan_usage().await?;
-        lines.push(format!(
-            "usage {} {:?}",
-            api.account_id(),
-            usage.base().map(|b| b.usage)
-        ));
+        // A sub account that pays its own bill has no plan usage (400 code 2100).
+        let usage = match api.plan_usage().await {
+            Ok(usage) => format!("{:?}", usage.base().map(|b| b.usage)),
+            Err(e) if e.code() == Some(2100) => "self-pay".to_owned(),
+            Err(e) => return Err(e),
+        };
+        lines.push(format!("usage {} {usage}", api.account_id()));
         let mut active = Vec::new();
         for status in [
             UserStatus::Active,

@@ -330,7 +330,8 @@ mod tests {
                 m["Business"].active,
                 m["Business"].inactive
             ),
-            (7, 5, 2)
+            // A deactivated user holds no seat.
+            (5, 5, 2)
         );
         // An account without licensed users still reports its plan.
         assert_eq!(e["s"]["Education"].assigned, 0);
