@@ -833,17 +833,7 @@ impl UserStore for Records {
         cid: &str,
         user_id: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
-        let page = self
-            .table
-            .query(&Query::new(Index::Gsi2, uid_gsi(cid, user_id), SkCond::Any))
-            .await?;
-        let mut found: Vec<UserRecord> = page
-            .items
-            .into_iter()
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        found.sort_by_key(|u| u.removed_at.is_some());
-        Ok(found.into_iter().next().map(|u| {
+        Ok(self.roster_by_id(cid, user_id).await?.map(|u| {
             let key = u.key();
             (u.account_id, key)
         }))
@@ -965,18 +955,7 @@ impl UserStore for Records {
         cid: &str,
         user_id: &str,
     ) -> Result<Option<UserView>, StoreError> {
-        let page = self
-            .table
-            .query(&Query::new(Index::Gsi2, uid_gsi(cid, user_id), SkCond::Any))
-            .await?;
-        // Prefer the account where the user is not removed (a user moved between accounts).
-        let mut found: Vec<UserRecord> = page
-            .items
-            .into_iter()
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        found.sort_by_key(|u| u.removed_at.is_some());
-        match found.into_iter().next() {
+        match self.roster_by_id(cid, user_id).await? {
             Some(u) => Ok(Some(self.user_view(cid, u).await?)),
             None => Ok(None),
         }
@@ -1053,6 +1032,26 @@ struct StoredLicenseActivity {
 }
 
 impl Records {
+    /// The roster record of the connection's user with this Zoom user id (`gsi2`), preferring
+    /// the account where the user is not removed (a user moved between accounts).
+    async fn roster_by_id(
+        &self,
+        cid: &str,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let page = self
+            .table
+            .query(&Query::new(Index::Gsi2, uid_gsi(cid, user_id), SkCond::Any))
+            .await?;
+        let mut found: Vec<UserRecord> = page
+            .items
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        found.sort_by_key(|u| u.removed_at.is_some());
+        Ok(found.into_iter().next())
+    }
+
     /// Compare-and-swap of one activity record: `change` gets the stored record (if any) and
     /// returns the new one, whose joined date is then kept at the later of both. Returns
     /// whether the stored item changed.

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{AccountKind, ConnectionStore, LicenseRecord, LicenseStore, MissingScopeNote};
+use aws_adapters::{AccountKind, LicenseRecord, LicenseStore, MissingScopeNote};
 use sync_domain::LicenseKind;
 use zoom::{Plans, UserSummary, ZoomError};
 
@@ -217,20 +217,7 @@ async fn save_scope_notes(ctx: &UnitCtx<'_>, calls: &[Refusal]) -> Result<(), Sy
         .filter(|n| n.noticed_by == task && worked.contains(&n.not_collected.as_str()))
         .map(|n| n.scope.clone())
         .collect();
-    let known = |n: &MissingScopeNote| {
-        ctx.connection
-            .missing_scopes
-            .iter()
-            .any(|k| k.scope == n.scope && k.not_collected == n.not_collected)
-    };
-    if confirmed.is_empty() && notes.iter().all(known) {
-        return Ok(());
-    }
-    ctx.engine
-        .records
-        .update_missing_scopes(&ctx.connection.connection_id, task, notes, confirmed)
-        .await?;
-    Ok(())
+    super::save_scope_notes(ctx, notes, confirmed).await
 }
 
 /// Zoom's On-Prem figure beside the listed type-3 users: the summary's count, with a note

@@ -67,3 +67,31 @@ pub(crate) fn plan_name(account: &aws_adapters::AccountRecord) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "Licensed".into())
 }
+
+/// Brings the connection's missing-scope notes of the unit's task up to date: adds `notes`,
+/// drops the task's notes named in `confirmed` (calls that needed them worked). Writes only
+/// when something changes.
+pub(crate) async fn save_scope_notes(
+    ctx: &UnitCtx<'_>,
+    notes: Vec<aws_adapters::MissingScopeNote>,
+    confirmed: Vec<String>,
+) -> Result<(), SyncError> {
+    let known = |n: &aws_adapters::MissingScopeNote| {
+        ctx.connection
+            .missing_scopes
+            .iter()
+            .any(|k| k.scope == n.scope && k.not_collected == n.not_collected)
+    };
+    if confirmed.is_empty() && notes.iter().all(known) {
+        return Ok(());
+    }
+    aws_adapters::ConnectionStore::update_missing_scopes(
+        &ctx.engine.records,
+        &ctx.connection.connection_id,
+        ctx.unit.task.as_str(),
+        notes,
+        confirmed,
+    )
+    .await?;
+    Ok(())
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use aws_adapters::{ConnectionStore, MissingScopeNote};
+use aws_adapters::MissingScopeNote;
 use chrono::{DateTime, Utc};
 use zoom::ZoomError;
 
@@ -152,19 +152,7 @@ impl ScopeGaps {
             })
             .map(|n| n.scope.clone())
             .collect();
-        let known = |n: &MissingScopeNote| {
-            ctx.connection
-                .missing_scopes
-                .iter()
-                .any(|k| k.scope == n.scope && k.not_collected == n.not_collected)
-        };
-        if confirmed.is_empty() && notes.iter().all(known) {
-            return Ok(());
-        }
-        ctx.engine
-            .records
-            .update_missing_scopes(&ctx.connection.connection_id, task, notes, confirmed)
-            .await?;
+        super::super::save_scope_notes(ctx, notes, confirmed).await?;
         Ok(())
     }
 }
