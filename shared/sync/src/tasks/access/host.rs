@@ -3,7 +3,8 @@
 //! - scheduled meetings (type 2) from `GET /users/{id}/meetings?type=scheduled` (Medium), one
 //!   instance each;
 //! - recurring meetings (types 3 and 8) are listed once; each past occurrence is its own
-//!   instance, from `GET /past_meetings/{id}/instances` (Medium);
+//!   instance, from `GET /past_meetings/{id}/instances` (Medium): always on a full run, on a
+//!   daily run only when the report counts meetings the scheduled ones do not explain;
 //! - instant meetings (type 1) are never listed. `GET /report/users` (Heavy, one page per 300
 //!   hosts, swept per account up front) says how many meetings each host held per date range;
 //!   only where that is more than the instances found above does the unit ask
@@ -83,111 +84,139 @@ pub(super) async fn host_activity(
     };
     out.created = listed.iter().filter_map(|m| m.created_at).max();
 
-    // Held instances by start (for the comparison with the report), and those to read.
+    // Zoom's report: meetings held per range (`None`: not available to this app).
+    let counts: Option<Vec<((NaiveDate, NaiveDate), u64)>> = hosted.map(|h| {
+        h.by_host
+            .get(user_id)
+            .map(|c| c.iter().map(|&(w, n)| (h.windows[w], n)).collect())
+            .unwrap_or_default()
+    });
+    // The ranges where the report counts more meetings than the instances found so far.
+    let unexplained = |held: &[DateTime<Utc>]| -> Vec<(NaiveDate, NaiveDate)> {
+        counts
+            .iter()
+            .flatten()
+            .filter(|((from, to), count)| {
+                let found = held
+                    .iter()
+                    .filter(|t| (*from..=*to).contains(&t.date_naive()))
+                    .count() as u64;
+                *count > found
+            })
+            .map(|(range, _)| *range)
+            .collect()
+    };
+
+    // 1. Scheduled meetings: one instance each.
     let mut held: Vec<DateTime<Utc>> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut to_read: Vec<Instance> = Vec::new();
+    let mut recurring: Vec<i64> = Vec::new();
     for m in &listed {
-        let recurring = matches!(m.meeting_type, Some(3 | 8));
-        if recurring {
-            let Some(id) = m.id else { continue };
-            if gaps.refused(Need::Instances) {
-                continue;
-            }
-            let result = ctx
-                .zoom()
-                .past_meeting_instances(id)
-                .stream()
-                .try_collect::<Vec<zoom::Meeting>>()
-                .await;
-            let instances = match result {
-                Err(e) if e.is_not_found() => Some(Vec::new()),
-                other => gaps.check(Need::Instances, other)?,
-            };
-            for i in instances.unwrap_or_default() {
-                let Some(start) = i.start_time else { continue };
-                if i.uuid.is_empty() || !seen.insert(i.uuid.clone()) {
-                    continue;
-                }
-                // Ended (Zoom lists past instances only); counted once: read ones when
-                // their participants come back, the others here.
-                if in_scope(start) {
-                    to_read.push(Instance {
-                        uuid: i.uuid,
-                        start,
-                    });
-                } else {
-                    held.push(start);
-                }
-            }
+        if matches!(m.meeting_type, Some(3 | 8)) {
+            recurring.extend(m.id);
+            continue;
+        }
+        let Some(start) = m.start_time else { continue };
+        let key = if m.uuid.is_empty() {
+            m.id.map(|id| id.to_string()).unwrap_or_default()
         } else {
-            let Some(start) = m.start_time else { continue };
-            let key = if m.uuid.is_empty() {
-                m.id.map(|id| id.to_string()).unwrap_or_default()
-            } else {
-                m.uuid.clone()
-            };
-            if key.is_empty() || !seen.insert(key.clone()) || start > now {
-                continue;
-            }
-            if in_scope(start) {
-                to_read.push(Instance { uuid: key, start });
-            } else {
-                // Older than the incremental range: held if its scheduled end has passed.
-                let end = start + chrono::Duration::minutes(m.duration.unwrap_or(0).max(0));
-                if end <= now {
-                    held.push(start);
-                }
+            m.uuid.clone()
+        };
+        if key.is_empty() || !seen.insert(key.clone()) || start > now {
+            continue;
+        }
+        if in_scope(start) {
+            to_read.push(Instance { uuid: key, start });
+        } else {
+            // Older than the incremental range: held if its scheduled end has passed.
+            let end = start + chrono::Duration::minutes(m.duration.unwrap_or(0).max(0));
+            if end <= now {
+                held.push(start);
             }
         }
     }
-    // Read the participants; an instance Zoom does not know as ended (404) was not held.
+    // An instance Zoom does not know as ended (404) was not held.
     let ended = read_participants(ctx, gaps, &to_read, index, &mut out).await?;
     held.extend(ended);
 
-    // Instant meetings (and instances the listing does not show): where Zoom's report counts
-    // more meetings in a range than were found, list that range's instances.
-    let counts = hosted.and_then(|h| h.by_host.get(user_id).map(|c| (h, c)));
-    if let Some((hosted, counts)) = counts {
-        for &(w, count) in counts {
-            let (from, to) = hosted.windows[w];
-            let found = held
-                .iter()
-                .filter(|t| (from..=to).contains(&t.date_naive()))
-                .count() as u64;
-            if count <= found || gaps.refused(Need::Reports) {
+    // 2. Each past occurrence of the recurring meetings: all of them on a full run (and
+    // without the reports); on a daily run only when the report counts meetings in the range
+    // that the scheduled ones do not explain (a host the report does not name held none).
+    let wanted = since.is_none() || counts.is_none() || !unexplained(&held).is_empty();
+    if wanted && !recurring.is_empty() && !gaps.refused(Need::Instances) {
+        let lists: Vec<Option<Vec<zoom::Meeting>>> = stream::iter(recurring)
+            .map(|id| async move {
+                let result = ctx
+                    .zoom()
+                    .past_meeting_instances(id)
+                    .stream()
+                    .try_collect::<Vec<zoom::Meeting>>()
+                    .await;
+                match result {
+                    Err(e) if e.is_not_found() => Ok(Some(Vec::new())),
+                    other => gaps.check(Need::Instances, other),
+                }
+            })
+            .buffered(MEETINGS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let mut occurrences = Vec::new();
+        for i in lists.into_iter().flatten().flatten() {
+            let Some(start) = i.start_time else { continue };
+            if i.uuid.is_empty() || !seen.insert(i.uuid.clone()) {
                 continue;
             }
-            out.report_lookups += 1;
-            let result = ctx
-                .api()
-                .report_user_meetings(user_id, from, to)
-                .stream()
-                .try_collect::<Vec<zoom::ReportMeeting>>()
-                .await;
-            let Some(rows) = gaps.check(Need::Reports, result)? else {
-                continue;
-            };
-            let mut extra = Vec::new();
-            for row in rows {
-                let Some(start) = row.start_time else {
-                    continue;
-                };
-                if row.meeting_type == Some(1) {
-                    // An instant meeting is created when it starts.
-                    out.created = out.created.max(Some(start));
-                }
-                if row.uuid.is_empty() || !seen.insert(row.uuid.clone()) || !in_scope(start) {
-                    continue;
-                }
-                extra.push(Instance {
-                    uuid: row.uuid,
+            // Ended (Zoom lists past instances only); counted once: read ones when their
+            // participants come back, the others here.
+            if in_scope(start) {
+                occurrences.push(Instance {
+                    uuid: i.uuid,
                     start,
                 });
+            } else {
+                held.push(start);
             }
-            let ended = read_participants(ctx, gaps, &extra, index, &mut out).await?;
-            held.extend(ended);
         }
+        let ended = read_participants(ctx, gaps, &occurrences, index, &mut out).await?;
+        held.extend(ended);
+    }
+
+    // 3. Instant meetings (and instances the listing does not show): where the report still
+    // counts more meetings in a range than were found, list that range's instances.
+    for (from, to) in unexplained(&held) {
+        if gaps.refused(Need::Reports) {
+            break;
+        }
+        out.report_lookups += 1;
+        let result = ctx
+            .api()
+            .report_user_meetings(user_id, from, to)
+            .stream()
+            .try_collect::<Vec<zoom::ReportMeeting>>()
+            .await;
+        let Some(rows) = gaps.check(Need::Reports, result)? else {
+            continue;
+        };
+        let mut extra = Vec::new();
+        for row in rows {
+            let Some(start) = row.start_time else {
+                continue;
+            };
+            if row.meeting_type == Some(1) {
+                // An instant meeting is created when it starts.
+                out.created = out.created.max(Some(start));
+            }
+            if row.uuid.is_empty() || !seen.insert(row.uuid.clone()) || !in_scope(start) {
+                continue;
+            }
+            extra.push(Instance {
+                uuid: row.uuid,
+                start,
+            });
+        }
+        let ended = read_participants(ctx, gaps, &extra, index, &mut out).await?;
+        held.extend(ended);
     }
     Ok(out)
 }
