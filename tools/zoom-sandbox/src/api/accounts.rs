@@ -207,7 +207,8 @@ pub async fn plans(
 /// REFERENCE §3.6), `plan_base.pending` = pending Licensed users, `hosts` = seats.
 ///
 /// A sub account that pays its own bill (`pay_mode` "sub") asked by the master: 400 code 2100,
-/// as for plan information (the account itself, with `me`, gets its usage).
+/// as for plan information (REFERENCE §3.3, spec21; §3.4 lists no such error for plan usage, so
+/// this is the harsher plausible reading). The account itself, with `me`, gets its usage.
 pub async fn plan_usage(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,

@@ -113,7 +113,9 @@ pub struct Participant {
     pub user_id: String,
     pub name: String,
     /// The email only for users of the host's account and for guests who gave one; "" for users
-    /// of other accounts (Zoom hides them).
+    /// of other accounts. REFERENCE §3.9 says `user_email` comes "only if signed in" and
+    /// `internal_user` marks the host account's users; the sandbox takes the harsher reading
+    /// (issue #14's independent stand-in saw it): other accounts' users come with `id` only.
     pub user_email: String,
     pub join_time: DateTime<Utc>,
     pub leave_time: DateTime<Utc>,
