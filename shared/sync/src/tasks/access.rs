@@ -200,16 +200,11 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let now = ctx.now();
 
     let resumed = resume(ctx, checkpoint.as_ref()).await?;
-    let (mut full, since) = match &resumed {
+    let (full, since) = match &resumed {
         Some(run) => (run.progress.full, run.progress.since),
         None => full_or_incremental(ctx, checkpoint.as_ref()),
     };
-    let mut hosted = sweep_reports(ctx, &gaps, report_ranges(full, since, now), &users).await?;
-    if hosted.is_none() && !full && resumed.is_none() {
-        // Without the reports the daily run cannot tell who hosted: look at everyone.
-        full = true;
-        hosted = None;
-    }
+    let hosted = sweep_reports(ctx, &gaps, report_ranges(full, since, now), &users).await?;
     let mut run = match resumed {
         Some(run) => run,
         None => {
@@ -575,8 +570,8 @@ async fn sweep_reports(
     Ok(Some(Hosted { windows, by_host }))
 }
 
-/// Which hosts to look at: everyone with an id (full run), or (incremental) users whose last
-/// login moved, new users, and the hosts the report saw since the watermark.
+/// Which hosts to look at: everyone with an id (full run, or no reports), or (incremental)
+/// users whose last login moved, new users, and the hosts the report saw since the watermark.
 fn plan(
     ctx: &UnitCtx<'_>,
     full: bool,
@@ -598,9 +593,11 @@ fn plan(
         .iter()
         .filter(|(k, u)| {
             u.id.as_deref().is_some_and(|id| {
-                full || stored
-                    .get(*k)
-                    .is_none_or(|s| s.last_login != u.last_login_time)
+                // Without the reports a daily run cannot tell who hosted: everyone.
+                full || hosted.is_none()
+                    || stored
+                        .get(*k)
+                        .is_none_or(|s| s.last_login != u.last_login_time)
                     || hosted.is_some_and(|h| h.by_host.contains_key(id))
             })
         })
