@@ -117,7 +117,9 @@ fn not_collected_html(missing: &[NotCollected]) -> String {
             }
         }
     }
-    let activity = missing.iter().any(|m| m.not_collected.contains("Meeting"));
+    let activity = missing
+        .iter()
+        .any(|m| m.tasks == crate::scopes::APPLICATION_ACCESS);
     format!(
         "\n<h2>Some fields will not be collected</h2>\n<p>The connection works, but the Zoom app \
          lacks scopes for the fields below: the scheduled tasks leave them empty until you add \

@@ -12,9 +12,9 @@
 //!   refuses the app, naming the scopes and what they are for.
 //! - [`Need::Optional`]: without it some fields are not collected. Connect succeeds, says which
 //!   fields and which scope to add, and keeps a [`MissingScopeNote`] on the connection
-//!   (`noticed_by` = [`NOTICED_BY`]). Notes whose text names "Meeting Created" or "Meeting
-//!   Joined" make the connection's activity partial (`ConnectionRecord::activity_is_partial`):
-//!   reclamation refuses to execute while one exists.
+//!   (`noticed_by` = [`NOTICED_BY`]). Notes of Application Access's scopes (the activity dates)
+//!   are marked `activity` and make the connection's activity partial
+//!   (`ConnectionRecord::activity_is_partial`): reclamation refuses to execute while one exists.
 //!
 //! Past meeting participants and past meeting instances are read through Zoom's un-prefixed
 //! paths for the meetings of every account (no master variant is documented for participants),
@@ -29,6 +29,8 @@ use chrono::{DateTime, Utc};
 
 /// `noticed_by` of the notes connect writes.
 pub const NOTICED_BY: &str = "connect";
+/// The task whose fields (activity dates) the optional meeting and report scopes serve.
+pub const APPLICATION_ACCESS: &str = "Application Access";
 
 /// Whether connect refuses an app that lacks the requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,37 +168,37 @@ pub const REQUIREMENTS: &[Requirement] = &[
     optional(
         &["meeting:read:admin"],
         &["meeting:read:list_past_participants:admin"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_PARTICIPANTS,
     ),
     optional(
         &["meeting:read:admin"],
         &["meeting:read:list_past_instances:admin"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_INSTANCES,
     ),
     optional(
         &["meeting:read:admin"],
         &["meeting:read:list_meetings:admin"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_MASTER_MEETINGS,
     ),
     optional(
         &["meeting:master"],
         &["meeting:read:list_meetings:master"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_SUB_MEETINGS,
     ),
     optional(
         &["report:read:admin"],
         &["report:read:list_users:admin", "report:read:user:admin"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_MASTER_REPORTS,
     ),
     optional(
         &["report:master"],
         &["report:read:list_users:master", "report:read:user:master"],
-        "Application Access",
+        APPLICATION_ACCESS,
         NOT_COLLECTED_SUB_REPORTS,
     ),
     optional(
@@ -267,6 +269,7 @@ impl MissingScope {
             scope: self.to_string(),
             not_collected: self.requirement.fields.to_string(),
             noticed_by: NOTICED_BY.to_string(),
+            activity: self.requirement.tasks == APPLICATION_ACCESS,
             noticed_at: now,
         }
     }
@@ -518,11 +521,16 @@ mod tests {
     #[test]
     fn notes_say_meeting_only_where_activity_fields_are_lost() {
         for r in REQUIREMENTS.iter().filter(|r| r.need == Need::Optional) {
-            let activity = r.tasks == "Application Access";
+            let activity = r.tasks == APPLICATION_ACCESS;
             let words = r.fields.contains("Meeting Joined") || r.fields.contains("Meeting Created");
             assert_eq!(activity, words, "{}", r.fields);
-            // `activity_is_partial` looks for "Meeting".
-            assert_eq!(activity, r.fields.contains("Meeting"), "{}", r.fields);
+            // The note says so, and `activity_is_partial` reads that.
+            let note = MissingScope {
+                requirement: r,
+                granular_missing: r.granular.to_vec(),
+            }
+            .note(Utc::now());
+            assert_eq!(note.activity, activity, "{}", r.fields);
         }
         let c = check(DOCUMENTED_FIVE, &settings(false));
         let now = Utc::now();
@@ -544,6 +552,7 @@ mod tests {
             scope: scope.into(),
             not_collected: "Meeting Joined dates (past meeting participants)".into(),
             noticed_by: "application-access".into(),
+            activity: true,
             noticed_at: now,
         };
         let p = task_note("meeting:read:list_past_participants:admin");

@@ -558,6 +558,7 @@ async fn reconnecting_settles_the_tasks_notes_of_scopes_it_brings() {
         scope: scope.into(),
         not_collected: "Meeting Joined dates (past meeting participants)".into(),
         noticed_by: "application-access".into(),
+        activity: true,
         noticed_at: h.now,
     };
     h.records

@@ -1518,6 +1518,7 @@ mod tests {
         let note = |scope: &str, what: &str, by: &str| MissingScopeNote {
             scope: scope.into(),
             not_collected: what.into(),
+            activity: by == ACCESS_TASK,
             noticed_by: by.into(),
             noticed_at: Utc::now(),
         };

@@ -946,6 +946,7 @@ async fn execute_refuses_stale_or_partial_activity_data_and_sends_nothing() {
         scope: "meeting:read:list_past_participants:admin".into(),
         not_collected: "Meeting Joined dates (past meeting participants)".into(),
         noticed_by: ACCESS.into(),
+        activity: true,
         noticed_at: env.sb.state.clock.now(),
     };
     env.records

@@ -967,6 +967,7 @@ async fn partial_activity_data_refuses_execute_and_names_the_scope() {
         scope: "meeting:read:list_past_participants:admin".into(),
         not_collected: "Meeting Joined dates (past meeting participants)".into(),
         noticed_by: ACCESS.into(),
+        activity: true,
         noticed_at: now() - Duration::hours(3),
     };
     f.records
@@ -1017,6 +1018,7 @@ async fn a_missing_scope_that_is_not_about_activity_does_not_block() {
         scope: "account:read:plan_usage:master".into(),
         not_collected: "plan usage of sub accounts".into(),
         noticed_by: "license-information".into(),
+        activity: false,
         noticed_at: now(),
     };
     f.records
@@ -1052,6 +1054,7 @@ async fn reactivate_is_not_blocked_by_stale_or_partial_data() {
         scope: "report:read:admin".into(),
         not_collected: "Meeting Created dates".into(),
         noticed_by: ACCESS.into(),
+        activity: true,
         noticed_at: now(),
     };
     f.records

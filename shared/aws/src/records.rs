@@ -190,6 +190,10 @@ pub struct MissingScopeNote {
     pub not_collected: String,
     /// The task (or `connect`) that noticed.
     pub noticed_by: String,
+    /// Without the scope, activity dates (Meeting Created / Meeting Joined) are not collected:
+    /// the data is partial and reclamation refuses to act while such a note exists.
+    #[serde(default)]
+    pub activity: bool,
     pub noticed_at: DateTime<Utc>,
 }
 
@@ -197,10 +201,7 @@ impl ConnectionRecord {
     /// The notes that make activity data partial (Application Access could not collect a
     /// field): reclamation refuses to act while there are any.
     pub fn activity_gaps(&self) -> Vec<&MissingScopeNote> {
-        self.missing_scopes
-            .iter()
-            .filter(|m| m.noticed_by == "application-access" || m.not_collected.contains("Meeting"))
-            .collect()
+        self.missing_scopes.iter().filter(|m| m.activity).collect()
     }
 
     /// Whether activity data is partial because a scope is missing.

@@ -201,6 +201,7 @@ async fn save_scope_notes(ctx: &UnitCtx<'_>, calls: &[Refusal]) -> Result<(), Sy
                 scope: scope.clone(),
                 not_collected: c.need.not_collected(master).to_owned(),
                 noticed_by: task.to_owned(),
+                activity: false,
                 noticed_at: now,
             })
         })

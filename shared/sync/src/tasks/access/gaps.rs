@@ -132,6 +132,7 @@ impl ScopeGaps {
                 scope: scope.clone(),
                 not_collected: need.not_collected().to_owned(),
                 noticed_by: task.to_owned(),
+                activity: true,
                 noticed_at: now,
             })
             .collect();
