@@ -4,7 +4,7 @@
 //! users; admin changes round-trip through the table; and contract fields survive a
 //! License Information re-run.
 
-#[path = "../../../shared/sync/tests/common/mod.rs"]
+#[path = "../../../shared/sync-engine/tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

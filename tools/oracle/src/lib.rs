@@ -35,7 +35,7 @@
 //!   (exactly the threshold is still within). Reclamation candidates = those inactive beyond
 //!   the threshold.
 //!
-//! This file is also compiled as a module of `shared/sync/tests/common` (through a `#[path]`
+//! This file is also compiled as a module of `shared/sync-engine/tests/common` (through a `#[path]`
 //! attribute), so it refers to nothing through `crate::`.
 
 use std::collections::{BTreeMap, BTreeSet};
