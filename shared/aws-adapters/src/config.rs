@@ -7,9 +7,9 @@ use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use base64::Engine;
 
 /// Default table name (infra names the real one per stack and passes it in `ZTS_TABLE_NAME`).
-pub const DEFAULT_TABLE_NAME: &str = "zoom-tiered-sync";
-pub const DEFAULT_TOKEN_SECRET_PREFIX: &str = "zoom-tiered-sync/tokens/";
-pub const DEFAULT_APP_SECRET_ID: &str = "zoom-tiered-sync/app";
+pub(crate) const DEFAULT_TABLE_NAME: &str = "zoom-tiered-sync";
+pub(crate) const DEFAULT_TOKEN_SECRET_PREFIX: &str = "zoom-tiered-sync/tokens/";
+pub(crate) const DEFAULT_APP_SECRET_ID: &str = "zoom-tiered-sync/app";
 
 /// Names and endpoints only, never secret values.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -107,35 +107,35 @@ pub(crate) struct UnitCtx<'a> {
 }
 
 impl UnitCtx<'_> {
-    pub fn zoom(&self) -> &ZoomClient {
+    pub(crate) fn zoom(&self) -> &ZoomClient {
         self.client
             .as_ref()
             .expect("tasks that call Zoom get a client")
     }
 
     /// The account's API: `me` for the master, the master prefix for sub accounts.
-    pub fn api(&self) -> zoom::AccountApi {
+    pub(crate) fn api(&self) -> zoom::AccountApi {
         match self.account.kind {
             AccountKind::Master => self.zoom().me(),
             AccountKind::Sub => self.zoom().account(self.account.account_id.clone()),
         }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.engine.clock)()
     }
 
     /// Whether the invocation should stop and continue in a follow-up message.
-    pub fn out_of_time(&self) -> bool {
+    pub(crate) fn out_of_time(&self) -> bool {
         self.deadline
             .is_some_and(|d| Instant::now() + self.engine.options.deadline_margin >= d)
     }
 
-    pub fn count(&mut self, name: &str, n: u64) {
+    pub(crate) fn count(&mut self, name: &str, n: u64) {
         *self.counts.entry(name.to_owned()).or_default() += n;
     }
 
-    pub fn settings(&self) -> sync_domain::ConnectionSettings {
+    pub(crate) fn settings(&self) -> sync_domain::ConnectionSettings {
         domain_settings(&self.connection.settings)
     }
 }

@@ -52,23 +52,23 @@ use Method::{Get, Patch, Put};
 /// (own form, master form) of each endpoint.
 mod endpoints {
     use super::*;
-    pub const SUB_ACCOUNTS: Endpoint = ep(Get, "GET /accounts", Medium);
-    pub const ACCOUNT: Endpoint = ep(Get, "GET /accounts/{accountId}", Light);
-    pub const PLANS: Endpoint = ep(Get, "GET /accounts/{accountId}/plans", Medium);
-    pub const PLAN_USAGE: Endpoint = ep(Get, "GET /accounts/{accountId}/plans/usage", Heavy);
-    pub const USER_SUMMARY: (Endpoint, Endpoint) = (
+    pub(super) const SUB_ACCOUNTS: Endpoint = ep(Get, "GET /accounts", Medium);
+    pub(super) const ACCOUNT: Endpoint = ep(Get, "GET /accounts/{accountId}", Light);
+    pub(super) const PLANS: Endpoint = ep(Get, "GET /accounts/{accountId}/plans", Medium);
+    pub(super) const PLAN_USAGE: Endpoint = ep(Get, "GET /accounts/{accountId}/plans/usage", Heavy);
+    pub(super) const USER_SUMMARY: (Endpoint, Endpoint) = (
         ep(Get, "GET /users/summary", Medium),
         ep(Get, "GET /accounts/{accountId}/users/summary", Medium),
     );
-    pub const USERS: (Endpoint, Endpoint) = (
+    pub(super) const USERS: (Endpoint, Endpoint) = (
         ep(Get, "GET /users", Medium),
         ep(Get, "GET /accounts/{accountId}/users", Medium),
     );
-    pub const USER: (Endpoint, Endpoint) = (
+    pub(super) const USER: (Endpoint, Endpoint) = (
         ep(Get, "GET /users/{userId}", Light),
         ep(Get, "GET /accounts/{accountId}/users/{userId}", Light),
     );
-    pub const USER_STATUS: (Endpoint, Endpoint) = (
+    pub(super) const USER_STATUS: (Endpoint, Endpoint) = (
         ep(Put, "PUT /users/{userId}/status", Light),
         ep(
             Put,
@@ -76,11 +76,11 @@ mod endpoints {
             Light,
         ),
     );
-    pub const USER_PATCH: (Endpoint, Endpoint) = (
+    pub(super) const USER_PATCH: (Endpoint, Endpoint) = (
         ep(Patch, "PATCH /users/{userId}", Light),
         ep(Patch, "PATCH /accounts/{accountId}/users/{userId}", Light),
     );
-    pub const USER_MEETINGS: (Endpoint, Endpoint) = (
+    pub(super) const USER_MEETINGS: (Endpoint, Endpoint) = (
         ep(Get, "GET /users/{userId}/meetings", Medium),
         ep(
             Get,
@@ -88,11 +88,11 @@ mod endpoints {
             Medium,
         ),
     );
-    pub const REPORT_USERS: (Endpoint, Endpoint) = (
+    pub(super) const REPORT_USERS: (Endpoint, Endpoint) = (
         ep(Get, "GET /report/users", Heavy),
         ep(Get, "GET /accounts/{accountId}/report/users", Heavy),
     );
-    pub const REPORT_USER_MEETINGS: (Endpoint, Endpoint) = (
+    pub(super) const REPORT_USER_MEETINGS: (Endpoint, Endpoint) = (
         ep(Get, "GET /report/users/{userId}/meetings", Heavy),
         ep(
             Get,
@@ -100,7 +100,7 @@ mod endpoints {
             Heavy,
         ),
     );
-    pub const REPORT_PARTICIPANTS: (Endpoint, Endpoint) = (
+    pub(super) const REPORT_PARTICIPANTS: (Endpoint, Endpoint) = (
         ep(Get, "GET /report/meetings/{meetingId}/participants", Heavy),
         ep(
             Get,
@@ -108,10 +108,10 @@ mod endpoints {
             Heavy,
         ),
     );
-    pub const PAST_PARTICIPANTS: Endpoint =
+    pub(super) const PAST_PARTICIPANTS: Endpoint =
         ep(Get, "GET /past_meetings/{meetingUUID}/participants", Medium);
-    pub const MEETING: Endpoint = ep(Get, "GET /meetings/{meetingId}", Light);
-    pub const PAST_INSTANCES: Endpoint =
+    pub(super) const MEETING: Endpoint = ep(Get, "GET /meetings/{meetingId}", Light);
+    pub(super) const PAST_INSTANCES: Endpoint =
         ep(Get, "GET /past_meetings/{meetingId}/instances", Medium);
 }
 

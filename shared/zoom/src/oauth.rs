@@ -30,7 +30,7 @@ use crate::{Secret, TokenError, TokenRefresher, TokenSet};
 
 /// Fields of Zoom's token response beyond RFC 6749.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct ZoomTokenFields {
+pub(crate) struct ZoomTokenFields {
     /// API host for this authorization, e.g. `https://api.zoom.us`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_url: Option<String>,

@@ -112,7 +112,10 @@ fn the_reference_check_finds_a_missing_reference() {
             "include_str!(\"../../events/f/one.json\"); let d = \"events/g\"; load(\"two\");"
                 .to_owned(),
         ),
-        (root().join("shared/aws-adapters/src/lib.rs"), "\"three\"".to_owned()),
+        (
+            root().join("shared/aws-adapters/src/lib.rs"),
+            "\"three\"".to_owned(),
+        ),
     ];
     assert!(referenced(&sources, "f", "one"));
     assert!(referenced(&sources, "g", "two"));

@@ -346,7 +346,7 @@ fn licenses_for_every_include_combination() {
     let a = every_type();
     // (free, on_prem) -> [(id, name, provisioned, assigned)]
     let unlimited = Seats::Unlimited;
-    let cases: [(bool, bool, Vec<Row>); 4] = [
+    let cases: [(bool, bool, Vec<Row<'_>>); 4] = [
         (
             false,
             false,
@@ -385,7 +385,7 @@ fn licenses_for_every_include_combination() {
     ];
     for (free, on_prem, want) in cases {
         let e = expect_account(&a, &settings(free, on_prem, 60), now());
-        let got: Vec<Row> = e
+        let got: Vec<Row<'_>> = e
             .licenses
             .values()
             .map(|l| {

@@ -11,25 +11,25 @@ use lambda_http::{Body, Request, Response};
 use oauth_connect::{AccountCheck, VerifyError, ZoomAuth};
 use zoom::{AuthorizeRequest, Secret, TokenError, TokenSet};
 
-pub fn fixtures_dir() -> PathBuf {
+pub(crate) fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/oauth-connect")
 }
 
 /// The fixture's JSON text.
-pub fn fixture_text(name: &str) -> String {
+pub(crate) fn fixture_text(name: &str) -> String {
     let path = fixtures_dir().join(format!("{name}.json"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The fixture as the request `lambda_http` hands to the handler.
-pub fn fixture(name: &str) -> Request {
+pub(crate) fn fixture(name: &str) -> Request {
     lambda_http::request::from_str(&fixture_text(name))
         .unwrap_or_else(|e| panic!("fixture {name} is not an API Gateway v2 request: {e}"))
 }
 
 /// An API Gateway v2 request built from the `connect` fixture, with another method, path,
 /// query, headers and body (what API Gateway would hand over for that browser request).
-pub fn apigw_request(
+pub(crate) fn apigw_request(
     method: &str,
     path: &str,
     query: &str,
@@ -58,16 +58,16 @@ pub fn apigw_request(
     lambda_http::request::from_str(&event.to_string()).expect("valid request")
 }
 
-pub fn text(response: &Response<Body>) -> String {
+pub(crate) fn text(response: &Response<Body>) -> String {
     String::from_utf8_lossy(response.body().as_ref()).into_owned()
 }
 
-pub fn json(response: &Response<Body>) -> serde_json::Value {
+pub(crate) fn json(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(response.body().as_ref())
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(response)))
 }
 
-pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
+pub(crate) fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
     response
         .headers()
         .get(name)
@@ -76,12 +76,12 @@ pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
 }
 
 /// Every scope the connector needs (classic; the sandbox's default app holds the same).
-pub const ALL_SCOPES: &str = "account:master user:master report:master meeting:master \
+pub(crate) const ALL_SCOPES: &str = "account:master user:master report:master meeting:master \
      billing:master user:read:admin user:write:admin meeting:read:admin report:read:admin";
 
 /// The five classic scopes of the integration's documentation (issue #14): every required
 /// scope, but not the master's own meetings, reports and plan usage, nor past participants.
-pub const DOCUMENTED_FIVE: &[&str] = &[
+pub(crate) const DOCUMENTED_FIVE: &[&str] = &[
     "account:master",
     "user:master",
     "report:master",
@@ -89,16 +89,16 @@ pub const DOCUMENTED_FIVE: &[&str] = &[
     "user:write:admin",
 ];
 
-pub const FIXTURE_VERIFIER: &str = "fixture-verifier-0123456789abcdef0123456789abcdef0123";
-pub const MASTER_ACCOUNT: &str = "fixture-master-account";
-pub const STANDALONE_ACCOUNT: &str = "fixture-standalone-account";
+pub(crate) const FIXTURE_VERIFIER: &str = "fixture-verifier-0123456789abcdef0123456789abcdef0123";
+pub(crate) const MASTER_ACCOUNT: &str = "fixture-master-account";
+pub(crate) const STANDALONE_ACCOUNT: &str = "fixture-standalone-account";
 
 /// A Zoom stand-in for handler tests. Codes (as in the fixtures):
 /// `fixture-code` → a master account with every scope (or [`FakeZoom::scopes`] when set);
 /// `fixture-code-missing-scope` → no `user:master` (a required scope); `fixture-code-standalone` → an account without the Master Account feature;
 /// anything else → `invalid_grant`. The PKCE verifier must be [`FIXTURE_VERIFIER`].
 #[derive(Default)]
-pub struct FakeZoom {
+pub(crate) struct FakeZoom {
     pub exchanged: Mutex<Vec<String>>,
     pub revoked: Mutex<Vec<String>>,
     pub authorize_calls: Mutex<u32>,
@@ -108,18 +108,18 @@ pub struct FakeZoom {
 }
 
 impl FakeZoom {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let fake = Self::default();
         *fake.account_name.lock().unwrap() = "Fixture Master <Inc> & Co".into();
         fake
     }
 
     /// Makes `fixture-code` grant exactly `scopes`.
-    pub fn grant(&self, scopes: &[&str]) {
+    pub(crate) fn grant(&self, scopes: &[&str]) {
         *self.scopes.lock().unwrap() = Some(scopes.join(" "));
     }
 
-    pub fn revoked(&self) -> Vec<String> {
+    pub(crate) fn revoked(&self) -> Vec<String> {
         self.revoked.lock().unwrap().clone()
     }
 }
@@ -204,7 +204,7 @@ impl ZoomAuth for FakeZoom {
 }
 
 /// Fixture names used by the tests of this crate (each test file adds what it loads).
-pub fn all_fixture_names() -> BTreeSet<String> {
+pub(crate) fn all_fixture_names() -> BTreeSet<String> {
     std::fs::read_dir(fixtures_dir())
         .unwrap()
         .filter_map(|e| {

@@ -18,7 +18,7 @@ use crate::StoreError;
 use crate::table::{PK, SK};
 
 /// DynamoDB's limit of requests per BatchWriteItem call.
-pub const BATCH_WRITE_MAX: usize = 25;
+pub(super) const BATCH_WRITE_MAX: usize = 25;
 /// BatchWriteItem calls in flight at once for one `batch_write`.
 const BATCH_CONCURRENCY: usize = 4;
 /// Attempts for a batch whose items keep coming back as unprocessed.

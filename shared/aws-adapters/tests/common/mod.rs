@@ -16,12 +16,12 @@ use rand::RngExt;
 use zoom::{Secret, TokenError, TokenRefresher, TokenSet};
 
 /// A random suffix so tests can share one moto.
-pub fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let n: u64 = rand::rng().random();
     format!("{prefix}-{n:016x}")
 }
 
-pub struct Moto {
+pub(crate) struct Moto {
     pub clients: AwsClients,
     pub table: String,
     pub secret_prefix: String,
@@ -30,7 +30,7 @@ pub struct Moto {
 /// Clients pointed at moto with a fresh table, or `None` (after a printed notice) when no
 /// endpoint is configured and `ZTS_REQUIRE_AWS` is unset. Under `make test`
 /// (`ZTS_REQUIRE_AWS=1`) a missing endpoint fails the test.
-pub async fn moto(test: &str) -> Option<Moto> {
+pub(crate) async fn moto(test: &str) -> Option<Moto> {
     let config = AwsConfig::from_env();
     let Some(endpoint) = config.endpoint_url.clone() else {
         let required = std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
@@ -64,7 +64,7 @@ pub async fn moto(test: &str) -> Option<Moto> {
 
 /// Fake Zoom token endpoint with Zoom's rotation: each refresh token works once; reuse gets
 /// `invalid_grant`. Counts successful refreshes.
-pub struct FakeZoom {
+pub(crate) struct FakeZoom {
     valid: Mutex<HashSet<String>>,
     issued: AtomicUsize,
     pub refreshes: AtomicUsize,
@@ -74,7 +74,7 @@ pub struct FakeZoom {
 }
 
 impl FakeZoom {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             valid: Mutex::new(HashSet::new()),
             issued: AtomicUsize::new(0),
@@ -86,7 +86,7 @@ impl FakeZoom {
     }
 
     /// A fresh authorization whose access token expires at `expires_at`.
-    pub fn authorize(&self, expires_at: DateTime<Utc>) -> TokenSet {
+    pub(crate) fn authorize(&self, expires_at: DateTime<Utc>) -> TokenSet {
         let n = self.issued.fetch_add(1, Ordering::SeqCst);
         let refresh = format!("rt-{n}");
         self.valid.lock().unwrap().insert(refresh.clone());
@@ -99,11 +99,11 @@ impl FakeZoom {
         }
     }
 
-    pub fn is_valid(&self, refresh_token: &Secret) -> bool {
+    pub(crate) fn is_valid(&self, refresh_token: &Secret) -> bool {
         self.valid.lock().unwrap().contains(refresh_token.expose())
     }
 
-    pub fn refresh_count(&self) -> usize {
+    pub(crate) fn refresh_count(&self) -> usize {
         self.refreshes.load(Ordering::SeqCst)
     }
 }
@@ -137,14 +137,14 @@ impl TokenRefresher for FakeZoom {
 
 /// Wraps a token store and fails its next `fail_writes` writes (a failure between Zoom's
 /// refresh and the secret write).
-pub struct FlakyWrites<S> {
+pub(crate) struct FlakyWrites<S> {
     pub inner: S,
     pub fail_writes: AtomicU32,
     pub write_attempts: AtomicU32,
 }
 
 impl<S> FlakyWrites<S> {
-    pub fn new(inner: S, fail_writes: u32) -> Self {
+    pub(crate) fn new(inner: S, fail_writes: u32) -> Self {
         Self {
             inner,
             fail_writes: AtomicU32::new(fail_writes),

@@ -44,7 +44,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, status: &str) {
+    pub(crate) fn add(&mut self, status: &str) {
         match status {
             "active" => {
                 self.assigned += 1;

@@ -26,9 +26,9 @@ use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
 /// The oracle (`tools/oracle`): the expected records, from the documented rules written out
 /// again and the sandbox's truth, sharing no code with the tasks.
-pub use oracle;
+pub(crate) use oracle;
 
-pub async fn sandbox(spec: TenantSpec) -> RunningSandbox {
+pub(crate) async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     let config = SandboxConfig {
         tenant: spec,
         ..SandboxConfig::demo()
@@ -36,12 +36,12 @@ pub async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     zoom_sandbox::start_local(config).await.expect("sandbox")
 }
 
-pub fn demo_spec() -> TenantSpec {
+pub(crate) fn demo_spec() -> TenantSpec {
     TenantSpec::demo().with_anchor(anchor())
 }
 
 /// 20 sub accounts, modest size (bigger sizes belong to the benchmarks).
-pub fn twenty_subs_spec() -> TenantSpec {
+pub(crate) fn twenty_subs_spec() -> TenantSpec {
     TenantSpec::sized(2, 20, 260)
         .with_meetings_per_user(2)
         .with_participants_per_meeting(4)
@@ -50,7 +50,7 @@ pub fn twenty_subs_spec() -> TenantSpec {
 
 /// The incremental test's tenant: 20 sub accounts with enough users per account that the
 /// per-account listings do not dominate.
-pub fn incremental_spec() -> TenantSpec {
+pub(crate) fn incremental_spec() -> TenantSpec {
     TenantSpec::sized(2, 20, 700)
         .with_meetings_per_user(3)
         .with_participants_per_meeting(4)
@@ -59,20 +59,20 @@ pub fn incremental_spec() -> TenantSpec {
 
 /// The tenants' anchor (the generated data's "today"), fixed so that the data and every
 /// inactivity verdict are the same on every run: 2026-06-01T00:00:00Z.
-pub fn anchor() -> DateTime<Utc> {
+pub(crate) fn anchor() -> DateTime<Utc> {
     zoom_sandbox::tenant::fixed_anchor()
 }
 
 /// How long after its tenant's anchor a test's "now" is: noon of the next day (the anchor
 /// used to be "yesterday midnight" with the clocks at real time), 12 hours from a UTC
 /// midnight (where the sandbox's daily caps reset).
-pub const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
+pub(crate) const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
 
 /// Pins the sandbox clock (real time plus an offset) to the tenant's anchor +
 /// [`NOW_AFTER_ANCHOR_HOURS`] and returns that time for the engine's clock. The offset has
 /// whole seconds: the sandbox is then less than a second after the returned time (plus the
 /// time the test has taken since), never before it.
-pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
+pub(crate) fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     let target = sb.state.tenant.anchor() + chrono::Duration::hours(NOW_AFTER_ANCHOR_HOURS);
     let gap = target - sb.state.clock.now();
     // Whole seconds, rounded up (`num_seconds` truncates toward zero).
@@ -81,7 +81,7 @@ pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     target
 }
 
-pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
+pub(crate) fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
     let t = sb.state.issue_token_for_tests(&[]);
     let tokens = TokenSet {
         access_token: Secret::new(t.access_token),
@@ -95,7 +95,7 @@ pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
 
 /// A client whose grant is dead: the access token expired and the refresh token was never
 /// issued (the sandbox answers `invalid_grant`).
-pub fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
+pub(crate) fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
     client_with_tokens(
         sb,
         TokenSet {
@@ -108,7 +108,7 @@ pub fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
     )
 }
 
-pub fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
+pub(crate) fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
     let config = ZoomConfig::builder()
         .region(Region::Na)
         .app(
@@ -139,7 +139,7 @@ pub fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
 }
 
 /// A store: moto when configured (required under `make test`), else memory.
-pub async fn store(test: &str) -> Records {
+pub(crate) async fn store(test: &str) -> Records {
     let config = AwsConfig::from_env();
     match config.endpoint_url.clone() {
         Some(endpoint) => {
@@ -169,22 +169,22 @@ pub async fn store(test: &str) -> Records {
 
 /// A clock the test moves (follows the sandbox clock when told to).
 #[derive(Clone)]
-pub struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
+pub(crate) struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
 
 impl TestClock {
-    pub fn at(t: DateTime<Utc>) -> Self {
+    pub(crate) fn at(t: DateTime<Utc>) -> Self {
         Self(Arc::new(Mutex::new(t)))
     }
-    pub fn set(&self, t: DateTime<Utc>) {
+    pub(crate) fn set(&self, t: DateTime<Utc>) {
         *self.0.lock().unwrap() = t;
     }
-    pub fn clock(&self) -> Clock {
+    pub(crate) fn clock(&self) -> Clock {
         let c = self.0.clone();
         Arc::new(move || *c.lock().unwrap())
     }
 }
 
-pub struct Env {
+pub(crate) struct Env {
     pub sb: RunningSandbox,
     pub client: ZoomClient,
     pub records: Records,
@@ -193,7 +193,7 @@ pub struct Env {
     pub engine: SyncEngine,
 }
 
-pub async fn env(spec: TenantSpec, test: &str) -> Env {
+pub(crate) async fn env(spec: TenantSpec, test: &str) -> Env {
     let sb = sandbox(spec).await;
     let records = store(test).await;
     env_on(sb, records)
@@ -201,7 +201,7 @@ pub async fn env(spec: TenantSpec, test: &str) -> Env {
 
 /// The engine on `sb` and `records`. Pins the sandbox clock first ([`pin_clock`]): the
 /// engine's clock starts at exactly the pinned time, the sandbox's just after it.
-pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
+pub(crate) fn env_on(sb: RunningSandbox, records: Records) -> Env {
     let now = pin_clock(&sb);
     let client = zoom_client(&sb);
     let queue = Arc::new(MemoryQueue::new());
@@ -227,7 +227,7 @@ pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
 /// 120 days) so the bands and candidates are exercised at several thresholds.
 /// Drains the memory queue the way the SQS event source would: batches of up to 10 messages
 /// as SQS events through the task's handler. Returns how many messages ran.
-pub async fn drain(env: &Env, task: sync_engine::Task) -> usize {
+pub(crate) async fn drain(env: &Env, task: sync_engine::Task) -> usize {
     let mut n = 0;
     loop {
         let batch = env.queue.receive(10);
@@ -259,7 +259,7 @@ pub async fn drain(env: &Env, task: sync_engine::Task) -> usize {
     }
 }
 
-pub fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
+pub(crate) fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
     ConnectionSettings {
         include_free_users: free,
         include_on_premises: on_prem,
@@ -272,13 +272,19 @@ pub fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
     }
 }
 
-pub const COMBOS: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+pub(crate) const COMBOS: [(bool, bool); 4] =
+    [(false, false), (true, false), (false, true), (true, true)];
 
-pub fn connection_id(free: bool, on_prem: bool) -> String {
+pub(crate) fn connection_id(free: bool, on_prem: bool) -> String {
     format!("conn-free{}-onprem{}", u8::from(free), u8::from(on_prem))
 }
 
-pub async fn connect(records: &Records, truth: &TenantTruth, cid: &str, s: ConnectionSettings) {
+pub(crate) async fn connect(
+    records: &Records,
+    truth: &TenantTruth,
+    cid: &str,
+    s: ConnectionSettings,
+) {
     let c = ConnectionRecord::new(cid, &truth.master_account_id, ZoomRegion::Na, s, Utc::now());
     records
         .insert_connection(&c)
@@ -286,16 +292,20 @@ pub async fn connect(records: &Records, truth: &TenantTruth, cid: &str, s: Conne
         .expect("insert connection");
 }
 
-pub fn truth(sb: &RunningSandbox) -> TenantTruth {
+pub(crate) fn truth(sb: &RunningSandbox) -> TenantTruth {
     sb.state.tenant.truth(false)
 }
 
 /// The accounts of the master's tree (the stand-alone account is not part of it).
-pub fn tree(truth: &TenantTruth) -> Vec<&zoom_sandbox::truth::AccountTruth> {
+pub(crate) fn tree(truth: &TenantTruth) -> Vec<&zoom_sandbox::truth::AccountTruth> {
     oracle::tree_accounts(truth).collect()
 }
 
-pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<String, UserView> {
+pub(crate) async fn views(
+    records: &Records,
+    cid: &str,
+    account: &str,
+) -> BTreeMap<String, UserView> {
     records
         .list_users(cid, account)
         .map_ok(|v| (v.roster.key(), v))
@@ -305,7 +315,7 @@ pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<Stri
 }
 
 /// The oracle's copy of a connection's settings.
-pub fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
+pub(crate) fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
     oracle::Settings {
         include_free_users: s.include_free_users,
         include_on_premises: s.include_on_premises,
@@ -318,7 +328,7 @@ pub fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
 /// expects from the sandbox's ground truth at `now`. Every difference is collected (naming
 /// the connection, account, user or license, and field), then the function panics with them
 /// all.
-pub async fn assert_matches_truth(
+pub(crate) async fn assert_matches_truth(
     records: &Records,
     truth: &TenantTruth,
     cid: &str,
@@ -691,7 +701,7 @@ impl Mismatches {
 
 /// What a comparison covered (so tests can show they compared something real).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub users: u64,
     pub logins: u64,
     pub created: u64,

@@ -11,11 +11,11 @@ use zoom::{
 };
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-pub const CLIENT_ID: &str = "sandbox-client-id";
-pub const CLIENT_SECRET: &str = "sandbox-client-secret";
-pub const REDIRECT_URI: &str = "http://localhost:9000/oauth/callback";
+pub(crate) const CLIENT_ID: &str = "sandbox-client-id";
+pub(crate) const CLIENT_SECRET: &str = "sandbox-client-secret";
+pub(crate) const REDIRECT_URI: &str = "http://localhost:9000/oauth/callback";
 
-pub async fn sandbox(config: SandboxConfig) -> RunningSandbox {
+pub(crate) async fn sandbox(config: SandboxConfig) -> RunningSandbox {
     zoom_sandbox::start_local(config)
         .await
         .expect("start sandbox")
@@ -23,7 +23,7 @@ pub async fn sandbox(config: SandboxConfig) -> RunningSandbox {
 
 /// Config pointing OAuth at the sandbox; the API base comes from the token's `api_url` (the
 /// sandbox answers with its own base URL).
-pub fn config(sb: &RunningSandbox) -> ZoomConfig {
+pub(crate) fn config(sb: &RunningSandbox) -> ZoomConfig {
     ZoomConfig::builder()
         .region(Region::Na)
         .app(
@@ -36,12 +36,12 @@ pub fn config(sb: &RunningSandbox) -> ZoomConfig {
         .expect("config")
 }
 
-pub fn oauth(sb: &RunningSandbox) -> OAuthClient {
+pub(crate) fn oauth(sb: &RunningSandbox) -> OAuthClient {
     OAuthClient::new(&config(sb)).expect("oauth client")
 }
 
 /// A test grant issued directly by the sandbox (as if the master's owner had authorized).
-pub fn test_tokens(sb: &RunningSandbox) -> TokenSet {
+pub(crate) fn test_tokens(sb: &RunningSandbox) -> TokenSet {
     let t = sb.state.issue_token_for_tests(&[]);
     TokenSet {
         access_token: Secret::new(t.access_token),
@@ -52,7 +52,7 @@ pub fn test_tokens(sb: &RunningSandbox) -> TokenSet {
     }
 }
 
-pub fn fast_retries() -> RetryPolicy {
+pub(crate) fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(200),
@@ -61,12 +61,12 @@ pub fn fast_retries() -> RetryPolicy {
     }
 }
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub client: ZoomClient,
     pub source: Arc<MemoryTokenSource>,
 }
 
-pub fn client_with(sb: &RunningSandbox, tokens: TokenSet, profile: RateProfile) -> Harness {
+pub(crate) fn client_with(sb: &RunningSandbox, tokens: TokenSet, profile: RateProfile) -> Harness {
     let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(oauth(sb))));
     let client = ZoomClient::builder(config(sb), source.clone())
         .rate_profile(profile)
@@ -77,12 +77,12 @@ pub fn client_with(sb: &RunningSandbox, tokens: TokenSet, profile: RateProfile) 
     Harness { client, source }
 }
 
-pub fn client(sb: &RunningSandbox) -> Harness {
+pub(crate) fn client(sb: &RunningSandbox) -> Harness {
     client_with(sb, test_tokens(sb), RateProfile::unlimited())
 }
 
 /// A refresher for mock servers: hands out `mock-at-{n}` / `mock-rt-{n}`.
-pub struct MockRefresher(pub std::sync::atomic::AtomicU64);
+pub(crate) struct MockRefresher(pub std::sync::atomic::AtomicU64);
 
 #[async_trait::async_trait]
 impl zoom::TokenRefresher for MockRefresher {
@@ -99,7 +99,7 @@ impl zoom::TokenRefresher for MockRefresher {
 }
 
 /// Serve `router` on a loopback port; returns its base URL.
-pub async fn mock_server(router: axum::Router) -> String {
+pub(crate) async fn mock_server(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -109,7 +109,7 @@ pub async fn mock_server(router: axum::Router) -> String {
 }
 
 /// A client for a mock API server at `base` (API base `{base}/v2`).
-pub fn mock_client(base: &str, retry: RetryPolicy, profile: RateProfile) -> ZoomClient {
+pub(crate) fn mock_client(base: &str, retry: RetryPolicy, profile: RateProfile) -> ZoomClient {
     let tokens = TokenSet {
         access_token: Secret::new("mock-at-0"),
         refresh_token: Secret::new("mock-rt-0"),

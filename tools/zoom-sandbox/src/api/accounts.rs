@@ -43,7 +43,7 @@ const PLAN_USAGE: Scopes = Scopes {
 
 /// `GET /accounts`: the master's sub accounts. A caller that is not a master account gets
 /// 400 code 200 `No permission.`.
-pub async fn list_sub_accounts(
+pub(super) async fn list_sub_accounts(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Query(q): Query<Params>,
@@ -101,7 +101,7 @@ fn sub_account_row(a: &Account, owner_email: String) -> Value {
 }
 
 /// `GET /accounts/{accountId}`.
-pub async fn get_account(
+pub(super) async fn get_account(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -162,7 +162,7 @@ fn large_meeting_hosts(a: &Account) -> Option<u32> {
 
 /// `GET /accounts/{accountId}/plans`: only for accounts whose bill the master pays (a sub in
 /// self-pay mode: 400 code 2100, as Zoom's older spec documents).
-pub async fn plans(
+pub(super) async fn plans(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -209,7 +209,7 @@ pub async fn plans(
 /// A sub account that pays its own bill (`pay_mode` "sub") asked by the master: 400 code 2100,
 /// as for plan information (REFERENCE §3.3, spec21; §3.4 lists no such error for plan usage, so
 /// this is the harsher plausible reading). The account itself, with `me`, gets its usage.
-pub async fn plan_usage(
+pub(super) async fn plan_usage(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,

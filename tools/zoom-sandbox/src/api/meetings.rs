@@ -87,7 +87,7 @@ fn listed(m: &Meeting) -> ListedMeeting<'_> {
 /// not ended (or of its last occurrence when all have ended), and `uuid` of its latest ended
 /// occurrence (of its first occurrence while none has ended). `live`/`upcoming` look at that
 /// listed start; `previous_meetings` lists meetings with at least one ended instance.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -144,7 +144,7 @@ pub async fn list(
 /// found too. A recurring meeting also shows `recurrence` and its `occurrences` (the ones that
 /// have not ended; every one with `show_previous_occurrences=true`), `start_time` as the
 /// meeting list shows it.
-pub async fn get_meeting(
+pub(super) async fn get_meeting(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -258,7 +258,7 @@ pub(super) fn participant_row(p: &Participant) -> ParticipantRow<'_> {
 /// wildcard dispatches on the suffix: `…/instances` lists a meeting's ended instances,
 /// `…/participants` (un-prefixed form only: Zoom documents no master variant) one instance's
 /// participants. Anything else: 404 code 2300.
-pub async fn past_meetings(
+pub(super) async fn past_meetings(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,

@@ -51,7 +51,7 @@ const ACTIVITIES: Scopes = Scopes {
 /// range (`active`, the default) or none (`inactive`); pending users are not reported.
 /// `meetings` counts the host's ended instances that started in the range (instant meetings
 /// and each occurrence of a recurring meeting included).
-pub async fn users(
+pub(super) async fn users(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -128,7 +128,7 @@ pub async fn users(
 /// `GET /report/users/{userId}/meetings?from&to`: the user's ended instances that started in
 /// the range, oldest first (instant meetings and each recurring occurrence included, each with
 /// its own `uuid`; every generated past instance has at least two participants).
-pub async fn user_meetings(
+pub(super) async fn user_meetings(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -196,7 +196,7 @@ pub async fn user_meetings(
 /// `GET /report/meetings/{meetingId}/participants`: like past meeting participants (same UUID
 /// encoding rule) plus `participant_user_id` and `customer_key`; the meeting must belong to the
 /// addressed account.
-pub async fn meeting_participants(
+pub(super) async fn meeting_participants(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -240,7 +240,7 @@ pub async fn meeting_participants(
 /// `GET /report/activities?from&to`: sign-in events — each user's current `last_login_time`
 /// when it falls in the range (the sandbox models only the latest login). Cursor-paged (`page_size` is a string in
 /// Zoom's schema and is returned as one).
-pub async fn activities(
+pub(super) async fn activities(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,

@@ -110,7 +110,7 @@ fn listed(u: &User) -> ListedUser<'_> {
 
 /// `GET /users` and `GET /accounts/{accountId}/users`: one status per listing (`active` by
 /// default), users in a stable order, paginated by `next_page_token`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -180,7 +180,7 @@ pub async fn list(
 /// Counts go by the type users show: a deactivated user that still shows Licensed counts in
 /// `licensed_users_count` although it holds no seat (plan usage counts seats; harsher
 /// plausible reading, Zoom does not document it).
-pub async fn summary(
+pub(super) async fn summary(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -224,7 +224,7 @@ fn full_user(state: &SandboxState, a: &Account, u: &User) -> Value {
 }
 
 /// `GET /users/{userId}` (id, email or `me`).
-pub async fn get_user(
+pub(super) async fn get_user(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -253,7 +253,7 @@ struct StatusBody {
 /// body (spec26 documents 200; older Zoom answered 204 — clients accept any 2xx).
 /// Owners and admins: 400 code 200 (as Zoom: "Zoom Room and Admin users' status cannot be
 /// activated or deactivated."); pending users: 400 code 1000.
-pub async fn status(
+pub(super) async fn status(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
@@ -316,7 +316,7 @@ fn mutation_error(e: TenantError, user: &str) -> ApiError {
 /// `PATCH /users/{userId}` → 204. Only `type` changes anything (1, 2 or 4); `type` together
 /// with `plan_united_type` or `zoom_one_type` is 400 code 300, as Zoom. Other profile fields are
 /// accepted and ignored. Owners/admins cannot lose their licence (400 code 200).
-pub async fn update(
+pub(super) async fn update(
     State(state): State<Arc<SandboxState>>,
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,

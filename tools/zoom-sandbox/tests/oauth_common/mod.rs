@@ -10,9 +10,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-pub const REDIRECT: &str = "http://localhost:9000/oauth/callback";
+pub(crate) const REDIRECT: &str = "http://localhost:9000/oauth/callback";
 
-pub async fn start(config: SandboxConfig) -> RunningSandbox {
+pub(crate) async fn start(config: SandboxConfig) -> RunningSandbox {
     zoom_sandbox::start_local(config)
         .await
         .expect("sandbox starts")
@@ -29,20 +29,20 @@ thread_local! {
 }
 
 /// A client that does not follow redirects (we inspect `Location`).
-pub fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     HTTP.with(|c| c.clone())
 }
 
-pub fn client_id(sb: &RunningSandbox) -> String {
+pub(crate) fn client_id(sb: &RunningSandbox) -> String {
     sb.state.config.apps[0].client_id.clone()
 }
 
-pub fn client_secret(sb: &RunningSandbox) -> String {
+pub(crate) fn client_secret(sb: &RunningSandbox) -> String {
     sb.state.config.apps[0].client_secret.clone()
 }
 
 /// `GET /oauth/authorize` with these parameters; returns the response (not followed).
-pub async fn authorize(sb: &RunningSandbox, params: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn authorize(sb: &RunningSandbox, params: &[(&str, &str)]) -> reqwest::Response {
     http()
         .get(format!("{}/oauth/authorize", sb.base_url()))
         .query(params)
@@ -52,7 +52,10 @@ pub async fn authorize(sb: &RunningSandbox, params: &[(&str, &str)]) -> reqwest:
 }
 
 /// Query parameters of a redirect's `Location`, checking it points at `redirect`.
-pub fn redirect_params(response: &reqwest::Response, redirect: &str) -> HashMap<String, String> {
+pub(crate) fn redirect_params(
+    response: &reqwest::Response,
+    redirect: &str,
+) -> HashMap<String, String> {
     assert_eq!(response.status().as_u16(), 302, "expected a redirect");
     let location = response
         .headers()
@@ -69,12 +72,12 @@ pub fn redirect_params(response: &reqwest::Response, redirect: &str) -> HashMap<
     url.query_pairs().into_owned().collect()
 }
 
-pub fn s256(verifier: &str) -> String {
+pub(crate) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// Authorize with PKCE S256 and return the code.
-pub async fn code(sb: &RunningSandbox, verifier: &str) -> String {
+pub(crate) async fn code(sb: &RunningSandbox, verifier: &str) -> String {
     let cid = client_id(sb);
     let challenge = s256(verifier);
     let r = authorize(
@@ -95,11 +98,11 @@ pub async fn code(sb: &RunningSandbox, verifier: &str) -> String {
 }
 
 /// `POST /oauth/token` with Basic client auth; returns (status, JSON body).
-pub async fn token(sb: &RunningSandbox, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(sb: &RunningSandbox, form: &[(&str, &str)]) -> (u16, Value) {
     token_as(sb, &client_id(sb), &client_secret(sb), form).await
 }
 
-pub async fn token_as(
+pub(crate) async fn token_as(
     sb: &RunningSandbox,
     id: &str,
     secret: &str,
@@ -117,7 +120,7 @@ pub async fn token_as(
 }
 
 /// The whole authorization-code flow with PKCE: (access_token, refresh_token, body).
-pub async fn connect(sb: &RunningSandbox) -> (String, String, Value) {
+pub(crate) async fn connect(sb: &RunningSandbox) -> (String, String, Value) {
     let verifier = "a-verifier-of-sufficient-length-0123456789-abcdefghijklmnop";
     let code = code(sb, verifier).await;
     let (status, body) = token(
@@ -138,7 +141,7 @@ pub async fn connect(sb: &RunningSandbox) -> (String, String, Value) {
     )
 }
 
-pub async fn refresh(sb: &RunningSandbox, refresh_token: &str) -> (u16, Value) {
+pub(crate) async fn refresh(sb: &RunningSandbox, refresh_token: &str) -> (u16, Value) {
     token(
         sb,
         &[
@@ -150,7 +153,7 @@ pub async fn refresh(sb: &RunningSandbox, refresh_token: &str) -> (u16, Value) {
 }
 
 /// `GET {base}/v2{path}` with a bearer token.
-pub async fn api_get(sb: &RunningSandbox, token: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn api_get(sb: &RunningSandbox, token: &str, path: &str) -> reqwest::Response {
     http()
         .get(format!("{}{}", sb.api_base_url(), path))
         .bearer_auth(token)
@@ -159,7 +162,7 @@ pub async fn api_get(sb: &RunningSandbox, token: &str, path: &str) -> reqwest::R
         .unwrap()
 }
 
-pub async fn control(
+pub(crate) async fn control(
     sb: &RunningSandbox,
     method: reqwest::Method,
     path: &str,
@@ -174,7 +177,7 @@ pub async fn control(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-pub async fn advance(sb: &RunningSandbox, seconds: i64) {
+pub(crate) async fn advance(sb: &RunningSandbox, seconds: i64) {
     let (s, _) = control(
         sb,
         reqwest::Method::POST,
@@ -185,6 +188,6 @@ pub async fn advance(sb: &RunningSandbox, seconds: i64) {
     assert_eq!(s, 200);
 }
 
-pub fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
     r.headers().get(name).and_then(|v| v.to_str().ok())
 }

@@ -7,13 +7,13 @@ use zoom_sandbox::config::AuthorizeAs;
 use zoom_sandbox::tenant::TenantSpec;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-pub struct Api {
+pub(crate) struct Api {
     pub sb: RunningSandbox,
     pub token: String,
     pub http: reqwest::Client,
 }
 
-pub async fn start(spec: TenantSpec) -> Api {
+pub(crate) async fn start(spec: TenantSpec) -> Api {
     let config = SandboxConfig {
         tenant: spec,
         ..SandboxConfig::demo()
@@ -34,22 +34,22 @@ pub async fn start(spec: TenantSpec) -> Api {
 
 impl Api {
     /// A token for the stand-alone (non-master) account's owner with the app's scopes.
-    pub fn standalone_token(&self) -> String {
+    pub(crate) fn standalone_token(&self) -> String {
         self.sb
             .state
             .issue_token_for_tests_as(AuthorizeAs::Standalone, &[])
             .access_token
     }
 
-    pub fn token_with(&self, scopes: &[&str]) -> String {
+    pub(crate) fn token_with(&self, scopes: &[&str]) -> String {
         self.sb.state.issue_token_for_tests(scopes).access_token
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.sb.api_base_url(), path)
     }
 
-    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+    pub(crate) async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self
             .http
             .get(self.url(path))
@@ -67,18 +67,23 @@ impl Api {
         (status, v)
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.get_as(&self.token, path).await
     }
 
     /// GET that must succeed.
-    pub async fn ok(&self, path: &str) -> Value {
+    pub(crate) async fn ok(&self, path: &str) -> Value {
         let (s, v) = self.get(path).await;
         assert_eq!(s, 200, "GET {path}: {v}");
         v
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
         let r = self
             .http
             .request(method, self.url(path))
@@ -100,12 +105,12 @@ impl Api {
     }
 
     /// Every item of a paginated listing (`key` holds the items), following `next_page_token`.
-    pub async fn list_all(&self, path: &str, key: &str, page_size: usize) -> Vec<Value> {
+    pub(crate) async fn list_all(&self, path: &str, key: &str, page_size: usize) -> Vec<Value> {
         self.list_all_as(&self.token, path, key, page_size).await
     }
 
     /// [`Api::list_all`] with another token.
-    pub async fn list_all_as(
+    pub(crate) async fn list_all_as(
         &self,
         bearer: &str,
         path: &str,
@@ -144,7 +149,7 @@ impl Api {
 
     /// The path prefix addressing an account: own form for the caller's account, master form
     /// for sub accounts.
-    pub fn prefix(&self, account_id: &str) -> String {
+    pub(crate) fn prefix(&self, account_id: &str) -> String {
         if account_id == self.sb.state.tenant.master_account_id() {
             String::new()
         } else {
@@ -154,12 +159,12 @@ impl Api {
 }
 
 /// Percent-encode a path segment (every reserved character).
-pub fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Encode a meeting UUID as Zoom requires: twice when it starts with `/` or contains `//`.
-pub fn enc_uuid(uuid: &str) -> String {
+pub(crate) fn enc_uuid(uuid: &str) -> String {
     if uuid.starts_with('/') || uuid.contains("//") {
         enc(&enc(uuid))
     } else {
