@@ -10,3 +10,11 @@ pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
 pub use license::{LicenseKind, Provisioned};
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
 pub use text::check_request_text;
+
+/// Where "now" comes from: the system clock in production, the sandbox's clock in tests. The
+/// one clock type of every use case (tasks, reclamation, connect, license administration).
+pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(chrono::Utc::now)
+}
