@@ -4,15 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStore, ContractRecord,
-    ContractStore, LicenseRecord, LicenseStore, Records, UpdateError, UserStore,
-};
+use aws_adapters::Records;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use licensing::{
     ActivityInput, Contract, ContractFields, FieldError, LicenseInput, ReportMeta, UserActivity,
     ValidationError,
+};
+use ports::{
+    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStore, ContractRecord,
+    ContractStore, LicenseRecord, LicenseStore, UpdateError, UserStore,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -61,10 +62,10 @@ pub struct Admin {
     clock: Clock,
 }
 
-fn provisioned(p: aws_adapters::Provisioned) -> Provisioned {
+fn provisioned(p: ports::Provisioned) -> Provisioned {
     match p {
-        aws_adapters::Provisioned::Count(n) => Provisioned::Count(n),
-        aws_adapters::Provisioned::Unlimited => Provisioned::Unlimited,
+        ports::Provisioned::Count(n) => Provisioned::Count(n),
+        ports::Provisioned::Unlimited => Provisioned::Unlimited,
     }
 }
 

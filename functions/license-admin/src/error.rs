@@ -1,7 +1,7 @@
 //! The function's error: refusals (the caller's to fix) and our own failures (a retry may help).
 
-use aws_adapters::StoreError;
 use licensing::ValidationError;
+use ports::StoreError;
 
 use crate::request::RequestError;
 

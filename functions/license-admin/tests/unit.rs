@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionSettings,
-    ConnectionStore, LicenseActivity, LicenseRecord, LicenseStore, Provisioned, Records,
-    UserAccess, UserRecord, UserStore, ZoomRegion,
-};
+use aws_adapters::Records;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use license_admin::{Admin, AdminError};
+use ports::{
+    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionSettings,
+    ConnectionStore, LicenseActivity, LicenseRecord, LicenseStore, Provisioned, UserAccess,
+    UserRecord, UserStore, ZoomRegion,
+};
 use serde_json::{Value, json};
 
 const CONN: &str = "conn-demo";

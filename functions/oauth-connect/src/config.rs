@@ -15,7 +15,8 @@
 
 use std::time::Duration;
 
-use aws_adapters::{AppSecrets, AwsConfig, ZoomRegion};
+use aws_adapters::{AppSecrets, AwsConfig};
+use ports::ZoomRegion;
 use zoom::{OAuthApp, Region, ZoomConfig};
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,10 +1,10 @@
 //! The two browser routes: `/connect` starts an authorization, `/oauth/callback` finishes it.
 
-use aws_adapters::{
+use chrono::{DateTime, Utc};
+use ports::{
     ConnectionRecord, ConnectionSettings, ConnectionStatus, OAuthStateRecord, StoreError,
     StoredTokens,
 };
-use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sync_domain::{InactivityThreshold, YesNo};
 use zoom::{Secret, TokenError, TokenSet};

@@ -5,8 +5,8 @@
 //! with the request id, their detail going to the log only. No message carries a token, code,
 //! verifier or secret: the variants hold none.
 
-use aws_adapters::StoreError;
 use http::StatusCode;
+use ports::StoreError;
 use sync_domain::SettingsError;
 use zoom::TokenError;
 

@@ -24,11 +24,11 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use aws_adapters::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
 use chrono::{DateTime, Utc};
 use http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use ports::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
 use rand::RngExt;
 use serde_json::json;
 use tracing::Instrument;
@@ -50,7 +50,7 @@ pub enum StartupError {
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error("reading the app secret: {0}")]
-    Secrets(#[from] aws_adapters::StoreError),
+    Secrets(#[from] ports::StoreError),
     #[error(transparent)]
     Zoom(#[from] VerifyError),
 }
@@ -103,7 +103,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             region: ZoomRegion::Na,
-            state_ttl: aws_adapters::stores::OAUTH_STATE_TTL,
+            state_ttl: ports::stores::OAUTH_STATE_TTL,
             deauthorized_retention: chrono::Duration::days(config::DEFAULT_RETENTION_DAYS),
         }
     }

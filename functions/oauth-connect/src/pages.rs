@@ -146,8 +146,8 @@ pub struct SettingsView {
     pub inactivity_threshold_days: u32,
 }
 
-impl From<&aws_adapters::ConnectionSettings> for SettingsView {
-    fn from(s: &aws_adapters::ConnectionSettings) -> Self {
+impl From<&ports::ConnectionSettings> for SettingsView {
+    fn from(s: &ports::ConnectionSettings) -> Self {
         let yn = |b: bool| if b { "yes" } else { "no" };
         Self {
             include_free_users: yn(s.include_free_users),
@@ -321,7 +321,7 @@ mod tests {
             account_name: "<b>Acme & Co</b>".into(),
             sub_accounts: 2,
             reconnected: false,
-            settings: SettingsView::from(&aws_adapters::ConnectionSettings::default()),
+            settings: SettingsView::from(&ports::ConnectionSettings::default()),
             missing_scopes: Vec::new(),
         };
         let r = connected(Format::Html, &c);
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn connected_page_names_fields_not_collected_and_the_scopes_to_add() {
-        let settings = aws_adapters::ConnectionSettings::default();
+        let settings = ports::ConnectionSettings::default();
         let check = crate::scopes::check(
             "account:master user:master report:master meeting:master user:write:admin",
             &settings,

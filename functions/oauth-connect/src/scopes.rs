@@ -24,8 +24,8 @@
 
 use std::collections::HashSet;
 
-use aws_adapters::{ConnectionSettings, MissingScopeNote};
 use chrono::{DateTime, Utc};
+use ports::{ConnectionSettings, MissingScopeNote};
 
 /// `noticed_by` of the notes connect writes.
 pub const NOTICED_BY: &str = "connect";

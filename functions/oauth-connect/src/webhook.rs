@@ -10,7 +10,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zoom::Secret;
 
-use aws_adapters::{ConnectionStatus, ConnectionStore, StoreError, TokenStore};
+use ports::{ConnectionStatus, ConnectionStore, StoreError, TokenStore};
 
 use crate::error::WebhookError;
 

@@ -15,14 +15,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use aws_adapters::{
-    AppCredentials, AppSecrets, AwsClients, ConnectionStatus, ConnectionStore, Records,
-    SecretsManagerTokenStore, TokenStore, ZoomRegion, create_table_if_missing,
+    AppCredentials, AppSecrets, AwsClients, Records, SecretsManagerTokenStore,
+    create_table_if_missing,
 };
 use chrono::Utc;
 use common::*;
 use futures::TryStreamExt;
 use lambda_http::{Body, Request, Response};
 use oauth_connect::{App, Config, build_app};
+use ports::{ConnectionStatus, ConnectionStore, TokenStore, ZoomRegion};
 use zoom::Secret;
 use zoom_sandbox::config::{AuthorizeAs, ConsentMode};
 use zoom_sandbox::webhooks::{SendOptions, send_app_deauthorized, send_url_validation};
@@ -327,11 +328,11 @@ impl Env {
             .item
             .expect("pending state stored");
         let data = item[aws_adapters::stores::DATA].as_s().unwrap();
-        let record: aws_adapters::OAuthStateRecord = serde_json::from_str(data).unwrap();
+        let record: ports::OAuthStateRecord = serde_json::from_str(data).unwrap();
         record.pkce_verifier.expose().to_string()
     }
 
-    async fn connections(&self) -> Vec<aws_adapters::ConnectionRecord> {
+    async fn connections(&self) -> Vec<ports::ConnectionRecord> {
         self.records.list_connections().try_collect().await.unwrap()
     }
 

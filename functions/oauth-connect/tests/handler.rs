@@ -6,15 +6,16 @@ mod common;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_adapters::{
-    ConnectionSettings, ConnectionStatus, ConnectionStore, MemoryTokenStore, OAuthStateRecord,
-    OAuthStateStore, Records, StoreError, StoredTokens, TokenStore, ZoomRegion,
-};
+use aws_adapters::{MemoryTokenStore, Records};
 use chrono::{DateTime, Utc};
 use common::*;
 use futures::TryStreamExt;
 use oauth_connect::connect::connection_id_for;
 use oauth_connect::{App, Options};
+use ports::{
+    ConnectionSettings, ConnectionStatus, ConnectionStore, OAuthStateRecord, OAuthStateStore,
+    StoreError, StoredTokens, TokenStore, ZoomRegion,
+};
 use zoom::Secret;
 
 const WEBHOOK_SECRET: &str = "fixture-webhook-secret";
@@ -107,7 +108,7 @@ impl Harness {
             .unwrap();
     }
 
-    async fn connections(&self) -> Vec<aws_adapters::ConnectionRecord> {
+    async fn connections(&self) -> Vec<ports::ConnectionRecord> {
         self.records.list_connections().try_collect().await.unwrap()
     }
 
@@ -554,7 +555,7 @@ async fn reconnecting_settles_the_tasks_notes_of_scopes_it_brings() {
     h.zoom.grant(DOCUMENTED_FIVE);
     h.connect_successfully().await;
     let cid = connection_id_for(MASTER_ACCOUNT);
-    let task_note = |scope: &str| aws_adapters::MissingScopeNote {
+    let task_note = |scope: &str| ports::MissingScopeNote {
         scope: scope.into(),
         not_collected: "Meeting Joined dates (past meeting participants)".into(),
         noticed_by: "application-access".into(),

@@ -11,7 +11,8 @@
 //! plus the AWS adapters' variables (`ZTS_TABLE_NAME`, `ZTS_TOKEN_SECRET_PREFIX`,
 //! `ZTS_APP_SECRET_ID`, `ZTS_AWS_ENDPOINT_URL`, `ZTS_AWS_REGION`).
 
-use aws_adapters::{AppSecrets, AwsConfig, ZoomRegion};
+use aws_adapters::{AppSecrets, AwsConfig};
+use ports::ZoomRegion;
 use zoom::{OAuthApp, ZoomConfig};
 
 #[derive(Debug, Clone, thiserror::Error)]

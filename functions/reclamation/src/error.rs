@@ -2,8 +2,8 @@
 //! failures (a retry may help). Per-user Zoom failures are not errors: they are reported in
 //! the response.
 
-use aws_adapters::StoreError;
 use chrono::{DateTime, Utc};
+use ports::StoreError;
 
 use crate::request::RequestError;
 

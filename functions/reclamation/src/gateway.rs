@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use aws_adapters::{ConnectionRecord, TokenStore, TokenVault};
 use chrono::{DateTime, Utc};
+use ports::{ConnectionRecord, TokenStore, TokenVault};
 use serde::{Deserialize, Serialize};
 use zoom::{StatusAction, UserType, ZoomClient, ZoomConfig, ZoomError};
 

@@ -31,7 +31,7 @@ pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("reading the app secret: {0}")]
-    Secrets(#[from] aws_adapters::StoreError),
+    Secrets(#[from] ports::StoreError),
     #[error("building the OAuth client: {0}")]
     Zoom(String),
 }
@@ -49,7 +49,7 @@ pub async fn build(
     let records_arc = Arc::new(records.clone());
     let oauth =
         zoom::OAuthClient::new(&zoom_config).map_err(|e| StartupError::Zoom(e.to_string()))?;
-    let vault = aws_adapters::TokenVault {
+    let vault = ports::TokenVault {
         tokens: Arc::new(aws_adapters::SecretsManagerTokenStore::new(
             clients.secrets.clone(),
             config.aws.token_secret_prefix.clone(),
@@ -57,7 +57,7 @@ pub async fn build(
         leases: records_arc.clone(),
         connections: records_arc,
         refresher: Arc::new(oauth),
-        options: aws_adapters::VaultOptions::default(),
+        options: ports::VaultOptions::default(),
     };
     Ok(Reclaimer::new(
         Stores::from_records(records),

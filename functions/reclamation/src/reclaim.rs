@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::{
-    AccountStore, AuditEntry, AuditRequest, AuditStore, ConnectionRecord, ConnectionStatus,
-    ConnectionStore, LeaseStore, MissingScopeNote, Records, UserStore, UserView,
-};
+use aws_adapters::Records;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
+use ports::{
+    AccountStore, AuditEntry, AuditRequest, AuditStore, ConnectionRecord, ConnectionStatus,
+    ConnectionStore, LeaseStore, MissingScopeNote, UserStore, UserView,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, LicenseKind, inactive_beyond};
@@ -1525,7 +1526,7 @@ mod tests {
         let mut connection = ConnectionRecord::new(
             "c",
             "z",
-            aws_adapters::ZoomRegion::Na,
+            ports::ZoomRegion::Na,
             Default::default(),
             Utc::now(),
         );

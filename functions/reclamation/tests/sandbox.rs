@@ -12,13 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditStore, AwsClients, AwsConfig,
-    ConnectionRecord, ConnectionSettings, ConnectionStore, MissingScopeNote, Records,
-    SecretsManagerTokenStore, StoredTokens, TaskOutcome, TokenStore, TokenVault, UserAccess,
-    UserRecord, UserStore, VaultOptions, ZoomRegion, create_table_if_missing, user_key,
+    AwsClients, AwsConfig, Records, SecretsManagerTokenStore, create_table_if_missing,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
+use ports::{
+    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditStore, ConnectionRecord,
+    ConnectionSettings, ConnectionStore, MissingScopeNote, StoredTokens, TaskOutcome, TokenStore,
+    TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion, user_key,
+};
 use rand::RngExt;
 use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomGateway};
 use serde_json::{Value, json};
@@ -366,7 +368,7 @@ async fn threshold_for_four(env: &Env) -> u32 {
     let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
     let mut days = Vec::new();
     for a in accounts {
-        let users: Vec<aws_adapters::UserView> = env
+        let users: Vec<ports::UserView> = env
             .records
             .list_users(CONN, &a.account_id)
             .try_collect()
@@ -707,7 +709,7 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
     };
     let state = env.sb.state.clone();
     let engine = SyncEngine {
-        records: env.records.clone(),
+        store: std::sync::Arc::new(env.records.clone()),
         clients: Arc::new(FixedClientFactory(env.client.clone())),
         queue: Arc::new(MemoryQueue::new()),
         clock: Arc::new(move || state.clock.now()),
@@ -732,8 +734,8 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
         }
     };
     let assigned = |records: Records| async move {
-        let licenses: Vec<aws_adapters::LicenseRecord> =
-            aws_adapters::LicenseStore::list_licenses(&records, CONN)
+        let licenses: Vec<ports::LicenseRecord> =
+            ports::LicenseStore::list_licenses(&records, CONN)
                 .try_collect()
                 .await
                 .unwrap();
@@ -825,8 +827,8 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
 /// Returns how many accounts were compared.
 async fn seats_equal_plan_usage(env: &Env) -> usize {
     let truth = env.sb.state.tenant.truth(true);
-    let licenses: Vec<aws_adapters::LicenseRecord> =
-        aws_adapters::LicenseStore::list_licenses(&env.records, CONN)
+    let licenses: Vec<ports::LicenseRecord> =
+        ports::LicenseStore::list_licenses(&env.records, CONN)
             .try_collect()
             .await
             .unwrap();

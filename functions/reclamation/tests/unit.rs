@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, AuditStore, ConnectionRecord, ConnectionSettings,
-    ConnectionStore, MissingScopeNote, Records, TaskOutcome, UserAccess, UserRecord, UserStore,
-    ZoomRegion,
-};
+use aws_adapters::Records;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::TryStreamExt;
+use ports::{
+    AccountKind, AccountRecord, AccountStore, AuditStore, ConnectionRecord, ConnectionSettings,
+    ConnectionStore, MissingScopeNote, TaskOutcome, UserAccess, UserRecord, UserStore, ZoomRegion,
+};
 use reclamation::{
     AccountRef, LiveUser, Outcome, Reclaimer, ReclamationError, ReclamationResponse, Stores,
     ZoomConnector, ZoomFailure, ZoomUsers,
@@ -757,7 +757,7 @@ async fn example_events_are_valid_requests() {
 
 #[tokio::test]
 async fn a_request_being_executed_elsewhere_is_not_run_twice() {
-    use aws_adapters::LeaseStore;
+    use ports::LeaseStore;
     let f = fixture().await;
     let id = event("execute")["request_id"].as_str().unwrap().to_owned();
     let held = f

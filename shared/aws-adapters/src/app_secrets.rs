@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use zoom::Secret;
 
-use crate::StoreError;
-use crate::records::ZoomRegion;
+use ports::StoreError;
+use ports::ZoomRegion;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppCredentials {
@@ -40,7 +40,7 @@ impl AppSecrets {
             .version_stage("AWSCURRENT")
             .send()
             .await
-            .map_err(|e| StoreError::secrets("GetSecretValue", e))?;
+            .map_err(|e| crate::error::secrets_error("GetSecretValue", e))?;
         let text = out
             .secret_string()
             .ok_or_else(|| StoreError::Config(format!("secret {secret_id} has no string value")))?;
@@ -80,9 +80,9 @@ impl AppSecrets {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| StoreError::secrets("CreateSecret", e))
+                    .map_err(|e| crate::error::secrets_error("CreateSecret", e))
             }
-            Err(e) => Err(StoreError::secrets("PutSecretValue", e)),
+            Err(e) => Err(crate::error::secrets_error("PutSecretValue", e)),
         }
     }
 }

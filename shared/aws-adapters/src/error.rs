@@ -1,51 +1,18 @@
-//! Errors of the storage layer.
+//! [`StoreError`]s from AWS SDK errors: the operation and AWS's error code and message only,
+//! never a token or secret value.
 
-/// A DynamoDB or Secrets Manager operation failed, or a stored record could not be used.
-///
-/// Messages never contain token or secret values: SDK errors name the operation and AWS's error
-/// code and message only.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// A conditional write found the item in another state (expected outcome of some calls;
-    /// the typed store methods turn it into a return value where it is not an error).
-    #[error("the item is not in the expected state (conditional check failed)")]
-    ConditionFailed,
-    /// An optimistic update kept losing to concurrent writers.
-    #[error("concurrent updates kept conflicting: {0}")]
-    Conflict(String),
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("DynamoDB {op} failed: {message}")]
-    Dynamo { op: &'static str, message: String },
-    #[error("Secrets Manager {op} failed: {message}")]
-    Secrets { op: &'static str, message: String },
-    #[error("stored record could not be decoded: {0}")]
-    Decode(String),
-    #[error("invalid configuration: {0}")]
-    Config(String),
+use ports::StoreError;
+
+pub(crate) fn dynamo_error(op: &'static str, err: impl std::error::Error) -> StoreError {
+    StoreError::Dynamo {
+        op,
+        message: aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    }
 }
 
-impl StoreError {
-    pub(crate) fn dynamo(op: &'static str, err: impl std::error::Error) -> Self {
-        Self::Dynamo {
-            op,
-            message: aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
-        }
-    }
-
-    pub(crate) fn secrets(op: &'static str, err: impl std::error::Error) -> Self {
-        Self::Secrets {
-            op,
-            message: aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string(),
-        }
-    }
-
-    /// Whether retrying the same call later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Dynamo { .. } | Self::Secrets { .. } | Self::Conflict(_)
-        )
+pub(crate) fn secrets_error(op: &'static str, err: impl std::error::Error) -> StoreError {
+    StoreError::Secrets {
+        op,
+        message: aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string(),
     }
 }

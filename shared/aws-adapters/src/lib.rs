@@ -1,35 +1,24 @@
-//! AWS adapters: DynamoDB records and the Secrets Manager token vault behind small traits,
-//! with in-memory fakes of the same semantics for unit tests of the domain and functions.
+//! The AWS adapters of the ports (`ports` crate): the store traits on one DynamoDB table
+//! ([`Records`]), the token store on Secrets Manager, the OAuth app secret, and the AWS clients.
 //!
-//! - [`stores`]: `ConnectionStore`, `OAuthStateStore`, `AccountStore`, `UserStore`,
-//!   `LicenseStore`, `SyncRunStore`, `AuditStore`, `LeaseStore`, all implemented by
-//!   [`Records`] (DynamoDB via [`Records::dynamo`], memory via [`Records::in_memory`]).
-//! - [`vault`]: tokens per connection in Secrets Manager and [`VaultTokenSource`], the
-//!   rotation-safe `zoom::TokenSource`.
+//! - [`stores`]: [`Records`] implements every store trait on a [`backend::Table`]: DynamoDB
+//!   ([`Records::dynamo`]) or an in-memory table with the same semantics
+//!   ([`Records::in_memory`], for tests of every crate).
+//! - [`tokens`]: [`SecretsManagerTokenStore`] and [`MemoryTokenStore`].
 //! - [`app_secrets`]: OAuth app credentials and the webhook secret, read once per cold start.
 //! - [`table`]: the table definition (`infra/template.yaml` is checked against it).
 
 pub mod app_secrets;
 pub mod backend;
 mod config;
-pub mod contracts;
+mod contracts;
 mod error;
-pub mod records;
 pub mod stores;
 pub mod table;
-pub mod vault;
+pub mod tokens;
 
 pub use app_secrets::{AppCredentials, AppSecrets, AppSecretsLoader};
 pub use config::{AwsClients, AwsConfig};
-pub use contracts::{ContractRecord, ContractStore, UpdateError};
-pub use error::StoreError;
-pub use records::*;
-pub use stores::{
-    AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,
-    LicenseStore, OAuthStateStore, PurgeStore, Records, RosterChanges, SyncRunStore, UserStore,
-};
+pub use stores::Records;
 pub use table::{TABLE, create_table_if_missing};
-pub use vault::{
-    IdleRefreshReport, MemoryTokenStore, SecretsManagerTokenStore, StoredTokens, TokenStore,
-    TokenVault, VaultOptions, VaultTokenSource,
-};
+pub use tokens::{MemoryTokenStore, SecretsManagerTokenStore};

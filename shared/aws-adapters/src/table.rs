@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 
-use crate::StoreError;
+use ports::StoreError;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -91,7 +91,7 @@ pub async fn create_table_if_missing(client: &Client, name: &str) -> Result<bool
             if err
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception()) => {}
-        Err(err) => return Err(StoreError::dynamo("DescribeTable", err)),
+        Err(err) => return Err(crate::error::dynamo_error("DescribeTable", err)),
     }
     let def = TABLE;
     let mut req = client
@@ -133,7 +133,7 @@ pub async fn create_table_if_missing(client: &Client, name: &str) -> Result<bool
         {
             return Ok(false);
         }
-        Err(err) => return Err(StoreError::dynamo("CreateTable", err)),
+        Err(err) => return Err(crate::error::dynamo_error("CreateTable", err)),
     }
     // Wait until ACTIVE (moto: immediately; AWS: seconds).
     for _ in 0..600 {
@@ -142,7 +142,7 @@ pub async fn create_table_if_missing(client: &Client, name: &str) -> Result<bool
             .table_name(name)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("DescribeTable", e))?;
+            .map_err(|e| crate::error::dynamo_error("DescribeTable", e))?;
         if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }
@@ -160,7 +160,7 @@ pub async fn create_table_if_missing(client: &Client, name: &str) -> Result<bool
         )
         .send()
         .await
-        .map_err(|e| StoreError::dynamo("UpdateTimeToLive", e))?;
+        .map_err(|e| crate::error::dynamo_error("UpdateTimeToLive", e))?;
     tracing::info!(table = name, "created DynamoDB table");
     Ok(true)
 }

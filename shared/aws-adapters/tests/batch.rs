@@ -10,6 +10,7 @@ use aws_adapters::backend::{Index, Item, Query, SkCond, query_all};
 use aws_adapters::*;
 use chrono::{Duration, TimeZone, Utc};
 use futures::TryStreamExt;
+use ports::*;
 
 const USERS: usize = 10_000;
 const ACCOUNTS: [&str; 3] = ["master", "sub-1", "sub-2"];

@@ -12,6 +12,7 @@ use std::time::Duration;
 use aws_adapters::*;
 use chrono::Utc;
 use futures::future::join_all;
+use ports::*;
 use zoom::{
     OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenError, TokenSet,
     ZoomClient, ZoomConfig,

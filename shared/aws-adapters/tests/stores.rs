@@ -10,6 +10,7 @@ use aws_adapters::backend::{Index, Query, SkCond, query_all};
 use aws_adapters::*;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
+use ports::*;
 use serde_json::json;
 
 macro_rules! both {
@@ -160,7 +161,7 @@ async fn oauth_states(r: Records) {
             inactivity_threshold_days: 90,
         },
         created_at: now,
-        expires_at: now + aws_adapters::stores::OAUTH_STATE_TTL,
+        expires_at: now + ports::stores::OAUTH_STATE_TTL,
     };
     r.put_state(&state).await.unwrap();
     assert!(

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use aws_adapters::vault::{IDLE_REFRESH_MAX_AGE, refresh_lease_name};
 use aws_adapters::*;
 use chrono::Utc;
 use common::{FakeZoom, FlakyWrites};
+use ports::vault::{IDLE_REFRESH_MAX_AGE, refresh_lease_name};
+use ports::*;
 use zoom::{TokenError, TokenSource};
 
 struct Env {

@@ -1,7 +1,7 @@
 //! Contract fields an admin enters per license (Effective Date, Expiration Date, Cost,
 //! Currency, Payment Frequency), parsed and validated with errors that name the field.
 //!
-//! Stored as text (`aws_adapters::ContractRecord`); [`Contract::from_stored`] reads them back
+//! Stored as text (`ports::ContractRecord`); [`Contract::from_stored`] reads them back
 //! and [`ContractFields`] writes them.
 
 use std::fmt;

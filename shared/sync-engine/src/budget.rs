@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::{BudgetStore, Records, RunningTask};
 use chrono::Utc;
+use ports::{BudgetStore, RunningTask};
 use tokio::task::JoinHandle;
 use zoom::RateLimiter;
 
@@ -50,7 +50,7 @@ pub fn share_of(task: Task, running: impl IntoIterator<Item = Task>) -> f64 {
 
 /// A unit's membership in its connection's budget: the heartbeat runs until [`Self::leave`].
 pub(crate) struct BudgetMember {
-    records: Records,
+    store: Arc<dyn BudgetStore>,
     mark: RunningTask,
     heartbeat: JoinHandle<()>,
 }
@@ -60,7 +60,7 @@ impl BudgetMember {
     /// heartbeat. A store error leaves the task's own weight as its share (the shares of all
     /// tasks add up to the whole budget, so that is safe whatever else runs).
     pub(crate) async fn join(
-        records: &Records,
+        store: Arc<dyn BudgetStore>,
         connection_id: &str,
         task: Task,
         owner: &str,
@@ -74,19 +74,19 @@ impl BudgetMember {
             owner: owner.to_owned(),
             until: Utc::now(),
         };
-        rebalance(records, &mark, task, &limiter, timing).await;
+        rebalance(store.as_ref(), &mark, task, &limiter, timing).await;
         let heartbeat = tokio::spawn({
-            let records = records.clone();
+            let store = store.clone();
             let mark = mark.clone();
             async move {
                 loop {
                     tokio::time::sleep(timing.heartbeat).await;
-                    rebalance(&records, &mark, task, &limiter, timing).await;
+                    rebalance(store.as_ref(), &mark, task, &limiter, timing).await;
                 }
             }
         });
         Self {
-            records: records.clone(),
+            store,
             mark,
             heartbeat,
         }
@@ -98,7 +98,7 @@ impl BudgetMember {
         self.heartbeat.abort();
         let m = &self.mark;
         if let Err(e) = self
-            .records
+            .store
             .clear_running(&m.connection_id, &m.task, &m.owner)
             .await
         {
@@ -115,7 +115,7 @@ impl Drop for BudgetMember {
 }
 
 async fn rebalance(
-    records: &Records,
+    store: &dyn BudgetStore,
     mark: &RunningTask,
     task: Task,
     limiter: &RateLimiter,
@@ -127,8 +127,8 @@ async fn rebalance(
         until: now + ttl,
         ..mark.clone()
     };
-    let running = match records.mark_running(&renewed).await {
-        Ok(()) => records.running_tasks(&mark.connection_id, now).await,
+    let running = match store.mark_running(&renewed).await {
+        Ok(()) => store.running_tasks(&mark.connection_id, now).await,
         Err(e) => Err(e),
     };
     match running {
@@ -173,7 +173,7 @@ mod tests {
 
     #[tokio::test]
     async fn members_rebalance_as_tasks_join_and_leave() {
-        let records = Records::in_memory();
+        let store: Arc<dyn BudgetStore> = Arc::new(aws_adapters::Records::in_memory());
         let timing = BudgetTiming {
             heartbeat: Duration::from_millis(20),
             mark_ttl: Duration::from_secs(60),
@@ -181,7 +181,7 @@ mod tests {
         let limiter = |_| RateLimiter::new(zoom::RateProfile::business());
         let access_limiter = limiter(());
         let access = BudgetMember::join(
-            &records,
+            store.clone(),
             "c1",
             Task::ApplicationAccess,
             "run-a",
@@ -193,7 +193,7 @@ mod tests {
 
         let roster_limiter = limiter(());
         let roster = BudgetMember::join(
-            &records,
+            store.clone(),
             "c1",
             Task::ApplicationRoster,
             "run-r",
@@ -206,7 +206,7 @@ mod tests {
         wait_for(|| (access_limiter.share() - 0.75 / 0.90).abs() < 1e-9).await;
         // Another connection's tasks do not count.
         let other = BudgetMember::join(
-            &records,
+            store.clone(),
             "c2",
             Task::LicenseInformation,
             "run-l",
@@ -219,7 +219,7 @@ mod tests {
         other.leave().await;
         access.leave().await;
         assert!(
-            records
+            store
                 .running_tasks("c1", Utc::now())
                 .await
                 .unwrap()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use aws_adapters::{ConnectionRecord, TokenVault};
+use ports::{ConnectionRecord, TokenVault};
 use zoom::{RateProfile, RetryPolicy, ZoomClient, ZoomConfig};
 
 use crate::SyncError;

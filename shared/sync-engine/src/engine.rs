@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::{
-    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStatus, ConnectionStore,
-    Records, RunStatus, SyncRunRecord, SyncRunStore,
-};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use ports::{
+    AccountKind, AccountRecord, ConnectionRecord, ConnectionStatus, RunStatus, Store, SyncRunRecord,
+};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -59,7 +58,7 @@ impl Default for EngineOptions {
 /// Everything a task needs, built once per process.
 #[derive(Clone)]
 pub struct SyncEngine {
-    pub records: Records,
+    pub store: Arc<dyn Store>,
     pub clients: Arc<dyn ClientFactory>,
     pub queue: Arc<dyn UnitQueue>,
     pub clock: Clock,
@@ -141,7 +140,7 @@ impl UnitCtx<'_> {
 }
 
 /// The connection's settings as the domain rules take them.
-pub fn domain_settings(s: &aws_adapters::ConnectionSettings) -> sync_domain::ConnectionSettings {
+pub fn domain_settings(s: &ports::ConnectionSettings) -> sync_domain::ConnectionSettings {
     use sync_domain::{InactivityThreshold, YesNo};
     let yn = |b: bool| if b { YesNo::Yes } else { YesNo::No };
     sync_domain::ConnectionSettings {
@@ -212,14 +211,14 @@ impl SyncEngine {
                 removed_at: None,
             });
         }
-        self.records
+        self.store
             .sync_accounts(&connection.connection_id, &accounts, self.now())
             .await?;
         Ok(accounts)
     }
 
     async fn stored_accounts(&self, cid: &str) -> Result<Vec<AccountRecord>, SyncError> {
-        let accounts: Vec<AccountRecord> = self.records.list_accounts(cid).try_collect().await?;
+        let accounts: Vec<AccountRecord> = self.store.list_accounts(cid).try_collect().await?;
         Ok(accounts
             .into_iter()
             .filter(|a| a.removed_at.is_none())
@@ -245,7 +244,7 @@ impl SyncEngine {
     pub async fn plan(&self, task: Task, mode: Mode) -> Result<PlanReport, SyncError> {
         let salt = format!("{}-{}", self.now().format("%Y%m%dT%H%M%S"), random_id());
         let connections: Vec<ConnectionRecord> =
-            self.records.list_connections().try_collect().await?;
+            self.store.list_connections().try_collect().await?;
         let mut report = PlanReport {
             task: Some(task),
             ..Default::default()
@@ -293,7 +292,7 @@ impl SyncEngine {
         };
         if error.is_invalid_grant() {
             let _ = self
-                .records
+                .store
                 .mark_needs_reauthorization(
                     cid,
                     "the Zoom grant is no longer valid (invalid_grant)",
@@ -302,7 +301,7 @@ impl SyncEngine {
                 .await;
         }
         if let Err(e) = self
-            .records
+            .store
             .record_task_outcome(cid, task.as_str(), Err(message), now)
             .await
         {
@@ -318,7 +317,7 @@ impl SyncEngine {
     ) -> Result<UnitReport, SyncError> {
         let cid = unit.connection_id.as_str();
         let connection = self
-            .records
+            .store
             .get_connection(cid)
             .await?
             .ok_or_else(|| SyncError::UnknownConnection(cid.to_owned()))?;
@@ -348,7 +347,7 @@ impl SyncEngine {
         let budget = match &client {
             Some(c) if self.clients.per_task_clients() => Some(
                 BudgetMember::join(
-                    &self.records,
+                    self.store.clone(),
                     cid,
                     unit.task,
                     &run_id,
@@ -406,7 +405,7 @@ impl SyncEngine {
                 run.status = RunStatus::Failed;
                 run.error = Some(e.to_string());
                 run.counts.insert("requests".into(), metrics.requests);
-                let _ = self.records.put_run(&run).await;
+                let _ = self.store.put_run(&run).await;
                 self.record_failure(cid, unit.task, &e).await;
                 tracing::warn!(
                     task = %unit.task, connection_id = %cid, account_id = %unit.account_id,
@@ -427,12 +426,12 @@ impl SyncEngine {
                 true
             }
         };
-        self.records.put_run(&run).await?;
+        self.store.put_run(&run).await?;
         if !continued {
             // A unit that could not collect every field (a missing scope) succeeded, but the
             // account's data is not complete: reclamation does not count it as completed.
             let complete = run.counts.get(SCOPE_GAPS).copied().unwrap_or(0) == 0;
-            self.records
+            self.store
                 .record_unit_outcome(
                     cid,
                     unit.task.as_str(),
@@ -517,7 +516,7 @@ impl SyncEngine {
         let mode = request.mode().map_err(SyncError::Invalid)?;
         let cid = request.connection_id.as_str();
         let connection = self
-            .records
+            .store
             .get_connection(cid)
             .await?
             .ok_or_else(|| SyncError::UnknownConnection(cid.to_owned()))?;

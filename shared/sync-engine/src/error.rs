@@ -1,6 +1,6 @@
 //! Errors of the integration tasks, classified by what the caller should do.
 
-use aws_adapters::StoreError;
+use ports::StoreError;
 use zoom::ZoomError;
 
 #[derive(Debug, thiserror::Error)]

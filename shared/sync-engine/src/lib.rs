@@ -12,7 +12,6 @@ pub mod runtime;
 mod tasks;
 pub mod unit;
 
-pub use aws_adapters::ReclamationCandidate;
 pub use budget::{BudgetTiming, share_of};
 pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
@@ -20,5 +19,6 @@ pub use engine::{
     system_clock,
 };
 pub use error::SyncError;
+pub use ports::ReclamationCandidate;
 pub use queue::{MemoryQueue, SqsQueue, UnitQueue};
 pub use unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};

@@ -4,10 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::{
-    AppSecretsLoader, AwsClients, AwsConfig, Records, SecretsManagerTokenStore, TokenVault,
-    VaultOptions, ZoomRegion,
-};
+use aws_adapters::{AppSecretsLoader, AwsClients, AwsConfig, Records, SecretsManagerTokenStore};
+use ports::{TokenVault, VaultOptions, ZoomRegion};
 use tokio::time::Instant;
 use zoom::{OAuthApp, OAuthClient, RateProfile, Region, ZoomConfig};
 
@@ -124,7 +122,7 @@ pub async fn engine_from_config(config: &FunctionConfig) -> Result<SyncEngine, S
         options: VaultOptions::default(),
     };
     Ok(SyncEngine {
-        records,
+        store: Arc::new(records),
         clients: Arc::new(VaultClientFactory::new(
             zoom_config,
             vault,

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_adapters::{ConnectionRecord, ConnectionStatus, ConnectionStore, SyncRunStore};
 use chrono::Utc;
 use common::*;
+use ports::{ConnectionRecord, ConnectionStatus, ConnectionStore, SyncRunStore};
 use serde_json::Value;
 use sync_engine::{ClientFactory, PlanReport, SyncEngine, SyncError, Task};
 use zoom::ZoomClient;
@@ -189,7 +189,7 @@ async fn schedule_fans_out_units_that_store_the_truth_and_isolate_failures() {
             .unwrap();
         assert_eq!(runs.len(), accounts, "{task}: one run record per unit");
         for run in runs {
-            assert_eq!(run.status, aws_adapters::RunStatus::Succeeded);
+            assert_eq!(run.status, ports::RunStatus::Succeeded);
             if task.uses_zoom() {
                 let total: u64 = run.requests_by_endpoint.values().sum();
                 assert!(total > 0, "{task}: requests by endpoint recorded");

@@ -7,9 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_adapters::{CandidateStore, LicenseRecord, LicenseStore, Records};
+use aws_adapters::Records;
 use common::*;
 use futures::TryStreamExt;
+use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use rand::{RngExt, SeedableRng};
 use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit};
 use zoom_sandbox::faults::FaultConfig;
@@ -101,7 +102,7 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
     let reference = Records::in_memory();
     connect(&reference, &truth, CID, s.clone()).await;
     let clean = SyncEngine {
-        records: reference.clone(),
+        store: std::sync::Arc::new(reference.clone()),
         ..env.engine.clone()
     };
     for task in Task::ALL {
@@ -148,7 +149,7 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
         .await
         .unwrap()
         .iter()
-        .filter(|r| r.status == aws_adapters::RunStatus::Continued)
+        .filter(|r| r.status == ports::RunStatus::Continued)
         .count();
     assert!(continued > 0, "access units continued from checkpoints");
     let got = snapshot(&env.records, &accounts).await;
@@ -157,4 +158,4 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
     assert_matches_truth(&env.records, &truth, CID, &s, now).await;
 }
 
-use aws_adapters::SyncRunStore;
+use ports::SyncRunStore;

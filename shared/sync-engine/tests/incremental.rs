@@ -5,9 +5,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{CandidateStore, LicenseRecord, LicenseStore, Records};
+use aws_adapters::Records;
 use common::*;
 use futures::TryStreamExt;
+use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use sync_engine::{DirectInvoke, SyncEngine, Task};
 
 const CID: &str = "conn-incremental";
@@ -133,11 +134,11 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
     );
 }
 
-use aws_adapters::SyncRunStore;
+use ports::SyncRunStore;
 
 fn env_on_store(env: &Env, records: Records) -> SyncEngine {
     SyncEngine {
-        records,
+        store: std::sync::Arc::new(records),
         queue: std::sync::Arc::new(sync_engine::MemoryQueue::new()),
         ..env.engine.clone()
     }

@@ -14,9 +14,9 @@ mod common;
 
 use std::sync::Arc;
 
-use aws_adapters::{ConnectionStore, LicenseRecord, LicenseStore};
 use common::*;
 use futures::TryStreamExt;
+use ports::{ConnectionStore, LicenseRecord, LicenseStore};
 use sync_domain::LicenseKind;
 use sync_engine::{
     DirectInvoke, DirectReport, EngineOptions, FixedClientFactory, SyncEngine, Task,
@@ -293,7 +293,7 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
         },
     );
     let engine = SyncEngine {
-        records: records.clone(),
+        store: std::sync::Arc::new(records.clone()),
         clients: Arc::new(FixedClientFactory(client)),
         queue: Arc::new(sync_engine::MemoryQueue::new()),
         clock: TestClock::at(sb.state.clock.now()).clock(),
@@ -354,7 +354,7 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
     );
 
     // The connection names the scopes and what is not collected without them.
-    let noted = |c: &aws_adapters::ConnectionRecord| -> Vec<(String, String)> {
+    let noted = |c: &ports::ConnectionRecord| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = c
             .missing_scopes
             .iter()
@@ -388,7 +388,7 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
 
     // Given the scopes, the next run collects Zoom's figures and the notes go.
     let full = SyncEngine {
-        records: records.clone(),
+        store: std::sync::Arc::new(records.clone()),
         clients: Arc::new(FixedClientFactory(zoom_client(&sb))),
         queue: Arc::new(sync_engine::MemoryQueue::new()),
         clock: TestClock::at(sb.state.clock.now()).clock(),

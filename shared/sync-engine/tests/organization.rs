@@ -7,9 +7,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{ConnectionStore, Records, SyncRunStore, UserAccess, UserStore};
+use aws_adapters::Records;
 use common::*;
 use futures::TryStreamExt;
+use ports::{ConnectionStore, SyncRunStore, UserAccess, UserStore};
 use sync_engine::{DirectInvoke, Task};
 use zoom::{Secret, TokenSet};
 
@@ -201,7 +202,7 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
             if u.user_type != 2 {
                 continue;
             }
-            let key = aws_adapters::user_key(u.id.as_deref(), &u.email);
+            let key = ports::user_key(u.id.as_deref(), &u.email);
             let v = stored.get(&key).unwrap_or_else(|| panic!("{key} stored"));
             let login = v.access.as_ref().and_then(|x| x.last_login);
             assert_eq!(login, u.last_login_time, "{key}: last login");

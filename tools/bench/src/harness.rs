@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
+use aws_adapters::Records;
 use aws_adapters::backend::MemoryTable;
-use aws_adapters::{
-    ConnectionRecord, ConnectionSettings, ConnectionStore, Records, UserStore, ZoomRegion,
-};
 use chrono::{DateTime, Utc};
+use ports::{ConnectionRecord, ConnectionSettings, ConnectionStore, ZoomRegion};
 use serde::{Deserialize, Serialize};
 use sync_engine::{
     ClientFactory, Clock, DirectInvoke, EngineOptions, MemoryQueue, SyncEngine, SyncError, Task,
@@ -184,7 +183,7 @@ pub async fn bench_engine(
         .await
         .context("insert connection")?;
     let engine = SyncEngine {
-        records,
+        store: Arc::new(records),
         clients: factory.clone(),
         queue: Arc::new(MemoryQueue::new()),
         clock: clock.clock(),
@@ -278,7 +277,7 @@ pub async fn daily_sync(engine: &SyncEngine, mode: Option<&str>) -> (Vec<TaskRun
 }
 
 /// Users stored for the connection (a check that the run did its work).
-pub async fn stored_users(records: &Records, accounts: &[String]) -> u64 {
+pub async fn stored_users(records: &dyn ports::UserStore, accounts: &[String]) -> u64 {
     use futures::TryStreamExt;
     let mut n = 0;
     for a in accounts {

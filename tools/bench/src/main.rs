@@ -291,7 +291,7 @@ async fn rate_and_economy(args: &Args) -> anyhow::Result<RateResult> {
         .filter(|a| a.id != tenant.standalone_account_id())
         .map(|a| a.id.clone())
         .collect();
-    let stored = harness::stored_users(&b.engine.records, &account_ids).await;
+    let stored = harness::stored_users(b.engine.store.as_ref(), &account_ids).await;
     print_runs(&runs);
     let bounds = model::lower_bounds(&stats.by_category, &profile);
     let bound = model::wall_lower_bound(&bounds);

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use aws_adapters::StoreError;
 use aws_adapters::backend::{Cond, Item, Page, Query, Table, WriteOp};
+use ports::StoreError;
 use serde::Serialize;
 
 use crate::model::{item_size, write_units};

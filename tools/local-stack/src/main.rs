@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_adapters::{
-    AccountStore, AppCredentials, AppSecrets, AwsClients, AwsConfig, ConnectionStore, LicenseStore,
-    Provisioned, Records, ZoomRegion, create_table_if_missing,
+    AppCredentials, AppSecrets, AwsClients, AwsConfig, Records, create_table_if_missing,
 };
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use chrono::{DateTime, Utc};
@@ -30,6 +29,7 @@ use local_stack::{
     Figures, Include, Seats, differences, expected, expected_candidate_counts,
     expected_reclamation, truth_users,
 };
+use ports::{AccountStore, ConnectionStore, LicenseStore, Provisioned, ZoomRegion};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -166,7 +166,7 @@ async fn fetch_truth(sandbox: &str) -> Result<Value> {
         .context("read the sandbox's ground truth")
 }
 
-async fn only_connection(records: &Records) -> Result<aws_adapters::ConnectionRecord> {
+async fn only_connection(records: &Records) -> Result<ports::ConnectionRecord> {
     let all: Vec<_> = records.list_connections().try_collect().await?;
     match all.len() {
         1 => Ok(all.into_iter().next().unwrap()),

@@ -14,8 +14,8 @@ use rand::RngExt;
 use serde_json::{Number, Value};
 
 use super::{Cond, Item, Page, Query, SkCond, Table, WriteOp};
-use crate::StoreError;
 use crate::table::{PK, SK};
+use ports::StoreError;
 
 /// DynamoDB's limit of requests per BatchWriteItem call.
 pub(super) const BATCH_WRITE_MAX: usize = 25;
@@ -208,7 +208,7 @@ impl Table for DynamoTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+            .map_err(|e| crate::error::dynamo_error("GetItem", e))?;
         out.item().map(from_map).transpose()
     }
 
@@ -233,7 +233,7 @@ impl Table for DynamoTable {
             {
                 Err(StoreError::ConditionFailed)
             }
-            Err(e) => Err(StoreError::dynamo("PutItem", e)),
+            Err(e) => Err(crate::error::dynamo_error("PutItem", e)),
         }
     }
 
@@ -264,7 +264,7 @@ impl Table for DynamoTable {
             {
                 Err(StoreError::ConditionFailed)
             }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+            Err(e) => Err(crate::error::dynamo_error("DeleteItem", e)),
         }
     }
 
@@ -303,7 +303,7 @@ impl Table for DynamoTable {
             .set_exclusive_start_key(query.start.as_ref().map(to_map))
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
+            .map_err(|e| crate::error::dynamo_error("Query", e))?;
         let items = out
             .items()
             .iter()
@@ -356,7 +356,7 @@ impl Table for DynamoTable {
                             .request_items(&self.name, batch)
                             .send()
                             .await
-                            .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
+                            .map_err(|e| crate::error::dynamo_error("BatchWriteItem", e))?;
                         Ok(out
                             .unprocessed_items
                             .and_then(|mut m| m.remove(&self.name))

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{Cond, Item, Page, Query, Table, WriteOp, str_attr};
-use crate::StoreError;
 use crate::table::{PK, SK};
+use ports::StoreError;
 
 /// Items per page when the query sets no limit (DynamoDB stops at 1 MB; a small page here makes
 /// unit tests of callers exercise pagination).

@@ -1,6 +1,6 @@
 //! The few table operations the typed stores need, with two implementations of the same
 //! semantics: DynamoDB ([`DynamoTable`]) and memory ([`MemoryTable`], for unit tests of later
-//! crates). The typed stores in [`crate::records`] are written once on top of [`Table`], so the
+//! crates). The typed stores in [`crate::stores`] are written once on top of [`Table`], so the
 //! in-memory fake cannot behave differently from DynamoDB in key layout, conditions or paging.
 
 mod dynamo;
@@ -15,8 +15,8 @@ use serde_json::Value;
 pub use dynamo::{DynamoTable, retry_unprocessed};
 pub use memory::MemoryTable;
 
-use crate::StoreError;
 use crate::table::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use ports::StoreError;
 
 /// One item: attribute name → JSON value (strings, numbers, booleans, null, lists, maps).
 pub type Item = serde_json::Map<String, Value>;

@@ -8,10 +8,9 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_adapters::{
-    AwsClients, AwsConfig, StoreError, StoredTokens, TokenStore, create_table_if_missing,
-};
+use aws_adapters::{AwsClients, AwsConfig, create_table_if_missing};
 use chrono::{DateTime, Utc};
+use ports::{StoreError, StoredTokens, TokenStore};
 use rand::RngExt;
 use zoom::{Secret, TokenError, TokenRefresher, TokenSet};
 

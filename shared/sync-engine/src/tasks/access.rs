@@ -27,11 +27,9 @@ mod host;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_adapters::{
-    AccountKind, Checkpoint, CheckpointPart, StoreError, SyncRunStore, UserAccess, UserStore,
-};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
+use ports::{AccountKind, Checkpoint, CheckpointPart, StoreError, UserAccess};
 use serde::{Deserialize, Serialize};
 use zoom::{ReportUserType, User, ZoomError};
 
@@ -108,7 +106,7 @@ impl RunState {
     }
 
     /// Rebuilds a run from its checkpoint and parts; `None` if parts are missing.
-    fn restore(progress: Progress, parts: Vec<aws_adapters::CheckpointPart>) -> Option<Self> {
+    fn restore(progress: Progress, parts: Vec<ports::CheckpointPart>) -> Option<Self> {
         if parts.len() != progress.parts as usize {
             return None;
         }
@@ -177,7 +175,7 @@ fn join(joined: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<
 /// incremental run), keyed by user key.
 async fn stored_access(ctx: &UnitCtx<'_>) -> Result<BTreeMap<String, UserAccess>, StoreError> {
     ctx.engine
-        .records
+        .store
         .list_account_access(&ctx.connection.connection_id, &ctx.account.account_id)
         .map_ok(|a| (a.user_key.clone(), a))
         .try_collect()
@@ -190,7 +188,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let account_id = ctx.account.account_id.clone();
     let checkpoint = ctx
         .engine
-        .records
+        .store
         .get_checkpoint(&cid, &task, &account_id)
         .await?;
     let users = list_account_users(ctx).await?;
@@ -295,13 +293,13 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             changed.push(record);
         }
     }
-    let written = ctx.engine.records.upsert_access(&cid, &changed).await?;
+    let written = ctx.engine.store.upsert_access(&cid, &changed).await?;
     ctx.count("written", written as u64);
 
     let previous_full = checkpoint.as_ref().and_then(|c| c.last_full_run_at);
     let version = current_version(ctx, &cid, &task, &account_id).await?;
     ctx.engine
-        .records
+        .store
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
             task: task.clone(),
@@ -325,7 +323,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         })
         .await?;
     ctx.engine
-        .records
+        .store
         .delete_checkpoint_parts(&cid, &task, &account_id)
         .await?;
     Ok(TaskOutcome::Done)
@@ -346,7 +344,7 @@ async fn write_foreign_joins(
     foreign: HashMap<String, DateTime<Utc>>,
 ) -> Result<(), SyncError> {
     let cid = ctx.connection.connection_id.clone();
-    let records = &ctx.engine.records;
+    let records = &ctx.engine.store;
     let outcomes: Vec<(bool, bool)> = stream::iter(foreign)
         .map(|(id, at)| {
             let cid = &cid;
@@ -401,7 +399,7 @@ async fn current_version(
 ) -> Result<u64, SyncError> {
     Ok(ctx
         .engine
-        .records
+        .store
         .get_checkpoint(cid, task, account_id)
         .await?
         .map(|c| c.version)
@@ -424,7 +422,7 @@ async fn resume(
     };
     let parts = ctx
         .engine
-        .records
+        .store
         .checkpoint_parts(
             &ctx.connection.connection_id,
             ctx.unit.task.as_str(),
@@ -454,7 +452,7 @@ async fn save_and_continue(
     let account_id = ctx.account.account_id.clone();
     for part in run.parts_to_save() {
         ctx.engine
-            .records
+            .store
             .put_checkpoint_part(&CheckpointPart {
                 connection_id: cid.clone(),
                 task: task.clone(),
@@ -471,7 +469,7 @@ async fn save_and_continue(
     ctx.count("checkpointed_at_host", run.progress.next_host as u64);
     let saved = ctx
         .engine
-        .records
+        .store
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
             task,
@@ -619,11 +617,11 @@ mod tests {
         format!("user-key-{i:012}")
     }
 
-    fn saved_parts(run: &RunState) -> Vec<aws_adapters::CheckpointPart> {
+    fn saved_parts(run: &RunState) -> Vec<ports::CheckpointPart> {
         run.parts_to_save()
             .into_iter()
             .enumerate()
-            .map(|(i, p)| aws_adapters::CheckpointPart {
+            .map(|(i, p)| ports::CheckpointPart {
                 connection_id: "c".into(),
                 task: "application-access".into(),
                 account_id: "a".into(),

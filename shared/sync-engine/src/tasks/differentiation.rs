@@ -13,11 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_adapters::{
-    CandidateStore, LicenseActivity, LicenseRecord, LicenseStore, ReclamationCandidate, UserStore,
-    UserView,
-};
 use futures::TryStreamExt;
+use ports::{LicenseActivity, LicenseRecord, ReclamationCandidate, UserView};
 use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
 
 use super::licenses::Tally;
@@ -44,7 +41,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let plan = super::plan_name(ctx.account);
     let views: Vec<UserView> = ctx
         .engine
-        .records
+        .store
         .list_users(&cid, &account_id)
         .try_collect()
         .await?;
@@ -90,7 +87,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     }
     let known: BTreeSet<String> = ctx
         .engine
-        .records
+        .store
         .list_account_licenses(&cid, &account_id)
         .map_ok(|l| l.license_id)
         .try_collect()
@@ -115,7 +112,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 zoom_assigned_note: None,
             };
             ctx.engine
-                .records
+                .store
                 .insert_license_if_missing(&cid, &stand_in)
                 .await?;
         }
@@ -147,11 +144,11 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         })
         .collect();
     ctx.engine
-        .records
+        .store
         .replace_account_license_activity(&cid, &account_id, &activity)
         .await?;
     ctx.engine
-        .records
+        .store
         .replace_account_candidates(&cid, &account_id, &candidates)
         .await?;
     ctx.count("users", views.len() as u64);

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_adapters::{AccountKind, LicenseRecord, LicenseStore, MissingScopeNote};
+use ports::{AccountKind, LicenseRecord, MissingScopeNote};
 use sync_domain::LicenseKind;
 use zoom::{Plans, UserSummary, ZoomError};
 
@@ -380,7 +380,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         );
     }
     ctx.engine
-        .records
+        .store
         .replace_account_licenses(&cid, &account_id, &licenses)
         .await?;
     ctx.count("users", users.len() as u64);

@@ -7,8 +7,8 @@ pub(crate) mod roster;
 
 use std::collections::BTreeMap;
 
-use aws_adapters::user_key;
 use futures::TryStreamExt;
+use ports::user_key;
 use sync_domain::LicenseKind;
 use zoom::{User, UserStatus};
 
@@ -60,7 +60,7 @@ pub(crate) fn status_str(user: &User) -> String {
 }
 
 /// The account's plan name (license name of Licensed users).
-pub(crate) fn plan_name(account: &aws_adapters::AccountRecord) -> String {
+pub(crate) fn plan_name(account: &ports::AccountRecord) -> String {
     account
         .account_type
         .clone()
@@ -73,10 +73,10 @@ pub(crate) fn plan_name(account: &aws_adapters::AccountRecord) -> String {
 /// when something changes.
 pub(crate) async fn save_scope_notes(
     ctx: &UnitCtx<'_>,
-    notes: Vec<aws_adapters::MissingScopeNote>,
+    notes: Vec<ports::MissingScopeNote>,
     confirmed: Vec<String>,
 ) -> Result<(), SyncError> {
-    let known = |n: &aws_adapters::MissingScopeNote| {
+    let known = |n: &ports::MissingScopeNote| {
         ctx.connection
             .missing_scopes
             .iter()
@@ -85,13 +85,14 @@ pub(crate) async fn save_scope_notes(
     if confirmed.is_empty() && notes.iter().all(known) {
         return Ok(());
     }
-    aws_adapters::ConnectionStore::update_missing_scopes(
-        &ctx.engine.records,
-        &ctx.connection.connection_id,
-        ctx.unit.task.as_str(),
-        notes,
-        confirmed,
-    )
-    .await?;
+    ctx.engine
+        .store
+        .update_missing_scopes(
+            &ctx.connection.connection_id,
+            ctx.unit.task.as_str(),
+            notes,
+            confirmed,
+        )
+        .await?;
     Ok(())
 }

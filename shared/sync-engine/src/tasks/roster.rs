@@ -2,7 +2,7 @@
 //! tracked under the connection's Include options) are marked removed with the date. Only
 //! new and changed records are written.
 
-use aws_adapters::{UserRecord, UserStore};
+use ports::UserRecord;
 
 use super::{kind_of, list_account_users, plan_name, status_str};
 use crate::SyncError;
@@ -35,7 +35,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     }
     let changes = ctx
         .engine
-        .records
+        .store
         .sync_account_roster(
             &ctx.connection.connection_id,
             &ctx.account.account_id,

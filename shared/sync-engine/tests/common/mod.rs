@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_adapters::{
-    AccountStore, AwsClients, AwsConfig, CandidateStore, ConnectionRecord, ConnectionSettings,
-    ConnectionStore, LicenseStore, Provisioned, Records, UserStore, UserView, ZoomRegion,
-    create_table_if_missing,
-};
+use aws_adapters::{AwsClients, AwsConfig, Records, create_table_if_missing};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use ports::{
+    AccountStore, CandidateStore, ConnectionRecord, ConnectionSettings, ConnectionStore,
+    LicenseStore, Provisioned, UserStore, UserView, ZoomRegion,
+};
 use rand::RngExt;
 use sync_engine::{Clock, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine};
 use zoom::{
@@ -207,7 +207,7 @@ pub(crate) fn env_on(sb: RunningSandbox, records: Records) -> Env {
     let queue = Arc::new(MemoryQueue::new());
     let clock = TestClock::at(now);
     let engine = SyncEngine {
-        records: records.clone(),
+        store: std::sync::Arc::new(records.clone()),
         clients: Arc::new(FixedClientFactory(client.clone())),
         queue: queue.clone(),
         clock: clock.clock(),
@@ -443,7 +443,7 @@ pub(crate) async fn assert_matches_truth(
             stats.free += u64::from(u.kind.is_free());
         }
 
-        let licenses: BTreeMap<String, aws_adapters::LicenseRecord> = records
+        let licenses: BTreeMap<String, ports::LicenseRecord> = records
             .list_account_licenses(cid, aid)
             .map_ok(|l| (l.license_id.clone(), l))
             .try_collect()
@@ -542,7 +542,7 @@ pub(crate) async fn assert_matches_truth(
             );
         }
 
-        let candidates: BTreeMap<String, aws_adapters::ReclamationCandidate> = records
+        let candidates: BTreeMap<String, ports::ReclamationCandidate> = records
             .list_account_candidates(cid, aid)
             .map_ok(|c| (c.user_key.clone(), c))
             .try_collect()

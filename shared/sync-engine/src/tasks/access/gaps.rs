@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use aws_adapters::MissingScopeNote;
 use chrono::{DateTime, Utc};
+use ports::MissingScopeNote;
 use zoom::ZoomError;
 
 use crate::SyncError;

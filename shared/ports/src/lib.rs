@@ -1,0 +1,27 @@
+//! The ports: what the use cases (the integration tasks, reclamation, connect, license
+//! administration) see of storage, with no AWS dependency. `aws-adapters` implements the store
+//! traits on one DynamoDB table (and on an in-memory table with the same semantics) and the
+//! token store on Secrets Manager.
+//!
+//! - [`records`]: the record types, as stored (layout: `docs/data-model.md`).
+//! - [`stores`]: one small trait per aggregate, and [`Store`], all of them at once.
+//! - [`contracts`]: admin-entered license state.
+//! - [`tokens`]: where a connection's tokens are kept.
+//! - [`vault`]: the rotation-safe token source on the token store and the refresh lease.
+
+pub mod contracts;
+mod error;
+pub mod records;
+pub mod stores;
+pub mod tokens;
+pub mod vault;
+
+pub use contracts::{ContractRecord, ContractStore, UpdateError};
+pub use error::StoreError;
+pub use records::*;
+pub use stores::{
+    AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,
+    LicenseStore, OAuthStateStore, PurgeStore, RosterChanges, Store, SyncRunStore, UserStore,
+};
+pub use tokens::{StoredTokens, TokenStore};
+pub use vault::{IdleRefreshReport, TokenVault, VaultOptions, VaultTokenSource};
