@@ -24,10 +24,6 @@ use zoom_sandbox::tenant::TenantSpec;
 use zoom_sandbox::truth::TenantTruth;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-/// The oracle (`tools/oracle`): the expected records, from the documented rules written out
-/// again and the sandbox's truth, sharing no code with the tasks.
-pub(crate) use oracle;
-
 pub(crate) async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     let config = SandboxConfig {
         tenant: spec,
