@@ -6,13 +6,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_error::ConfigError;
 use crate::faults::FaultConfig;
 use crate::tenant::TenantSpec;
-
-/// A configuration value that could not be parsed (CLI flag, env variable or control request).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
 
 /// One OAuth app registered with the sandbox (a Zoom Marketplace app).
 #[derive(Clone)]

@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Which faults to inject. Shares are probabilities per request in `[0, 1]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //!    tokens, and any `access_token` query parameter, get 401 `{"code":124,…}`;
 //! 3. injected faults (5xx, timeout, dropped connection, 429);
 //! 4. rate limits on the budget account for the endpoint's category
-//!    (`crate::api::endpoint_category`): 429 with Zoom's body and `Retry-After`, and the
+//!    (`crate::ratelimit::endpoint_category`): 429 with Zoom's body and `Retry-After`, and the
 //!    `X-RateLimit-*` headers on every categorized response;
 //! 5. the handler, with the [`Caller`] in request extensions;
 //!
@@ -54,7 +54,7 @@ pub fn category_of(method: &Method, template: &str) -> Option<Category> {
     if template == UNMATCHED {
         return None;
     }
-    crate::api::endpoint_category(method, template)
+    crate::ratelimit::endpoint_category(method, template)
 }
 
 fn bearer(request: &Request) -> Option<&str> {

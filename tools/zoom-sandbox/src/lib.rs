@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+mod config_error;
 pub mod control;
 pub mod error;
 pub mod faults;

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use axum::http::Method;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::config::{RateLimitConfig, RateLimitProfile};
@@ -49,6 +50,35 @@ impl Category {
             Self::ResourceIntensive => "Resource-intensive",
         }
     }
+}
+
+/// Zoom's rate-limit category of an endpoint, from the method and the route's matched path
+/// (with or without the `/v2` nest prefix). `None` for paths the `/v2` router (`crate::api`) does
+/// not serve.
+pub fn endpoint_category(method: &Method, matched_path: &str) -> Option<Category> {
+    let path = matched_path.strip_prefix("/v2").unwrap_or(matched_path);
+    if method == Method::GET && path == "/accounts" {
+        return Some(Category::Medium);
+    }
+    if method == Method::GET && path == "/accounts/{accountId}" {
+        return Some(Category::Light);
+    }
+    let path = path.strip_prefix("/accounts/{accountId}").unwrap_or(path);
+    let m = method.clone();
+    Some(match (m, path) {
+        (Method::GET, "/plans") => Category::Medium,
+        (Method::GET, "/plans/usage") => Category::Heavy,
+        (Method::GET, "/users/summary") => Category::Medium,
+        (Method::GET, "/users") => Category::Medium,
+        (Method::GET | Method::PATCH, "/users/{userId}") => Category::Light,
+        (Method::PUT, "/users/{userId}/status") => Category::Light,
+        (Method::GET, "/users/{userId}/meetings") => Category::Medium,
+        (Method::GET, "/meetings/{meetingId}") => Category::Light,
+        // Past meeting participants and past meeting instances (`…/instances`): both Medium.
+        (Method::GET, "/past_meetings/{*rest}") => Category::Medium,
+        (Method::GET, p) if p.starts_with("/report/") => Category::Heavy,
+        _ => return None,
+    })
 }
 
 /// Which limit answered 429.
@@ -488,5 +518,44 @@ mod tests {
         assert_eq!(w.count, 15.0);
         assert_eq!(daily, None);
         assert_eq!(rl.effective(Category::Heavy).unwrap().1, Some(15_000));
+    }
+
+    #[test]
+    fn categories() {
+        use Category::*;
+        let cases = [
+            (Method::GET, "/v2/accounts", Medium),
+            (Method::GET, "/v2/accounts/{accountId}", Light),
+            (Method::GET, "/v2/accounts/{accountId}/plans", Medium),
+            (Method::GET, "/v2/accounts/{accountId}/plans/usage", Heavy),
+            (Method::GET, "/v2/users", Medium),
+            (Method::GET, "/v2/accounts/{accountId}/users", Medium),
+            (Method::GET, "/v2/users/{userId}", Light),
+            (
+                Method::PATCH,
+                "/v2/accounts/{accountId}/users/{userId}",
+                Light,
+            ),
+            (Method::PUT, "/v2/users/{userId}/status", Light),
+            (Method::GET, "/v2/users/summary", Medium),
+            (Method::GET, "/v2/users/{userId}/meetings", Medium),
+            (Method::GET, "/v2/past_meetings/{*rest}", Medium),
+            (
+                Method::GET,
+                "/v2/accounts/{accountId}/past_meetings/{*rest}",
+                Medium,
+            ),
+            (Method::GET, "/v2/report/users", Heavy),
+            (
+                Method::GET,
+                "/v2/accounts/{accountId}/report/meetings/{*rest}",
+                Heavy,
+            ),
+            (Method::GET, "/v2/meetings/{meetingId}", Light),
+        ];
+        for (m, p, c) in cases {
+            assert_eq!(endpoint_category(&m, p), Some(c), "{m} {p}");
+        }
+        assert_eq!(endpoint_category(&Method::DELETE, "/v2/users"), None);
     }
 }

@@ -12,7 +12,7 @@ pub struct SandboxState {
     pub tenant: Tenant,
     pub clock: Clock,
     // OAuth/gate side:
-    pub oauth: crate::oauth::OAuthStore,
+    pub oauth: crate::oauth::store::OAuthStore,
     pub rate_limiter: crate::ratelimit::RateLimiter,
     pub faults: crate::faults::Faults,
     pub stats: crate::stats::Stats,
@@ -22,7 +22,7 @@ impl SandboxState {
     pub fn new(config: SandboxConfig) -> Self {
         let tenant = Tenant::generate(config.tenant.clone());
         Self {
-            oauth: crate::oauth::OAuthStore::new(&config),
+            oauth: crate::oauth::store::OAuthStore::new(&config),
             rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
             faults: crate::faults::Faults::new(config.faults.clone()),
             stats: crate::stats::Stats::default(),

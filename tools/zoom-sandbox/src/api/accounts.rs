@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{PageInfo, Params, Scopes, caller_account, decode_token, no_permission, ok, page_size};
+use super::common::{
+    PageInfo, Params, Scopes, caller_account, decode_token, no_permission, ok, page_size,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::SandboxState;
@@ -106,7 +108,7 @@ pub(super) async fn get_account(
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let a = super::resolve_account(
+    let a = super::common::resolve_account(
         &state.tenant,
         &caller,
         p.get("accountId").map(String::as_str),
@@ -167,7 +169,7 @@ pub(super) async fn plans(
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let a = super::resolve_account(
+    let a = super::common::resolve_account(
         &state.tenant,
         &caller,
         p.get("accountId").map(String::as_str),
@@ -214,7 +216,7 @@ pub(super) async fn plan_usage(
     Extension(caller): Extension<Caller>,
     Path(p): Path<Params>,
 ) -> Result<Response, ApiError> {
-    let a = super::resolve_account(
+    let a = super::common::resolve_account(
         &state.tenant,
         &caller,
         p.get("accountId").map(String::as_str),

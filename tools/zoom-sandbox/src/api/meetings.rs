@@ -12,7 +12,7 @@ use chrono::Datelike;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{
+use super::common::{
     PageInfo, Params, Scopes, decode_token, find_ended_meeting, may_see_account, meeting_segment,
     ok, page_size, resolve_account, resolve_user,
 };
@@ -274,7 +274,7 @@ pub(super) async fn past_meetings(
         );
     }
     if p.contains_key("accountId") {
-        return Err(super::endpoint_not_recognized());
+        return Err(super::common::endpoint_not_recognized());
     }
     past_participants(&state, &caller, uri.path(), &q)
 }

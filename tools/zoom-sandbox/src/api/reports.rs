@@ -12,7 +12,7 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{
+use super::common::{
     PageInfo, Params, Scopes, date_range, decode_token, find_ended_meeting, in_range,
     meeting_segment, ok, page_size, resolve_account, resolve_user,
 };
@@ -283,7 +283,7 @@ pub(super) async fn activities(
         "from": range.0.to_string(),
         "to": range.1.to_string(),
         "page_size": size.to_string(),
-        "next_page_token": next.map(|c| super::encode_token(&state, &key, c)).unwrap_or_default(),
+        "next_page_token": next.map(|c| super::common::encode_token(&state, &key, c)).unwrap_or_default(),
         "activity_logs": logs,
     })))
 }

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{PageInfo, Params, Scopes, decode_token, ok, page_size, resolve_account, resolve_user};
+use super::common::{
+    PageInfo, Params, Scopes, decode_token, ok, page_size, resolve_account, resolve_user,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::SandboxState;
@@ -141,7 +143,7 @@ pub(super) async fn list(
         role_id.as_deref().unwrap_or("")
     );
     let cursor = decode_token(&state, &key, &q)?;
-    let cursor = u32::try_from(cursor).map_err(|_| super::token_expired())?;
+    let cursor = u32::try_from(cursor).map_err(|_| super::common::token_expired())?;
     let counts = tenant.counts(a.index);
     let (users, next, total) = match &role_id {
         None => {

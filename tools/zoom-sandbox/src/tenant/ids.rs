@@ -33,6 +33,14 @@ pub fn below(h: u64, n: u64) -> u64 {
     ((h as u128 * n as u128) >> 64) as u64
 }
 
+/// Salts of the tenant's hashes: one per kind of thing derived (accounts, users, meetings,
+/// participants, simulated days).
+pub(super) const SALT_ACCOUNT: u64 = 1;
+pub(super) const SALT_USER: u64 = 2;
+pub(super) const SALT_MEETING: u64 = 3;
+pub(super) const SALT_PART: u64 = 4;
+pub(super) const SALT_SIM: u64 = 5;
+
 const TAG_USER: u64 = 0x5553_4552; // "USER"
 const TAG_ACCOUNT: u64 = 0x4143_4354; // "ACCT"
 const TAG_MEETING: u64 = 0x4D45_4554; // "MEET"
