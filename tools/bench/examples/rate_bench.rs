@@ -3,7 +3,7 @@
 //! time, requests, the measured Medium request rate against the limit and the 429 count.
 //!
 //! ```text
-//! cargo run --release -p zoom --example rate_bench -- [--users 5000] [--subs 5] [--scale 1.0]
+//! cargo run --release -p bench --example rate_bench -- [--users 5000] [--subs 5] [--scale 1.0]
 //!     [--concurrency 64] [--seed 1] [--headroom 0.95]
 //! ```
 //! `--scale` multiplies the sandbox's limits and the client's profile alike (the ratio is what
