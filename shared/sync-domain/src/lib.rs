@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod license;
+pub mod reclamation;
 pub mod settings;
 pub mod text;
 

@@ -1,0 +1,81 @@
+//! The use case: select users from the stored roster and activity, re-check each one live at
+//! Zoom, act (or, in a dry run, say what would be done), audit, summarize.
+//!
+//! - `run`: [`Reclaimer::handle`] / [`Reclaimer::run`] and execute: the connection and data
+//!   checks, the cap, the lease, the audit.
+//! - `selection`: the users a request is about, and what the stored records decide already.
+//! - `acting`: the live re-check of one user and the change (or what would be done).
+//! - `restore`: undoing an earlier request (reactivate).
+//! - `response`: the lines, the summary, the response.
+//!
+//! The rules themselves (paid seats, who is never changed, the threshold) are
+//! `sync_domain::reclamation`'s.
+
+mod acting;
+mod response;
+mod restore;
+mod run;
+mod selection;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_adapters::Records;
+use ports::{AccountStore, AuditStore, ConnectionStore, LeaseStore, UserStore};
+pub use sync_domain::Clock;
+
+pub use response::{Outcome, ReclamationResponse, Summary, UserResult, reason};
+
+use crate::gateway::ZoomConnector;
+
+/// A request holds its lease this long at most (Lambda's 15 minutes plus margin).
+const LEASE_TTL: Duration = Duration::from_secs(16 * 60);
+
+/// The integration task whose completion dates the activity data (its name in
+/// `ConnectionRecord::tasks`).
+pub const ACCESS_TASK: &str = "application-access";
+
+/// The record stores reclamation reads and writes.
+#[derive(Clone)]
+pub struct Stores {
+    pub connections: Arc<dyn ConnectionStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub users: Arc<dyn UserStore>,
+    pub audit: Arc<dyn AuditStore>,
+    pub leases: Arc<dyn LeaseStore>,
+}
+
+impl Stores {
+    pub fn from_records(records: Records) -> Self {
+        let r = Arc::new(records);
+        Self {
+            connections: r.clone(),
+            accounts: r.clone(),
+            users: r.clone(),
+            audit: r.clone(),
+            leases: r,
+        }
+    }
+}
+
+/// The reclamation use case.
+pub struct Reclaimer {
+    stores: Stores,
+    zoom: Arc<dyn ZoomConnector>,
+    clock: Clock,
+}
+
+impl Reclaimer {
+    pub fn new(stores: Stores, zoom: Arc<dyn ZoomConnector>) -> Self {
+        Self {
+            stores,
+            zoom,
+            clock: sync_domain::system_clock(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+}
