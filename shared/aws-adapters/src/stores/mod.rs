@@ -1,0 +1,165 @@
+//! [`Records`], which implements the small store traits of the `ports` crate (the ones the
+//! domain and functions depend on) on a [`Table`] (DynamoDB in production, memory in unit
+//! tests). Key layout: `docs/data-model.md`.
+//!
+//! Here: [`Records`], its constructors, the record encoding ([`DATA`]) and the helpers every
+//! store uses; the keys in `keys`; one file per aggregate's store traits: `connections`
+//! (connections and OAuth states), `accounts`, `users` (roster and activity), `licenses`
+//! (licenses and their activity figures), `candidates` (reclamation candidates), `runs` (sync
+//! runs and checkpoints), `audit`, `leases` (leases and running-task marks) and `purge`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::backend::{
+    DynamoTable, Index, Item, MemoryTable, Query, SkCond, Table, WriteOp, query_all, str_attr,
+};
+use crate::table::{PK, SK, TTL};
+use ports::StoreError;
+
+mod accounts;
+mod audit;
+mod candidates;
+mod connections;
+mod keys;
+mod leases;
+mod licenses;
+mod purge;
+mod runs;
+mod users;
+
+const CAS_ATTEMPTS: u32 = 8;
+
+/// Attribute holding the record itself, as one JSON document (see docs/data-model.md: whole
+/// records are always written at once; one attribute instead of one per field keeps items
+/// cheap to (de)serialize and identical between the DynamoDB table and the in-memory fake).
+pub const DATA: &str = "d";
+
+fn encode<T: Serialize>(
+    record: &T,
+    keys: &[(&str, String)],
+    ttl: Option<i64>,
+) -> Result<Item, StoreError> {
+    let data = serde_json::to_string(record).map_err(|e| StoreError::Decode(e.to_string()))?;
+    let mut item = Item::new();
+    for (attr, value) in keys {
+        item.insert((*attr).to_owned(), Value::String(value.clone()));
+    }
+    item.insert(DATA.to_owned(), Value::String(data));
+    if let Some(ttl) = ttl {
+        item.insert(TTL.to_owned(), json!(ttl));
+    }
+    Ok(item)
+}
+
+fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    let pk = str_attr(&item, PK).unwrap_or_default();
+    let sk = str_attr(&item, SK).unwrap_or_default();
+    let data = str_attr(&item, DATA)
+        .ok_or_else(|| StoreError::Decode(format!("item {pk}/{sk} has no record attribute")))?;
+    serde_json::from_str(data).map_err(|e| {
+        StoreError::Decode(format!(
+            "item {pk}/{sk}: {} at line {} column {}",
+            e.classify_name(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected record shape",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}
+
+/// All stores on one table.
+#[derive(Clone)]
+pub struct Records {
+    table: Arc<dyn Table>,
+}
+
+impl Records {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table }
+    }
+
+    pub fn dynamo(client: aws_sdk_dynamodb::Client, table_name: impl Into<String>) -> Self {
+        Self::new(Arc::new(DynamoTable::new(client, table_name)))
+    }
+
+    /// In-memory fake with the same semantics (for unit tests of other crates).
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(MemoryTable::new()))
+    }
+
+    pub fn table(&self) -> &Arc<dyn Table> {
+        &self.table
+    }
+
+    fn decoded<'a, T: DeserializeOwned + Send + 'a>(
+        &'a self,
+        query: Query,
+    ) -> BoxStream<'a, Result<T, StoreError>> {
+        query_all(&*self.table, query)
+            .and_then(|item| async move { decode(item) })
+            .boxed()
+    }
+
+    /// Replaces the items of partition `pk` under sort-key `prefix` with `items` (keyed by
+    /// sort key): one batch of puts and deletes.
+    async fn replace_under_prefix(
+        &self,
+        pk: String,
+        prefix: String,
+        items: Vec<(String, Item)>,
+    ) -> Result<(), StoreError> {
+        let mut ops: BTreeMap<String, WriteOp> = items
+            .into_iter()
+            .map(|(sk, item)| (sk, WriteOp::Put(item)))
+            .collect();
+        let existing: Vec<Item> = query_all(
+            &*self.table,
+            Query::new(Index::Primary, pk.clone(), SkCond::BeginsWith(prefix)),
+        )
+        .try_collect()
+        .await?;
+        for item in existing {
+            let sk = str_attr(&item, SK).unwrap_or_default().to_owned();
+            ops.entry(sk.clone())
+                .or_insert(WriteOp::Delete { pk: pk.clone(), sk });
+        }
+        self.table.batch_write(ops.into_values().collect()).await
+    }
+
+    /// Deletes the items of partition `pk` whose sort keys match `sk`; returns how many.
+    async fn delete_matching(&self, pk: String, sk: SkCond) -> Result<usize, StoreError> {
+        let keys: Vec<WriteOp> =
+            query_all(&*self.table, Query::new(Index::Primary, pk.clone(), sk))
+                .map_ok(|item| WriteOp::Delete {
+                    pk: pk.clone(),
+                    sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+                })
+                .try_collect()
+                .await?;
+        let n = keys.len();
+        if n > 0 {
+            self.table.batch_write(keys).await?;
+        }
+        Ok(n)
+    }
+}
