@@ -4,17 +4,14 @@
 //! users; admin changes round-trip through the table; and contract fields survive a
 //! License Information re-run.
 
-#[path = "../../../shared/sync-engine/tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::*;
 use license_admin::Admin;
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, LicenseKind, Provisioned};
 use sync_engine::{DirectInvoke, Task, domain_settings};
+use test_support::*;
 
 const KINDS: [LicenseKind; 5] = [
     LicenseKind::Basic,

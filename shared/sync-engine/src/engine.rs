@@ -1,11 +1,11 @@
 //! The engine: planning and fan-out, running units with sync-run records and connection
-//! outcomes, and the three event kinds (schedule, SQS batch, direct invoke).
+//! outcomes, and the three ways work arrives (schedule, queued messages, direct invoke; their
+//! Lambda event shapes are `lambda-wiring`'s).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ports::{
@@ -13,7 +13,6 @@ use ports::{
 };
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tokio::time::Instant;
 use zoom::{MetricsSnapshot, ZoomClient};
 
@@ -23,12 +22,7 @@ use crate::queue::UnitQueue;
 use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
 use crate::{SyncError, tasks};
 
-/// The engine's notion of now (the sandbox clock in tests).
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
-}
+pub use sync_domain::{Clock, system_clock};
 
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -553,20 +547,35 @@ impl SyncEngine {
         Ok(report)
     }
 
-    /// SQS batch: run each message's unit; failures that may succeed later are reported as
-    /// batch item failures (SQS redelivers them, then moves them to the DLQ).
-    pub async fn handle_sqs(
+    /// Schedule event: plans the task in the event's mode (an event for another task is refused).
+    pub async fn on_schedule(
         &self,
         task: Task,
-        event: SqsEvent,
+        event: &ScheduleEvent,
+    ) -> Result<PlanReport, SyncError> {
+        if event.task != task {
+            return Err(SyncError::Invalid(format!(
+                "schedule event for {} sent to {task}",
+                event.task
+            )));
+        }
+        let mode = event.mode().map_err(SyncError::Invalid)?;
+        self.plan(task, mode).await
+    }
+
+    /// A batch of queued messages: runs each message's unit and returns the ids of the
+    /// messages to deliver again: failures that may succeed later, unreadable bodies and
+    /// messages for another task (the queue redelivers them, then moves them to the DLQ).
+    pub async fn run_messages(
+        &self,
+        task: Task,
+        messages: impl IntoIterator<Item = QueuedMessage>,
         deadline: Option<Instant>,
-    ) -> SqsBatchResponse {
-        let mut response = SqsBatchResponse::default();
-        for message in event.records {
-            let id = message.message_id.clone().unwrap_or_default();
-            let unit: Result<Unit, _> =
-                serde_json::from_str(message.body.as_deref().unwrap_or_default());
-            let failed = match unit {
+    ) -> Vec<String> {
+        let mut redeliver = Vec::new();
+        for message in messages {
+            let id = message.id;
+            let failed = match serde_json::from_str::<Unit>(&message.body) {
                 Err(e) => {
                     tracing::error!(message_id = %id, error = %e, "unreadable message");
                     true
@@ -581,54 +590,20 @@ impl SyncEngine {
                 },
             };
             if failed {
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = id;
-                response.batch_item_failures.push(f);
+                redeliver.push(id);
             }
         }
-        response
-    }
-
-    /// Dispatches any of the three event kinds; returns the JSON response.
-    pub async fn handle_event(
-        &self,
-        task: Task,
-        event: Value,
-        deadline: Option<Instant>,
-    ) -> Result<Value, SyncError> {
-        if event.get("Records").is_some() {
-            let sqs: SqsEvent =
-                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
-            let r = self.handle_sqs(task, sqs, deadline).await;
-            return Ok(json(&r));
-        }
-        if event.get("connection_id").is_some() {
-            let d: DirectInvoke =
-                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
-            let r = self.run_direct(task, &d, deadline).await?;
-            return Ok(json(&r));
-        }
-        if event.get("task").is_some() {
-            let s: ScheduleEvent =
-                serde_json::from_value(event).map_err(|e| SyncError::Invalid(e.to_string()))?;
-            if s.task != task {
-                return Err(SyncError::Invalid(format!(
-                    "schedule event for {} sent to {task}",
-                    s.task
-                )));
-            }
-            let mode = s.mode().map_err(SyncError::Invalid)?;
-            let r = self.plan(task, mode).await?;
-            return Ok(json(&r));
-        }
-        Err(SyncError::Invalid(
-            "expected a schedule event ({\"task\": …}), an SQS batch ({\"Records\": …}) or a direct invoke ({\"connection_id\": …})".into(),
-        ))
+        redeliver
     }
 }
 
-fn json<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or_default()
+/// One message from the units' queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    /// Reported back when the message should be delivered again.
+    pub id: String,
+    /// A [`Unit`] as JSON.
+    pub body: String,
 }
 
 /// Follow-ups of a direct invoke stay in the invocation.

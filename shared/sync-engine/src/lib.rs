@@ -1,6 +1,7 @@
 //! The scheduled integration tasks (Application Roster, Application Access, License
 //! Information, License Differentiation): planning and fan-out over SQS, units with
-//! checkpoints, sync-run records, and the Lambda event handling the function crates share.
+//! checkpoints, sync-run records. No AWS and no Lambda here: `lambda-wiring` builds the engine
+//! with its AWS adapters and turns Lambda events into these calls.
 //! Design: `docs/integration-tasks.md`.
 
 pub mod budget;
@@ -8,17 +9,16 @@ pub mod clients;
 pub mod engine;
 mod error;
 pub mod queue;
-pub mod runtime;
 mod tasks;
 pub mod unit;
 
 pub use budget::{BudgetTiming, share_of};
 pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
-    Clock, DirectReport, EngineOptions, PlanReport, SyncEngine, UnitReport, domain_settings,
-    system_clock,
+    Clock, DirectReport, EngineOptions, PlanReport, QueuedMessage, SyncEngine, UnitReport,
+    domain_settings, system_clock,
 };
 pub use error::SyncError;
 pub use ports::ReclamationCandidate;
-pub use queue::{MemoryQueue, SqsQueue, UnitQueue};
+pub use queue::{MemoryQueue, UnitQueue};
 pub use unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};

@@ -1,10 +1,8 @@
 //! Application Access overlaps its requests (hosts and a host's meetings at once) so that
 //! Zoom's round-trip time does not bound it, and still stores exactly the sandbox's truth.
 
-mod common;
-
-use common::*;
 use sync_engine::{DirectInvoke, Task};
+use test_support::*;
 use zoom_sandbox::SandboxConfig;
 use zoom_sandbox::faults::FaultConfig;
 

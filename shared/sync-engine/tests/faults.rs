@@ -2,17 +2,15 @@
 //! (its future dropped mid-unit, then the unit redelivered as SQS would), including long units
 //! continued from checkpoints: the final records equal the fault-free run's.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_adapters::Records;
-use common::*;
 use futures::TryStreamExt;
 use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use rand::{RngExt, SeedableRng};
 use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit};
+use test_support::*;
 use zoom_sandbox::faults::FaultConfig;
 
 const CID: &str = "conn-faults";

@@ -1,10 +1,8 @@
 //! A full run of the four tasks stores exactly the sandbox's ground truth, for the demo tenant
 //! and a 20-sub-account tenant, under every combination of the two Include options.
 
-mod common;
-
-use common::*;
 use sync_engine::{DirectInvoke, Task};
+use test_support::*;
 
 async fn full_runs_match_truth(
     spec: zoom_sandbox::tenant::TenantSpec,

@@ -1,15 +1,13 @@
 //! The next simulated day: the incremental run costs a fraction of the first run's requests
 //! and leaves records identical to a full run (and to the ground truth).
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use aws_adapters::Records;
-use common::*;
 use futures::TryStreamExt;
 use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use sync_engine::{DirectInvoke, SyncEngine, Task};
+use test_support::*;
 
 const CID: &str = "conn-incremental";
 

@@ -10,17 +10,15 @@
 //! - License Differentiation's stand-in records count seats the same way;
 //! - a missing scope leaves a note instead of failing the unit.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use futures::TryStreamExt;
 use ports::{ConnectionStore, LicenseRecord, LicenseStore};
 use sync_domain::LicenseKind;
 use sync_engine::{
     DirectInvoke, DirectReport, EngineOptions, FixedClientFactory, SyncEngine, Task,
 };
+use test_support::*;
 use zoom_sandbox::tenant::UserStatus;
 use zoom_sandbox::truth::AccountTruth;
 

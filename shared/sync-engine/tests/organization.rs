@@ -3,15 +3,13 @@
 //! license figure and candidate equals the sandbox's truth whatever order the units run in,
 //! and an app with only the documented five scopes never fails a unit.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use aws_adapters::Records;
-use common::*;
 use futures::TryStreamExt;
 use ports::{ConnectionStore, SyncRunStore, UserAccess, UserStore};
 use sync_engine::{DirectInvoke, Task};
+use test_support::*;
 use zoom::{Secret, TokenSet};
 
 /// Four sub accounts, enough users that every kind of meeting and cross-account joins occur.

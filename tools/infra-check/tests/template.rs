@@ -399,7 +399,7 @@ fn environment_variables_are_read_by_the_code() {
             .filter(|(p, _)| p.starts_with(root().join(&dirs[0])))
             .map(|(_, t)| t.as_str())
             .collect::<String>();
-        let queue_task = text.contains("sync_engine::runtime");
+        let queue_task = text.contains("lambda_wiring::run_task_function");
         if queue_task {
             assert!(vars.contains_key("ZTS_QUEUE_URL"), "{id}: ZTS_QUEUE_URL");
         }

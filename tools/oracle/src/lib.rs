@@ -35,8 +35,7 @@
 //!   (exactly the threshold is still within). Reclamation candidates = those inactive beyond
 //!   the threshold.
 //!
-//! This file is also compiled as a module of `shared/sync-engine/tests/common` (through a `#[path]`
-//! attribute), so it refers to nothing through `crate::`.
+//! The test harness (`tools/test-support`) compares stored records with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 

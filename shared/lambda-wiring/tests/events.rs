@@ -1,18 +1,25 @@
-//! Schedule → plan → SQS fan-out → units, with the event files of `events/<task>/`; skipped
-//! and failing connections; partial batch failures; direct invokes.
-
-mod common;
+//! Schedule → plan → SQS fan-out → units, with the event files of `events/<task>/` read as
+//! the task functions read them ([`TaskEvent`]); skipped and failing connections; partial batch
+//! failures; direct invokes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use common::*;
+use lambda_wiring::TaskEvent;
 use ports::{ConnectionRecord, ConnectionStatus, ConnectionStore, SyncRunStore};
 use serde_json::Value;
 use sync_engine::{ClientFactory, PlanReport, SyncEngine, SyncError, Task};
+use test_support::*;
 use zoom::ZoomClient;
+
+/// One event through the task function's event type and handler, answered as JSON.
+async fn handle_event(engine: &SyncEngine, task: Task, event: Value) -> Result<Value, SyncError> {
+    let event = TaskEvent::from_value(event)?;
+    let response = lambda_wiring::task::handle(engine, task, event, None).await?;
+    Ok(serde_json::to_value(response).expect("responses serialize"))
+}
 
 fn event(task: Task, case: &str) -> Value {
     let text = match (task, case) {
@@ -135,9 +142,7 @@ async fn schedule_fans_out_units_that_store_the_truth_and_isolate_failures() {
     };
     let accounts = tree(&truth).len();
     for task in Task::ALL {
-        let out = env
-            .engine
-            .handle_event(task, event(task, "schedule"), None)
+        let out = handle_event(&env.engine, task, event(task, "schedule"))
             .await
             .expect("plan");
         let plan: PlanReport = serde_json::from_value(out).unwrap();
@@ -212,7 +217,7 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
     for task in Task::ALL {
         let sqs = event(task, "sqs");
         let n = sqs["Records"].as_array().unwrap().len();
-        let out = env.engine.handle_event(task, sqs, None).await.unwrap();
+        let out = handle_event(&env.engine, task, sqs).await.unwrap();
         assert_eq!(out["batchItemFailures"], serde_json::json!([]), "{task}");
         let runs = env
             .records
@@ -230,7 +235,7 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
             .iter()
             .map(|r| r["messageId"].as_str().unwrap().to_owned())
             .collect();
-        let out = env.engine.handle_event(task, poison, None).await.unwrap();
+        let out = handle_event(&env.engine, task, poison).await.unwrap();
         let failed: Vec<&str> = out["batchItemFailures"]
             .as_array()
             .unwrap()
@@ -239,9 +244,7 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
             .collect();
         assert_eq!(failed, [ids[1].as_str(), ids[2].as_str()], "{task}");
 
-        let out = env
-            .engine
-            .handle_event(task, event(task, "direct"), None)
+        let out = handle_event(&env.engine, task, event(task, "direct"))
             .await
             .unwrap();
         assert_eq!(
@@ -250,9 +253,7 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
             "{task}"
         );
         assert_eq!(out["failed"], serde_json::json!([]), "{task}");
-        let out = env
-            .engine
-            .handle_event(task, event(task, "direct-account"), None)
+        let out = handle_event(&env.engine, task, event(task, "direct-account"))
             .await
             .unwrap();
         assert_eq!(out["units"].as_array().unwrap().len(), 1, "{task}");
@@ -265,14 +266,13 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
     assert_matches_truth(&env.records, &truth, DEMO, &settings(false, false), now).await;
     // A schedule event for another task is refused.
     assert!(
-        env.engine
-            .handle_event(
-                Task::ApplicationRoster,
-                event(Task::ApplicationAccess, "schedule"),
-                None
-            )
-            .await
-            .is_err()
+        handle_event(
+            &env.engine,
+            Task::ApplicationRoster,
+            event(Task::ApplicationAccess, "schedule")
+        )
+        .await
+        .is_err()
     );
     let full = event(Task::ApplicationAccess, "schedule-full");
     assert_eq!(full["mode"], "full");

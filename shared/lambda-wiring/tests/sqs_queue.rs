@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use aws_adapters::{AwsClients, AwsConfig};
+use lambda_wiring::SqsQueue;
 use rand::RngExt;
-use sync_engine::{Mode, SqsQueue, Task, Unit, UnitQueue};
+use sync_engine::{Mode, Task, Unit, UnitQueue};
 
 #[tokio::test]
 async fn fifo_messages_carry_the_unit_group_and_deduplicate() {

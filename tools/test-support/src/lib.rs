@@ -1,7 +1,7 @@
-//! Test harness: an in-process sandbox, a Zoom client on it, a store (moto when
+//! The integration tests' harness (`sync-engine`, `license-admin` and `lambda-wiring` tests):
+//! an in-process sandbox, a Zoom client on it, a store (moto when
 //! `ZTS_AWS_ENDPOINT_URL` is set, else the in-memory fake of the same semantics), and the
 //! comparison of stored records with the sandbox's ground truth.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,9 @@ use ports::{
     LicenseStore, Provisioned, UserStore, UserView, ZoomRegion,
 };
 use rand::RngExt;
-use sync_engine::{Clock, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine};
+use sync_engine::{
+    Clock, EngineOptions, FixedClientFactory, MemoryQueue, QueuedMessage, SyncEngine,
+};
 use zoom::{
     MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenSet,
     ZoomClient, ZoomConfig,
@@ -24,7 +26,7 @@ use zoom_sandbox::tenant::TenantSpec;
 use zoom_sandbox::truth::TenantTruth;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-pub(crate) async fn sandbox(spec: TenantSpec) -> RunningSandbox {
+pub async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     let config = SandboxConfig {
         tenant: spec,
         ..SandboxConfig::demo()
@@ -32,12 +34,12 @@ pub(crate) async fn sandbox(spec: TenantSpec) -> RunningSandbox {
     zoom_sandbox::start_local(config).await.expect("sandbox")
 }
 
-pub(crate) fn demo_spec() -> TenantSpec {
+pub fn demo_spec() -> TenantSpec {
     TenantSpec::demo().with_anchor(anchor())
 }
 
 /// 20 sub accounts, modest size (bigger sizes belong to the benchmarks).
-pub(crate) fn twenty_subs_spec() -> TenantSpec {
+pub fn twenty_subs_spec() -> TenantSpec {
     TenantSpec::sized(2, 20, 260)
         .with_meetings_per_user(2)
         .with_participants_per_meeting(4)
@@ -46,7 +48,7 @@ pub(crate) fn twenty_subs_spec() -> TenantSpec {
 
 /// The incremental test's tenant: 20 sub accounts with enough users per account that the
 /// per-account listings do not dominate.
-pub(crate) fn incremental_spec() -> TenantSpec {
+pub fn incremental_spec() -> TenantSpec {
     TenantSpec::sized(2, 20, 700)
         .with_meetings_per_user(3)
         .with_participants_per_meeting(4)
@@ -55,20 +57,20 @@ pub(crate) fn incremental_spec() -> TenantSpec {
 
 /// The tenants' anchor (the generated data's "today"), fixed so that the data and every
 /// inactivity verdict are the same on every run: 2026-06-01T00:00:00Z.
-pub(crate) fn anchor() -> DateTime<Utc> {
+pub fn anchor() -> DateTime<Utc> {
     zoom_sandbox::tenant::fixed_anchor()
 }
 
 /// How long after its tenant's anchor a test's "now" is: noon of the next day (the anchor
 /// used to be "yesterday midnight" with the clocks at real time), 12 hours from a UTC
 /// midnight (where the sandbox's daily caps reset).
-pub(crate) const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
+pub const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
 
 /// Pins the sandbox clock (real time plus an offset) to the tenant's anchor +
 /// [`NOW_AFTER_ANCHOR_HOURS`] and returns that time for the engine's clock. The offset has
 /// whole seconds: the sandbox is then less than a second after the returned time (plus the
 /// time the test has taken since), never before it.
-pub(crate) fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
+pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     let target = sb.state.tenant.anchor() + chrono::Duration::hours(NOW_AFTER_ANCHOR_HOURS);
     let gap = target - sb.state.clock.now();
     // Whole seconds, rounded up (`num_seconds` truncates toward zero).
@@ -77,7 +79,7 @@ pub(crate) fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     target
 }
 
-pub(crate) fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
+pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
     let t = sb.state.issue_token_for_tests(&[]);
     let tokens = TokenSet {
         access_token: Secret::new(t.access_token),
@@ -91,7 +93,7 @@ pub(crate) fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
 
 /// A client whose grant is dead: the access token expired and the refresh token was never
 /// issued (the sandbox answers `invalid_grant`).
-pub(crate) fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
+pub fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
     client_with_tokens(
         sb,
         TokenSet {
@@ -104,7 +106,7 @@ pub(crate) fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
     )
 }
 
-pub(crate) fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
+pub fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
     let config = ZoomConfig::builder()
         .region(Region::Na)
         .app(
@@ -135,7 +137,7 @@ pub(crate) fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomC
 }
 
 /// A store: moto when configured (required under `make test`), else memory.
-pub(crate) async fn store(test: &str) -> Records {
+pub async fn store(test: &str) -> Records {
     let config = AwsConfig::from_env();
     match config.endpoint_url.clone() {
         Some(endpoint) => {
@@ -165,22 +167,22 @@ pub(crate) async fn store(test: &str) -> Records {
 
 /// A clock the test moves (follows the sandbox clock when told to).
 #[derive(Clone)]
-pub(crate) struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
+pub struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
 
 impl TestClock {
-    pub(crate) fn at(t: DateTime<Utc>) -> Self {
+    pub fn at(t: DateTime<Utc>) -> Self {
         Self(Arc::new(Mutex::new(t)))
     }
-    pub(crate) fn set(&self, t: DateTime<Utc>) {
+    pub fn set(&self, t: DateTime<Utc>) {
         *self.0.lock().unwrap() = t;
     }
-    pub(crate) fn clock(&self) -> Clock {
+    pub fn clock(&self) -> Clock {
         let c = self.0.clone();
         Arc::new(move || *c.lock().unwrap())
     }
 }
 
-pub(crate) struct Env {
+pub struct Env {
     pub sb: RunningSandbox,
     pub client: ZoomClient,
     pub records: Records,
@@ -189,7 +191,7 @@ pub(crate) struct Env {
     pub engine: SyncEngine,
 }
 
-pub(crate) async fn env(spec: TenantSpec, test: &str) -> Env {
+pub async fn env(spec: TenantSpec, test: &str) -> Env {
     let sb = sandbox(spec).await;
     let records = store(test).await;
     env_on(sb, records)
@@ -197,7 +199,7 @@ pub(crate) async fn env(spec: TenantSpec, test: &str) -> Env {
 
 /// The engine on `sb` and `records`. Pins the sandbox clock first ([`pin_clock`]): the
 /// engine's clock starts at exactly the pinned time, the sandbox's just after it.
-pub(crate) fn env_on(sb: RunningSandbox, records: Records) -> Env {
+pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
     let now = pin_clock(&sb);
     let client = zoom_client(&sb);
     let queue = Arc::new(MemoryQueue::new());
@@ -219,43 +221,32 @@ pub(crate) fn env_on(sb: RunningSandbox, records: Records) -> Env {
     }
 }
 
-/// The combination's settings; the inactivity threshold differs per combination (15, 30, 60,
-/// 120 days) so the bands and candidates are exercised at several thresholds.
 /// Drains the memory queue the way the SQS event source would: batches of up to 10 messages
-/// as SQS events through the task's handler. Returns how many messages ran.
-pub(crate) async fn drain(env: &Env, task: sync_engine::Task) -> usize {
+/// through the engine's batch entry point. Returns how many messages ran.
+pub async fn drain(env: &Env, task: sync_engine::Task) -> usize {
     let mut n = 0;
     loop {
         let batch = env.queue.receive(10);
         if batch.is_empty() {
             return n;
         }
-        let records: Vec<serde_json::Value> = batch
+        let messages: Vec<QueuedMessage> = batch
             .iter()
             .enumerate()
-            .map(|(i, u)| {
-                serde_json::json!({
-                    "messageId": format!("m-{n}-{i}"),
-                    "body": serde_json::to_string(u).unwrap(),
-                    "eventSource": "aws:sqs",
-                })
+            .map(|(i, u)| QueuedMessage {
+                id: format!("m-{n}-{i}"),
+                body: serde_json::to_string(u).unwrap(),
             })
             .collect();
         n += batch.len();
-        let out = env
-            .engine
-            .handle_event(task, serde_json::json!({ "Records": records }), None)
-            .await
-            .expect("sqs batch");
-        assert_eq!(
-            out["batchItemFailures"].as_array().map(Vec::len),
-            Some(0),
-            "{task}: {out}"
-        );
+        let redeliver = env.engine.run_messages(task, messages, None).await;
+        assert!(redeliver.is_empty(), "{task}: {redeliver:?}");
     }
 }
 
-pub(crate) fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
+/// The combination's settings; the inactivity threshold differs per combination (15, 30, 60,
+/// 120 days) so the bands and candidates are exercised at several thresholds.
+pub fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
     ConnectionSettings {
         include_free_users: free,
         include_on_premises: on_prem,
@@ -268,19 +259,13 @@ pub(crate) fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
     }
 }
 
-pub(crate) const COMBOS: [(bool, bool); 4] =
-    [(false, false), (true, false), (false, true), (true, true)];
+pub const COMBOS: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
 
-pub(crate) fn connection_id(free: bool, on_prem: bool) -> String {
+pub fn connection_id(free: bool, on_prem: bool) -> String {
     format!("conn-free{}-onprem{}", u8::from(free), u8::from(on_prem))
 }
 
-pub(crate) async fn connect(
-    records: &Records,
-    truth: &TenantTruth,
-    cid: &str,
-    s: ConnectionSettings,
-) {
+pub async fn connect(records: &Records, truth: &TenantTruth, cid: &str, s: ConnectionSettings) {
     let c = ConnectionRecord::new(cid, &truth.master_account_id, ZoomRegion::Na, s, Utc::now());
     records
         .insert_connection(&c)
@@ -288,20 +273,16 @@ pub(crate) async fn connect(
         .expect("insert connection");
 }
 
-pub(crate) fn truth(sb: &RunningSandbox) -> TenantTruth {
+pub fn truth(sb: &RunningSandbox) -> TenantTruth {
     sb.state.tenant.truth(false)
 }
 
 /// The accounts of the master's tree (the stand-alone account is not part of it).
-pub(crate) fn tree(truth: &TenantTruth) -> Vec<&zoom_sandbox::truth::AccountTruth> {
+pub fn tree(truth: &TenantTruth) -> Vec<&zoom_sandbox::truth::AccountTruth> {
     oracle::tree_accounts(truth).collect()
 }
 
-pub(crate) async fn views(
-    records: &Records,
-    cid: &str,
-    account: &str,
-) -> BTreeMap<String, UserView> {
+pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<String, UserView> {
     records
         .list_users(cid, account)
         .map_ok(|v| (v.roster.key(), v))
@@ -311,7 +292,7 @@ pub(crate) async fn views(
 }
 
 /// The oracle's copy of a connection's settings.
-pub(crate) fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
+pub fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
     oracle::Settings {
         include_free_users: s.include_free_users,
         include_on_premises: s.include_on_premises,
@@ -324,7 +305,7 @@ pub(crate) fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
 /// expects from the sandbox's ground truth at `now`. Every difference is collected (naming
 /// the connection, account, user or license, and field), then the function panics with them
 /// all.
-pub(crate) async fn assert_matches_truth(
+pub async fn assert_matches_truth(
     records: &Records,
     truth: &TenantTruth,
     cid: &str,
@@ -697,7 +678,7 @@ impl Mismatches {
 
 /// What a comparison covered (so tests can show they compared something real).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Stats {
+pub struct Stats {
     pub users: u64,
     pub logins: u64,
     pub created: u64,
