@@ -1,10 +1,9 @@
 //! The use case: list licenses, manage/unmanage, set/unset contract fields, and the report,
-//! over the `aws-adapters` stores (DynamoDB in Lambda, the in-memory table in unit tests).
+//! over the `ports` stores (DynamoDB in Lambda, the in-memory table in unit tests).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_adapters::Records;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use licensing::{
@@ -12,8 +11,8 @@ use licensing::{
     ValidationError,
 };
 use ports::{
-    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionStore, ContractRecord,
-    ContractStore, LicenseRecord, LicenseStore, UpdateError, UserStore,
+    AccountKind, AccountRecord, ConnectionRecord, ContractRecord, LicenseRecord, Store,
+    UpdateError, update_contract,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -22,7 +21,7 @@ use sync_domain::{LicenseKind, Provisioned};
 use crate::error::AdminError;
 use crate::request::{AdminRequest, LicenseRef};
 
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+pub use sync_domain::Clock;
 
 /// Fields that come from Zoom through License Information and cannot be set here.
 pub const READ_ONLY: [&str; 6] = [
@@ -58,7 +57,7 @@ pub struct LicenseView {
 }
 
 pub struct Admin {
-    records: Records,
+    records: Arc<dyn Store>,
     clock: Clock,
 }
 
@@ -95,12 +94,12 @@ struct Snapshot {
 }
 
 impl Admin {
-    pub fn new(records: Records, clock: Clock) -> Self {
+    pub fn new(records: Arc<dyn Store>, clock: Clock) -> Self {
         Self { records, clock }
     }
 
-    pub fn with_system_clock(records: Records) -> Self {
-        Self::new(records, Arc::new(Utc::now))
+    pub fn with_system_clock(records: Arc<dyn Store>) -> Self {
+        Self::new(records, sync_domain::system_clock())
     }
 
     /// Handles one invocation payload.
@@ -259,11 +258,7 @@ impl Admin {
              dyn for<'r> Fn(&'r mut ContractRecord) -> Result<(), ValidationError> + Send + Sync
          ),
     ) -> Result<ContractRecord, AdminError> {
-        match self
-            .records
-            .update_contract(cid, account_id, license_id, change)
-            .await
-        {
+        match update_contract(&*self.records, cid, account_id, license_id, change).await {
             Ok(c) => Ok(c),
             Err(UpdateError::Refused(e)) => Err(e.into()),
             Err(UpdateError::Store(e)) => Err(e.into()),

@@ -3,30 +3,16 @@
 
 use std::sync::Arc;
 
-use aws_adapters::{AwsClients, AwsConfig, Records};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_wiring::{Vars, Wiring};
 use license_admin::Admin;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .init();
-
-    let config = AwsConfig::from_env();
-    let clients = AwsClients::new(&config).await;
-    let admin = Arc::new(Admin::with_system_clock(Records::dynamo(
-        clients.dynamodb.clone(),
-        config.table_name.clone(),
-    )));
-
+    lambda_wiring::init_tracing();
+    let wiring = Wiring::new(Vars::from_env().aws()).await;
+    let admin = Arc::new(Admin::with_system_clock(Arc::new(wiring.records())));
     run(service_fn(move |event: LambdaEvent<Value>| {
         let admin = admin.clone();
         async move {

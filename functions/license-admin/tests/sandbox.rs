@@ -86,7 +86,7 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
         run(&env, task, cid).await;
     }
     let now = (env.engine.clock)();
-    let admin = Admin::new(env.records.clone(), Arc::new(move || now));
+    let admin = Admin::new(Arc::new(env.records.clone()), Arc::new(move || now));
     let ds = domain_settings(&s);
 
     // Manage every license the connection has.

@@ -224,7 +224,7 @@ async fn seeded() -> (Records, Admin) {
         )
         .await
         .unwrap();
-    let admin = Admin::new(records.clone(), Arc::new(now));
+    let admin = Admin::new(Arc::new(records.clone()), Arc::new(now));
     (records, admin)
 }
 

@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_wiring::Wiring;
 use ports::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
 use rand::RngExt;
 use serde_json::json;
@@ -44,49 +45,30 @@ pub const CONNECT_PATH: &str = "/connect";
 pub const CALLBACK_PATH: &str = "/oauth/callback";
 pub const EVENTS_PATH: &str = "/zoom/events";
 
-/// Why the function could not start (cold start).
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] config::ConfigError),
-    #[error("reading the app secret: {0}")]
-    Secrets(#[from] ports::StoreError),
-    #[error(transparent)]
-    Zoom(#[from] VerifyError),
-}
+pub use lambda_wiring::StartupError;
 
-/// Wires the production dependencies (DynamoDB records, Secrets Manager vault, Zoom through
+/// Wires the production dependencies (DynamoDB records, Secrets Manager tokens, Zoom through
 /// the `zoom` crate) from `config`; reads the app secret once.
-pub async fn build_app(
-    config: &Config,
-    clients: &aws_adapters::AwsClients,
-) -> Result<App, StartupError> {
-    let secrets =
-        aws_adapters::AppSecrets::fetch(&clients.secrets, &config.aws.app_secret_id).await?;
-    let zoom = ZoomGateway::new(config.zoom_config(&secrets)?, config.verify_timeout)?;
-    let records = Arc::new(aws_adapters::Records::dynamo(
-        clients.dynamodb.clone(),
-        config.aws.table_name.clone(),
-    ));
+pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupError> {
+    let secrets = wiring.app_secrets().await?;
+    let zoom = ZoomGateway::new(config.zoom.zoom_config(&secrets)?, config.verify_timeout)
+        .map_err(|e| StartupError::Zoom(e.to_string()))?;
+    let records = Arc::new(wiring.records());
     Ok(App::new(
         Options {
-            region: config.region,
+            region: config.zoom.region,
             deauthorized_retention: config.deauthorized_retention,
             ..Options::default()
         },
         records.clone(),
         records,
-        Arc::new(aws_adapters::SecretsManagerTokenStore::new(
-            clients.secrets.clone(),
-            config.aws.token_secret_prefix.clone(),
-        )),
+        Arc::new(wiring.token_store()),
         Arc::new(zoom),
         secrets.webhook_secret_token.clone(),
     ))
 }
 
-/// Where "now" comes from (tests pin it; production uses the system clock).
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+pub use sync_domain::Clock;
 
 /// Tunables of the use cases.
 #[derive(Debug, Clone)]

@@ -137,7 +137,8 @@ async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
     ]);
     let config =
         Config::from_lookup(|k| vars.get(k).cloned().or_else(|| std::env::var(k).ok())).unwrap();
-    let clients = AwsClients::new(&config.aws).await;
+    let wiring = lambda_wiring::Wiring::new(config.aws.clone()).await;
+    let clients = wiring.clients.clone();
     create_table_if_missing(&clients.dynamodb, &table)
         .await
         .unwrap();
@@ -157,7 +158,7 @@ async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
 
     let offset = Arc::new(AtomicI64::new(0));
     let clock_offset = offset.clone();
-    let app = build_app(&config, &clients)
+    let app = build_app(&config, &wiring)
         .await
         .unwrap()
         .with_clock(Arc::new(move || {

@@ -1,28 +1,19 @@
 //! Lambda entry point: JSON logs, configuration and clients built once, then the handler.
+//! Reads the Zoom settings (`lambda_wiring::ZoomSettings`) and the AWS adapters' variables.
 
 use std::sync::Arc;
 
-use aws_adapters::AwsClients;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use reclamation::{Config, build};
+use lambda_wiring::{Vars, Wiring, ZoomSettings};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .init();
-
-    let config = Config::from_env()?;
-    let clients = AwsClients::new(&config.aws).await;
-    let reclaimer = Arc::new(build(&config, &clients).await?);
-
+    lambda_wiring::init_tracing();
+    let vars = Vars::from_env();
+    let zoom = ZoomSettings::from_vars(&vars)?;
+    let wiring = Wiring::new(vars.aws()).await;
+    let reclaimer = Arc::new(reclamation::build(&wiring, &zoom).await?);
     run(service_fn(move |event: LambdaEvent<Value>| {
         let reclaimer = reclaimer.clone();
         async move {

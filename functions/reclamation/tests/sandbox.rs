@@ -162,7 +162,7 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
     };
     let clock_state = sb.state.clone();
     let reclaimer = Reclaimer::new(
-        Stores::from_records(records.clone()),
+        Stores::from_store(Arc::new(records.clone())),
         Arc::new(ZoomGateway::new(config.clone(), vault).retry_policy(fast_retries())),
     )
     .with_clock(Arc::new(move || clock_state.clock.now()));
@@ -598,7 +598,7 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
 
     // Missing write scope: said before acting.
     let scopeless = Reclaimer::new(
-        Stores::from_records(env.records.clone()),
+        Stores::from_store(Arc::new(env.records.clone())),
         Arc::new(NoWriteScope(env.client.clone())),
     );
     ex["max_users"] = json!(10);

@@ -364,7 +364,7 @@ async fn fixture() -> Fixture {
         },
     );
     let reclaimer = Reclaimer::new(
-        Stores::from_records(records.clone()),
+        Stores::from_store(Arc::new(records.clone())),
         Arc::new(Connector(zoom.clone())),
     )
     .with_clock(Arc::new(now));

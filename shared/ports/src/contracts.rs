@@ -80,44 +80,45 @@ pub trait ContractStore: Send + Sync {
         &'a self,
         connection_id: &'a str,
     ) -> BoxStream<'a, Result<ContractRecord, StoreError>>;
-
-    /// Read-modify-write with optimistic concurrency (retried on conflict), starting from a
-    /// fresh record when none is stored. `change` may refuse with an error of its own, which
-    /// is returned as is (nothing written).
-    async fn update_contract<E>(
-        &self,
-        connection_id: &str,
-        account_id: &str,
-        license_id: &str,
-        change: &(dyn for<'r> Fn(&'r mut ContractRecord) -> Result<(), E> + Send + Sync),
-    ) -> Result<ContractRecord, UpdateError<E>>
-    where
-        E: Send + 'static,
-    {
-        for _ in 0..8 {
-            let current = self
-                .get_contract(connection_id, account_id, license_id)
-                .await?
-                .unwrap_or_else(|| ContractRecord::new(account_id, license_id, "", Utc::now()));
-            let mut next = current.clone();
-            change(&mut next).map_err(UpdateError::Refused)?;
-            next.account_id = account_id.to_owned();
-            next.license_id = license_id.to_owned();
-            next.version = current.version;
-            match self.put_contract(connection_id, &next).await {
-                Ok(stored) => return Ok(stored),
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Conflict(format!(
-            "license {license_id} of connection {connection_id} changed concurrently"
-        ))
-        .into())
-    }
 }
 
-/// Why [`ContractStore::update_contract`] did not write.
+/// Read-modify-write of a license's record with optimistic concurrency (retried on conflict),
+/// starting from a fresh record when none is stored. `change` may refuse with an error of its
+/// own, which is returned as is (nothing written). A free function, so that `ContractStore`
+/// stays object-safe.
+pub async fn update_contract<E>(
+    store: &(impl ContractStore + ?Sized),
+    connection_id: &str,
+    account_id: &str,
+    license_id: &str,
+    change: &(dyn for<'r> Fn(&'r mut ContractRecord) -> Result<(), E> + Send + Sync),
+) -> Result<ContractRecord, UpdateError<E>>
+where
+    E: Send + 'static,
+{
+    for _ in 0..8 {
+        let current = store
+            .get_contract(connection_id, account_id, license_id)
+            .await?
+            .unwrap_or_else(|| ContractRecord::new(account_id, license_id, "", Utc::now()));
+        let mut next = current.clone();
+        change(&mut next).map_err(UpdateError::Refused)?;
+        next.account_id = account_id.to_owned();
+        next.license_id = license_id.to_owned();
+        next.version = current.version;
+        match store.put_contract(connection_id, &next).await {
+            Ok(stored) => return Ok(stored),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict(format!(
+        "license {license_id} of connection {connection_id} changed concurrently"
+    ))
+    .into())
+}
+
+/// Why [`update_contract`] did not write.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError<E> {
     #[error("the change was refused")]

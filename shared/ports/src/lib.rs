@@ -16,7 +16,7 @@ pub mod stores;
 pub mod tokens;
 pub mod vault;
 
-pub use contracts::{ContractRecord, ContractStore, UpdateError};
+pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
 pub use records::*;
 pub use stores::{

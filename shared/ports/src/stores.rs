@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
 use crate::StoreError;
+use crate::contracts::ContractStore;
 use crate::records::*;
 
 /// OAuth states live this long.
@@ -405,8 +406,8 @@ pub trait PurgeStore: Send + Sync {
     async fn purge_connection(&self, connection_id: &str) -> Result<usize, StoreError>;
 }
 
-/// Every store the integration tasks and the functions use, at once: what one table provides
-/// (`ContractStore` stays apart: its generic `update_contract` is not object-safe). The integration tasks take it whole;
+/// Every store the integration tasks and the functions use, at once: what one table provides.
+/// The integration tasks and license administration take it whole;
 /// reclamation and connect keep the few ports they use (`Arc<dyn Store>` upcasts to each).
 pub trait Store:
     ConnectionStore
@@ -420,6 +421,7 @@ pub trait Store:
     + LeaseStore
     + BudgetStore
     + PurgeStore
+    + ContractStore
 {
 }
 
@@ -435,5 +437,6 @@ impl<T> Store for T where
         + LeaseStore
         + BudgetStore
         + PurgeStore
+        + ContractStore
 {
 }

@@ -20,8 +20,7 @@ mod selection;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::Records;
-use ports::{AccountStore, AuditStore, ConnectionStore, LeaseStore, UserStore};
+use ports::{AccountStore, AuditStore, ConnectionStore, LeaseStore, Store, UserStore};
 pub use sync_domain::Clock;
 
 pub use response::{Outcome, ReclamationResponse, Summary, UserResult, reason};
@@ -46,8 +45,8 @@ pub struct Stores {
 }
 
 impl Stores {
-    pub fn from_records(records: Records) -> Self {
-        let r = Arc::new(records);
+    /// Every store from one implementation of all of them (the table).
+    pub fn from_store(r: Arc<dyn Store>) -> Self {
         Self {
             connections: r.clone(),
             accounts: r.clone(),
