@@ -57,23 +57,23 @@ pub trait ZoomAuth: Send + Sync {
 
 /// [`ZoomAuth`] on Zoom (or the sandbox) through the `zoom` crate. Built once per cold start.
 #[derive(Clone)]
-pub struct ZoomGateway {
+pub struct ZoomAuthGateway {
     oauth: Arc<OAuthClient>,
     config: ZoomConfig,
     http: reqwest::Client,
     verify_timeout: Duration,
 }
 
-impl std::fmt::Debug for ZoomGateway {
+impl std::fmt::Debug for ZoomAuthGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZoomGateway")
+        f.debug_struct("ZoomAuthGateway")
             .field("oauth", &self.oauth)
             .field("verify_timeout", &self.verify_timeout)
             .finish_non_exhaustive()
     }
 }
 
-impl ZoomGateway {
+impl ZoomAuthGateway {
     pub fn new(config: ZoomConfig, verify_timeout: Duration) -> Result<Self, VerifyError> {
         let http = zoom::tls::http_client_builder()
             .timeout(config.request_timeout().min(verify_timeout))
@@ -127,7 +127,7 @@ fn not_master(e: &ZoomError) -> Option<VerifyError> {
 }
 
 #[async_trait]
-impl ZoomAuth for ZoomGateway {
+impl ZoomAuth for ZoomAuthGateway {
     fn authorize(&self) -> AuthorizeRequest {
         self.oauth.authorize_url()
     }

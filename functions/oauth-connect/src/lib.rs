@@ -38,7 +38,7 @@ use zoom::Secret;
 pub use config::Config;
 pub use connect::Params;
 pub use error::{ConnectError, Failure, RouteError, WebhookError};
-pub use gateway::{AccountCheck, VerifyError, ZoomAuth, ZoomGateway};
+pub use gateway::{AccountCheck, VerifyError, ZoomAuth, ZoomAuthGateway};
 pub use pages::{Connected, Format};
 
 pub const CONNECT_PATH: &str = "/connect";
@@ -51,7 +51,7 @@ pub use lambda_wiring::StartupError;
 /// the `zoom` crate) from `config`; reads the app secret once.
 pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupError> {
     let secrets = wiring.app_secrets().await?;
-    let zoom = ZoomGateway::new(config.zoom.zoom_config(&secrets)?, config.verify_timeout)
+    let zoom = ZoomAuthGateway::new(config.zoom.zoom_config(&secrets)?, config.verify_timeout)
         .map_err(|e| StartupError::Zoom(e.to_string()))?;
     let records = Arc::new(wiring.records());
     Ok(App::new(

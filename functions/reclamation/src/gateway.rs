@@ -1,5 +1,5 @@
 //! What reclamation needs from Zoom, behind small traits: read one user, change their status
-//! or type, and know which scopes the connection granted. [`ZoomGateway`] implements them on
+//! or type, and know which scopes the connection granted. [`ZoomUsersGateway`] implements them on
 //! the `zoom` client with tokens from the vault; tests use fakes or the sandbox.
 
 use std::collections::HashMap;
@@ -191,7 +191,7 @@ fn api(client: &ZoomClient, account: &AccountRef) -> zoom::AccountApi {
 
 /// Production connector: one client per connection (cached for the process), tokens through
 /// the vault's rotation-safe token source; scopes read from the stored token set.
-pub struct ZoomGateway {
+pub struct ZoomUsersGateway {
     config: ZoomConfig,
     vault: TokenVault,
     tokens: Arc<dyn TokenStore>,
@@ -199,7 +199,7 @@ pub struct ZoomGateway {
     cache: Mutex<HashMap<String, ZoomClient>>,
 }
 
-impl ZoomGateway {
+impl ZoomUsersGateway {
     pub fn new(config: ZoomConfig, vault: TokenVault) -> Self {
         let tokens = vault.tokens.clone();
         Self {
@@ -218,7 +218,7 @@ impl ZoomGateway {
 }
 
 #[async_trait]
-impl ZoomConnector for ZoomGateway {
+impl ZoomConnector for ZoomUsersGateway {
     async fn users(&self, connection: &ConnectionRecord) -> Result<Arc<dyn ZoomUsers>, String> {
         let cid = connection.connection_id.clone();
         if let Some(c) = self.cache.lock().ok().and_then(|m| m.get(&cid).cloned()) {

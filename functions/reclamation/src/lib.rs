@@ -19,9 +19,9 @@ pub mod request;
 use std::sync::Arc;
 
 pub use error::ReclamationError;
-pub use gateway::{AccountRef, LiveUser, ZoomConnector, ZoomFailure, ZoomGateway, ZoomUsers};
+pub use gateway::{AccountRef, LiveUser, ZoomConnector, ZoomFailure, ZoomUsers, ZoomUsersGateway};
 pub use reclaim::{Clock, Outcome, Reclaimer, ReclamationResponse, Stores, Summary, UserResult};
-pub use request::{Action, Mode, Policy, ReclamationRequest};
+pub use request::{Action, Execution, Policy, ReclamationRequest};
 
 pub use lambda_wiring::StartupError;
 
@@ -34,6 +34,6 @@ pub async fn build(
     let vault = wiring.token_vault(&zoom_config)?;
     Ok(Reclaimer::new(
         Stores::from_store(Arc::new(wiring.records())),
-        Arc::new(ZoomGateway::new(zoom_config, vault)),
+        Arc::new(ZoomUsersGateway::new(zoom_config, vault)),
     ))
 }

@@ -35,16 +35,17 @@ impl Action {
     }
 }
 
+/// Whether a request changes anything at Zoom.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Mode {
+pub enum Execution {
     /// Report what execute would do; change nothing.
     #[default]
     DryRun,
     Execute,
 }
 
-impl Mode {
+impl Execution {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DryRun => "dry_run",
@@ -87,7 +88,7 @@ pub struct ReclamationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_request_id: Option<String>,
     #[serde(default)]
-    pub mode: Mode,
+    pub mode: Execution,
     pub requested_by: String,
     pub reason: String,
     /// Refuse to act on more users than this (default 25).
@@ -290,7 +291,7 @@ mod tests {
     #[test]
     fn defaults_are_safe() {
         let r = ReclamationRequest::parse(&base()).unwrap();
-        assert_eq!(r.mode, Mode::DryRun);
+        assert_eq!(r.mode, Execution::DryRun);
         assert_eq!(r.action, Action::Deactivate);
         assert_eq!(r.cap(), 25);
         assert_eq!(r.max_data_age_hours(), 48);

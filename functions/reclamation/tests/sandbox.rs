@@ -1,5 +1,5 @@
 //! End to end against the Zoom sandbox (demo tenant) and moto: the production wiring
-//! (`ZoomGateway` with the Secrets Manager vault, DynamoDB records), a roster and activity
+//! (`ZoomUsersGateway` with the Secrets Manager vault, DynamoDB records), a roster and activity
 //! seeded from the sandbox the way the sync tasks record them, then dry run, execute, replay,
 //! reactivate, login-after-sync and owner/admin refusal checked against the sandbox's ground
 //! truth and request statistics.
@@ -22,7 +22,7 @@ use ports::{
     TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion, user_key,
 };
 use rand::RngExt;
-use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomGateway};
+use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomUsersGateway};
 use serde_json::{Value, json};
 use zoom::{
     MemoryTokenSource, OAuthApp, OAuthClient, Region, RetryPolicy, Secret, TokenSet, UserStatus,
@@ -163,7 +163,7 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
     let clock_state = sb.state.clone();
     let reclaimer = Reclaimer::new(
         Stores::from_store(Arc::new(records.clone())),
-        Arc::new(ZoomGateway::new(config.clone(), vault).retry_policy(fast_retries())),
+        Arc::new(ZoomUsersGateway::new(config.clone(), vault).retry_policy(fast_retries())),
     )
     .with_clock(Arc::new(move || clock_state.clock.now()));
     let source = Arc::new(MemoryTokenSource::new(

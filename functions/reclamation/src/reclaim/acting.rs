@@ -11,7 +11,7 @@ use super::response::{Outcome, UserResult, failed, reason};
 use super::restore::restore;
 use super::selection::{Candidate, threshold};
 use crate::gateway::{AccountRef, LiveUser, ZoomFailure, ZoomUsers};
-use crate::request::{Action, Mode, ReclamationRequest};
+use crate::request::{Action, Execution, ReclamationRequest};
 
 /// Why a user's processing ends before any change.
 enum Stop {
@@ -67,7 +67,7 @@ pub(super) async fn process(
     }
 
     if let Some(entry) = &c.restore {
-        let execute = request.mode == Mode::Execute;
+        let execute = request.mode == Execution::Execute;
         return restore(r, zoom, &account, uid, &live, entry, execute).await;
     }
 
@@ -93,7 +93,7 @@ pub(super) async fn process(
     };
 
     let detail = describe(c, &activity, days);
-    if request.mode != Mode::Execute {
+    if request.mode != Execution::Execute {
         return would_act(r, request.action, &live, &detail);
     }
     act(r, zoom, request.action, &account, uid, &live, &detail).await

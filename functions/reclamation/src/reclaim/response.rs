@@ -12,7 +12,7 @@ use sync_domain::reclamation::{frees_seat, holds_seat, takes_seat};
 use tracing::info;
 
 use crate::gateway::ZoomFailure;
-use crate::request::{Action, Mode, ReclamationRequest};
+use crate::request::{Action, Execution, ReclamationRequest};
 
 /// What happened (or would happen) to one user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub struct ReclamationResponse {
     pub request_id: String,
     pub connection_id: String,
     pub action: Action,
-    pub mode: Mode,
+    pub mode: Execution,
     /// The request id had been executed before: nothing was done again; the results are
     /// those recorded then.
     pub replayed: bool,

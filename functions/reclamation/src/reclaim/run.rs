@@ -15,7 +15,7 @@ use super::selection::Candidate;
 use super::{ACCESS_TASK, LEASE_TTL, Reclaimer};
 use crate::error::ReclamationError;
 use crate::gateway::ZoomUsers;
-use crate::request::{Action, Mode, ReclamationRequest};
+use crate::request::{Action, Execution, ReclamationRequest};
 
 impl Reclaimer {
     /// Handles one invocation payload.
@@ -63,7 +63,7 @@ impl Reclaimer {
             // Reactivate only undoes an earlier request from its audit and reads no activity:
             // stale or partial data never keeps anyone from being restored.
             for problem in data_problems {
-                if request.mode == Mode::Execute {
+                if request.mode == Execution::Execute {
                     warn!(error = %problem, "refusing to act on this activity data");
                     return Err(problem);
                 }
@@ -84,7 +84,7 @@ impl Reclaimer {
                 selected: actionable.len(),
                 cap,
             };
-            if request.mode == Mode::Execute {
+            if request.mode == Execution::Execute {
                 return Err(e);
             }
             warnings.push(e.to_string());
@@ -94,7 +94,7 @@ impl Reclaimer {
             .await?
         {
             let e = ReclamationError::MissingScope { missing };
-            if request.mode == Mode::Execute {
+            if request.mode == Execution::Execute {
                 return Err(e);
             }
             warnings.push(e.to_string());
@@ -106,7 +106,7 @@ impl Reclaimer {
             .await
             .map_err(ReclamationError::Zoom)?;
 
-        if request.mode == Mode::DryRun {
+        if request.mode == Execution::DryRun {
             let mut results = Vec::with_capacity(candidates.len());
             for c in &candidates {
                 results.push(process(request, &connection, &*zoom, c, now).await);
@@ -165,7 +165,7 @@ impl Reclaimer {
                 .await?
                 .ok_or_else(|| ReclamationError::RequestIdReused(request.request_id.clone()))?;
             if earlier.request.get("fingerprint") != Some(&request.fingerprint())
-                || earlier.mode != Mode::Execute.as_str()
+                || earlier.mode != Execution::Execute.as_str()
             {
                 return Err(ReclamationError::RequestIdReused(
                     request.request_id.clone(),
