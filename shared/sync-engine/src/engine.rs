@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -16,38 +15,17 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use zoom::{MetricsSnapshot, ZoomClient};
 
-use crate::budget::{BudgetMember, BudgetTiming};
+use crate::budget::BudgetMember;
 use crate::clients::ClientFactory;
 use crate::queue::UnitQueue;
+use crate::tasks::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
 use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
 use crate::{SyncError, tasks};
 
+// Also reachable here, where they were first defined (`sync_engine::engine::…`).
+pub use crate::options::EngineOptions;
+pub use crate::settings::domain_settings;
 pub use sync_domain::{Clock, system_clock};
-
-#[derive(Clone, Debug)]
-pub struct EngineOptions {
-    /// Application Access runs in full when the last full run is older than this.
-    pub full_run_every: chrono::Duration,
-    /// Stop this long before the invocation's deadline, checkpoint, and continue in a
-    /// follow-up message.
-    pub deadline_margin: Duration,
-    /// Application Access looks at this many hosts at once, and at this many of a host's
-    /// meetings at once (the limiter paces them; this only hides Zoom's latency).
-    pub host_concurrency: usize,
-    /// Heartbeat of the connection's budget split (`budget`).
-    pub budget: BudgetTiming,
-}
-
-impl Default for EngineOptions {
-    fn default() -> Self {
-        Self {
-            full_run_every: chrono::Duration::days(7),
-            deadline_margin: Duration::from_secs(60),
-            host_concurrency: 16,
-            budget: BudgetTiming::default(),
-        }
-    }
-}
 
 /// Everything a task needs, built once per process.
 #[derive(Clone)]
@@ -84,81 +62,6 @@ pub struct DirectReport {
     pub connection_id: String,
     pub units: Vec<UnitReport>,
     pub failed: Vec<(String, String)>,
-}
-
-/// Context a task body gets for one unit.
-pub(crate) struct UnitCtx<'a> {
-    pub engine: &'a SyncEngine,
-    pub connection: &'a ConnectionRecord,
-    pub account: &'a AccountRecord,
-    pub unit: &'a Unit,
-    pub client: Option<ZoomClient>,
-    pub deadline: Option<Instant>,
-    pub run_id: String,
-    pub started_at: DateTime<Utc>,
-    pub counts: BTreeMap<String, u64>,
-}
-
-impl UnitCtx<'_> {
-    pub(crate) fn zoom(&self) -> &ZoomClient {
-        self.client
-            .as_ref()
-            .expect("tasks that call Zoom get a client")
-    }
-
-    /// The account's API: `me` for the master, the master prefix for sub accounts.
-    pub(crate) fn api(&self) -> zoom::AccountApi {
-        match self.account.kind {
-            AccountKind::Master => self.zoom().me(),
-            AccountKind::Sub => self.zoom().account(self.account.account_id.clone()),
-        }
-    }
-
-    pub(crate) fn now(&self) -> DateTime<Utc> {
-        (self.engine.clock)()
-    }
-
-    /// Whether the invocation should stop and continue in a follow-up message.
-    pub(crate) fn out_of_time(&self) -> bool {
-        self.deadline
-            .is_some_and(|d| Instant::now() + self.engine.options.deadline_margin >= d)
-    }
-
-    pub(crate) fn count(&mut self, name: &str, n: u64) {
-        *self.counts.entry(name.to_owned()).or_default() += n;
-    }
-
-    pub(crate) fn settings(&self) -> sync_domain::ConnectionSettings {
-        domain_settings(&self.connection.settings)
-    }
-}
-
-/// The connection's settings as the domain rules take them.
-pub fn domain_settings(s: &ports::ConnectionSettings) -> sync_domain::ConnectionSettings {
-    use sync_domain::{InactivityThreshold, YesNo};
-    let yn = |b: bool| if b { YesNo::Yes } else { YesNo::No };
-    sync_domain::ConnectionSettings {
-        include_free_users: yn(s.include_free_users),
-        include_on_premises: yn(s.include_on_premises),
-        inactivity_threshold: u16::try_from(s.inactivity_threshold_days)
-            .ok()
-            .and_then(|d| InactivityThreshold::try_from(d).ok())
-            .unwrap_or_default(),
-    }
-}
-
-/// The count a unit sets when Zoom refused some of its calls for a missing scope.
-pub(crate) const SCOPE_GAPS: &str = "scope_gaps";
-
-pub(crate) enum TaskOutcome {
-    Done,
-    /// Stopped at a checkpoint; continue with this unit. `segment` names the checkpoint (run
-    /// and cursor), so a redelivered segment that reaches the same checkpoint sends a follow-up
-    /// with the same FIFO deduplication id instead of a second one.
-    Continue {
-        next: Unit,
-        segment: String,
-    },
 }
 
 fn random_id() -> String {
@@ -410,11 +313,11 @@ impl SyncEngine {
             }
         };
         let continued = match outcome {
-            TaskOutcome::Done => {
+            UnitProgress::Done => {
                 run.status = RunStatus::Succeeded;
                 false
             }
-            TaskOutcome::Continue { next, segment } => {
+            UnitProgress::Continue { next, segment } => {
                 run.status = RunStatus::Continued;
                 self.queue.send(&[next], &segment).await?;
                 true
@@ -463,7 +366,7 @@ impl SyncEngine {
         deadline: Option<Instant>,
         run_id: &str,
         started_at: DateTime<Utc>,
-    ) -> Result<(BTreeMap<String, u64>, TaskOutcome), SyncError> {
+    ) -> Result<(BTreeMap<String, u64>, UnitProgress), SyncError> {
         let mut accounts = self.stored_accounts(&connection.connection_id).await?;
         if !accounts.iter().any(|a| a.account_id == unit.account_id)
             && let Some(c) = &client
@@ -480,7 +383,9 @@ impl SyncEngine {
                 ))
             })?;
         let mut ctx = UnitCtx {
-            engine: self,
+            store: self.store.as_ref(),
+            clock: &self.clock,
+            options: &self.options,
             connection,
             account: &account,
             unit,

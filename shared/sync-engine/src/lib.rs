@@ -8,17 +8,20 @@ pub mod budget;
 pub mod clients;
 pub mod engine;
 mod error;
+mod options;
 pub mod queue;
+mod settings;
 mod tasks;
 pub mod unit;
 
 pub use budget::{BudgetTiming, share_of};
 pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
-    Clock, DirectReport, EngineOptions, PlanReport, QueuedMessage, SyncEngine, UnitReport,
-    domain_settings, system_clock,
+    Clock, DirectReport, PlanReport, QueuedMessage, SyncEngine, UnitReport, system_clock,
 };
 pub use error::SyncError;
+pub use options::EngineOptions;
 pub use ports::ReclamationCandidate;
 pub use queue::{MemoryQueue, UnitQueue};
+pub use settings::domain_settings;
 pub use unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};

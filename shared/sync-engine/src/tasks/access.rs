@@ -35,9 +35,9 @@ use zoom::{ReportUserType, User, ZoomError};
 
 use self::gaps::{Need, ScopeGaps};
 use self::host::{AccountIndex, Hosted, host_activity};
+use super::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
 use super::list_account_users;
 use crate::SyncError;
-use crate::engine::{SCOPE_GAPS, TaskOutcome, UnitCtx};
 use crate::unit::{Mode, Unit};
 
 /// The report endpoints accept ranges of at most a month.
@@ -174,23 +174,18 @@ fn join(joined: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<
 /// Every stored access record of an account (tracked or not: they are the baseline of the
 /// incremental run), keyed by user key.
 async fn stored_access(ctx: &UnitCtx<'_>) -> Result<BTreeMap<String, UserAccess>, StoreError> {
-    ctx.engine
-        .store
+    ctx.store
         .list_account_access(&ctx.connection.connection_id, &ctx.account.account_id)
         .map_ok(|a| (a.user_key.clone(), a))
         .try_collect()
         .await
 }
 
-pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {
+pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
     let cid = ctx.connection.connection_id.clone();
     let task = ctx.unit.task.as_str().to_owned();
     let account_id = ctx.account.account_id.clone();
-    let checkpoint = ctx
-        .engine
-        .store
-        .get_checkpoint(&cid, &task, &account_id)
-        .await?;
+    let checkpoint = ctx.store.get_checkpoint(&cid, &task, &account_id).await?;
     let users = list_account_users(ctx).await?;
     ctx.count("users", users.len() as u64);
     let stored = stored_access(ctx).await?;
@@ -247,7 +242,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 };
                 Ok::<_, SyncError>((key, activity))
             })
-            .buffered(ctx.engine.options.host_concurrency.max(1));
+            .buffered(ctx.options.host_concurrency.max(1));
         while let Some(result) = results.next().await {
             match result {
                 Ok((key, Some(activity))) => {
@@ -293,13 +288,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             changed.push(record);
         }
     }
-    let written = ctx.engine.store.upsert_access(&cid, &changed).await?;
+    let written = ctx.store.upsert_access(&cid, &changed).await?;
     ctx.count("written", written as u64);
 
     let previous_full = checkpoint.as_ref().and_then(|c| c.last_full_run_at);
     let version = current_version(ctx, &cid, &task, &account_id).await?;
-    ctx.engine
-        .store
+    ctx.store
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
             task: task.clone(),
@@ -322,11 +316,10 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             version,
         })
         .await?;
-    ctx.engine
-        .store
+    ctx.store
         .delete_checkpoint_parts(&cid, &task, &account_id)
         .await?;
-    Ok(TaskOutcome::Done)
+    Ok(UnitProgress::Done)
 }
 
 /// Keeps the later date per key.
@@ -344,7 +337,7 @@ async fn write_foreign_joins(
     foreign: HashMap<String, DateTime<Utc>>,
 ) -> Result<(), SyncError> {
     let cid = ctx.connection.connection_id.clone();
-    let records = &ctx.engine.store;
+    let records = ctx.store;
     let outcomes: Vec<(bool, bool)> = stream::iter(foreign)
         .map(|(id, at)| {
             let cid = &cid;
@@ -398,7 +391,6 @@ async fn current_version(
     account_id: &str,
 ) -> Result<u64, SyncError> {
     Ok(ctx
-        .engine
         .store
         .get_checkpoint(cid, task, account_id)
         .await?
@@ -421,7 +413,6 @@ async fn resume(
         return Ok(None);
     };
     let parts = ctx
-        .engine
         .store
         .checkpoint_parts(
             &ctx.connection.connection_id,
@@ -446,13 +437,12 @@ async fn save_and_continue(
     ctx: &mut UnitCtx<'_>,
     checkpoint: Option<Checkpoint>,
     mut run: RunState,
-) -> Result<TaskOutcome, SyncError> {
+) -> Result<UnitProgress, SyncError> {
     let cid = ctx.connection.connection_id.clone();
     let task = ctx.unit.task.as_str().to_owned();
     let account_id = ctx.account.account_id.clone();
     for part in run.parts_to_save() {
-        ctx.engine
-            .store
+        ctx.store
             .put_checkpoint_part(&CheckpointPart {
                 connection_id: cid.clone(),
                 task: task.clone(),
@@ -468,7 +458,6 @@ async fn save_and_continue(
     let version = current_version(ctx, &cid, &task, &account_id).await?;
     ctx.count("checkpointed_at_host", run.progress.next_host as u64);
     let saved = ctx
-        .engine
         .store
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
@@ -485,7 +474,7 @@ async fn save_and_continue(
         .await?;
     let mut next = Unit::new(ctx.unit.task, &cid, &account_id, ctx.unit.mode);
     next.continues_run = Some(run.progress.run_id);
-    Ok(TaskOutcome::Continue {
+    Ok(UnitProgress::Continue {
         next,
         segment: format!("v{}", saved.version),
     })
@@ -505,7 +494,7 @@ fn full_or_incremental(
         _ if partial => true,
         (_, Some(w), _) if (now - w).num_days() >= MAX_INCREMENTAL_GAP_DAYS => true,
         (Mode::Incremental, _, _) => false,
-        (_, _, Some(f)) => now - f >= ctx.engine.options.full_run_every,
+        (_, _, Some(f)) => now - f >= ctx.options.full_run_every,
     };
     let since = (!full).then(|| watermark.unwrap_or(now) - OVERLAP);
     (full, since)

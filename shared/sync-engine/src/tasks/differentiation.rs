@@ -17,9 +17,9 @@ use futures::TryStreamExt;
 use ports::{LicenseActivity, LicenseRecord, ReclamationCandidate, UserView};
 use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
 
+use super::ctx::{UnitCtx, UnitProgress};
 use super::licenses::Tally;
 use crate::SyncError;
-use crate::engine::{TaskOutcome, UnitCtx};
 
 pub(crate) fn dates(view: &UserView) -> ActivityDates {
     view.access
@@ -32,7 +32,7 @@ pub(crate) fn dates(view: &UserView) -> ActivityDates {
         .unwrap_or_default()
 }
 
-pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {
+pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
     let settings = ctx.settings();
     let threshold = settings.inactivity_threshold;
     let now = ctx.now();
@@ -40,7 +40,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     let account_id = ctx.account.account_id.clone();
     let plan = super::plan_name(ctx.account);
     let views: Vec<UserView> = ctx
-        .engine
         .store
         .list_users(&cid, &account_id)
         .try_collect()
@@ -86,7 +85,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         }
     }
     let known: BTreeSet<String> = ctx
-        .engine
         .store
         .list_account_licenses(&cid, &account_id)
         .map_ok(|l| l.license_id)
@@ -111,10 +109,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
                 zoom_assigned: None,
                 zoom_assigned_note: None,
             };
-            ctx.engine
-                .store
-                .insert_license_if_missing(&cid, &stand_in)
-                .await?;
+            ctx.store.insert_license_if_missing(&cid, &stand_in).await?;
         }
     }
     let kinds = [
@@ -143,16 +138,14 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             (license_id.clone(), figures)
         })
         .collect();
-    ctx.engine
-        .store
+    ctx.store
         .replace_account_license_activity(&cid, &account_id, &activity)
         .await?;
-    ctx.engine
-        .store
+    ctx.store
         .replace_account_candidates(&cid, &account_id, &candidates)
         .await?;
     ctx.count("users", views.len() as u64);
     ctx.count("licenses", activity.len() as u64);
     ctx.count("candidates", candidates.len() as u64);
-    Ok(TaskOutcome::Done)
+    Ok(UnitProgress::Done)
 }

@@ -29,9 +29,9 @@ use ports::{AccountKind, LicenseRecord, MissingScopeNote};
 use sync_domain::LicenseKind;
 use zoom::{Plans, UserSummary, ZoomError};
 
+use super::ctx::{UnitCtx, UnitProgress};
 use super::{kind_of, list_account_users, status_str};
 use crate::SyncError;
-use crate::engine::{TaskOutcome, UnitCtx};
 
 /// Seats of one license counted from the roster.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -245,7 +245,7 @@ pub(crate) fn on_prem_figure(summary: &UserSummary, t: &Tally) -> ZoomFigure {
     f
 }
 
-pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {
+pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
     let settings = ctx.settings();
     // `me` for the master (its own paths), the master prefix for a sub account.
     let api = ctx.api();
@@ -379,8 +379,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
             "Zoom's assigned-seat figure differs from the roster's"
         );
     }
-    ctx.engine
-        .store
+    ctx.store
         .replace_account_licenses(&cid, &account_id, &licenses)
         .await?;
     ctx.count("users", users.len() as u64);
@@ -396,7 +395,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         "zoom_differs",
         licenses.iter().filter(|l| l.differs_from_zoom()).count() as u64,
     );
-    Ok(TaskOutcome::Done)
+    Ok(UnitProgress::Done)
 }
 
 #[cfg(test)]

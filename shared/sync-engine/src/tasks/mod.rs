@@ -1,6 +1,7 @@
 //! The four tasks' bodies.
 
 pub(crate) mod access;
+pub(crate) mod ctx;
 pub(crate) mod differentiation;
 pub(crate) mod licenses;
 pub(crate) mod roster;
@@ -12,8 +13,8 @@ use ports::user_key;
 use sync_domain::LicenseKind;
 use zoom::{User, UserStatus};
 
+use self::ctx::UnitCtx;
 use crate::SyncError;
-use crate::engine::UnitCtx;
 
 /// Every user of the unit's account: one listing per status (Zoom lists one status per call;
 /// the three run at once, their pages in order), keyed like the stored records (a user seen
@@ -85,8 +86,7 @@ pub(crate) async fn save_scope_notes(
     if confirmed.is_empty() && notes.iter().all(known) {
         return Ok(());
     }
-    ctx.engine
-        .store
+    ctx.store
         .update_missing_scopes(
             &ctx.connection.connection_id,
             ctx.unit.task.as_str(),

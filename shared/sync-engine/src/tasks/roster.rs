@@ -4,11 +4,11 @@
 
 use ports::UserRecord;
 
+use super::ctx::{UnitCtx, UnitProgress};
 use super::{kind_of, list_account_users, plan_name, status_str};
 use crate::SyncError;
-use crate::engine::{TaskOutcome, UnitCtx};
 
-pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError> {
+pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
     let settings = ctx.settings();
     let plan = plan_name(ctx.account);
     let listed = list_account_users(ctx).await?;
@@ -34,7 +34,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
         });
     }
     let changes = ctx
-        .engine
         .store
         .sync_account_roster(
             &ctx.connection.connection_id,
@@ -48,5 +47,5 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<TaskOutcome, SyncError>
     ctx.count("written", changes.written as u64);
     ctx.count("skipped_untracked", (listed.len() - records.len()) as u64);
     ctx.count("removed", changes.removed as u64);
-    Ok(TaskOutcome::Done)
+    Ok(UnitProgress::Done)
 }

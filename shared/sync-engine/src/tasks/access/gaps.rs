@@ -11,7 +11,7 @@ use ports::MissingScopeNote;
 use zoom::ZoomError;
 
 use crate::SyncError;
-use crate::engine::UnitCtx;
+use crate::tasks::ctx::UnitCtx;
 
 /// The kinds of calls that need a scope of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -19,7 +19,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::gaps::{Need, ScopeGaps};
 use crate::SyncError;
-use crate::engine::UnitCtx;
+use crate::tasks::ctx::UnitCtx;
 
 /// A host's participant lists fetched at once.
 const MEETINGS_AT_ONCE: usize = 4;

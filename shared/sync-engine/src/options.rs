@@ -1,0 +1,30 @@
+//! The engine's options (what a deployment may tune).
+
+use std::time::Duration;
+
+use crate::budget::BudgetTiming;
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Application Access runs in full when the last full run is older than this.
+    pub full_run_every: chrono::Duration,
+    /// Stop this long before the invocation's deadline, checkpoint, and continue in a
+    /// follow-up message.
+    pub deadline_margin: Duration,
+    /// Application Access looks at this many hosts at once, and at this many of a host's
+    /// meetings at once (the limiter paces them; this only hides Zoom's latency).
+    pub host_concurrency: usize,
+    /// Heartbeat of the connection's budget split (`budget`).
+    pub budget: BudgetTiming,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            full_run_every: chrono::Duration::days(7),
+            deadline_margin: Duration::from_secs(60),
+            host_concurrency: 16,
+            budget: BudgetTiming::default(),
+        }
+    }
+}
