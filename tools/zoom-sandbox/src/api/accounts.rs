@@ -3,45 +3,29 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::common::{
-    PageInfo, Params, Scopes, caller_account, decode_token, no_permission, ok, page_size,
-};
+use super::common::{Call, Params, Scopes, caller_account, no_permission, ok, scopes};
+use super::paging::Page;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::SandboxState;
 use crate::tenant::{Account, Plan, UserStatus, zoom_time};
 
-const ACCOUNT: Scopes = Scopes {
-    own: &["account:read:sub_account:admin", "account:read:admin"],
-    master: &[
-        "account:read:sub_account:master",
-        "account:master",
-        "account:read:master",
-    ],
-};
-
-const PLANS: Scopes = Scopes {
-    own: &["billing:read:plan_information:admin", "billing:read:admin"],
-    master: &["billing:read:plan_information:master", "billing:master"],
-};
-
-const PLAN_USAGE: Scopes = Scopes {
-    own: &[
-        "billing:read:plan_usage:admin",
-        "billing:read:admin",
-        "account:read:admin",
-    ],
-    master: &[
-        "billing:read:plan_usage:master",
-        "billing:master",
-        "account:master",
-    ],
-};
+scopes! {
+    own: ["account:read:admin"], master: ["account:master", "account:read:master"] {
+        ACCOUNT = "account:read:sub_account",
+    }
+    own: ["billing:read:admin"], master: ["billing:master"] {
+        PLANS = "billing:read:plan_information",
+    }
+    own: ["billing:read:admin", "account:read:admin"], master: ["billing:master", "account:master"] {
+        PLAN_USAGE = "billing:read:plan_usage",
+    }
+}
 
 /// `GET /accounts`: the master's sub accounts. A caller that is not a master account gets
 /// 400 code 200 `No permission.`.
@@ -61,20 +45,14 @@ pub(super) async fn list_sub_accounts(
     if !own.is_master() {
         return Err(no_permission());
     }
-    let size = page_size(&q)?;
-    let key = format!("accounts|{}", own.index);
-    let cursor = decode_token(&state, &key, &q)? as usize;
+    let page = Page::parse(&state, &q, format!("accounts|{}", own.index))?;
     let subs = tenant.sub_accounts();
-    let page: Vec<Value> = subs
-        .iter()
-        .skip(cursor)
-        .take(size)
+    let rows: Vec<Value> = page
+        .of(subs)
         .map(|a| sub_account_row(a, owner_email(&state, a)))
         .collect();
-    let next = (cursor + size < subs.len()).then_some((cursor + size) as u64);
-    let info = PageInfo::new(&state, &key, size, subs.len() as u64, next);
-    let mut body = serde_json::to_value(info).unwrap_or_default();
-    body["accounts"] = Value::Array(page);
+    let mut body = page.info(&state, subs.len() as u64).into_value();
+    body["accounts"] = Value::Array(rows);
     Ok(ok(&body))
 }
 
@@ -103,17 +81,9 @@ fn sub_account_row(a: &Account, owner_email: String) -> Value {
 }
 
 /// `GET /accounts/{accountId}`.
-pub(super) async fn get_account(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-) -> Result<Response, ApiError> {
-    let a = super::common::resolve_account(
-        &state.tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &ACCOUNT,
-    )?;
+pub(super) async fn get_account(call: Call) -> Result<Response, ApiError> {
+    let state = &call.state;
+    let a = call.account(&ACCOUNT)?;
     let owner = state.tenant.user(a.index, 0);
     Ok(ok(&json!({
         "id": a.id,
@@ -121,7 +91,7 @@ pub(super) async fn get_account(
         "account_number": a.number,
         "account_type": a.plan.account_type(),
         "owner_id": owner.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
-        "owner_email": owner_email(&state, a),
+        "owner_email": owner_email(state, a),
         "created_at": zoom_time(a.created_at),
         "seats": a.seats,
         "subscription_start_time": zoom_time(a.subscription_start),
@@ -139,13 +109,18 @@ pub(super) async fn get_account(
     })))
 }
 
-/// 400 code 2100: the master asked for billing data of a sub account that pays its own bill.
-fn self_pay(a: &Account) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        2100,
-        format!("Sub account is on self pay mode: {}.", a.id),
-    )
+/// The account of a billing endpoint: 400 code 2100 when the master asks for billing data of a
+/// sub account that pays its own bill.
+fn billed_account<'c>(call: &'c Call, scopes: &Scopes) -> Result<&'c Account, ApiError> {
+    let a = call.account(scopes)?;
+    if a.pay_mode == "sub" && a.id != call.caller.account_id {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            2100,
+            format!("Sub account is on self pay mode: {}.", a.id),
+        ));
+    }
+    Ok(a)
 }
 
 fn plan_dates(a: &Account) -> (String, String) {
@@ -164,20 +139,8 @@ fn large_meeting_hosts(a: &Account) -> Option<u32> {
 
 /// `GET /accounts/{accountId}/plans`: only for accounts whose bill the master pays (a sub in
 /// self-pay mode: 400 code 2100, as Zoom's older spec documents).
-pub(super) async fn plans(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-) -> Result<Response, ApiError> {
-    let a = super::common::resolve_account(
-        &state.tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &PLANS,
-    )?;
-    if a.pay_mode == "sub" && a.id != caller.account_id {
-        return Err(self_pay(a));
-    }
+pub(super) async fn plans(call: Call) -> Result<Response, ApiError> {
+    let a = billed_account(&call, &PLANS)?;
     let (effective, next) = plan_dates(a);
     let mut body = json!({
         "plan_base": {
@@ -211,21 +174,9 @@ pub(super) async fn plans(
 /// A sub account that pays its own bill (`pay_mode` "sub") asked by the master: 400 code 2100,
 /// as for plan information (REFERENCE §3.3, spec21; §3.4 lists no such error for plan usage, so
 /// this is the harsher plausible reading). The account itself, with `me`, gets its usage.
-pub(super) async fn plan_usage(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-) -> Result<Response, ApiError> {
-    let a = super::common::resolve_account(
-        &state.tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &PLAN_USAGE,
-    )?;
-    if a.pay_mode == "sub" && a.id != caller.account_id {
-        return Err(self_pay(a));
-    }
-    let c = state.tenant.counts(a.index);
+pub(super) async fn plan_usage(call: Call) -> Result<Response, ApiError> {
+    let a = billed_account(&call, &PLAN_USAGE)?;
+    let c = call.state.tenant.counts(a.index);
     let usage = c.get(2, UserStatus::Active);
     let mut body = json!({
         "plan_base": {

@@ -1,19 +1,22 @@
-//! What every endpoint module shares: Zoom's JSON bodies and errors, the access rules (which
-//! account and user a request acts on, see the module docs of [`super`]), page sizes and page
-//! tokens, meeting path segments and report date ranges.
+//! What every endpoint module shares: Zoom's JSON bodies and errors, the [`Call`] handlers start
+//! from, the access rules (which account and user a request acts on, see the module docs of
+//! [`super`]) and endpoint scopes, meeting path segments and report date ranges. Pagination is in
+//! [`super::paging`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use axum::Extension;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::SandboxState;
-use crate::tenant::{Account, AccountKind, Meeting, Tenant, ids};
+use crate::tenant::{Account, AccountKind, Meeting, Tenant, User};
 
 pub(super) type Params = HashMap<String, String>;
 
@@ -34,6 +37,16 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 
 pub(super) fn ok<T: Serialize>(body: &T) -> Response {
     json(StatusCode::OK, body)
+}
+
+/// 400 code 300 `Invalid field: {name}.`: a query parameter Zoom cannot read.
+pub(super) fn invalid_field(name: &str) -> ApiError {
+    ApiError::invalid_parameter(format!("Invalid field: {name}."))
+}
+
+/// 400 code 300 `Validation Failed.` naming `field` of a request body.
+pub(super) fn validation_failed(field: &str) -> ApiError {
+    ApiError::invalid_parameter("Validation Failed.").with_field(field, "Invalid field.")
 }
 
 /// 400 code 200 `No permission.`: a master API called by an account that is not a master.
@@ -65,6 +78,32 @@ pub(super) struct Scopes {
     pub(super) master: &'static [&'static str],
 }
 
+/// Declares the [`Scopes`] constants of endpoints, grouped by the classic scopes they accept:
+///
+/// ```text
+/// scopes! {
+///     own: ["user:write:admin"], master: ["user:master"] {
+///         STATUS = "user:update:status",
+///     }
+/// }
+/// ```
+///
+/// makes `STATUS` accept `user:update:status:admin` then the classic `own` scopes on the
+/// own-account form, `user:update:status:master` then the classic `master` scopes on the master
+/// form. The first scope of a list is the one a 4711 error names.
+macro_rules! scopes {
+    ($(own: $own:tt, master: $master:tt { $($name:ident = $granular:literal),+ $(,)? })+) => {
+        $($(scopes!(@one $name, $granular, $own, $master);)+)+
+    };
+    (@one $name:ident, $granular:literal, [$($own:literal),+], [$($master:literal),+]) => {
+        const $name: $crate::api::common::Scopes = $crate::api::common::Scopes {
+            own: &[concat!($granular, ":admin"), $($own),+],
+            master: &[concat!($granular, ":master"), $($master),+],
+        };
+    };
+}
+pub(super) use scopes;
+
 /// The account an endpoint acts on (see the module docs for the rules).
 pub(super) fn resolve_account<'t>(
     tenant: &'t Tenant,
@@ -94,9 +133,79 @@ pub(super) fn resolve_account<'t>(
     }
 }
 
+/// A call of a `/v2` endpoint, as every handler that reads its path starts from: the sandbox,
+/// the caller the gate authenticated, and the path parameters (`accountId`, `userId`, …; none on
+/// un-prefixed paths).
+pub(super) struct Call {
+    pub(super) state: Arc<SandboxState>,
+    pub(super) caller: Caller,
+    pub(super) path: Params,
+}
+
+impl FromRequestParts<Arc<SandboxState>> for Call {
+    type Rejection = Response;
+
+    /// `Extension<Caller>`, then `Path<Params>`, with their own rejections.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<SandboxState>,
+    ) -> Result<Self, Response> {
+        let Extension(caller) = Extension::<Caller>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(path) = Path::<Params>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            state: Arc::clone(state),
+            caller,
+            path,
+        })
+    }
+}
+
+impl Call {
+    /// The account of the path's `{accountId}` (the caller's own one on un-prefixed paths), by
+    /// [`resolve_account`].
+    pub(super) fn account(&self, scopes: &Scopes) -> Result<&Account, ApiError> {
+        let param = self.path.get("accountId").map(String::as_str);
+        resolve_account(&self.state.tenant, &self.caller, param, scopes)
+    }
+
+    /// The user of the path's `{userId}`: [`Call::account`], then [`resolve_user`] in it.
+    pub(super) fn user(&self, scopes: &Scopes) -> Result<PathUser<'_>, ApiError> {
+        let account = self.account(scopes)?;
+        let param = self
+            .path
+            .get("userId")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let at = resolve_user(&self.state.tenant, &self.caller, account, param)?;
+        Ok(PathUser { account, param, at })
+    }
+}
+
+/// See [`Call::user`].
+pub(super) struct PathUser<'c> {
+    pub(super) account: &'c Account,
+    /// `{userId}` as the path gives it (id, email or `me`), for error messages.
+    pub(super) param: &'c str,
+    /// (account index, user index).
+    pub(super) at: (u32, u32),
+}
+
+impl PathUser<'_> {
+    /// The user's record, or 404 code 1001.
+    pub(super) fn load(&self, tenant: &Tenant) -> Result<User, ApiError> {
+        tenant
+            .user(self.at.0, self.at.1)
+            .ok_or_else(|| ApiError::user_not_found(self.param))
+    }
+}
+
 /// The (account, index) of a `{userId}` (id, email or `me`) inside `account`, or 404 code 1001.
 /// Pending users have no id: they are found by email only.
-pub(super) fn resolve_user(
+fn resolve_user(
     tenant: &Tenant,
     caller: &Caller,
     account: &Account,
@@ -127,100 +236,6 @@ pub(super) fn resolve_user(
         return Err(not_found());
     }
     Ok((a, u))
-}
-
-/// `page_size`: default 30, capped at 300; not a number → 400 code 300.
-pub(super) fn page_size(q: &Params) -> Result<usize, ApiError> {
-    match q
-        .get("page_size")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        None => Ok(30),
-        Some(s) => {
-            let n: i64 = s
-                .parse()
-                .map_err(|_| ApiError::invalid_parameter("Invalid field: page_size."))?;
-            Ok(if n < 1 { 30 } else { n.min(300) as usize })
-        }
-    }
-}
-
-/// A page token: opaque, bound to one listing (`fingerprint`), expiring after 15 minutes.
-const PAGE_TOKEN_TTL_SECS: i64 = 15 * 60;
-const TOKEN_TAG: u64 = 0x0054_4F4B; // "TOK"
-
-fn fingerprint(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
-pub(super) fn token_expired() -> ApiError {
-    ApiError::invalid_parameter("The next page token is invalid or expired.")
-}
-
-pub(super) fn encode_token(state: &SandboxState, key: &str, cursor: u64) -> String {
-    let issued = state.clock.now().timestamp();
-    let check = ids::hash(
-        state.tenant.seed(),
-        &[TOKEN_TAG, fingerprint(key), cursor, issued as u64],
-    );
-    let mut bytes = [0u8; 24];
-    bytes[..8].copy_from_slice(&cursor.to_be_bytes());
-    bytes[8..16].copy_from_slice(&issued.to_be_bytes());
-    bytes[16..].copy_from_slice(&check.to_be_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The cursor of `next_page_token` (0 when absent or empty), or 400 code 300.
-pub(super) fn decode_token(state: &SandboxState, key: &str, q: &Params) -> Result<u64, ApiError> {
-    let Some(token) = q.get("next_page_token").filter(|t| !t.is_empty()) else {
-        return Ok(0);
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| token_expired())?;
-    if bytes.len() != 24 {
-        return Err(token_expired());
-    }
-    let cursor = u64::from_be_bytes(bytes[..8].try_into().map_err(|_| token_expired())?);
-    let issued = i64::from_be_bytes(bytes[8..16].try_into().map_err(|_| token_expired())?);
-    let check = u64::from_be_bytes(bytes[16..].try_into().map_err(|_| token_expired())?);
-    let expected = ids::hash(
-        state.tenant.seed(),
-        &[TOKEN_TAG, fingerprint(key), cursor, issued as u64],
-    );
-    if check != expected || state.clock.now().timestamp() - issued > PAGE_TOKEN_TTL_SECS {
-        return Err(token_expired());
-    }
-    Ok(cursor)
-}
-
-/// Zoom's pagination fields.
-#[derive(Serialize)]
-pub(super) struct PageInfo {
-    page_count: u64,
-    page_size: usize,
-    total_records: u64,
-    next_page_token: String,
-}
-
-impl PageInfo {
-    pub(super) fn new(
-        state: &SandboxState,
-        key: &str,
-        page_size: usize,
-        total: u64,
-        next: Option<u64>,
-    ) -> Self {
-        Self {
-            page_count: total.div_ceil(page_size.max(1) as u64),
-            page_size,
-            total_records: total,
-            next_page_token: next
-                .map(|c| encode_token(state, key, c))
-                .unwrap_or_default(),
-        }
-    }
 }
 
 /// 404 code 2300: a path this API does not serve.
@@ -277,14 +292,18 @@ pub(super) fn meeting_segment(
     Ok(once)
 }
 
-/// Meeting ids from paths: a meeting number (its ended instance) or an instance UUID.
-pub(super) fn find_ended_meeting(tenant: &Tenant, key: &str) -> Option<Meeting> {
-    let m = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
+/// Meeting ids from paths: a meeting number or an instance UUID.
+pub(super) fn find_meeting(tenant: &Tenant, key: &str) -> Option<Meeting> {
+    if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
         tenant.meeting_by_number(key.parse().ok()?)
     } else {
         tenant.meeting_by_uuid(key)
-    }?;
-    m.ended.then_some(m)
+    }
+}
+
+/// [`find_meeting`] when the meeting (a number: its latest instance) has ended.
+pub(super) fn find_ended_meeting(tenant: &Tenant, key: &str) -> Option<Meeting> {
+    find_meeting(tenant, key).filter(|m| m.ended)
 }
 
 /// Whether the caller may see a meeting hosted in `account` through the un-prefixed meeting
@@ -303,20 +322,20 @@ pub(super) fn may_see_account(
                 .is_some_and(|a| a.kind == AccountKind::Sub)))
 }
 
+/// A report's `from` and `to` days, both included.
+pub(super) type DateRange = (chrono::NaiveDate, chrono::NaiveDate);
+
 /// `from`/`to` (`yyyy-mm-dd`) of report endpoints: default the last 30 days of the sandbox
 /// clock; at most one month apart, and `from` not older than 6 months before today (reports
 /// cover the last 6 months, REFERENCE §3.10): 400 code 300 otherwise. Zoom's wording of the
 /// second message is not documented.
-pub(super) fn date_range(
-    state: &SandboxState,
-    q: &Params,
-) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+pub(super) fn date_range(state: &SandboxState, q: &Params) -> Result<DateRange, ApiError> {
     let parse = |name: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
         match q.get(name).filter(|s| !s.is_empty()) {
             None => Ok(None),
             Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Some)
-                .map_err(|_| ApiError::invalid_parameter(format!("Invalid field: {name}."))),
+                .map_err(|_| invalid_field(name)),
         }
     };
     let today = state.clock.now().date_naive();
@@ -343,10 +362,8 @@ pub(super) fn date_range(
     Ok((from, to))
 }
 
-pub(super) fn in_range(
-    t: chrono::DateTime<chrono::Utc>,
-    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-) -> bool {
+/// Whether `t` falls on a day of the range.
+pub(super) fn in_range(t: chrono::DateTime<chrono::Utc>, (from, to): DateRange) -> bool {
     let d = t.date_naive();
     d >= from && d <= to
 }

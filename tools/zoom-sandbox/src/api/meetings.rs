@@ -3,32 +3,28 @@
 //! Instances: an instant or scheduled meeting has one instance, a recurring meeting (type 8)
 //! one per occurrence, each with its own UUID and participants (see [`crate::tenant`]).
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Query};
 use axum::response::Response;
 use chrono::Datelike;
 use serde::Serialize;
 use serde_json::json;
 
 use super::common::{
-    PageInfo, Params, Scopes, decode_token, find_ended_meeting, may_see_account, meeting_segment,
-    ok, page_size, resolve_account, resolve_user,
+    Call, Params, endpoint_not_recognized, find_ended_meeting, find_meeting, invalid_field,
+    may_see_account, meeting_segment, ok, scopes,
 };
-use crate::auth::Caller;
+use super::paging::Page;
 use crate::error::ApiError;
-use crate::state::SandboxState;
 use crate::tenant::{Meeting, MeetingKind, Participant, zoom_time};
 
-const LIST: Scopes = Scopes {
-    own: &[
-        "meeting:read:list_meetings:admin",
-        "meeting:read:admin",
-        "meeting:write:admin",
-    ],
-    master: &["meeting:read:list_meetings:master", "meeting:master"],
-};
+scopes! {
+    own: ["meeting:read:admin", "meeting:write:admin"], master: ["meeting:master"] {
+        LIST = "meeting:read:list_meetings",
+    }
+    own: ["meeting:read:admin"], master: ["meeting:master"] {
+        PAST_INSTANCES = "meeting:read:list_past_instances",
+    }
+}
 
 const GET_MEETING: &[&str] = &[
     "meeting:read:meeting:admin",
@@ -40,14 +36,6 @@ const PAST_PARTICIPANTS: &[&str] = &[
     "meeting:read:list_past_participants:admin",
     "meeting:read:admin",
 ];
-
-const PAST_INSTANCES: Scopes = Scopes {
-    own: &[
-        "meeting:read:list_past_instances:admin",
-        "meeting:read:admin",
-    ],
-    master: &["meeting:read:list_past_instances:master", "meeting:master"],
-};
 
 #[derive(Serialize)]
 struct ListedMeeting<'a> {
@@ -87,21 +75,9 @@ fn listed(m: &Meeting) -> ListedMeeting<'_> {
 /// not ended (or of its last occurrence when all have ended), and `uuid` of its latest ended
 /// occurrence (of its first occurrence while none has ended). `live`/`upcoming` look at that
 /// listed start; `previous_meetings` lists meetings with at least one ended instance.
-pub(super) async fn list(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    Query(q): Query<Params>,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &LIST,
-    )?;
-    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
-    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
+pub(super) async fn list(call: Call, Query(q): Query<Params>) -> Result<Response, ApiError> {
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let (ai, ui) = call.user(&LIST)?.at;
     let kind = q
         .get("type")
         .map(String::as_str)
@@ -116,50 +92,33 @@ pub(super) async fn list(
         },
         "upcoming" | "upcoming_meetings" => |m, now| m.listed_start_time > now,
         "previous_meetings" => |m, _| m.ended,
-        _ => return Err(ApiError::invalid_parameter("Invalid field: type.")),
+        _ => return Err(invalid_field("type")),
     };
-    let size = page_size(&q)?;
-    let key = format!("meetings|{ai}|{ui}|{kind}");
-    let cursor = decode_token(&state, &key, &q)? as usize;
+    let page = Page::parse(state, &q, format!("meetings|{ai}|{ui}|{kind}"))?;
     let all: Vec<Meeting> = tenant
         .meetings(ai, ui)
         .into_iter()
         .filter(|m| filter(m, now))
         .collect();
-    let page: Vec<ListedMeeting<'_>> = all.iter().skip(cursor).take(size).map(listed).collect();
-    let next = (cursor + size < all.len()).then_some((cursor + size) as u64);
-    #[derive(Serialize)]
-    struct Body<'a> {
-        #[serde(flatten)]
-        info: PageInfo,
-        meetings: Vec<ListedMeeting<'a>>,
-    }
-    Ok(ok(&Body {
-        info: PageInfo::new(&state, &key, size, all.len() as u64, next),
-        meetings: page,
-    }))
+    let rows: Vec<ListedMeeting<'_>> = page.of(&all).map(listed).collect();
+    let info = page.info(state, all.len() as u64);
+    Ok(ok(&info.listing("meetings", rows)))
 }
 
 /// `GET /meetings/{meetingId}`: the meeting by number (or instance UUID). Instant meetings are
 /// found too. A recurring meeting also shows `recurrence` and its `occurrences` (the ones that
 /// have not ended; every one with `show_previous_occurrences=true`), `start_time` as the
 /// meeting list shows it.
-pub(super) async fn get_meeting(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    Query(q): Query<Params>,
-) -> Result<Response, ApiError> {
-    caller.require_scope(GET_MEETING)?;
-    let tenant = &state.tenant;
-    let key = p.get("meetingId").map(String::as_str).unwrap_or_default();
-    let m = if key.bytes().all(|b| b.is_ascii_digit()) && !key.is_empty() {
-        key.parse().ok().and_then(|n| tenant.meeting_by_number(n))
-    } else {
-        tenant.meeting_by_uuid(key)
-    }
-    .ok_or_else(|| ApiError::meeting_not_found(key))?;
-    if !may_see_account(tenant, &caller, m.account)? {
+pub(super) async fn get_meeting(call: Call, Query(q): Query<Params>) -> Result<Response, ApiError> {
+    call.caller.require_scope(GET_MEETING)?;
+    let tenant = &call.state.tenant;
+    let key = call
+        .path
+        .get("meetingId")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let m = find_meeting(tenant, key).ok_or_else(|| ApiError::meeting_not_found(key))?;
+    if !may_see_account(tenant, &call.caller, m.account)? {
         return Err(ApiError::meeting_not_found(key));
     }
     let host_email = tenant
@@ -259,24 +218,17 @@ pub(super) fn participant_row(p: &Participant) -> ParticipantRow<'_> {
 /// `…/participants` (un-prefixed form only: Zoom documents no master variant) one instance's
 /// participants. Anything else: 404 code 2300.
 pub(super) async fn past_meetings(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
+    call: Call,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
     if uri.path().ends_with("/instances") {
-        return past_instances(
-            &state,
-            &caller,
-            p.get("accountId").map(String::as_str),
-            uri.path(),
-        );
+        return past_instances(&call, uri.path());
     }
-    if p.contains_key("accountId") {
-        return Err(super::common::endpoint_not_recognized());
+    if call.path.contains_key("accountId") {
+        return Err(endpoint_not_recognized());
     }
-    past_participants(&state, &caller, uri.path(), &q)
+    past_participants(&call, uri.path(), &q)
 }
 
 #[derive(Serialize)]
@@ -291,13 +243,8 @@ struct InstanceRow {
 /// holds the meeting number; a UUID or an unknown number is 404 code 3001. A meeting with no
 /// ended instance yet answers an empty list (harsher plausible reading: Zoom documents no error
 /// for it). Non-recurring meetings have their one instance.
-fn past_instances(
-    state: &SandboxState,
-    caller: &Caller,
-    account_param: Option<&str>,
-    raw_path: &str,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
+fn past_instances(call: &Call, raw_path: &str) -> Result<Response, ApiError> {
+    let (tenant, caller) = (&call.state.tenant, &call.caller);
     let key = meeting_segment(raw_path, "/past_meetings/", "/instances")?;
     let not_found = || ApiError::meeting_not_found(&key);
     let m = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
@@ -305,20 +252,17 @@ fn past_instances(
     } else {
         None
     };
-    match account_param {
-        Some(param) => {
-            let a = resolve_account(tenant, caller, Some(param), &PAST_INSTANCES)?;
-            if m.as_ref().is_some_and(|m| m.account != a.index) {
-                return Err(not_found());
-            }
+    if call.path.contains_key("accountId") {
+        let a = call.account(&PAST_INSTANCES)?;
+        if m.as_ref().is_some_and(|m| m.account != a.index) {
+            return Err(not_found());
         }
-        None => {
-            caller.require_scope(PAST_INSTANCES.own)?;
-            if let Some(m) = &m
-                && !may_see_account(tenant, caller, m.account)?
-            {
-                return Err(not_found());
-            }
+    } else {
+        caller.require_scope(PAST_INSTANCES.own)?;
+        if let Some(m) = &m
+            && !may_see_account(tenant, caller, m.account)?
+        {
+            return Err(not_found());
         }
     }
     let m = m.ok_or_else(not_found)?;
@@ -343,37 +287,17 @@ fn past_instances(
 /// `internal_user: true`; users of other accounts (the organisation's other accounts, or
 /// unrelated ones) with `id` and `name` only (`user_email` "", `internal_user: false`); guests
 /// with no `id`.
-fn past_participants(
-    state: &SandboxState,
-    caller: &Caller,
-    raw_path: &str,
-    q: &Params,
-) -> Result<Response, ApiError> {
+fn past_participants(call: &Call, raw_path: &str, q: &Params) -> Result<Response, ApiError> {
+    let (state, tenant, caller) = (&call.state, &call.state.tenant, &call.caller);
     caller.require_scope(PAST_PARTICIPANTS)?;
-    let tenant = &state.tenant;
     let key = meeting_segment(raw_path, "/past_meetings/", "/participants")?;
     let m = find_ended_meeting(tenant, &key).ok_or_else(|| ApiError::meeting_not_found(&key))?;
     if !may_see_account(tenant, caller, m.account)? {
         return Err(ApiError::meeting_not_found(&key));
     }
-    let size = page_size(q)?;
-    let fp = format!("past|{}", m.uuid);
-    let cursor = decode_token(state, &fp, q)? as usize;
+    let page = Page::parse(state, q, format!("past|{}", m.uuid))?;
     let rows = tenant.participants(&m);
-    let next = (cursor + size < rows.len()).then_some((cursor + size) as u64);
-    #[derive(Serialize)]
-    struct Body<'a> {
-        #[serde(flatten)]
-        info: PageInfo,
-        participants: Vec<ParticipantRow<'a>>,
-    }
-    Ok(ok(&Body {
-        info: PageInfo::new(state, &fp, size, rows.len() as u64, next),
-        participants: rows
-            .iter()
-            .skip(cursor)
-            .take(size)
-            .map(participant_row)
-            .collect(),
-    }))
+    let info = page.info(state, rows.len() as u64);
+    let shown: Vec<ParticipantRow<'_>> = page.of(&rows).map(participant_row).collect();
+    Ok(ok(&info.listing("participants", shown)))
 }

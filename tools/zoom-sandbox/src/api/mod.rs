@@ -29,19 +29,21 @@
 mod accounts;
 mod common;
 mod meetings;
+mod paging;
 mod reports;
 mod users;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::{MethodRouter, get, put};
 
 pub use crate::ratelimit::endpoint_category;
 use crate::state::SandboxState;
 
 pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
-    Router::new()
+    // Endpoints served in one form only.
+    let one_form = Router::new()
         .route("/accounts", get(accounts::list_sub_accounts))
         .route("/accounts/{accountId}", get(accounts::get_account))
         .route("/accounts/{accountId}/plans", get(accounts::plans))
@@ -49,54 +51,34 @@ pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
             "/accounts/{accountId}/plans/usage",
             get(accounts::plan_usage),
         )
-        .route("/users/summary", get(users::summary))
-        .route("/accounts/{accountId}/users/summary", get(users::summary))
-        .route("/users", get(users::list))
-        .route("/accounts/{accountId}/users", get(users::list))
-        .route("/users/{userId}", get(users::get_user).patch(users::update))
-        .route(
-            "/accounts/{accountId}/users/{userId}",
-            get(users::get_user).patch(users::update),
-        )
-        .route("/users/{userId}/status", put(users::status))
-        .route(
-            "/accounts/{accountId}/users/{userId}/status",
-            put(users::status),
-        )
-        .route("/users/{userId}/meetings", get(meetings::list))
-        .route(
-            "/accounts/{accountId}/users/{userId}/meetings",
-            get(meetings::list),
-        )
-        .route("/meetings/{meetingId}", get(meetings::get_meeting))
-        .route("/past_meetings/{*rest}", get(meetings::past_meetings))
-        .route(
-            "/accounts/{accountId}/past_meetings/{*rest}",
-            get(meetings::past_meetings),
-        )
-        .route("/report/users", get(reports::users))
-        .route("/accounts/{accountId}/report/users", get(reports::users))
-        .route(
+        .route("/meetings/{meetingId}", get(meetings::get_meeting));
+    // Endpoints served in both forms: `path` for the caller's own account and
+    // `/accounts/{accountId}{path}`.
+    let both_forms: [(&str, MethodRouter<Arc<SandboxState>>); 10] = [
+        ("/users/summary", get(users::summary)),
+        ("/users", get(users::list)),
+        ("/users/{userId}", get(users::get_user).patch(users::update)),
+        ("/users/{userId}/status", put(users::status)),
+        ("/users/{userId}/meetings", get(meetings::list)),
+        ("/past_meetings/{*rest}", get(meetings::past_meetings)),
+        ("/report/users", get(reports::users)),
+        (
             "/report/users/{userId}/meetings",
             get(reports::user_meetings),
-        )
-        .route(
-            "/accounts/{accountId}/report/users/{userId}/meetings",
-            get(reports::user_meetings),
-        )
-        .route(
+        ),
+        (
             "/report/meetings/{*rest}",
             get(reports::meeting_participants),
-        )
-        .route(
-            "/accounts/{accountId}/report/meetings/{*rest}",
-            get(reports::meeting_participants),
-        )
-        .route("/report/activities", get(reports::activities))
-        .route(
-            "/accounts/{accountId}/report/activities",
-            get(reports::activities),
-        )
+        ),
+        ("/report/activities", get(reports::activities)),
+    ];
+    both_forms
+        .into_iter()
+        .fold(one_form, |router, (path, handlers)| {
+            router
+                .route(path, handlers.clone())
+                .route(&format!("/accounts/{{accountId}}{path}"), handlers)
+        })
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::gate::gate,

@@ -5,74 +5,42 @@
 //! Meetings in reports are *instances*: every ended instance counts on its own (an instant
 //! meeting, a scheduled meeting, each occurrence of a recurring meeting), by its start date.
 
-use std::sync::Arc;
-
-use axum::Extension;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Query};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::common::{
-    PageInfo, Params, Scopes, date_range, decode_token, find_ended_meeting, in_range,
-    meeting_segment, ok, page_size, resolve_account, resolve_user,
+    Call, DateRange, Params, date_range, find_ended_meeting, in_range, invalid_field,
+    meeting_segment, ok, scopes,
 };
-use crate::auth::Caller;
+use super::paging::Page;
 use crate::error::ApiError;
-use crate::state::SandboxState;
 use crate::tenant::{UserStatus, zoom_time};
 
-const USERS: Scopes = Scopes {
-    own: &["report:read:list_users:admin", "report:read:admin"],
-    master: &["report:read:list_users:master", "report:master"],
-};
-
-const USER_MEETINGS: Scopes = Scopes {
-    own: &["report:read:user:admin", "report:read:admin"],
-    master: &["report:read:user:master", "report:master"],
-};
-
-const PARTICIPANTS: Scopes = Scopes {
-    own: &[
-        "report:read:list_meeting_participants:admin",
-        "report:read:admin",
-    ],
-    master: &[
-        "report:read:list_meeting_participants:master",
-        "report:master",
-    ],
-};
-
-const ACTIVITIES: Scopes = Scopes {
-    own: &["report:read:user_activities:admin", "report:read:admin"],
-    master: &["report:read:user_activities:master", "report:master"],
-};
+scopes! {
+    own: ["report:read:admin"], master: ["report:master"] {
+        USERS = "report:read:list_users",
+        USER_MEETINGS = "report:read:user",
+        PARTICIPANTS = "report:read:list_meeting_participants",
+        ACTIVITIES = "report:read:user_activities",
+    }
+}
 
 /// `GET /report/users?type=active|inactive&from&to`: hosts who held at least one meeting in the
 /// range (`active`, the default) or none (`inactive`); pending users are not reported.
 /// `meetings` counts the host's ended instances that started in the range (instant meetings
 /// and each occurrence of a recurring meeting included).
-pub(super) async fn users(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    Query(q): Query<Params>,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &USERS,
-    )?;
-    let range = date_range(&state, &q)?;
+pub(super) async fn users(call: Call, Query(q): Query<Params>) -> Result<Response, ApiError> {
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let a = call.account(&USERS)?;
+    let range = date_range(state, &q)?;
     let active = match q.get("type").map(String::as_str).unwrap_or("active") {
         "active" | "" => true,
         "inactive" => false,
-        _ => return Err(ApiError::invalid_parameter("Invalid field: type.")),
+        _ => return Err(invalid_field("type")),
     };
-    let size = page_size(&q)?;
     let key = format!("report_users|{}|{active}|{}|{}", a.index, range.0, range.1);
-    let cursor = decode_token(&state, &key, &q)? as usize;
+    let page = Page::parse(state, &q, key)?;
     let mut rows: Vec<Value> = Vec::new();
     let (mut total, mut t_meetings, mut t_participants, mut t_minutes) = (0u64, 0u64, 0u64, 0u64);
     let mut matched = 0usize;
@@ -99,7 +67,7 @@ pub(super) async fn users(
         t_meetings += meetings;
         t_participants += participants;
         t_minutes += minutes;
-        if matched >= cursor && rows.len() < size {
+        if matched >= page.offset() && rows.len() < page.size {
             rows.push(json!({
                 "id": user.id,
                 "email": user.email,
@@ -113,11 +81,7 @@ pub(super) async fn users(
         }
         matched += 1;
     }
-    let next = (cursor + size < total as usize).then_some((cursor + size) as u64);
-    let mut body =
-        serde_json::to_value(PageInfo::new(&state, &key, size, total, next)).unwrap_or_default();
-    body["from"] = json!(range.0.to_string());
-    body["to"] = json!(range.1.to_string());
+    let mut body = report_body(page.info(state, total).into_value(), range);
     body["total_meetings"] = json!(t_meetings);
     body["total_participants"] = json!(t_participants);
     body["total_meeting_minutes"] = json!(t_minutes);
@@ -129,36 +93,23 @@ pub(super) async fn users(
 /// the range, oldest first (instant meetings and each recurring occurrence included, each with
 /// its own `uuid`; every generated past instance has at least two participants).
 pub(super) async fn user_meetings(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
+    call: Call,
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &USER_MEETINGS,
-    )?;
-    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
-    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
-    let range = date_range(&state, &q)?;
-    let size = page_size(&q)?;
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let target = call.user(&USER_MEETINGS)?;
+    let (ai, ui) = target.at;
+    let range = date_range(state, &q)?;
     let key = format!("report_meetings|{ai}|{ui}|{}|{}", range.0, range.1);
-    let cursor = decode_token(&state, &key, &q)? as usize;
-    let user = tenant
-        .user(ai, ui)
-        .ok_or_else(|| ApiError::user_not_found(user_param))?;
+    let page = Page::parse(state, &q, key)?;
+    let user = target.load(tenant)?;
     let meetings: Vec<_> = tenant
         .ended_instances(ai, ui)
         .into_iter()
         .filter(|m| in_range(m.start_time, range))
         .collect();
-    let rows: Vec<Value> = meetings
-        .iter()
-        .skip(cursor)
-        .take(size)
+    let rows: Vec<Value> = page
+        .of(&meetings)
         .map(|m| {
             let (rows, secs) = tenant.participant_stats(m);
             let minutes = secs / 60;
@@ -178,17 +129,7 @@ pub(super) async fn user_meetings(
             })
         })
         .collect();
-    let next = (cursor + size < meetings.len()).then_some((cursor + size) as u64);
-    let mut body = serde_json::to_value(PageInfo::new(
-        &state,
-        &key,
-        size,
-        meetings.len() as u64,
-        next,
-    ))
-    .unwrap_or_default();
-    body["from"] = json!(range.0.to_string());
-    body["to"] = json!(range.1.to_string());
+    let mut body = report_body(page.info(state, meetings.len() as u64).into_value(), range);
     body["meetings"] = Value::Array(rows);
     Ok(ok(&body))
 }
@@ -197,31 +138,20 @@ pub(super) async fn user_meetings(
 /// encoding rule) plus `participant_user_id` and `customer_key`; the meeting must belong to the
 /// addressed account.
 pub(super) async fn meeting_participants(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
+    call: Call,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<Params>,
 ) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &PARTICIPANTS,
-    )?;
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let a = call.account(&PARTICIPANTS)?;
     let key = meeting_segment(uri.path(), "/report/meetings/", "/participants")?;
     let m = find_ended_meeting(tenant, &key)
         .filter(|m| m.account == a.index)
         .ok_or_else(|| ApiError::meeting_not_found(&key))?;
-    let size = page_size(&q)?;
-    let fp = format!("report_participants|{}", m.uuid);
-    let cursor = decode_token(&state, &fp, &q)? as usize;
+    let page = Page::parse(state, &q, format!("report_participants|{}", m.uuid))?;
     let rows = tenant.participants(&m);
-    let page: Vec<Value> = rows
-        .iter()
-        .skip(cursor)
-        .take(size)
+    let shown: Vec<Value> = page
+        .of(&rows)
         .map(|r| {
             let mut v =
                 serde_json::to_value(super::meetings::participant_row(r)).unwrap_or_default();
@@ -230,33 +160,21 @@ pub(super) async fn meeting_participants(
             v
         })
         .collect();
-    let next = (cursor + size < rows.len()).then_some((cursor + size) as u64);
-    let mut body = serde_json::to_value(PageInfo::new(&state, &fp, size, rows.len() as u64, next))
-        .unwrap_or_default();
-    body["participants"] = Value::Array(page);
+    let mut body = page.info(state, rows.len() as u64).into_value();
+    body["participants"] = Value::Array(shown);
     Ok(ok(&body))
 }
 
 /// `GET /report/activities?from&to`: sign-in events — each user's current `last_login_time`
 /// when it falls in the range (the sandbox models only the latest login). Cursor-paged (`page_size` is a string in
 /// Zoom's schema and is returned as one).
-pub(super) async fn activities(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    Query(q): Query<Params>,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &ACTIVITIES,
-    )?;
-    let range = date_range(&state, &q)?;
-    let size = page_size(&q)?;
+pub(super) async fn activities(call: Call, Query(q): Query<Params>) -> Result<Response, ApiError> {
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let a = call.account(&ACTIVITIES)?;
+    let range = date_range(state, &q)?;
     let key = format!("activities|{}|{}|{}", a.index, range.0, range.1);
-    let cursor = decode_token(&state, &key, &q)? as u32;
+    let page = Page::parse(state, &q, key)?;
+    let (size, cursor) = (page.size, page.cursor as u32);
     let mut logs: Vec<Value> = Vec::new();
     let mut next = None;
     let n = tenant.user_count(a.index);
@@ -279,11 +197,16 @@ pub(super) async fn activities(
             }));
         }
     }
-    Ok(ok(&json!({
-        "from": range.0.to_string(),
-        "to": range.1.to_string(),
-        "page_size": size.to_string(),
-        "next_page_token": next.map(|c| super::common::encode_token(&state, &key, c)).unwrap_or_default(),
-        "activity_logs": logs,
-    })))
+    let mut body = report_body(json!({}), range);
+    body["page_size"] = json!(size.to_string());
+    body["next_page_token"] = json!(page.token(state, next));
+    body["activity_logs"] = Value::Array(logs);
+    Ok(ok(&body))
+}
+
+/// A report body: `fields` with the report's `from` and `to`.
+fn report_body(mut fields: Value, (from, to): DateRange) -> Value {
+    fields["from"] = json!(from.to_string());
+    fields["to"] = json!(to.to_string());
+    fields
 }

@@ -1,59 +1,28 @@
 //! Users: list, summary, get, status, type.
 
-use std::sync::Arc;
-
-use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::common::{
-    PageInfo, Params, Scopes, decode_token, ok, page_size, resolve_account, resolve_user,
-};
-use crate::auth::Caller;
+use super::common::{Call, Params, invalid_field, ok, scopes, validation_failed};
+use super::paging::{Page, token_expired};
 use crate::error::ApiError;
-use crate::state::SandboxState;
 use crate::tenant::{Account, TenantError, User, UserStatus, zoom_time};
 
-const LIST: Scopes = Scopes {
-    own: &[
-        "user:read:list_users:admin",
-        "user:read:admin",
-        "user:write:admin",
-    ],
-    master: &["user:read:list_users:master", "user:master"],
-};
-
-const SUMMARY: Scopes = Scopes {
-    own: &[
-        "user:read:summary:admin",
-        "user:read:admin",
-        "user:write:admin",
-    ],
-    master: &["user:read:summary:master", "user:master"],
-};
-
-const GET: Scopes = Scopes {
-    own: &[
-        "user:read:user:admin",
-        "user:read:admin",
-        "user:write:admin",
-    ],
-    master: &["user:read:user:master", "user:master"],
-};
-
-const STATUS: Scopes = Scopes {
-    own: &["user:update:status:admin", "user:write:admin"],
-    master: &["user:update:status:master", "user:master"],
-};
-
-const UPDATE: Scopes = Scopes {
-    own: &["user:update:user:admin", "user:write:admin"],
-    master: &["user:update:user:master", "user:master"],
-};
+scopes! {
+    own: ["user:read:admin", "user:write:admin"], master: ["user:master"] {
+        LIST = "user:read:list_users",
+        SUMMARY = "user:read:summary",
+        GET = "user:read:user",
+    }
+    own: ["user:write:admin"], master: ["user:master"] {
+        STATUS = "user:update:status",
+        UPDATE = "user:update:user",
+    }
+}
 
 /// A user as `GET /users` lists it (pending users have no `id`, never-logged-in users no
 /// `last_login_time`).
@@ -112,38 +81,27 @@ fn listed(u: &User) -> ListedUser<'_> {
 
 /// `GET /users` and `GET /accounts/{accountId}/users`: one status per listing (`active` by
 /// default), users in a stable order, paginated by `next_page_token`.
-pub(super) async fn list(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    Query(q): Query<Params>,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &LIST,
-    )?;
+pub(super) async fn list(call: Call, Query(q): Query<Params>) -> Result<Response, ApiError> {
+    let (state, tenant) = (&call.state, &call.state.tenant);
+    let a = call.account(&LIST)?;
     let status = match q
         .get("status")
         .map(String::as_str)
         .filter(|s| !s.is_empty())
     {
         None => UserStatus::Active,
-        Some(s) => UserStatus::parse(s)
-            .ok_or_else(|| ApiError::invalid_parameter("Invalid field: status."))?,
+        Some(s) => UserStatus::parse(s).ok_or_else(|| invalid_field("status"))?,
     };
     let role_id = q.get("role_id").filter(|s| !s.is_empty()).cloned();
-    let size = page_size(&q)?;
     let key = format!(
         "users|{}|{}|{}",
         a.index,
         status.as_str(),
         role_id.as_deref().unwrap_or("")
     );
-    let cursor = decode_token(&state, &key, &q)?;
-    let cursor = u32::try_from(cursor).map_err(|_| super::common::token_expired())?;
+    let page = Page::parse(state, &q, key)?;
+    let size = page.size;
+    let cursor = u32::try_from(page.cursor).map_err(|_| token_expired())?;
     let counts = tenant.counts(a.index);
     let (users, next, total) = match &role_id {
         None => {
@@ -160,20 +118,14 @@ pub(super) async fn list(
                 .collect();
             let total = all.len() as u64;
             let start = all.partition_point(|u| u.index < cursor);
-            let page: Vec<User> = all[start..].iter().take(size + 1).cloned().collect();
-            let next = page.get(size).map(|u| u.index);
-            (page.into_iter().take(size).collect(), next, total)
+            let window: Vec<User> = all[start..].iter().take(size + 1).cloned().collect();
+            let next = window.get(size).map(|u| u.index);
+            (window.into_iter().take(size).collect(), next, total)
         }
     };
-    let info = PageInfo::new(&state, &key, size, total, next.map(u64::from));
+    let info = page.info_next(state, total, next.map(u64::from));
     let rows: Vec<ListedUser<'_>> = users.iter().map(listed).collect();
-    #[derive(Serialize)]
-    struct Body<'a> {
-        #[serde(flatten)]
-        info: PageInfo,
-        users: Vec<ListedUser<'a>>,
-    }
-    Ok(ok(&Body { info, users: rows }))
+    Ok(ok(&info.listing("users", rows)))
 }
 
 /// `GET /users/summary`: counts by licence type. `licensed`/`basic`/`on_prem`/`join_only`
@@ -182,18 +134,9 @@ pub(super) async fn list(
 /// Counts go by the type users show: a deactivated user that still shows Licensed counts in
 /// `licensed_users_count` although it holds no seat (plan usage counts seats; harsher
 /// plausible reading, Zoom does not document it).
-pub(super) async fn summary(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-) -> Result<Response, ApiError> {
-    let a = resolve_account(
-        &state.tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &SUMMARY,
-    )?;
-    let c = state.tenant.counts(a.index);
+pub(super) async fn summary(call: Call) -> Result<Response, ApiError> {
+    let a = call.account(&SUMMARY)?;
+    let c = call.state.tenant.counts(a.index);
     let settled = |t| c.of_type(t) - c.get(t, UserStatus::Pending);
     Ok(ok(&json!({
         "licensed_users_count": settled(2),
@@ -206,7 +149,7 @@ pub(super) async fn summary(
     })))
 }
 
-fn full_user(state: &SandboxState, a: &Account, u: &User) -> Value {
+fn full_user(a: &Account, u: &User) -> Value {
     let mut v = serde_json::to_value(listed(u)).unwrap_or_default();
     let pending = u.status == UserStatus::Pending;
     v["account_id"] = json!(a.id);
@@ -221,29 +164,14 @@ fn full_user(state: &SandboxState, a: &Account, u: &User) -> Value {
         v["personal_meeting_url"] = json!(format!("https://zoom.us/j/{}", u.pmi));
         v["jid"] = json!(format!("{}@xmpp.zoom.us", u.id.to_ascii_lowercase()));
     }
-    let _ = state;
     v
 }
 
 /// `GET /users/{userId}` (id, email or `me`).
-pub(super) async fn get_user(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &GET,
-    )?;
-    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
-    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
-    let user = tenant
-        .user(ai, ui)
-        .ok_or_else(|| ApiError::user_not_found(user_param))?;
-    Ok(ok(&full_user(&state, a, &user)))
+pub(super) async fn get_user(call: Call) -> Result<Response, ApiError> {
+    let target = call.user(&GET)?;
+    let user = target.load(&call.state.tenant)?;
+    Ok(ok(&full_user(target.account, &user)))
 }
 
 #[derive(serde::Deserialize)]
@@ -255,36 +183,20 @@ struct StatusBody {
 /// body (spec26 documents 200; older Zoom answered 204 — clients accept any 2xx).
 /// Owners and admins: 400 code 200 (as Zoom: "Zoom Room and Admin users' status cannot be
 /// activated or deactivated."); pending users: 400 code 1000.
-pub(super) async fn status(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &STATUS,
-    )?;
-    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
-    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
-    let req: StatusBody = serde_json::from_slice(&body).map_err(|_| {
-        ApiError::invalid_parameter("Validation Failed.").with_field("action", "Invalid field.")
-    })?;
+pub(super) async fn status(call: Call, body: Bytes) -> Result<Response, ApiError> {
+    let tenant = &call.state.tenant;
+    let target = call.user(&STATUS)?;
+    let ((ai, ui), user_param) = (target.at, target.param);
+    let req: StatusBody = serde_json::from_slice(&body).map_err(|_| validation_failed("action"))?;
     let active = match req.action.as_str() {
         "activate" => true,
         "deactivate" => false,
         "clock_in" | "clock_out" => return Ok(StatusCode::OK.into_response()),
-        _ => {
-            return Err(ApiError::invalid_parameter("Validation Failed.")
-                .with_field("action", "Invalid field."));
-        }
+        _ => return Err(validation_failed("action")),
     };
     match tenant.set_status(ai, ui, active) {
         Ok(changed) => {
-            tracing::info!(account = %a.id, user = user_param, active, changed, "user status");
+            tracing::info!(account = %target.account.id, user = user_param, active, changed, "user status");
             Ok(StatusCode::OK.into_response())
         }
         Err(e) => Err(mutation_error(e, user_param)),
@@ -309,36 +221,22 @@ fn mutation_error(e: TenantError, user: &str) -> ApiError {
             2034,
             "Your request was not accepted because the account has reached the maximum number of paid users.",
         ),
-        TenantError::Invalid(what) => {
-            ApiError::invalid_parameter(format!("Invalid field: {what}."))
-        }
+        TenantError::Invalid(what) => invalid_field(&what),
     }
 }
 
 /// `PATCH /users/{userId}` → 204. Only `type` changes anything (1, 2 or 4); `type` together
 /// with `plan_united_type` or `zoom_one_type` is 400 code 300, as Zoom. Other profile fields are
 /// accepted and ignored. Owners/admins cannot lose their licence (400 code 200).
-pub(super) async fn update(
-    State(state): State<Arc<SandboxState>>,
-    Extension(caller): Extension<Caller>,
-    Path(p): Path<Params>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let tenant = &state.tenant;
-    let a = resolve_account(
-        tenant,
-        &caller,
-        p.get("accountId").map(String::as_str),
-        &UPDATE,
-    )?;
-    let user_param = p.get("userId").map(String::as_str).unwrap_or_default();
-    let (ai, ui) = resolve_user(tenant, &caller, a, user_param)?;
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::invalid_parameter("Request Body should be a valid JSON object."))?;
+pub(super) async fn update(call: Call, body: Bytes) -> Result<Response, ApiError> {
+    let tenant = &call.state.tenant;
+    let target = call.user(&UPDATE)?;
+    let ((ai, ui), user_param) = (target.at, target.param);
+    let not_an_object =
+        || ApiError::invalid_parameter("Request Body should be a valid JSON object.");
+    let v: Value = serde_json::from_slice(&body).map_err(|_| not_an_object())?;
     let Some(obj) = v.as_object() else {
-        return Err(ApiError::invalid_parameter(
-            "Request Body should be a valid JSON object.",
-        ));
+        return Err(not_an_object());
     };
     if let Some(t) = obj.get("type") {
         if obj.contains_key("plan_united_type") || obj.contains_key("zoom_one_type") {
@@ -346,12 +244,10 @@ pub(super) async fn update(
                 "You cannot update type together with plan_united_type or zoom_one_type.",
             ));
         }
-        let t = t.as_i64().ok_or_else(|| {
-            ApiError::invalid_parameter("Validation Failed.").with_field("type", "Invalid field.")
-        })?;
+        let t = t.as_i64().ok_or_else(|| validation_failed("type"))?;
         match tenant.set_type(ai, ui, t) {
             Ok(changed) => {
-                tracing::info!(account = %a.id, user = user_param, user_type = t, changed, "user type");
+                tracing::info!(account = %target.account.id, user = user_param, user_type = t, changed, "user type");
             }
             Err(TenantError::PrivilegedUser) => {
                 return Err(ApiError::new(
