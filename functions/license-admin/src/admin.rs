@@ -420,7 +420,7 @@ impl Admin {
                 if !in_scope.contains(&(account_id.clone(), license_id.clone())) {
                     continue;
                 }
-                let last = v.access.as_ref().and_then(|a| a.last_activity());
+                let last = v.activity().last_activity();
                 users.push(UserActivity {
                     account_id: account_id.clone(),
                     license_id,
@@ -433,7 +433,7 @@ impl Admin {
             connection_name: snap.connection.account_name.clone(),
             scope,
             as_of: now.date_naive(),
-            threshold_days: snap.connection.settings.inactivity_threshold_days,
+            threshold_days: u32::from(snap.connection.settings.inactivity_threshold.days()),
         };
         Ok(licensing::build_report_with_zoom(
             meta, &inputs, users, &zoom,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use license_admin::Admin;
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, LicenseKind, Provisioned};
-use sync_engine::{DirectInvoke, Task, domain_settings};
+use sync_engine::{DirectInvoke, Task};
 use test_support::*;
 
 const KINDS: [LicenseKind; 5] = [
@@ -81,13 +81,13 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
     let truth = truth(&env.sb);
     let cid = "conn-license-admin";
     let s = settings(true, false);
-    connect(&env.records, &truth, cid, s.clone()).await;
+    connect(&env.records, &truth, cid, s).await;
     for task in Task::ALL {
         run(&env, task, cid).await;
     }
     let now = (env.engine.clock)();
     let admin = Admin::new(Arc::new(env.records.clone()), Arc::new(move || now));
-    let ds = domain_settings(&s);
+    let ds = s;
 
     // Manage every license the connection has.
     let list = call(&admin, json!({"operation": "list", "connection_id": cid})).await;

@@ -14,6 +14,7 @@ use ports::{
     UserRecord, UserStore, ZoomRegion,
 };
 use serde_json::{Value, json};
+use sync_domain::ActivityDates;
 
 const CONN: &str = "conn-demo";
 const MASTER: &str = "master-acct";
@@ -209,9 +210,11 @@ async fn seeded() -> (Records, Admin) {
     let access = |id: &str, days: Option<i64>| UserAccess {
         user_key: id.into(),
         account_id: MASTER.into(),
-        last_login: days.map(|d| now() - Duration::days(d)),
-        last_meeting_created: None,
-        last_meeting_joined: None,
+        dates: ActivityDates {
+            last_login: days.map(|d| now() - Duration::days(d)),
+            last_meeting_created: None,
+            last_meeting_joined: None,
+        },
     };
     records
         .upsert_access(

@@ -51,9 +51,9 @@ pub fn parse_settings(params: &Params) -> Result<ConnectionSettings, ConnectErro
     let on_prem = YesNo::parse("include_on_premises", params.get("include_on_premises"))?;
     let threshold = InactivityThreshold::parse(params.get("inactivity_threshold"))?;
     Ok(ConnectionSettings {
-        include_free_users: free.is_yes(),
-        include_on_premises: on_prem.is_yes(),
-        inactivity_threshold_days: u32::from(threshold.days()),
+        include_free_users: free,
+        include_on_premises: on_prem,
+        inactivity_threshold: threshold,
     })
 }
 
@@ -92,9 +92,9 @@ impl App {
         self.states.put_state(&record).await?;
         tracing::info!(
             region = self.options.region.as_str(),
-            include_free_users = record.settings.include_free_users,
-            include_on_premises = record.settings.include_on_premises,
-            inactivity_threshold_days = record.settings.inactivity_threshold_days,
+            include_free_users = record.settings.include_free_users.is_yes(),
+            include_on_premises = record.settings.include_on_premises.is_yes(),
+            inactivity_threshold_days = record.settings.inactivity_threshold.days(),
             "authorization started"
         );
         Ok(auth.url.to_string())
@@ -206,7 +206,7 @@ impl App {
 
         let region = self.options.region;
         let name = (!check.account_name.is_empty()).then(|| check.account_name.clone());
-        let new_settings = settings.clone();
+        let new_settings = *settings;
         let notes: Vec<_> = scopes_checked
             .optional
             .iter()
@@ -215,13 +215,12 @@ impl App {
         let granted = check.tokens.scope.clone();
         let update = |cid: String| {
             let name = name.clone();
-            let new_settings = new_settings.clone();
             let notes = notes.clone();
             let granted = granted.clone();
             async move {
                 self.connections
                     .update_connection(&cid, &move |c| {
-                        c.settings = new_settings.clone();
+                        c.settings = new_settings;
                         c.status = ConnectionStatus::Active;
                         c.region = region;
                         if name.is_some() {
@@ -241,7 +240,7 @@ impl App {
                 connection_id.clone(),
                 check.account_id.clone(),
                 region,
-                settings.clone(),
+                *settings,
                 now,
             );
             record.account_name = name.clone();
@@ -306,8 +305,8 @@ mod tests {
             "include_free_users=Yes&include_on_premises=&inactivity_threshold=90",
         )))
         .unwrap();
-        assert!(s.include_free_users && !s.include_on_premises);
-        assert_eq!(s.inactivity_threshold_days, 90);
+        assert!(s.include_free_users.is_yes() && !s.include_on_premises.is_yes());
+        assert_eq!(s.inactivity_threshold.days(), 90);
         assert!(matches!(
             parse_settings(&Params::parse(Some("include_on_premises=maybe"))),
             Err(ConnectError::Setting(_))

@@ -148,11 +148,11 @@ pub struct SettingsView {
 
 impl From<&ports::ConnectionSettings> for SettingsView {
     fn from(s: &ports::ConnectionSettings) -> Self {
-        let yn = |b: bool| if b { "yes" } else { "no" };
+        let yn = |v: sync_domain::YesNo| if v.is_yes() { "yes" } else { "no" };
         Self {
             include_free_users: yn(s.include_free_users),
             include_on_premises: yn(s.include_on_premises),
-            inactivity_threshold_days: s.inactivity_threshold_days,
+            inactivity_threshold_days: u32::from(s.inactivity_threshold.days()),
         }
     }
 }

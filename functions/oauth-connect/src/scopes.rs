@@ -75,7 +75,7 @@ impl Requirement {
     fn applies(&self, settings: &ConnectionSettings) -> bool {
         match self.when {
             When::Always => true,
-            When::IncludeOnPremises => settings.include_on_premises,
+            When::IncludeOnPremises => settings.include_on_premises.is_yes(),
         }
     }
 
@@ -360,7 +360,7 @@ mod tests {
 
     fn settings(on_prem: bool) -> ConnectionSettings {
         ConnectionSettings {
-            include_on_premises: on_prem,
+            include_on_premises: on_prem.into(),
             ..ConnectionSettings::default()
         }
     }

@@ -406,8 +406,10 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     let conn = connections[0].clone();
     assert_eq!(conn.zoom_account_id, master_id);
     assert_eq!(conn.status, ConnectionStatus::Active);
-    assert!(conn.settings.include_free_users && !conn.settings.include_on_premises);
-    assert_eq!(conn.settings.inactivity_threshold_days, 30);
+    assert!(
+        conn.settings.include_free_users.is_yes() && !conn.settings.include_on_premises.is_yes()
+    );
+    assert_eq!(conn.settings.inactivity_threshold.days(), 30);
     assert!(
         conn.missing_scopes.is_empty(),
         "the sandbox's default app has every scope: {:?}",
@@ -456,9 +458,9 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     let connections = env.connections().await;
     assert_eq!(connections.len(), 1, "never a duplicate");
     assert_eq!(connections[0].connection_id, conn.connection_id);
-    assert!(!connections[0].settings.include_free_users);
-    assert!(connections[0].settings.include_on_premises);
-    assert_eq!(connections[0].settings.inactivity_threshold_days, 120);
+    assert!(!connections[0].settings.include_free_users.is_yes());
+    assert!(connections[0].settings.include_on_premises.is_yes());
+    assert_eq!(connections[0].settings.inactivity_threshold.days(), 120);
     let restored = env.vault.read(&conn.connection_id).await.unwrap().unwrap();
     assert_ne!(restored.tokens.access_token, stored.tokens.access_token);
     secrets.push(restored.tokens.access_token.expose().to_string());

@@ -87,9 +87,9 @@ fn harness() -> Harness {
 
 fn settings_90() -> ConnectionSettings {
     ConnectionSettings {
-        include_free_users: true,
-        include_on_premises: false,
-        inactivity_threshold_days: 90,
+        include_free_users: true.into(),
+        include_on_premises: false.into(),
+        inactivity_threshold: sync_domain::InactivityThreshold::try_from(90).unwrap(),
     }
 }
 
@@ -202,7 +202,7 @@ async fn connect_without_settings_uses_the_defaults() {
         .unwrap()
         .unwrap();
     assert_eq!(record.settings, ConnectionSettings::default());
-    assert_eq!(record.settings.inactivity_threshold_days, 60);
+    assert_eq!(record.settings.inactivity_threshold.days(), 60);
 }
 
 #[tokio::test]
@@ -278,12 +278,11 @@ async fn reconnecting_updates_the_connection_and_answers_json() {
     let first = h.connections().await[0].clone();
 
     let new_settings = ConnectionSettings {
-        include_free_users: false,
-        include_on_premises: true,
-        inactivity_threshold_days: 120,
+        include_free_users: false.into(),
+        include_on_premises: true.into(),
+        inactivity_threshold: sync_domain::InactivityThreshold::try_from(120).unwrap(),
     };
-    h.seed_state("fixture-state-json", new_settings.clone(), 300)
-        .await;
+    h.seed_state("fixture-state-json", new_settings, 300).await;
     *h.zoom.account_name.lock().unwrap() = "Renamed Master".into();
     let r = h.app.handle(fixture("callback-success-json")).await;
     assert_eq!(r.status(), 200, "{}", text(&r));

@@ -24,6 +24,7 @@ use ports::{
 use rand::RngExt;
 use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomUsersGateway};
 use serde_json::{Value, json};
+use sync_domain::{ActivityDates, InactivityThreshold};
 use zoom::{
     MemoryTokenSource, OAuthApp, OAuthClient, Region, RetryPolicy, Secret, TokenSet, UserStatus,
     ZoomClient, ZoomConfig,
@@ -266,9 +267,11 @@ async fn seed_with(env: &Env, adjust: &dyn Fn(&mut Vec<UserRecord>, &mut Vec<Use
                 access.push(UserAccess {
                     user_key: key,
                     account_id: acct.account_id.clone(),
-                    last_login: u.last_login_time,
-                    last_meeting_created: tenant.latest_meeting_created(ai, ui),
-                    last_meeting_joined: joins.get(&ui).copied(),
+                    dates: ActivityDates {
+                        last_login: u.last_login_time,
+                        last_meeting_created: tenant.latest_meeting_created(ai, ui),
+                        last_meeting_joined: joins.get(&ui).copied(),
+                    },
                 });
             }
         }
@@ -377,11 +380,7 @@ async fn threshold_for_four(env: &Env) -> u32 {
         for u in users {
             let r = &u.roster;
             if r.status == "active" && r.user_type == 2 && r.role_id.as_deref() == Some("2") {
-                let last = u
-                    .access
-                    .as_ref()
-                    .and_then(|x| x.last_activity())
-                    .or(r.active_date);
+                let last = u.activity().last_activity().or(r.active_date);
                 if let Some(last) = last {
                     days.push((now - last).num_days());
                 }
@@ -541,8 +540,17 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
     let master_idx = t.account_by_id(&env.master).unwrap().index;
     let admin = t.user(master_idx, 1).unwrap();
     assert_eq!(admin.role, zoom_sandbox::tenant::Role::Admin);
-    let long_ago = Some(env.sb.state.clock.now() - chrono::Duration::days(400));
+    let now = env.sb.state.clock.now();
+    let long_ago = Some(now - chrono::Duration::days(400));
     let admin_id = admin.id.clone();
+    // Members a little less idle than /connect's shortest threshold (15 days) are made idle
+    // for a month, so that enough members are inactive beyond it.
+    let month_ago = Some(now - chrono::Duration::days(30));
+    let nearly_idle = |a: &UserAccess| {
+        a.dates
+            .last_activity()
+            .is_some_and(|t| (10..=15).contains(&(now - t).num_days()))
+    };
     seed_with(&env, &|roster, access| {
         for r in roster
             .iter_mut()
@@ -550,10 +558,17 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
         {
             r.role_id = Some("2".into());
         }
-        for a in access.iter_mut().filter(|a| a.user_key == admin_id) {
-            a.last_login = long_ago;
-            a.last_meeting_created = long_ago;
-            a.last_meeting_joined = long_ago;
+        for a in access.iter_mut() {
+            let at = if a.user_key == admin_id {
+                long_ago
+            } else if nearly_idle(a) {
+                month_ago
+            } else {
+                continue;
+            };
+            a.dates.last_login = at;
+            a.dates.last_meeting_created = at;
+            a.dates.last_meeting_joined = at;
         }
     })
     .await;
@@ -569,10 +584,14 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
         Some("2")
     );
 
-    // Explicit users must be inactive beyond the connection's threshold.
+    // Explicit users must be inactive beyond the connection's threshold: the shortest one
+    // /connect offers, and members inactive for longer.
+    const SHORTEST: u16 = InactivityThreshold::ALLOWED[0];
     let days = threshold_for_four(&env).await;
     env.records
-        .update_connection(CONN, &|c| c.settings.inactivity_threshold_days = days)
+        .update_connection(CONN, &|c| {
+            c.settings.inactivity_threshold = InactivityThreshold::try_from(SHORTEST).unwrap();
+        })
         .await
         .unwrap();
     let mut dry = event("dry-run");
@@ -583,10 +602,11 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
         .users
         .iter()
         .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter(|u| u.days_inactive.is_some_and(|d| d > i64::from(SHORTEST)))
         .filter_map(|u| u.user_id.clone())
         .take(3)
         .collect();
-    assert_eq!(members.len(), 3);
+    assert_eq!(members.len(), 3, "{probe:?}");
 
     // Cap: four selectable users (three members and the stale admin) with a cap of 2.
     let w0 = writes(&env.sb);

@@ -17,6 +17,7 @@ use reclamation::{
     ZoomConnector, ZoomFailure, ZoomUsers,
 };
 use serde_json::{Value, json};
+use sync_domain::{ActivityDates, InactivityThreshold};
 
 const CONN: &str = "conn-demo";
 const MASTER: &str = "master-acct";
@@ -330,9 +331,11 @@ async fn fixture() -> Fixture {
                 &[UserAccess {
                     user_key: p.id.into(),
                     account_id: p.account.into(),
-                    last_login: Some(now() - Duration::days(p.stored_days_ago)),
-                    last_meeting_created: None,
-                    last_meeting_joined: Some(now() - Duration::days(p.stored_days_ago + 3)),
+                    dates: ActivityDates {
+                        last_login: Some(now() - Duration::days(p.stored_days_ago)),
+                        last_meeting_created: None,
+                        last_meeting_joined: Some(now() - Duration::days(p.stored_days_ago + 3)),
+                    },
                 }],
             )
             .await
@@ -1100,12 +1103,12 @@ async fn policy_selects_users_inactive_more_than_n_days() {
 #[tokio::test]
 async fn explicit_users_must_be_inactive_more_than_the_connection_threshold() {
     let f = fixture().await;
-    let with_threshold = |days: u32| {
+    let with_threshold = |days: u16| {
         let records = f.records.clone();
         async move {
             records
                 .update_connection(CONN, &move |c| {
-                    c.settings.inactivity_threshold_days = days;
+                    c.settings.inactivity_threshold = InactivityThreshold::try_from(days).unwrap();
                 })
                 .await
                 .unwrap();
@@ -1114,8 +1117,9 @@ async fn explicit_users_must_be_inactive_more_than_the_connection_threshold() {
     let mut ev = event("explicit-users");
     ev["mode"] = json!("dry_run");
     ev["users"] = json!(["s5"]);
-    // Exactly N days as of the last sync: skipped from the stored records.
-    with_threshold(100).await;
+    // s5 was inactive 100 days as of the last sync. Not more than 120: skipped from the stored
+    // records (the exact boundary is the policy's test above: the same comparison).
+    with_threshold(120).await;
     let r = f.reclaimer.handle(&ev).await.unwrap();
     assert_eq!(
         by_user(&r)["s5"],
@@ -1124,35 +1128,35 @@ async fn explicit_users_must_be_inactive_more_than_the_connection_threshold() {
     assert!(
         r.users[0]
             .detail
-            .contains("not more than the threshold of 100")
+            .contains("not more than the threshold of 120")
     );
-    // N + 1 days: acted on.
-    with_threshold(99).await;
+    // More than 90: acted on.
+    with_threshold(90).await;
     let r = f.reclaimer.handle(&ev).await.unwrap();
     assert_eq!(by_user(&r)["s5"], (Outcome::WouldAct, None));
 
-    // The live re-check uses the same comparison: Zoom shows a login exactly 99 days ago.
+    // The live re-check uses the same comparison: Zoom shows a login exactly 90 days ago.
     f.zoom
         .users
         .lock()
         .unwrap()
         .get_mut("s5")
         .unwrap()
-        .last_login_time = Some(now() - Duration::days(99));
+        .last_login_time = Some(now() - Duration::days(90));
     let r = f.reclaimer.handle(&ev).await.unwrap();
     assert_eq!(
         by_user(&r)["s5"],
         (Outcome::Skipped, Some("logged_in_since_sync".into()))
     );
-    assert_eq!(r.users[0].days_inactive, Some(99));
+    assert_eq!(r.users[0].days_inactive, Some(90));
     f.zoom
         .users
         .lock()
         .unwrap()
         .get_mut("s5")
         .unwrap()
-        .last_login_time = Some(now() - Duration::days(99) - Duration::hours(23));
-    // 99 whole days (and 23 hours) is still not more than 99.
+        .last_login_time = Some(now() - Duration::days(90) - Duration::hours(23));
+    // 90 whole days (and 23 hours) is still not more than 90.
     let r = f.reclaimer.handle(&ev).await.unwrap();
     assert_eq!(by_user(&r)["s5"].0, Outcome::Skipped);
 }

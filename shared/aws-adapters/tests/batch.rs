@@ -11,6 +11,7 @@ use aws_adapters::*;
 use chrono::{Duration, TimeZone, Utc};
 use futures::TryStreamExt;
 use ports::*;
+use sync_domain::ActivityDates;
 
 const USERS: usize = 10_000;
 const ACCOUNTS: [&str; 3] = ["master", "sub-1", "sub-2"];
@@ -48,9 +49,11 @@ fn access(users: &[UserRecord]) -> Vec<UserAccess> {
         .map(|(i, u)| UserAccess {
             user_key: u.key(),
             account_id: u.account_id.clone(),
-            last_login: (i % 4 != 0).then(|| t0 + Duration::minutes(i as i64)),
-            last_meeting_created: (i % 3 == 0).then(|| t0 + Duration::hours(i as i64 % 500)),
-            last_meeting_joined: None,
+            dates: ActivityDates {
+                last_login: (i % 4 != 0).then(|| t0 + Duration::minutes(i as i64)),
+                last_meeting_created: (i % 3 == 0).then(|| t0 + Duration::hours(i as i64 % 500)),
+                last_meeting_joined: None,
+            },
         })
         .collect()
 }

@@ -12,6 +12,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use futures::TryStreamExt;
 use ports::*;
 use serde_json::json;
+use sync_domain::ActivityDates;
 
 macro_rules! both {
     ($name:ident) => {
@@ -156,9 +157,9 @@ async fn oauth_states(r: Records) {
         pkce_verifier: zoom::Secret::new("verifier"),
         region: ZoomRegion::Eu,
         settings: ConnectionSettings {
-            include_free_users: true,
-            include_on_premises: false,
-            inactivity_threshold_days: 90,
+            include_free_users: true.into(),
+            include_on_premises: false.into(),
+            inactivity_threshold: sync_domain::InactivityThreshold::try_from(90).unwrap(),
         },
         created_at: now,
         expires_at: now + ports::stores::OAUTH_STATE_TTL,
@@ -303,9 +304,11 @@ async fn users(r: Records) {
         .map(|i| UserAccess {
             user_key: a[i].key(),
             account_id: "acctA".into(),
-            last_login: Some(t(2)),
-            last_meeting_created: (i % 4 == 0).then(|| t(3)),
-            last_meeting_joined: None,
+            dates: ActivityDates {
+                last_login: Some(t(2)),
+                last_meeting_created: (i % 4 == 0).then(|| t(3)),
+                last_meeting_joined: None,
+            },
         })
         .collect();
     assert_eq!(r.upsert_access("c1", &access).await.unwrap(), 75);
@@ -1042,7 +1045,7 @@ async fn joins_move_forward(r: Records) {
     };
     let stored = joined(r.clone(), b.key()).await;
     assert_eq!(
-        (stored.last_login, stored.last_meeting_joined),
+        (stored.dates.last_login, stored.dates.last_meeting_joined),
         (None, Some(t(5)))
     );
 
@@ -1051,9 +1054,11 @@ async fn joins_move_forward(r: Records) {
     let own = UserAccess {
         user_key: b.key(),
         account_id: "acctB".into(),
-        last_login: Some(t(3)),
-        last_meeting_created: Some(t(2)),
-        last_meeting_joined: Some(t(4)),
+        dates: ActivityDates {
+            last_login: Some(t(3)),
+            last_meeting_created: Some(t(2)),
+            last_meeting_joined: Some(t(4)),
+        },
     };
     assert_eq!(
         r.upsert_access("c1", std::slice::from_ref(&own))
@@ -1062,9 +1067,9 @@ async fn joins_move_forward(r: Records) {
         1
     );
     let stored = joined(r.clone(), b.key()).await;
-    assert_eq!(stored.last_login, Some(t(3)));
-    assert_eq!(stored.last_meeting_created, Some(t(2)));
-    assert_eq!(stored.last_meeting_joined, Some(t(5)));
+    assert_eq!(stored.dates.last_login, Some(t(3)));
+    assert_eq!(stored.dates.last_meeting_created, Some(t(2)));
+    assert_eq!(stored.dates.last_meeting_joined, Some(t(5)));
     // Writing the same again changes nothing.
     assert_eq!(r.upsert_access("c1", &[own]).await.unwrap(), 0);
 
@@ -1082,9 +1087,11 @@ async fn joins_move_forward(r: Records) {
                 let access = UserAccess {
                     user_key: key,
                     account_id: "acctB".into(),
-                    last_login: Some(t(3)),
-                    last_meeting_created: Some(t(2)),
-                    last_meeting_joined: Some(t(d)),
+                    dates: ActivityDates {
+                        last_login: Some(t(3)),
+                        last_meeting_created: Some(t(2)),
+                        last_meeting_joined: Some(t(d)),
+                    },
                 };
                 r.upsert_access("c1", &[access]).await.map(|_| ())
             }
@@ -1094,7 +1101,7 @@ async fn joins_move_forward(r: Records) {
         result.unwrap();
     }
     assert_eq!(
-        joined(r.clone(), b.key()).await.last_meeting_joined,
+        joined(r.clone(), b.key()).await.dates.last_meeting_joined,
         Some(t(20))
     );
 }

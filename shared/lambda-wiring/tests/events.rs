@@ -108,7 +108,7 @@ async fn schedule_fans_out_units_that_store_the_truth_and_isolate_failures() {
     let mut env = env(demo_spec(), "fanout").await;
     let truth = truth(&env.sb);
     let s = settings(true, true);
-    connect(&env.records, &truth, DEMO, s.clone()).await;
+    connect(&env.records, &truth, DEMO, s).await;
     for (cid, status) in [
         (
             "conn-deauthorized",
@@ -126,7 +126,7 @@ async fn schedule_fans_out_units_that_store_the_truth_and_isolate_failures() {
         ),
         ("conn-broken", ConnectionStatus::Active),
     ] {
-        connect(&env.records, &truth, cid, s.clone()).await;
+        connect(&env.records, &truth, cid, s).await;
         env.records
             .update_connection(cid, &move |c| c.status = status.clone())
             .await

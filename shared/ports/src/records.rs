@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sync_domain::ActivityDates;
 use zoom::Secret;
 
 /// Zoom deployment region of the OAuth app a connection was authorized with.
@@ -61,24 +62,8 @@ impl std::str::FromStr for ZoomRegion {
     }
 }
 
-/// Settings chosen by the admin at connect time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnectionSettings {
-    pub include_free_users: bool,
-    pub include_on_premises: bool,
-    /// 15, 30, 60, 90 or 120 days (default 60).
-    pub inactivity_threshold_days: u32,
-}
-
-impl Default for ConnectionSettings {
-    fn default() -> Self {
-        Self {
-            include_free_users: false,
-            include_on_premises: false,
-            inactivity_threshold_days: 60,
-        }
-    }
-}
+/// A connection's options (the domain's type; its serialized form is the stored one).
+pub use sync_domain::ConnectionSettings;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -286,27 +271,13 @@ pub fn user_key(user_id: Option<&str>, email: &str) -> String {
 }
 
 /// Activity fields of one user (written by Application Access, separately from the roster).
+/// The dates are stored flat beside the keys, as they always were.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserAccess {
     pub user_key: String,
     pub account_id: String,
-    pub last_login: Option<DateTime<Utc>>,
-    pub last_meeting_created: Option<DateTime<Utc>>,
-    pub last_meeting_joined: Option<DateTime<Utc>>,
-}
-
-impl UserAccess {
-    /// Latest of the three activity signals.
-    pub fn last_activity(&self) -> Option<DateTime<Utc>> {
-        [
-            self.last_login,
-            self.last_meeting_created,
-            self.last_meeting_joined,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-    }
+    #[serde(flatten)]
+    pub dates: ActivityDates,
 }
 
 /// A user's roster record with their activity record, if any.
@@ -314,6 +285,13 @@ impl UserAccess {
 pub struct UserView {
     pub roster: UserRecord,
     pub access: Option<UserAccess>,
+}
+
+impl UserView {
+    /// The user's activity dates (none known without an activity record).
+    pub fn activity(&self) -> ActivityDates {
+        self.access.as_ref().map(|a| a.dates).unwrap_or_default()
+    }
 }
 
 /// Seats provisioned for a license (the domain's type, stored as it serializes).

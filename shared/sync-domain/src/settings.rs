@@ -90,16 +90,66 @@ impl From<InactivityThreshold> for u16 {
     }
 }
 
+/// A connection's options. Stored (in the connection and OAuth-state items) as
+/// `{"include_free_users": bool, "include_on_premises": bool, "inactivity_threshold_days": n}`;
+/// a stored threshold that is not one of the offered values is an error, never a silent default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ConnectionSettings {
+    #[serde(with = "yes_no_as_bool")]
     pub include_free_users: YesNo,
+    #[serde(with = "yes_no_as_bool")]
     pub include_on_premises: YesNo,
+    #[serde(rename = "inactivity_threshold_days")]
     pub inactivity_threshold: InactivityThreshold,
+}
+
+impl From<bool> for YesNo {
+    fn from(yes: bool) -> Self {
+        if yes { Self::Yes } else { Self::No }
+    }
+}
+
+/// The stored form of a [`YesNo`]: a JSON bool.
+mod yes_no_as_bool {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::YesNo;
+
+    pub(super) fn serialize<S: Serializer>(v: &YesNo, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(v.is_yes())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<YesNo, D::Error> {
+        bool::deserialize(d).map(YesNo::from)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_settings_keep_their_form() {
+        // An item as the connection and OAuth-state records have always stored it.
+        let stored = serde_json::json!({
+            "include_free_users": true,
+            "include_on_premises": false,
+            "inactivity_threshold_days": 90
+        });
+        let s: ConnectionSettings = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(s.include_free_users, YesNo::Yes);
+        assert_eq!(s.include_on_premises, YesNo::No);
+        assert_eq!(s.inactivity_threshold.days(), 90);
+        assert_eq!(serde_json::to_value(s).unwrap(), stored);
+        // A threshold that was never offered is refused, not reset to the default.
+        let odd = serde_json::json!({
+            "include_free_users": false,
+            "include_on_premises": false,
+            "inactivity_threshold_days": 45
+        });
+        let e = serde_json::from_value::<ConnectionSettings>(odd).unwrap_err();
+        assert!(e.to_string().contains("45"), "{e}");
+    }
 
     #[test]
     fn blank_and_missing_mean_no() {

@@ -24,7 +24,6 @@ use crate::{SyncError, tasks};
 
 // Also reachable here, where they were first defined (`sync_engine::engine::…`).
 pub use crate::options::EngineOptions;
-pub use crate::settings::domain_settings;
 pub use sync_domain::{Clock, system_clock};
 
 /// Everything a task needs, built once per process.

@@ -10,7 +10,6 @@ pub mod engine;
 mod error;
 mod options;
 pub mod queue;
-mod settings;
 mod tasks;
 pub mod unit;
 
@@ -23,5 +22,4 @@ pub use error::SyncError;
 pub use options::EngineOptions;
 pub use ports::ReclamationCandidate;
 pub use queue::{MemoryQueue, UnitQueue};
-pub use settings::domain_settings;
 pub use unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};

@@ -24,7 +24,7 @@ async fn access_in_flight(host_concurrency: usize) -> u64 {
     let truth = truth(&env.sb);
     let cid = connection_id(true, true);
     let s = settings(true, true);
-    connect(&env.records, &truth, &cid, s.clone()).await;
+    connect(&env.records, &truth, &cid, s).await;
     let mut access_max = 0;
     for task in Task::ALL {
         env.sb.state.stats.reset(env.sb.state.clock.now());

@@ -98,7 +98,7 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
 
     // Fault-free reference.
     let reference = Records::in_memory();
-    connect(&reference, &truth, CID, s.clone()).await;
+    connect(&reference, &truth, CID, s).await;
     let clean = SyncEngine {
         store: std::sync::Arc::new(reference.clone()),
         ..env.engine.clone()
@@ -125,7 +125,7 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
         seed: 11,
         ..Default::default()
     });
-    connect(&env.records, &truth, CID, s.clone()).await;
+    connect(&env.records, &truth, CID, s).await;
     let engine = SyncEngine {
         options: EngineOptions {
             deadline_margin: Duration::from_secs(3600),

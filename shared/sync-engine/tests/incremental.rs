@@ -61,7 +61,7 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
     // In-memory tables keep this 700-user tenant fast; moto is covered by the other tests.
     let env = env_on(sandbox(incremental_spec()).await, Records::in_memory());
     let s = settings(true, true);
-    connect(&env.records, &truth(&env.sb), CID, s.clone()).await;
+    connect(&env.records, &truth(&env.sb), CID, s).await;
     let before = env.sb.state.stats.snapshot().requests;
     run_all(&env.engine, None).await;
     let first = env.sb.state.stats.snapshot().requests - before;
@@ -123,7 +123,7 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
     // ... and to what a full run into an empty store records.
     let fresh = Records::in_memory();
     let full = env_on_store(&env, fresh.clone());
-    connect(&fresh, &truth, CID, s.clone()).await;
+    connect(&fresh, &truth, CID, s).await;
     run_all(&full, Some("full")).await;
     let accounts: Vec<String> = tree(&truth).iter().map(|a| a.id.clone()).collect();
     assert_eq!(

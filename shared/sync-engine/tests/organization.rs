@@ -67,7 +67,7 @@ async fn joins_in_any_accounts_meetings_reach_the_attendee() {
     let truth = truth(&env.sb);
     let s = settings(true, true);
     let cid = "conn-org";
-    connect(&env.records, &truth, cid, s.clone()).await;
+    connect(&env.records, &truth, cid, s).await;
     for task in Task::ALL {
         run_task(&env, cid, task, None).await;
     }
@@ -107,7 +107,7 @@ async fn units_in_any_order_end_with_the_same_records() {
     let cid = "conn-order";
 
     let forward = env_on(sb, Records::in_memory());
-    connect(&forward.records, &truth, cid, s.clone()).await;
+    connect(&forward.records, &truth, cid, s).await;
     run_task(&forward, cid, Task::ApplicationRoster, None).await;
     for a in &accounts {
         run_task(&forward, cid, Task::ApplicationAccess, Some(a.clone())).await;
@@ -116,7 +116,7 @@ async fn units_in_any_order_end_with_the_same_records() {
     assert!(!expected.is_empty());
 
     let reverse = env_on(forward.sb, Records::in_memory());
-    connect(&reverse.records, &truth, cid, s.clone()).await;
+    connect(&reverse.records, &truth, cid, s).await;
     run_task(&reverse, cid, Task::ApplicationRoster, None).await;
     for a in accounts.iter().rev() {
         run_task(&reverse, cid, Task::ApplicationAccess, Some(a.clone())).await;
@@ -131,7 +131,7 @@ async fn units_in_any_order_end_with_the_same_records() {
     assert_eq!(all_access(&reverse.records, cid, &accounts).await, expected);
 
     let parallel = env_on(reverse.sb, Records::in_memory());
-    connect(&parallel.records, &truth, cid, s.clone()).await;
+    connect(&parallel.records, &truth, cid, s).await;
     run_task(&parallel, cid, Task::ApplicationRoster, None).await;
     let units = accounts
         .iter()
@@ -170,7 +170,7 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
     let truth = truth(&env.sb);
     let s = settings(false, false);
     let cid = "conn-five";
-    connect(&env.records, &truth, cid, s.clone()).await;
+    connect(&env.records, &truth, cid, s).await;
     for task in Task::ALL {
         run_task(&env, cid, task, None).await;
     }
@@ -202,7 +202,7 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
             }
             let key = ports::user_key(u.id.as_deref(), &u.email);
             let v = stored.get(&key).unwrap_or_else(|| panic!("{key} stored"));
-            let login = v.access.as_ref().and_then(|x| x.last_login);
+            let login = v.access.as_ref().and_then(|x| x.dates.last_login);
             assert_eq!(login, u.last_login_time, "{key}: last login");
         }
     }

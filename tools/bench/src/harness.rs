@@ -13,6 +13,7 @@ use aws_adapters::backend::MemoryTable;
 use chrono::{DateTime, Utc};
 use ports::{ConnectionRecord, ConnectionSettings, ConnectionStore, ZoomRegion};
 use serde::{Deserialize, Serialize};
+use sync_domain::{InactivityThreshold, YesNo};
 use sync_engine::{
     ClientFactory, Clock, DirectInvoke, EngineOptions, MemoryQueue, SyncEngine, SyncError, Task,
 };
@@ -172,9 +173,9 @@ pub async fn bench_engine(
         master,
         ZoomRegion::Na,
         ConnectionSettings {
-            include_free_users: true,
-            include_on_premises: true,
-            inactivity_threshold_days: 30,
+            include_free_users: YesNo::Yes,
+            include_on_premises: YesNo::Yes,
+            inactivity_threshold: InactivityThreshold::try_from(30).expect("an offered threshold"),
         },
         now,
     );

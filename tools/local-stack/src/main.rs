@@ -322,7 +322,7 @@ async fn drain(
 async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) -> Result<()> {
     let connection = only_connection(records).await?;
     let s = &connection.settings;
-    let yes = |b: bool| if b { "yes" } else { "no" };
+    let yes = |v: sync_domain::YesNo| if v.is_yes() { "yes" } else { "no" };
     println!();
     println!(
         "License report: {} (connection {}), Include Free Users {}, Include On Premises {}, inactive after {} days",
@@ -333,7 +333,7 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
         connection.connection_id,
         yes(s.include_free_users),
         yes(s.include_on_premises),
-        s.inactivity_threshold_days
+        s.inactivity_threshold.days()
     );
     let names: BTreeMap<String, String> = records
         .list_accounts(&connection.connection_id)
@@ -395,8 +395,8 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
     let truth = fetch_truth(sandbox).await?;
     let to = Utc::now();
     let include = Include {
-        free_users: s.include_free_users,
-        on_premises: s.include_on_premises,
+        free_users: s.include_free_users.is_yes(),
+        on_premises: s.include_on_premises.is_yes(),
     };
     let want = expected(&truth, include).map_err(anyhow::Error::msg)?;
     let mut diffs = differences(&want, &stored);
@@ -406,7 +406,7 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
     let want_candidates = expected_candidate_counts(
         &users,
         include,
-        s.inactivity_threshold_days,
+        u32::from(s.inactivity_threshold.days()),
         since.unwrap_or(to).min(to),
         to,
     );

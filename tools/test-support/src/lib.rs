@@ -247,15 +247,16 @@ pub async fn drain(env: &Env, task: sync_engine::Task) -> usize {
 /// The combination's settings; the inactivity threshold differs per combination (15, 30, 60,
 /// 120 days) so the bands and candidates are exercised at several thresholds.
 pub fn settings(free: bool, on_prem: bool) -> ConnectionSettings {
+    let days: u16 = match (free, on_prem) {
+        (false, false) => 15,
+        (true, false) => 30,
+        (false, true) => 60,
+        (true, true) => 120,
+    };
     ConnectionSettings {
-        include_free_users: free,
-        include_on_premises: on_prem,
-        inactivity_threshold_days: match (free, on_prem) {
-            (false, false) => 15,
-            (true, false) => 30,
-            (false, true) => 60,
-            (true, true) => 120,
-        },
+        include_free_users: free.into(),
+        include_on_premises: on_prem.into(),
+        inactivity_threshold: days.try_into().expect("an offered threshold"),
     }
 }
 
@@ -294,9 +295,9 @@ pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<Stri
 /// The oracle's copy of a connection's settings.
 pub fn oracle_settings(s: &ConnectionSettings) -> oracle::Settings {
     oracle::Settings {
-        include_free_users: s.include_free_users,
-        include_on_premises: s.include_on_premises,
-        threshold_days: s.inactivity_threshold_days,
+        include_free_users: s.include_free_users.is_yes(),
+        include_on_premises: s.include_on_premises.is_yes(),
+        threshold_days: u32::from(s.inactivity_threshold.days()),
     }
 }
 
@@ -396,9 +397,9 @@ pub async fn assert_matches_truth(
                 u.license_name.as_str(),
             );
             let access = v.access.as_ref();
-            let login = access.and_then(|x| x.last_login);
-            let created = access.and_then(|x| x.last_meeting_created);
-            let joined = access.and_then(|x| x.last_meeting_joined);
+            let login = access.and_then(|x| x.dates.last_login);
+            let created = access.and_then(|x| x.dates.last_meeting_created);
+            let joined = access.and_then(|x| x.dates.last_meeting_joined);
             m.field(&ctx, "last login", login, t.last_login_time);
             m.field(
                 &ctx,

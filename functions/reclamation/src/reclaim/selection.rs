@@ -37,15 +37,8 @@ pub(super) struct Candidate {
 
 impl Candidate {
     fn from_view(view: UserView) -> Self {
+        let activity = view.activity();
         let r = view.roster;
-        let activity = view
-            .access
-            .map(|a| ActivityDates {
-                last_login: a.last_login,
-                last_meeting_created: a.last_meeting_created,
-                last_meeting_joined: a.last_meeting_joined,
-            })
-            .unwrap_or_default();
         Self {
             user_key: r.key(),
             account_id: r.account_id.clone(),
@@ -203,7 +196,7 @@ impl Candidate {
 pub(super) fn threshold(request: &ReclamationRequest, connection: &ConnectionRecord) -> u32 {
     reclamation::threshold(
         request.policy.as_ref().map(|p| p.inactive_days),
-        connection.settings.inactivity_threshold_days,
+        u32::from(connection.settings.inactivity_threshold.days()),
     )
 }
 

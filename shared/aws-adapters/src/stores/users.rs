@@ -12,6 +12,7 @@ use super::{CAS_ATTEMPTS, DATA, Records, decode, encode};
 use crate::backend::{Cond, Index, Item, Query, SkCond, WriteOp, query_all, str_attr};
 use crate::table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
 use ports::{RosterChanges, StoreError, UserAccess, UserRecord, UserStore, UserView};
+use sync_domain::ActivityDates;
 
 /// Activity items written at once by one `upsert_access` (each is a read and a conditional put).
 const ACCESS_WRITES_AT_ONCE: usize = 16;
@@ -82,9 +83,10 @@ impl Records {
             let mut next = change(stored.as_ref());
             next.account_id = account_id.to_owned();
             next.user_key = user_key.to_owned();
-            next.last_meeting_joined = next
+            next.dates.last_meeting_joined = next
+                .dates
                 .last_meeting_joined
-                .max(stored.as_ref().and_then(|s| s.last_meeting_joined));
+                .max(stored.as_ref().and_then(|s| s.dates.last_meeting_joined));
             if stored.as_ref() == Some(&next) {
                 return Ok(false);
             }
@@ -149,11 +151,9 @@ impl UserStore for Records {
             let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
                 user_key: user_key.to_owned(),
                 account_id: account_id.to_owned(),
-                last_login: None,
-                last_meeting_created: None,
-                last_meeting_joined: None,
+                dates: ActivityDates::default(),
             });
-            a.last_meeting_joined = Some(at);
+            a.dates.last_meeting_joined = Some(at);
             a
         })
         .await

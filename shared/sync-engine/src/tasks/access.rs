@@ -31,6 +31,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use ports::{AccountKind, Checkpoint, CheckpointPart, StoreError, UserAccess};
 use serde::{Deserialize, Serialize};
+use sync_domain::ActivityDates;
 use zoom::{ReportUserType, User, ZoomError};
 
 use self::gaps::{Need, ScopeGaps};
@@ -378,9 +379,11 @@ fn merge(
     UserAccess {
         user_key: key.to_owned(),
         account_id: account_id.to_owned(),
-        last_login: user.last_login_time,
-        last_meeting_created: created.max(base.and_then(|b| b.last_meeting_created)),
-        last_meeting_joined: joined.max(base.and_then(|b| b.last_meeting_joined)),
+        dates: ActivityDates {
+            last_login: user.last_login_time,
+            last_meeting_created: created.max(base.and_then(|b| b.dates.last_meeting_created)),
+            last_meeting_joined: joined.max(base.and_then(|b| b.dates.last_meeting_joined)),
+        },
     }
 }
 
@@ -584,7 +587,7 @@ fn plan(
                 full || hosted.is_none()
                     || stored
                         .get(*k)
-                        .is_none_or(|s| s.last_login != u.last_login_time)
+                        .is_none_or(|s| s.dates.last_login != u.last_login_time)
                     || hosted.is_some_and(|h| h.by_host.contains_key(id))
             })
         })

@@ -11,7 +11,6 @@ use tokio::time::Instant;
 use zoom::ZoomClient;
 
 use crate::options::EngineOptions;
-use crate::settings::domain_settings;
 use crate::unit::Unit;
 
 /// The count a unit sets when Zoom refused some of its calls for a missing scope.
@@ -62,7 +61,7 @@ impl UnitCtx<'_> {
     }
 
     pub(crate) fn settings(&self) -> sync_domain::ConnectionSettings {
-        domain_settings(&self.connection.settings)
+        self.connection.settings
     }
 }
 

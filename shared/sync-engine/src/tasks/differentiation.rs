@@ -15,22 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::TryStreamExt;
 use ports::{LicenseActivity, LicenseRecord, ReclamationCandidate, UserView};
-use sync_domain::{ActivityBands, ActivityDates, LicenseKind};
+use sync_domain::{ActivityBands, LicenseKind};
 
 use super::ctx::{UnitCtx, UnitProgress};
 use super::licenses::Tally;
 use crate::SyncError;
-
-pub(crate) fn dates(view: &UserView) -> ActivityDates {
-    view.access
-        .as_ref()
-        .map(|a| ActivityDates {
-            last_login: a.last_login,
-            last_meeting_created: a.last_meeting_created,
-            last_meeting_joined: a.last_meeting_joined,
-        })
-        .unwrap_or_default()
-}
 
 pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
     let settings = ctx.settings();
@@ -57,7 +46,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         if r.status != "active" {
             continue;
         }
-        let d = dates(view);
+        let d = view.activity();
         bands
             .entry(kind)
             .or_default()
