@@ -48,7 +48,7 @@ impl ZoomSettings {
                 self.region.as_str()
             ))
         })?;
-        let region = zoom::Region::from(self.region);
+        let region = self.region;
         let redirect = self
             .redirect_uri
             .clone()

@@ -406,37 +406,31 @@ pub trait PurgeStore: Send + Sync {
     async fn purge_connection(&self, connection_id: &str) -> Result<usize, StoreError>;
 }
 
-/// Every store the integration tasks and the functions use, at once: what one table provides.
-/// The integration tasks and license administration take it whole;
-/// reclamation and connect keep the few ports they use (`Arc<dyn Store>` upcasts to each).
-pub trait Store:
-    ConnectionStore
-    + OAuthStateStore
-    + AccountStore
-    + UserStore
-    + LicenseStore
-    + CandidateStore
-    + SyncRunStore
-    + AuditStore
-    + LeaseStore
-    + BudgetStore
-    + PurgeStore
-    + ContractStore
-{
+/// Declares `Store` as all of the given ports, and implements it for whatever implements them
+/// all (the list is written once).
+macro_rules! every_store {
+    ($first:path $(, $rest:path)* $(,)?) => {
+        /// Every store the integration tasks and the functions use, at once: what one table
+        /// provides. The integration tasks and license administration take it whole;
+        /// reclamation and connect keep the few ports they use (`Arc<dyn Store>` upcasts to
+        /// each).
+        pub trait Store: $first $(+ $rest)* {}
+
+        impl<T: $first $(+ $rest)*> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: ConnectionStore
-        + OAuthStateStore
-        + AccountStore
-        + UserStore
-        + LicenseStore
-        + CandidateStore
-        + SyncRunStore
-        + AuditStore
-        + LeaseStore
-        + BudgetStore
-        + PurgeStore
-        + ContractStore
-{
-}
+every_store!(
+    ConnectionStore,
+    OAuthStateStore,
+    AccountStore,
+    UserStore,
+    LicenseStore,
+    CandidateStore,
+    SyncRunStore,
+    AuditStore,
+    LeaseStore,
+    BudgetStore,
+    PurgeStore,
+    ContractStore,
+);

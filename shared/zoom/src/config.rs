@@ -8,14 +8,22 @@ use url::Url;
 use crate::Secret;
 
 /// Zoom's deployment regions; each has its own Marketplace app (client id and secret).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialized as `NA`, `APAC`, `EU` (how connections and the app secret store it).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Region {
+    #[serde(rename = "NA")]
     Na,
+    #[serde(rename = "APAC")]
     Apac,
+    #[serde(rename = "EU")]
     Eu,
 }
 
 impl Region {
+    pub const ALL: [Region; 3] = [Self::Na, Self::Apac, Self::Eu];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Na => "NA",
