@@ -16,24 +16,7 @@ pub mod gateway;
 pub mod reclaim;
 pub mod request;
 
-use std::sync::Arc;
-
 pub use error::ReclamationError;
 pub use gateway::{AccountRef, LiveUser, ZoomConnector, ZoomFailure, ZoomUsers, ZoomUsersGateway};
 pub use reclaim::{Clock, Outcome, Reclaimer, ReclamationResponse, Stores, Summary, UserResult};
 pub use request::{Action, Execution, Policy, ReclamationRequest};
-
-pub use lambda_wiring::StartupError;
-
-/// Builds the use case from the AWS clients and the Zoom settings (once per cold start).
-pub async fn build(
-    wiring: &lambda_wiring::Wiring,
-    zoom: &lambda_wiring::ZoomSettings,
-) -> Result<Reclaimer, StartupError> {
-    let zoom_config = zoom.zoom_config(&wiring.app_secrets().await?)?;
-    let vault = wiring.token_vault(&zoom_config)?;
-    Ok(Reclaimer::new(
-        Stores::from_store(Arc::new(wiring.records())),
-        Arc::new(ZoomUsersGateway::new(zoom_config, vault)),
-    ))
-}

@@ -4,8 +4,19 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use lambda_wiring::{Vars, Wiring, ZoomSettings};
+use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
+use reclamation::{Reclaimer, Stores, ZoomUsersGateway};
 use serde_json::Value;
+
+/// The use case on the AWS adapters and the Zoom client (once per cold start).
+async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Reclaimer, StartupError> {
+    let zoom_config = zoom.zoom_config(&wiring.app_secrets().await?)?;
+    let vault = wiring.token_vault(&zoom_config)?;
+    Ok(Reclaimer::new(
+        Stores::from_store(Arc::new(wiring.records())),
+        Arc::new(ZoomUsersGateway::new(zoom_config, vault)),
+    ))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -13,7 +24,7 @@ async fn main() -> Result<(), Error> {
     let vars = Vars::from_env();
     let zoom = ZoomSettings::from_vars(&vars)?;
     let wiring = Wiring::new(vars.aws()).await;
-    let reclaimer = Arc::new(reclamation::build(&wiring, &zoom).await?);
+    let reclaimer = Arc::new(build(&wiring, &zoom).await?);
     run(service_fn(move |event: LambdaEvent<Value>| {
         let reclaimer = reclaimer.clone();
         async move {
