@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use sync_domain::{InactivityThreshold, YesNo};
 use zoom::{Secret, TokenError, TokenSet};
 
-use crate::App;
+use crate::app::App;
 use crate::error::ConnectError;
 use crate::gateway::AccountCheck;
 use crate::pages::{Connected, NotCollected, SettingsView};

@@ -14,6 +14,7 @@
 //! id (detail in the log). Dependencies are small traits, so tests run it in-process with
 //! in-memory stores or against moto and the Zoom sandbox.
 
+mod app;
 pub mod config;
 pub mod connect;
 pub mod error;
@@ -24,17 +25,15 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use lambda_wiring::Wiring;
-use ports::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
 use rand::RngExt;
 use serde_json::json;
 use tracing::Instrument;
-use zoom::Secret;
 
+pub use app::{App, Clock, Options};
 pub use config::Config;
 pub use connect::Params;
 pub use error::{ConnectError, Failure, RouteError, WebhookError};
@@ -68,79 +67,7 @@ pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupE
     ))
 }
 
-pub use sync_domain::Clock;
-
-/// Tunables of the use cases.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The deployment region (whose Zoom app authorizes).
-    pub region: ZoomRegion,
-    /// How long a `/connect` state may wait for its callback.
-    pub state_ttl: chrono::Duration,
-    /// How long a deauthorized connection's records are kept before purge.
-    pub deauthorized_retention: chrono::Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            region: ZoomRegion::Na,
-            state_ttl: ports::stores::OAUTH_STATE_TTL,
-            deauthorized_retention: chrono::Duration::days(config::DEFAULT_RETENTION_DAYS),
-        }
-    }
-}
-
-/// Everything a request needs, built once per cold start.
-#[derive(Clone)]
-pub struct App {
-    pub options: Options,
-    pub states: Arc<dyn OAuthStateStore>,
-    pub connections: Arc<dyn ConnectionStore>,
-    pub tokens: Arc<dyn TokenStore>,
-    pub zoom: Arc<dyn ZoomAuth>,
-    /// Zoom's webhook secret token (verifies `x-zm-signature`).
-    pub webhook_secret: Secret,
-    pub clock: Clock,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
-}
-
 impl App {
-    pub fn new(
-        options: Options,
-        states: Arc<dyn OAuthStateStore>,
-        connections: Arc<dyn ConnectionStore>,
-        tokens: Arc<dyn TokenStore>,
-        zoom: Arc<dyn ZoomAuth>,
-        webhook_secret: Secret,
-    ) -> Self {
-        Self {
-            options,
-            states,
-            connections,
-            tokens,
-            zoom,
-            webhook_secret,
-            clock: Arc::new(Utc::now),
-        }
-    }
-
-    pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
-    }
-
     /// Answers one request. Never fails: every error becomes a response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let request_id = request_id(&req);

@@ -6,7 +6,8 @@ use aws_adapters::{AppSecrets, AwsClients, AwsConfig, Records, SecretsManagerTok
 use ports::{StoreError, TokenVault, VaultOptions};
 use zoom::{OAuthClient, ZoomConfig};
 
-use crate::{SqsQueue, StartupError};
+use crate::StartupError;
+use crate::sqs::SqsQueue;
 
 pub struct Wiring {
     pub aws: AwsConfig,

@@ -11,37 +11,17 @@
 //! The use cases never see this crate: they take the port traits (`ports`) and the engine.
 
 mod clients;
+mod error;
+mod logging;
 mod sqs;
 pub mod task;
 mod vars;
 mod zoom_settings;
 
 pub use clients::Wiring;
+pub use error::StartupError;
+pub use logging::init_tracing;
 pub use sqs::SqsQueue;
 pub use task::{TaskConfig, TaskEvent, TaskResponse, run_task_function, task_engine};
 pub use vars::{ConfigError, Vars};
 pub use zoom_settings::ZoomSettings;
-
-/// Why a function could not start (cold start).
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("reading the app secret: {0}")]
-    Secrets(#[from] ports::StoreError),
-    #[error("building the Zoom client: {0}")]
-    Zoom(String),
-}
-
-/// JSON logs, one object per line; `RUST_LOG` filters (default `info`).
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .init();
-}

@@ -25,7 +25,10 @@ use sync_engine::{
 use tokio::time::Instant;
 use zoom::RateProfile;
 
-use crate::{ConfigError, StartupError, Vars, Wiring, ZoomSettings};
+use crate::clients::Wiring;
+use crate::error::StartupError;
+use crate::vars::{ConfigError, Vars};
+use crate::zoom_settings::ZoomSettings;
 
 /// One task function's configuration (names and URLs only; secrets come from Secrets Manager).
 #[derive(Clone, Debug)]

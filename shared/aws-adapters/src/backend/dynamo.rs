@@ -13,7 +13,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use rand::RngExt;
 use serde_json::{Number, Value};
 
-use super::{Cond, Item, Page, Query, SkCond, Table, WriteOp};
+use super::operations::{Cond, Item, Page, Query, SkCond, Table, WriteOp};
 use crate::table::{PK, SK};
 use ports::StoreError;
 

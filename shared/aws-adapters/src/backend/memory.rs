@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Cond, Item, Page, Query, Table, WriteOp, str_attr};
+use super::operations::{Cond, Index, Item, Page, Query, Table, WriteOp, str_attr};
 use crate::table::{PK, SK};
 use ports::StoreError;
 
@@ -29,7 +29,7 @@ struct Items {
 
 type IndexKey = (String, String, String, String);
 
-const GSIS: [super::Index; 2] = [super::Index::Gsi1, super::Index::Gsi2];
+const GSIS: [Index; 2] = [Index::Gsi1, Index::Gsi2];
 
 impl Items {
     fn index_keys(key: &(String, String), item: &Item) -> [Option<IndexKey>; 2] {
@@ -71,10 +71,10 @@ impl Items {
     /// The items of one index partition, in (index sk, table pk, table sk) order.
     fn partition(
         &self,
-        index: super::Index,
+        index: Index,
         pk: &str,
     ) -> impl Iterator<Item = (&(String, String), &Item)> {
-        let set = &self.gsi[usize::from(index == super::Index::Gsi2)];
+        let set = &self.gsi[usize::from(index == Index::Gsi2)];
         let lower = (pk.to_owned(), String::new(), String::new(), String::new());
         set.range(lower..)
             .take_while(move |(ipk, ..)| ipk == pk)
@@ -164,7 +164,7 @@ impl Table for MemoryTable {
             .limit
             .map(|l| l.max(1) as usize)
             .unwrap_or(DEFAULT_PAGE);
-        if query.index == super::Index::Primary && query.forward {
+        if query.index == Index::Primary && query.forward {
             // The map is ordered by (pk, sk): read just this page (and one more to know
             // whether another page follows).
             let lower = match &query.start {
@@ -202,7 +202,7 @@ impl Table for MemoryTable {
         // does for our purposes (ties on the index sort key are ordered by the table key).
         // Both read only their partition (a range of the ordered map or of the index set).
         let candidates: Box<dyn Iterator<Item = (&(String, String), &Item)>> =
-            if query.index == super::Index::Primary {
+            if query.index == Index::Primary {
                 // Forward pages start right after the previous page's key.
                 let lower = match (&query.start, query.forward) {
                     (Some(start), true) => std::ops::Bound::Excluded((
