@@ -12,6 +12,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> architecture (tools/local/architecture.sh)"
+tools/local/architecture.sh
 echo "==> cfn-lint infra/template.yaml (pinned, into .venv/)"
 tools/local/cfn-lint.sh
 
