@@ -153,58 +153,32 @@ impl Admin {
                         return Err(ValidationError(read_only).into());
                     }
                 }
-                let now = (self.clock)();
-                let by = license.requested_by.trim().to_owned();
-                let stored = self
-                    .update(
-                        &license.connection_id,
-                        &account_id,
-                        &record.license_id,
-                        &move |c| {
-                            let current = Contract::from_stored(&fields_of(c))?;
-                            let next = current.apply(&contract, "contract.")?;
-                            store_fields(c, next.to_stored());
-                            c.updated_at = now;
-                            c.updated_by = by.clone();
-                            Ok(())
-                        },
-                    )
-                    .await?;
-                Ok(self
-                    .changed("set_contract", &license.connection_id, &record, &stored)
-                    .await?)
+                self.change("set_contract", &license, account_id, record, move |c| {
+                    let current = Contract::from_stored(&fields_of(c))?;
+                    let next = current.apply(&contract, "contract.")?;
+                    store_fields(c, next.to_stored());
+                    Ok(())
+                })
+                .await
             }
             AdminRequest::UnsetContract { license, fields } => {
                 let (account_id, record) = self.find(&license).await?;
-                let now = (self.clock)();
-                let by = license.requested_by.trim().to_owned();
                 let clear: Vec<String> = fields
                     .unwrap_or_else(|| licensing::FIELDS.iter().map(|s| s.to_string()).collect());
-                let stored = self
-                    .update(
-                        &license.connection_id,
-                        &account_id,
-                        &record.license_id,
-                        &move |c| {
-                            for f in &clear {
-                                match f.as_str() {
-                                    "effective_date" => c.effective_date = None,
-                                    "expiration_date" => c.expiration_date = None,
-                                    "cost" => c.cost = None,
-                                    "currency" => c.currency = None,
-                                    "payment_frequency" => c.payment_frequency = None,
-                                    _ => {}
-                                }
-                            }
-                            c.updated_at = now;
-                            c.updated_by = by.clone();
-                            Ok(())
-                        },
-                    )
-                    .await?;
-                Ok(self
-                    .changed("unset_contract", &license.connection_id, &record, &stored)
-                    .await?)
+                self.change("unset_contract", &license, account_id, record, move |c| {
+                    for f in &clear {
+                        match f.as_str() {
+                            "effective_date" => c.effective_date = None,
+                            "expiration_date" => c.expiration_date = None,
+                            "cost" => c.cost = None,
+                            "currency" => c.currency = None,
+                            "payment_frequency" => c.payment_frequency = None,
+                            _ => {}
+                        }
+                    }
+                    Ok(())
+                })
+                .await
             }
             AdminRequest::Report {
                 connection_id,
@@ -225,44 +199,47 @@ impl Admin {
 
     async fn set_managed(&self, l: &LicenseRef, managed: bool) -> Result<Value, AdminError> {
         let (account_id, record) = self.find(l).await?;
-        let now = (self.clock)();
-        let by = l.requested_by.trim().to_owned();
-        let stored = self
-            .update(
-                &l.connection_id,
-                &account_id,
-                &record.license_id,
-                &move |c| {
-                    c.managed = managed;
-                    c.updated_at = now;
-                    c.updated_by = by.clone();
-                    Ok(())
-                },
-            )
-            .await?;
-        self.changed(
-            if managed { "manage" } else { "unmanage" },
-            &l.connection_id,
-            &record,
-            &stored,
-        )
+        let operation = if managed { "manage" } else { "unmanage" };
+        self.change(operation, l, account_id, record, move |c| {
+            c.managed = managed;
+            Ok(())
+        })
         .await
     }
 
-    async fn update(
+    /// Applies `edit` to the contract item of `record` (the license `l` names, found in
+    /// `account_id`), records who changed it and when, and answers with the license as `list`
+    /// shows it now.
+    async fn change(
         &self,
-        cid: &str,
-        account_id: &str,
-        license_id: &str,
-        change: &(
-             dyn for<'r> Fn(&'r mut ContractRecord) -> Result<(), ValidationError> + Send + Sync
-         ),
-    ) -> Result<ContractRecord, AdminError> {
-        match update_contract(&*self.records, cid, account_id, license_id, change).await {
-            Ok(c) => Ok(c),
-            Err(UpdateError::Refused(e)) => Err(e.into()),
-            Err(UpdateError::Store(e)) => Err(e.into()),
-        }
+        operation: &str,
+        l: &LicenseRef,
+        account_id: String,
+        record: LicenseRecord,
+        edit: impl Fn(&mut ContractRecord) -> Result<(), ValidationError> + Send + Sync,
+    ) -> Result<Value, AdminError> {
+        let now = (self.clock)();
+        let by = l.requested_by.trim().to_owned();
+        let stamped = move |c: &mut ContractRecord| -> Result<(), ValidationError> {
+            edit(c)?;
+            c.updated_at = now;
+            c.updated_by = by.clone();
+            Ok(())
+        };
+        let cid = &l.connection_id;
+        let stored = update_contract(
+            &*self.records,
+            cid,
+            &account_id,
+            &record.license_id,
+            &stamped,
+        )
+        .await
+        .map_err(|e| match e {
+            UpdateError::Refused(e) => AdminError::from(e),
+            UpdateError::Store(e) => e.into(),
+        })?;
+        self.changed(operation, cid, &record, &stored).await
     }
 
     async fn changed(

@@ -66,6 +66,24 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// A requirement that always applies.
+    const fn new(
+        need: Need,
+        classic: &'static [&'static str],
+        granular: &'static [&'static str],
+        tasks: &'static str,
+        fields: &'static str,
+    ) -> Self {
+        Self {
+            need,
+            classic,
+            granular,
+            tasks,
+            fields,
+            when: When::Always,
+        }
+    }
+
     /// Whether `granted` meets this requirement.
     pub fn is_met(&self, granted: &HashSet<&str>) -> bool {
         self.classic.iter().any(|s| granted.contains(s))
@@ -85,45 +103,14 @@ impl Requirement {
     }
 }
 
-const fn required(
-    classic: &'static [&'static str],
-    granular: &'static [&'static str],
-    tasks: &'static str,
-    fields: &'static str,
-) -> Requirement {
-    Requirement {
-        need: Need::Required,
-        classic,
-        granular,
-        tasks,
-        fields,
-        when: When::Always,
-    }
-}
-
-const fn optional(
-    classic: &'static [&'static str],
-    granular: &'static [&'static str],
-    tasks: &'static str,
-    fields: &'static str,
-) -> Requirement {
-    Requirement {
-        need: Need::Optional,
-        classic,
-        granular,
-        tasks,
-        fields,
-        when: When::Always,
-    }
-}
-
 const ROSTER_ACCESS_LICENSES: &str =
     "Application Roster, Application Access, License Information, License Differentiation";
 
 /// Everything the scheduled tasks and reclamation call Zoom for, in the order they are named.
 pub const REQUIREMENTS: &[Requirement] = &[
     // ---- required ------------------------------------------------------------------------
-    required(
+    Requirement::new(
+        Need::Required,
         &["account:master"],
         &[
             "account:read:list_sub_accounts:master",
@@ -132,19 +119,22 @@ pub const REQUIREMENTS: &[Requirement] = &[
         "every task",
         "list the sub accounts and read each one's plan and seats",
     ),
-    required(
+    Requirement::new(
+        Need::Required,
         &["user:master"],
         &["user:read:list_users:master"],
         ROSTER_ACCESS_LICENSES,
         "list the users of the sub accounts (roster, license counts, last login)",
     ),
-    required(
+    Requirement::new(
+        Need::Required,
         &["user:read:admin", "user:write:admin"],
         &["user:read:list_users:admin"],
         ROSTER_ACCESS_LICENSES,
         "list the master account's own users (roster, license counts, last login)",
     ),
-    required(
+    Requirement::new(
+        Need::Required,
         &["user:master"],
         &[
             "user:read:user:master",
@@ -154,7 +144,8 @@ pub const REQUIREMENTS: &[Requirement] = &[
         "Reclamation",
         "look up, deactivate, reactivate and downgrade users of the sub accounts",
     ),
-    required(
+    Requirement::new(
+        Need::Required,
         &["user:write:admin"],
         &[
             "user:read:user:admin",
@@ -165,49 +156,57 @@ pub const REQUIREMENTS: &[Requirement] = &[
         "look up, deactivate, reactivate and downgrade the master account's own users",
     ),
     // ---- optional ------------------------------------------------------------------------
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["meeting:read:admin"],
         &["meeting:read:list_past_participants:admin"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_PARTICIPANTS,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["meeting:read:admin"],
         &["meeting:read:list_past_instances:admin"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_INSTANCES,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["meeting:read:admin"],
         &["meeting:read:list_meetings:admin"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_MASTER_MEETINGS,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["meeting:master"],
         &["meeting:read:list_meetings:master"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_SUB_MEETINGS,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["report:read:admin"],
         &["report:read:list_users:admin", "report:read:user:admin"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_MASTER_REPORTS,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["report:master"],
         &["report:read:list_users:master", "report:read:user:master"],
         APPLICATION_ACCESS,
         NOT_COLLECTED_SUB_REPORTS,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["account:read:admin", "billing:master"],
         &["billing:read:plan_usage:admin"],
         "License Information",
         NOT_COLLECTED_MASTER_PLAN_USAGE,
     ),
-    optional(
+    Requirement::new(
+        Need::Optional,
         &["account:master", "billing:master"],
         &["billing:read:plan_usage:master"],
         "License Information",
@@ -215,7 +214,8 @@ pub const REQUIREMENTS: &[Requirement] = &[
     ),
     Requirement {
         when: When::IncludeOnPremises,
-        ..optional(
+        ..Requirement::new(
+            Need::Optional,
             &["user:read:admin", "user:write:admin"],
             &["user:read:summary:admin"],
             "License Information",
@@ -224,7 +224,8 @@ pub const REQUIREMENTS: &[Requirement] = &[
     },
     Requirement {
         when: When::IncludeOnPremises,
-        ..optional(
+        ..Requirement::new(
+            Need::Optional,
             &["user:master"],
             &["user:read:summary:master"],
             "License Information",

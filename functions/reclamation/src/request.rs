@@ -120,15 +120,7 @@ pub enum Selection {
 impl ReclamationRequest {
     /// Parses the invocation payload; the error names the offending field.
     pub fn parse(payload: &serde_json::Value) -> Result<Self, RequestError> {
-        let request: Self = serde_path_to_error::deserialize(payload).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            if path == "." || path.is_empty() {
-                RequestError(inner)
-            } else {
-                RequestError(format!("field `{path}`: {inner}"))
-            }
-        })?;
+        let request: Self = sync_domain::parse_payload(payload).map_err(RequestError)?;
         request.validate()?;
         Ok(request)
     }

@@ -3,12 +3,14 @@
 
 pub mod activity;
 pub mod license;
+pub mod payload;
 pub mod reclamation;
 pub mod settings;
 pub mod text;
 
 pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
 pub use license::{LicenseKind, Provisioned};
+pub use payload::parse_payload;
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
 pub use text::check_request_text;
 

@@ -72,6 +72,81 @@ where
     })
 }
 
+/// An unsigned integer given as a number or a numeric string.
+fn lenient_u64<'de, D>(d: D) -> Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// A status that may be absent, `null` or `""` (kept as `None`).
+fn lenient_status<'de, D>(d: D) -> Result<Option<UserStatus>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let v = Option::<String>::deserialize(d)?;
+    Ok(v.filter(|s| !s.is_empty()).map(UserStatus::from_name))
+}
+
+/// How a field of a Zoom object is read: one rule per field type, so that every field of a type
+/// tolerates the same things. Absent fields take the type's default.
+trait Lenient: Sized {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+macro_rules! lenient {
+    ($($ty:ty => $read:expr),* $(,)?) => {
+        $(impl Lenient for $ty {
+            fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $read(d)
+            }
+        })*
+    };
+}
+
+lenient! {
+    String => null_default,
+    i64 => null_default,
+    bool => null_default,
+    Value => null_default,
+    Option<String> => lenient_string,
+    Option<i64> => lenient_i64,
+    Option<u64> => lenient_u64,
+    Option<DateTime<Utc>> => lenient_time,
+    Option<UserStatus> => lenient_status,
+    UserType => UserType::deserialize,
+}
+
+/// A Zoom object: each named field is read by its type's [`Lenient`] rule (and may be absent);
+/// `extra` keeps every other field Zoom sent.
+macro_rules! zoom_object {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(default, deserialize_with = "Lenient::read")]
+                pub $field: $ty,
+            )*
+            /// Every other field Zoom sent.
+            #[serde(flatten)]
+            pub extra: BTreeMap<String, Value>,
+        }
+    };
+}
+
 /// Zoom user type. Unknown values (3 On-prem on legacy accounts, future types) are kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UserType {
@@ -157,6 +232,15 @@ impl UserStatus {
             Self::Other(s) => s,
         }
     }
+
+    fn from_name(s: String) -> Self {
+        match s.as_str() {
+            "active" => Self::Active,
+            "inactive" => Self::Inactive,
+            "pending" => Self::Pending,
+            _ => Self::Other(s),
+        }
+    }
 }
 
 impl Serialize for UserStatus {
@@ -167,96 +251,41 @@ impl Serialize for UserStatus {
 
 impl<'de> Deserialize<'de> for UserStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(match s.as_str() {
-            "active" => Self::Active,
-            "inactive" => Self::Inactive,
-            "pending" => Self::Pending,
-            _ => Self::Other(s),
-        })
+        String::deserialize(d).map(Self::from_name)
     }
 }
 
-/// A user as returned by list users and get user.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// Absent for pending users (key them by email).
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub id: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub email: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub first_name: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub last_name: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub display_name: String,
-    #[serde(rename = "type", default = "default_user_type")]
-    pub user_type: UserType,
-    #[serde(default, deserialize_with = "lenient_status")]
-    pub status: Option<UserStatus>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub role_id: Option<String>,
-    /// Real creation time.
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub user_created_at: Option<DateTime<Utc>>,
-    /// Deprecated by Zoom ("creation of latest login type"); prefer `user_created_at`.
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// Absent for users who never logged in.
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub last_login_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub last_client_version: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub plan_united_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub timezone: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub dept: Option<String>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub verified: Option<i64>,
-    /// get user only.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub account_id: Option<String>,
-    /// get user only.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub role_name: Option<String>,
-    /// get user only (bit flags).
-    #[serde(default, deserialize_with = "lenient_u64")]
-    pub zoom_one_type: Option<u64>,
-    /// Every other field Zoom sent.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-fn default_user_type() -> UserType {
-    UserType::Other(0)
-}
-
-fn lenient_status<'de, D>(d: D) -> Result<Option<UserStatus>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let v = Option::<String>::deserialize(d)?;
-    Ok(v.filter(|s| !s.is_empty()).map(|s| match s.as_str() {
-        "active" => UserStatus::Active,
-        "inactive" => UserStatus::Inactive,
-        "pending" => UserStatus::Pending,
-        _ => UserStatus::Other(s),
-    }))
-}
-
-fn lenient_u64<'de, D>(d: D) -> Result<Option<u64>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(match v {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
+zoom_object! {
+    /// A user as returned by list users and get user.
+    pub struct User {
+        /// Absent for pending users (key them by email).
+        pub id: Option<String>,
+        pub email: String,
+        pub first_name: String,
+        pub last_name: String,
+        pub display_name: String,
+        #[serde(rename = "type")]
+        pub user_type: UserType,
+        pub status: Option<UserStatus>,
+        pub role_id: Option<String>,
+        /// Real creation time.
+        pub user_created_at: Option<DateTime<Utc>>,
+        /// Deprecated by Zoom ("creation of latest login type"); prefer `user_created_at`.
+        pub created_at: Option<DateTime<Utc>>,
+        /// Absent for users who never logged in.
+        pub last_login_time: Option<DateTime<Utc>>,
+        pub last_client_version: Option<String>,
+        pub plan_united_type: Option<String>,
+        pub timezone: Option<String>,
+        pub dept: Option<String>,
+        pub verified: Option<i64>,
+        /// get user only.
+        pub account_id: Option<String>,
+        /// get user only.
+        pub role_name: Option<String>,
+        /// get user only (bit flags).
+        pub zoom_one_type: Option<u64>,
+    }
 }
 
 impl User {
@@ -269,86 +298,55 @@ impl User {
     }
 }
 
-/// A sub account from `GET /accounts`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SubAccount {
-    #[serde(default, deserialize_with = "null_default")]
-    pub id: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub account_name: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub owner_email: String,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub account_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub account_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub seats: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub subscription_start_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub subscription_end_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// A sub account from `GET /accounts`.
+    pub struct SubAccount {
+        pub id: String,
+        pub account_name: String,
+        pub owner_email: String,
+        pub account_type: Option<String>,
+        pub account_number: Option<i64>,
+        pub seats: Option<i64>,
+        pub subscription_start_time: Option<DateTime<Utc>>,
+        pub subscription_end_time: Option<DateTime<Utc>>,
+        pub created_at: Option<DateTime<Utc>>,
+    }
 }
 
-/// `GET /accounts/{accountId}`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Account {
-    #[serde(default, deserialize_with = "null_default")]
-    pub id: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub account_name: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub account_number: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub account_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub owner_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub owner_email: Option<String>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub seats: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub subscription_start_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub subscription_end_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub vanity_url: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub options: Value,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// `GET /accounts/{accountId}`.
+    pub struct Account {
+        pub id: String,
+        pub account_name: String,
+        pub account_number: Option<i64>,
+        pub account_type: Option<String>,
+        pub owner_id: Option<String>,
+        pub owner_email: Option<String>,
+        pub created_at: Option<DateTime<Utc>>,
+        pub seats: Option<i64>,
+        pub subscription_start_time: Option<DateTime<Utc>>,
+        pub subscription_end_time: Option<DateTime<Utc>>,
+        pub vanity_url: Option<String>,
+        pub options: Value,
+    }
 }
 
-/// One plan entry (`plan_base`, items of `plan_large_meeting[]`, …).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PlanEntry {
-    #[serde(rename = "type", default, deserialize_with = "lenient_string")]
-    pub plan_type: Option<String>,
-    /// Licences bought.
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub hosts: Option<i64>,
-    /// Licences assigned (plan usage only).
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub usage: Option<i64>,
-    /// Pending licences (plan usage only).
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub pending: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub active_hosts: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub status: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub service_effective_date: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub next_invoice_date: Option<String>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// One plan entry (`plan_base`, items of `plan_large_meeting[]`, …).
+    pub struct PlanEntry {
+        #[serde(rename = "type")]
+        pub plan_type: Option<String>,
+        /// Licences bought.
+        pub hosts: Option<i64>,
+        /// Licences assigned (plan usage only).
+        pub usage: Option<i64>,
+        /// Pending licences (plan usage only).
+        pub pending: Option<i64>,
+        pub active_hosts: Option<i64>,
+        pub status: Option<String>,
+        pub service_effective_date: Option<String>,
+        pub next_invoice_date: Option<String>,
+    }
 }
 
 /// Plan information or plan usage: every `plan_*` key kept (new keys appear often); the ones
@@ -386,80 +384,52 @@ impl Plans {
     }
 }
 
-/// `GET …/users/summary`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct UserSummary {
-    #[serde(default, deserialize_with = "null_default")]
-    pub licensed_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub basic_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub on_prem_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub room_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub pending_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub join_only_users_count: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub total_users_count: i64,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// `GET …/users/summary`.
+    pub struct UserSummary {
+        pub licensed_users_count: i64,
+        pub basic_users_count: i64,
+        pub on_prem_users_count: i64,
+        pub room_users_count: i64,
+        pub pending_users_count: i64,
+        pub join_only_users_count: i64,
+        pub total_users_count: i64,
+    }
 }
 
-/// A scheduled meeting from list user meetings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Meeting {
-    #[serde(default, deserialize_with = "null_default")]
-    pub uuid: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub id: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub host_id: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub topic: String,
-    #[serde(rename = "type", default, deserialize_with = "lenient_i64")]
-    pub meeting_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub start_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub duration: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub timezone: Option<String>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// A scheduled meeting from list user meetings.
+    pub struct Meeting {
+        pub uuid: String,
+        pub id: Option<i64>,
+        pub host_id: Option<String>,
+        pub topic: String,
+        #[serde(rename = "type")]
+        pub meeting_type: Option<i64>,
+        pub start_time: Option<DateTime<Utc>>,
+        pub duration: Option<i64>,
+        pub created_at: Option<DateTime<Utc>>,
+        pub timezone: Option<String>,
+    }
 }
 
-/// One join segment of a past meeting (a user who rejoins appears several times).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Participant {
-    /// The participant's user id if signed in to Zoom (empty otherwise).
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub id: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub name: String,
-    /// Per-meeting participant id.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub user_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub user_email: Option<String>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub join_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub leave_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub duration: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub internal_user: bool,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub status: Option<String>,
-    /// Report participants only.
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub participant_user_id: Option<String>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// One join segment of a past meeting (a user who rejoins appears several times).
+    pub struct Participant {
+        /// The participant's user id if signed in to Zoom (empty otherwise).
+        pub id: Option<String>,
+        pub name: String,
+        /// Per-meeting participant id.
+        pub user_id: Option<String>,
+        pub user_email: Option<String>,
+        pub join_time: Option<DateTime<Utc>>,
+        pub leave_time: Option<DateTime<Utc>>,
+        pub duration: Option<i64>,
+        pub internal_user: bool,
+        pub status: Option<String>,
+        /// Report participants only.
+        pub participant_user_id: Option<String>,
+    }
 }
 
 impl Participant {
@@ -476,53 +446,36 @@ impl Participant {
     }
 }
 
-/// A row of `GET /report/users`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReportUser {
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub id: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub email: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub user_name: String,
-    #[serde(rename = "type", default, deserialize_with = "lenient_i64")]
-    pub user_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub meetings: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub participants: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub meeting_minutes: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub last_client_version_time: Option<DateTime<Utc>>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// A row of `GET /report/users`.
+    pub struct ReportUser {
+        pub id: Option<String>,
+        pub email: String,
+        pub user_name: String,
+        #[serde(rename = "type")]
+        pub user_type: Option<i64>,
+        pub meetings: Option<i64>,
+        pub participants: Option<i64>,
+        pub meeting_minutes: Option<i64>,
+        pub last_client_version_time: Option<DateTime<Utc>>,
+    }
 }
 
-/// A row of `GET /report/users/{userId}/meetings`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReportMeeting {
-    #[serde(default, deserialize_with = "null_default")]
-    pub uuid: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub id: Option<i64>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub topic: String,
-    /// 1 instant, 2 scheduled, 3/8 recurring (an occurrence).
-    #[serde(rename = "type", default, deserialize_with = "lenient_i64")]
-    pub meeting_type: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    pub user_email: Option<String>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub start_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_time")]
-    pub end_time: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub duration: Option<i64>,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    pub participants_count: Option<i64>,
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
+zoom_object! {
+    /// A row of `GET /report/users/{userId}/meetings`.
+    pub struct ReportMeeting {
+        pub uuid: String,
+        pub id: Option<i64>,
+        pub topic: String,
+        /// 1 instant, 2 scheduled, 3/8 recurring (an occurrence).
+        #[serde(rename = "type")]
+        pub meeting_type: Option<i64>,
+        pub user_email: Option<String>,
+        pub start_time: Option<DateTime<Utc>>,
+        pub end_time: Option<DateTime<Utc>>,
+        pub duration: Option<i64>,
+        pub participants_count: Option<i64>,
+    }
 }
 
 /// `PUT …/users/{userId}/status` actions.

@@ -142,6 +142,37 @@ fn state_holds_seat(state: &Value) -> Option<bool> {
     Some(holds_seat(status, user_type))
 }
 
+impl UserResult {
+    /// A user's line before anything is decided about them: skipped, no reason, nothing done.
+    pub(super) fn new(
+        user_key: String,
+        user_id: Option<String>,
+        email: Option<String>,
+        account_id: String,
+        license_name: Option<String>,
+        last_activity: ActivityDates,
+    ) -> Self {
+        Self {
+            user_key,
+            user_id,
+            email,
+            account_id,
+            license_name,
+            last_activity,
+            live_last_login: None,
+            days_inactive: None,
+            outcome: Outcome::Skipped,
+            reason: None,
+            detail: String::new(),
+            error: None,
+            before: None,
+            after: None,
+            zoom_tracking_id: None,
+            license_change: None,
+        }
+    }
+}
+
 pub(super) fn failed(mut r: UserResult, f: ZoomFailure, what: &str) -> UserResult {
     r.outcome = Outcome::Failed;
     r.reason = Some(reason::ZOOM_ERROR.into());
@@ -193,25 +224,25 @@ pub(super) fn result_from_entry(e: &AuditEntry, stored: Option<&UserResult>) -> 
             frees_seat(&e.action, before, after)
         };
     let license_change = changes_seat.then(|| license_name.clone()).flatten();
+    let user_id = stored
+        .and_then(|s| s.user_id.clone())
+        .or_else(|| (!e.user_key.contains(':')).then(|| e.user_key.clone()));
     UserResult {
-        user_key: e.user_key.clone(),
-        user_id: stored
-            .and_then(|s| s.user_id.clone())
-            .or_else(|| (!e.user_key.contains(':')).then(|| e.user_key.clone())),
-        email: e.email.clone(),
-        account_id: e.account_id.clone(),
-        license_name,
-        last_activity: stored.map(|s| s.last_activity).unwrap_or_default(),
-        live_last_login: None,
-        days_inactive: None,
         outcome,
         reason,
         detail: format!("recorded at {}: {detail}", e.at.to_rfc3339()),
-        error: None,
         before: Some(e.before.clone()),
         after: Some(e.after.clone()),
         zoom_tracking_id: e.zoom_tracking_id.clone(),
         license_change,
+        ..UserResult::new(
+            e.user_key.clone(),
+            user_id,
+            e.email.clone(),
+            e.account_id.clone(),
+            license_name,
+            stored.map(|s| s.last_activity).unwrap_or_default(),
+        )
     }
 }
 
@@ -299,22 +330,16 @@ mod tests {
 
     fn line(outcome: Outcome, license: Option<&str>) -> UserResult {
         UserResult {
-            user_key: "u".into(),
-            user_id: Some("u".into()),
-            email: None,
-            account_id: "a".into(),
-            license_name: license.map(str::to_owned),
-            last_activity: ActivityDates::default(),
-            live_last_login: None,
-            days_inactive: None,
             outcome,
-            reason: None,
-            detail: String::new(),
-            error: None,
-            before: None,
-            after: None,
-            zoom_tracking_id: None,
             license_change: license.map(str::to_owned),
+            ..UserResult::new(
+                "u".into(),
+                Some("u".into()),
+                None,
+                "a".into(),
+                license.map(str::to_owned),
+                ActivityDates::default(),
+            )
         }
     }
 

@@ -123,24 +123,14 @@ impl Candidate {
 
     /// The user's response line from the stored records (skipped until decided otherwise).
     pub(super) fn line(&self) -> UserResult {
-        UserResult {
-            user_key: self.user_key.clone(),
-            user_id: self.user_id.clone(),
-            email: self.email.clone(),
-            account_id: self.account_id.clone(),
-            license_name: self.license_name.clone(),
-            last_activity: self.activity,
-            live_last_login: None,
-            days_inactive: None,
-            outcome: Outcome::Skipped,
-            reason: None,
-            detail: String::new(),
-            error: None,
-            before: None,
-            after: None,
-            zoom_tracking_id: None,
-            license_change: None,
-        }
+        UserResult::new(
+            self.user_key.clone(),
+            self.user_id.clone(),
+            self.email.clone(),
+            self.account_id.clone(),
+            self.license_name.clone(),
+            self.activity,
+        )
     }
 
     /// What can be decided from the stored records alone ([`reclamation::pre_check`]).

@@ -8,9 +8,16 @@ use futures::stream::{BoxStream, TryStreamExt};
 
 use super::keys::conn_pk;
 use super::{Records, encode};
-use crate::backend::{Index, Query, SkCond, WriteOp};
+use crate::backend::WriteOp;
 use crate::table::{PK, SK};
 use ports::{AccountRecord, AccountStore, StoreError};
+
+/// The write of one account record.
+fn account_put(cid: &str, account: &AccountRecord) -> Result<WriteOp, StoreError> {
+    let sk = format!("ACCT#{}", account.account_id);
+    let item = encode(account, &[(PK, conn_pk(cid)), (SK, sk)], None)?;
+    Ok(WriteOp::Put(item))
+}
 
 #[async_trait]
 impl AccountStore for Records {
@@ -25,15 +32,7 @@ impl AccountStore for Records {
         for account in accounts {
             let mut account = account.clone();
             account.removed_at = None;
-            let item = encode(
-                &account,
-                &[
-                    (PK, conn_pk(cid)),
-                    (SK, format!("ACCT#{}", account.account_id)),
-                ],
-                None,
-            )?;
-            ops.insert(account.account_id.clone(), WriteOp::Put(item));
+            ops.insert(account.account_id.clone(), account_put(cid, &account)?);
         }
         let existing: Vec<AccountRecord> = self.list_accounts(cid).try_collect().await?;
         let mut removed = 0;
@@ -41,15 +40,7 @@ impl AccountStore for Records {
             if !seen.contains(account.account_id.as_str()) && account.removed_at.is_none() {
                 account.removed_at = Some(at);
                 removed += 1;
-                let item = encode(
-                    &account,
-                    &[
-                        (PK, conn_pk(cid)),
-                        (SK, format!("ACCT#{}", account.account_id)),
-                    ],
-                    None,
-                )?;
-                ops.insert(account.account_id.clone(), WriteOp::Put(item));
+                ops.insert(account.account_id.clone(), account_put(cid, &account)?);
             }
         }
         self.table.batch_write(ops.into_values().collect()).await?;
@@ -60,10 +51,6 @@ impl AccountStore for Records {
         &'a self,
         cid: &'a str,
     ) -> BoxStream<'a, Result<AccountRecord, StoreError>> {
-        self.decoded(Query::new(
-            Index::Primary,
-            conn_pk(cid),
-            SkCond::BeginsWith("ACCT#".into()),
-        ))
+        self.decoded_under(conn_pk(cid), "ACCT#")
     }
 }

@@ -5,7 +5,7 @@ use futures::stream::BoxStream;
 
 use super::keys::{audit_pk, audit_user_gsi, sort_time};
 use super::{Records, decode, encode};
-use crate::backend::{Cond, Index, Query, SkCond};
+use crate::backend::{Index, Query, SkCond};
 use crate::table::{GSI1_PK, GSI1_SK, PK, SK};
 use ports::{AuditEntry, AuditRequest, AuditStore, StoreError};
 
@@ -17,11 +17,7 @@ impl AuditStore for Records {
             &[(PK, audit_pk(&request.request_id)), (SK, "REQUEST".into())],
             None,
         )?;
-        match self.table.put(item, Some(Cond::NotExists)).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.put_new(item).await
     }
 
     async fn get_request(&self, request_id: &str) -> Result<Option<AuditRequest>, StoreError> {
@@ -49,22 +45,14 @@ impl AuditStore for Records {
             ],
             None,
         )?;
-        match self.table.put(item, Some(Cond::NotExists)).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.put_new(item).await
     }
 
     fn list_request_entries<'a>(
         &'a self,
         request_id: &'a str,
     ) -> BoxStream<'a, Result<AuditEntry, StoreError>> {
-        self.decoded(Query::new(
-            Index::Primary,
-            audit_pk(request_id),
-            SkCond::BeginsWith("ENTRY#".into()),
-        ))
+        self.decoded_under(audit_pk(request_id), "ENTRY#")
     }
 
     fn list_user_entries<'a>(

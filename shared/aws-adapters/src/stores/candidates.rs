@@ -5,7 +5,6 @@ use futures::stream::BoxStream;
 
 use super::keys::{CANDIDATE_PREFIX, users_pk};
 use super::{Records, encode};
-use crate::backend::{Index, Query, SkCond};
 use crate::table::{PK, SK};
 use ports::{CandidateStore, ReclamationCandidate, StoreError};
 
@@ -34,10 +33,6 @@ impl CandidateStore for Records {
         cid: &'a str,
         account_id: &'a str,
     ) -> BoxStream<'a, Result<ReclamationCandidate, StoreError>> {
-        self.decoded(Query::new(
-            Index::Primary,
-            users_pk(cid, account_id),
-            SkCond::BeginsWith(CANDIDATE_PREFIX.into()),
-        ))
+        self.decoded_under(users_pk(cid, account_id), CANDIDATE_PREFIX)
     }
 }

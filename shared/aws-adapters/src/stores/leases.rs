@@ -8,8 +8,8 @@ use futures::stream::TryStreamExt;
 use serde_json::json;
 
 use super::keys::{conn_pk, lease_pk, running_sk};
-use super::{Records, decode, encode};
-use crate::backend::{Cond, Index, Query, SkCond};
+use super::{Records, decode, encode, written};
+use crate::backend::Cond;
 use crate::table::{PK, SK};
 use ports::{BudgetStore, Lease, LeaseStore, RunningTask, StoreError};
 
@@ -39,27 +39,19 @@ impl LeaseStore for Records {
             Cond::Lt("expires_ms", json!(now.timestamp_millis())),
             Cond::Eq("owner", json!(owner)),
         ]);
-        match self.table.put(item, Some(cond)).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        written(self.table.put(item, Some(cond)).await)
     }
 
     async fn release(&self, name: &str, owner: &str) -> Result<bool, StoreError> {
-        match self
-            .table
-            .delete(
-                &lease_pk(name),
-                "LEASE",
-                Some(Cond::Eq("owner", json!(owner))),
-            )
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        written(
+            self.table
+                .delete(
+                    &lease_pk(name),
+                    "LEASE",
+                    Some(Cond::Eq("owner", json!(owner))),
+                )
+                .await,
+        )
     }
 
     async fn get_lease(&self, name: &str) -> Result<Option<Lease>, StoreError> {
@@ -107,11 +99,7 @@ impl BudgetStore for Records {
         now: DateTime<Utc>,
     ) -> Result<Vec<RunningTask>, StoreError> {
         let marks: Vec<RunningTask> = self
-            .decoded(Query::new(
-                Index::Primary,
-                conn_pk(cid),
-                SkCond::BeginsWith("RUNNING#".into()),
-            ))
+            .decoded_under(conn_pk(cid), "RUNNING#")
             .try_collect()
             .await?;
         Ok(marks.into_iter().filter(|m| m.until > now).collect())

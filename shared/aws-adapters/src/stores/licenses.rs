@@ -7,7 +7,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use super::keys::{conn_pk, license_activity_sk, license_sk};
 use super::{Records, encode};
-use crate::backend::{Cond, Index, Item, Query, SkCond};
+use crate::backend::{Index, Item, Query, SkCond};
 use crate::table::{PK, SK};
 use ports::{LicenseActivity, LicenseRecord, LicenseStore, StoreError};
 
@@ -114,15 +114,7 @@ impl LicenseStore for Records {
         cid: &str,
         license: &LicenseRecord,
     ) -> Result<bool, StoreError> {
-        match self
-            .table
-            .put(Self::license_item(cid, license)?, Some(Cond::NotExists))
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.put_new(Self::license_item(cid, license)?).await
     }
 
     async fn replace_account_license_activity(

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::backend::{
-    DynamoTable, Index, Item, MemoryTable, Query, SkCond, Table, WriteOp, query_all, str_attr,
+    Cond, DynamoTable, Index, Item, MemoryTable, Query, SkCond, Table, WriteOp, query_all, str_attr,
 };
 use crate::table::{PK, SK, TTL};
 use ports::StoreError;
@@ -72,6 +72,15 @@ fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     })
 }
 
+/// Whether a conditional write was made: `false` when its condition failed.
+fn written<T>(result: Result<T, StoreError>) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(StoreError::ConditionFailed) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 trait ClassifyName {
     fn classify_name(&self) -> &'static str;
 }
@@ -118,6 +127,24 @@ impl Records {
         query_all(&*self.table, query)
             .and_then(|item| async move { decode(item) })
             .boxed()
+    }
+
+    /// The records of partition `pk` whose sort keys begin with `prefix`.
+    fn decoded_under<'a, T: DeserializeOwned + Send + 'a>(
+        &'a self,
+        pk: String,
+        prefix: impl Into<String>,
+    ) -> BoxStream<'a, Result<T, StoreError>> {
+        self.decoded(Query::new(
+            Index::Primary,
+            pk,
+            SkCond::BeginsWith(prefix.into()),
+        ))
+    }
+
+    /// Puts `item` unless an item with its keys exists; whether it did.
+    async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        written(self.table.put(item, Some(Cond::NotExists)).await)
     }
 
     /// Replaces the items of partition `pk` under sort-key `prefix` with `items` (keyed by

@@ -121,11 +121,7 @@ impl SyncRunStore for Records {
     ) -> Result<Vec<CheckpointPart>, StoreError> {
         let prefix = format!("{}{run_id}#", checkpoint_parts_prefix(task, account_id));
         let parts: Vec<CheckpointPart> = self
-            .decoded(Query::new(
-                Index::Primary,
-                conn_pk(cid),
-                SkCond::BeginsWith(prefix),
-            ))
+            .decoded_under(conn_pk(cid), prefix)
             .try_collect()
             .await?;
         Ok(parts.into_iter().filter(|p| p.seq < count).collect())
