@@ -10,7 +10,7 @@ use std::sync::Arc;
 use license_admin::Admin;
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, LicenseKind, Provisioned};
-use sync_engine::{DirectInvoke, Task};
+use sync_engine::Task;
 use test_support::*;
 
 const KINDS: [LicenseKind; 5] = [
@@ -20,23 +20,6 @@ const KINDS: [LicenseKind; 5] = [
     LicenseKind::NoMeetingsBasic,
     LicenseKind::Other,
 ];
-
-async fn run(env: &Env, task: Task, cid: &str) {
-    let report = env
-        .engine
-        .run_direct(
-            task,
-            &DirectInvoke {
-                connection_id: cid.to_owned(),
-                account_id: None,
-                mode: None,
-            },
-            None,
-        )
-        .await
-        .expect("direct run");
-    assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
-}
 
 /// Expected figures of one license, from the truth's users.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -82,9 +65,7 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
     let cid = "conn-license-admin";
     let s = settings(true, false);
     connect(&env.records, &truth, cid, s).await;
-    for task in Task::ALL {
-        run(&env, task, cid).await;
-    }
+    run_every_task(&env.engine, &direct(cid)).await;
     let now = (env.engine.clock)();
     let admin = Admin::new(Arc::new(env.records.clone()), Arc::new(move || now));
     let ds = s;
@@ -283,7 +264,7 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
 
     // License Information runs again (a day later) and rewrites every LIC item: the contract
     // and the managed flags stay, and the figures still equal the truth.
-    run(&env, Task::LicenseInformation, cid).await;
+    run_connection(&env.engine, Task::LicenseInformation, cid).await;
     let after = call(&admin, json!({"operation": "list", "connection_id": cid})).await;
     let strip = |v: &Value| -> Vec<Value> {
         v["licenses"]

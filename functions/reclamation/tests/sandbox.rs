@@ -25,10 +25,7 @@ use rand::RngExt;
 use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomUsersGateway};
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, InactivityThreshold};
-use zoom::{
-    MemoryTokenSource, OAuthApp, OAuthClient, Region, RetryPolicy, Secret, TokenSet, UserStatus,
-    ZoomClient, ZoomConfig,
-};
+use zoom::{OAuthClient, RateProfile, RetryPolicy, UserStatus, ZoomClient};
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
 const CONN: &str = "conn-demo";
@@ -77,40 +74,12 @@ async fn moto(test: &str) -> Option<(AwsClients, String, String)> {
     Some((clients, table, format!("{}/", unique("zts-reclaim-tokens"))))
 }
 
-fn zoom_config(sb: &RunningSandbox) -> ZoomConfig {
-    ZoomConfig::builder()
-        .region(Region::Na)
-        .app(
-            Region::Na,
-            OAuthApp::new(
-                "sandbox-client-id",
-                Secret::new("sandbox-client-secret"),
-                "http://localhost:9000/oauth/callback",
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .request_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(200),
         max_attempts: 8,
         default_budget: Duration::from_secs(60),
-    }
-}
-
-fn tokens(sb: &RunningSandbox, scopes: &[&str]) -> TokenSet {
-    let t = sb.state.issue_token_for_tests(scopes);
-    TokenSet {
-        access_token: Secret::new(t.access_token),
-        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
-        expires_at: Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
-        scope: t.scope,
-        api_url: Some(sb.base_url()),
     }
 }
 
@@ -147,13 +116,13 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         .write_new_authorization(
             CONN,
             &StoredTokens {
-                tokens: tokens(&sb, grant_scopes),
+                tokens: test_support::sandbox_tokens(&sb, grant_scopes),
                 refreshed_at: Utc::now(),
             },
         )
         .await
         .expect("store tokens");
-    let config = zoom_config(&sb);
+    let config = test_support::sandbox_config(&sb.base_url(), Duration::from_secs(10)).unwrap();
     let vault = TokenVault {
         tokens: token_store,
         leases: records_arc.clone(),
@@ -167,15 +136,15 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         Arc::new(ZoomUsersGateway::new(config.clone(), vault).retry_policy(fast_retries())),
     )
     .with_clock(Arc::new(move || clock_state.clock.now()));
-    let source = Arc::new(MemoryTokenSource::new(
-        tokens(&sb, &[]),
-        Arc::new(OAuthClient::new(&config).unwrap()),
-    ));
-    let client = ZoomClient::builder(config, source)
-        .retry_policy(fast_retries())
-        .budget_key("checks")
-        .build()
-        .unwrap();
+    // The builder's default pacing (Business).
+    let client = test_support::client_on(
+        config,
+        test_support::sandbox_tokens(&sb, &[]),
+        RateProfile::business(),
+        fast_retries(),
+        "checks",
+    )
+    .unwrap();
     let mut conn = ConnectionRecord::new(
         CONN,
         master.clone(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Utc;
 use lambda_wiring::TaskEvent;
-use ports::{ConnectionRecord, ConnectionStatus, ConnectionStore, SyncRunStore};
+use ports::{ConnectionRecord, ConnectionStatus, ConnectionStore};
 use serde_json::Value;
 use sync_engine::{ClientFactory, PlanReport, SyncEngine, SyncError, Task};
 use test_support::*;
@@ -187,11 +187,7 @@ async fn schedule_fans_out_units_that_store_the_truth_and_isolate_failures() {
             outcome.last_success_at.is_some() && outcome.last_error.is_none(),
             "{task}"
         );
-        let runs = env
-            .records
-            .recent_runs(DEMO, task.as_str(), 10)
-            .await
-            .unwrap();
+        let runs = task_runs(&env.records, DEMO, task, 10).await;
         assert_eq!(runs.len(), accounts, "{task}: one run record per unit");
         for run in runs {
             assert_eq!(run.status, ports::RunStatus::Succeeded);
@@ -219,11 +215,7 @@ async fn sqs_and_direct_event_files_run_and_poison_messages_are_reported() {
         let n = sqs["Records"].as_array().unwrap().len();
         let out = handle_event(&env.engine, task, sqs).await.unwrap();
         assert_eq!(out["batchItemFailures"], serde_json::json!([]), "{task}");
-        let runs = env
-            .records
-            .recent_runs(DEMO, task.as_str(), 10)
-            .await
-            .unwrap();
+        let runs = task_runs(&env.records, DEMO, task, 10).await;
         assert_eq!(runs.len(), n, "{task}");
 
         // Unreadable bodies and messages for another task fail (then go to the DLQ); the

@@ -3,25 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use aws_adapters::{AwsClients, AwsConfig};
 use lambda_wiring::SqsQueue;
 use rand::RngExt;
 use sync_engine::{Mode, Task, Unit, UnitQueue};
 
 #[tokio::test]
 async fn fifo_messages_carry_the_unit_group_and_deduplicate() {
-    let config = AwsConfig::from_env();
-    let Some(endpoint) = config.endpoint_url.clone() else {
-        let required = std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "ZTS_REQUIRE_AWS is set but ZTS_AWS_ENDPOINT_URL is not"
-        );
+    let Some(clients) = test_support::moto_clients("sqs_queue").await else {
         eprintln!("NOTICE: skipped, ZTS_AWS_ENDPOINT_URL is not set");
         return;
     };
-    assert!(endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"));
-    let clients = AwsClients::new(&config).await;
     let n: u64 = rand::rng().random();
     let queue_url = clients
         .sqs

@@ -1,7 +1,7 @@
 //! Application Access overlaps its requests (hosts and a host's meetings at once) so that
 //! Zoom's round-trip time does not bound it, and still stores exactly the sandbox's truth.
 
-use sync_engine::{DirectInvoke, Task};
+use sync_engine::Task;
 use test_support::*;
 use zoom_sandbox::SandboxConfig;
 use zoom_sandbox::faults::FaultConfig;
@@ -28,20 +28,7 @@ async fn access_in_flight(host_concurrency: usize) -> u64 {
     let mut access_max = 0;
     for task in Task::ALL {
         env.sb.state.stats.reset(env.sb.state.clock.now());
-        let report = env
-            .engine
-            .run_direct(
-                task,
-                &DirectInvoke {
-                    connection_id: cid.clone(),
-                    account_id: None,
-                    mode: None,
-                },
-                None,
-            )
-            .await
-            .expect("direct run");
-        assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
+        run_connection(&env.engine, task, &cid).await;
         if task == Task::ApplicationAccess {
             access_max = env.sb.state.stats.snapshot().max_in_flight;
         }

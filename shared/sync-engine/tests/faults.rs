@@ -2,12 +2,9 @@
 //! (its future dropped mid-unit, then the unit redelivered as SQS would), including long units
 //! continued from checkpoints: the final records equal the fault-free run's.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_adapters::Records;
-use futures::TryStreamExt;
-use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use rand::{RngExt, SeedableRng};
 use sync_engine::{EngineOptions, Mode, SyncEngine, Task, Unit};
 use test_support::*;
@@ -16,32 +13,7 @@ use zoom_sandbox::faults::FaultConfig;
 const CID: &str = "conn-faults";
 
 async fn snapshot(records: &Records, accounts: &[String]) -> String {
-    let mut out = BTreeMap::new();
-    for a in accounts {
-        let users: Vec<String> = views(records, CID, a)
-            .await
-            .values()
-            .map(|v| format!("{v:?}"))
-            .collect();
-        let licenses: Vec<LicenseRecord> = records
-            .list_account_licenses(CID, a)
-            .try_collect()
-            .await
-            .unwrap();
-        let candidates: Vec<String> = records
-            .list_account_candidates(CID, a)
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| format!("{c:?}"))
-            .collect();
-        out.insert(
-            a.clone(),
-            format!("{users:?}\n{licenses:?}\n{candidates:?}"),
-        );
-    }
-    format!("{out:#?}")
+    stored_records(records, CID, accounts, |c| format!("{c:?}")).await
 }
 
 /// Runs every unit of every task to completion through a worker that is killed (its future
@@ -141,11 +113,8 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
     );
     assert!(kills > 0, "the worker was killed at least once");
     assert!(!stats.faults.is_empty(), "faults were injected");
-    let continued = env
-        .records
-        .recent_runs(CID, Task::ApplicationAccess.as_str(), 1000)
+    let continued = task_runs(&env.records, CID, Task::ApplicationAccess, 1000)
         .await
-        .unwrap()
         .iter()
         .filter(|r| r.status == ports::RunStatus::Continued)
         .count();
@@ -155,5 +124,3 @@ async fn faults_and_killed_workers_leave_the_fault_free_records() {
     let now = (env.engine.clock)();
     assert_matches_truth(&env.records, &truth, CID, &s, now).await;
 }
-
-use ports::SyncRunStore;

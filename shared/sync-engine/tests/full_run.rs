@@ -1,7 +1,7 @@
 //! A full run of the four tasks stores exactly the sandbox's ground truth, for the demo tenant
 //! and a 20-sub-account tenant, under every combination of the two Include options.
 
-use sync_engine::{DirectInvoke, Task};
+use sync_engine::Task;
 use test_support::*;
 
 async fn full_runs_match_truth(
@@ -26,20 +26,7 @@ async fn full_runs_match_truth(
             let cid = connection_id(free, on_prem);
             connect(&env.records, truth, &cid, settings(free, on_prem)).await;
             for task in Task::ALL {
-                let report = env
-                    .engine
-                    .run_direct(
-                        task,
-                        &DirectInvoke {
-                            connection_id: cid.clone(),
-                            account_id: None,
-                            mode: None,
-                        },
-                        None,
-                    )
-                    .await
-                    .expect("direct run");
-                assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
+                let report = run_connection(&env.engine, task, &cid).await;
                 assert_eq!(
                     report.units.len(),
                     tree(truth).len(),

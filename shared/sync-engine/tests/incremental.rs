@@ -1,59 +1,26 @@
 //! The next simulated day: the incremental run costs a fraction of the first run's requests
 //! and leaves records identical to a full run (and to the ground truth).
 
-use std::collections::BTreeMap;
-
 use aws_adapters::Records;
-use futures::TryStreamExt;
-use ports::{CandidateStore, LicenseRecord, LicenseStore};
 use sync_engine::{DirectInvoke, SyncEngine, Task};
 use test_support::*;
 
 const CID: &str = "conn-incremental";
 
 async fn run_all(engine: &SyncEngine, mode: Option<&str>) {
-    for task in Task::ALL {
-        let report = engine
-            .run_direct(
-                task,
-                &DirectInvoke {
-                    connection_id: CID.into(),
-                    account_id: None,
-                    mode: mode.map(str::to_owned),
-                },
-                None,
-            )
-            .await
-            .expect("run");
-        assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
-    }
+    let invoke = DirectInvoke {
+        mode: mode.map(str::to_owned),
+        ..direct(CID)
+    };
+    run_every_task(engine, &invoke).await;
 }
 
 /// Everything the tasks stored for the connection, comparable across stores.
 async fn snapshot(records: &Records, accounts: &[String]) -> String {
-    let mut out = BTreeMap::new();
-    for a in accounts {
-        let users = views(records, CID, a).await;
-        let users: Vec<String> = users.values().map(|v| format!("{v:?}")).collect();
-        let licenses: Vec<LicenseRecord> = records
-            .list_account_licenses(CID, a)
-            .try_collect()
-            .await
-            .unwrap();
-        let candidates: Vec<String> = records
-            .list_account_candidates(CID, a)
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| format!("{}|{:?}|{}", c.user_key, c.last_activity, c.days_inactive))
-            .collect();
-        out.insert(
-            a.clone(),
-            format!("{users:?}\n{licenses:?}\n{candidates:?}"),
-        );
-    }
-    format!("{out:#?}")
+    stored_records(records, CID, accounts, |c| {
+        format!("{}|{:?}|{}", c.user_key, c.last_activity, c.days_inactive)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,11 +48,7 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
         (second as f64) < 0.2 * first as f64,
         "incremental run issued {second} requests, first run {first}"
     );
-    let access_runs = env
-        .records
-        .recent_runs(CID, Task::ApplicationAccess.as_str(), 200)
-        .await
-        .unwrap();
+    let access_runs = task_runs(&env.records, CID, Task::ApplicationAccess, 200).await;
     assert!(
         access_runs
             .iter()
@@ -94,11 +57,7 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
     );
 
     // The roster writes only what changed: logins are not roster fields, so almost nothing.
-    let roster_runs = env
-        .records
-        .recent_runs(CID, Task::ApplicationRoster.as_str(), 200)
-        .await
-        .unwrap();
+    let roster_runs = task_runs(&env.records, CID, Task::ApplicationRoster, 200).await;
     let next_day = |name: &str| -> u64 {
         roster_runs
             .iter()
@@ -131,8 +90,6 @@ async fn next_day_incremental_run_is_cheap_and_equals_a_full_run() {
         snapshot(&fresh, &accounts).await
     );
 }
-
-use ports::SyncRunStore;
 
 fn env_on_store(env: &Env, records: Records) -> SyncEngine {
     SyncEngine {

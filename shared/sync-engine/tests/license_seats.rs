@@ -12,12 +12,11 @@
 
 use std::sync::Arc;
 
+use aws_adapters::Records;
 use futures::TryStreamExt;
 use ports::{ConnectionStore, LicenseRecord, LicenseStore};
 use sync_domain::LicenseKind;
-use sync_engine::{
-    DirectInvoke, DirectReport, EngineOptions, FixedClientFactory, SyncEngine, Task,
-};
+use sync_engine::{FixedClientFactory, MemoryQueue, Task};
 use test_support::*;
 use zoom_sandbox::tenant::UserStatus;
 use zoom_sandbox::truth::AccountTruth;
@@ -25,26 +24,14 @@ use zoom_sandbox::truth::AccountTruth;
 const PLAN_USAGE: &str = "GET /accounts/{accountId}/plans/usage";
 const SELF_PAY_NOTE: &str = "Zoom gives no plan usage for a sub account that pays its own bill (code 2100); seats counted from the roster";
 
-async fn run(engine: &SyncEngine, task: Task, cid: &str) -> DirectReport {
-    let report = engine
-        .run_direct(
-            task,
-            &DirectInvoke {
-                connection_id: cid.to_owned(),
-                account_id: None,
-                mode: None,
-            },
-            None,
-        )
-        .await
-        .expect("direct run");
-    assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
-    report
-}
-
-async fn license(env: &Env, cid: &str, account: &str, kind: LicenseKind) -> Option<LicenseRecord> {
+async fn license(
+    records: &Records,
+    cid: &str,
+    account: &str,
+    kind: LicenseKind,
+) -> Option<LicenseRecord> {
     let id = kind.unique_id(account);
-    env.records
+    records
         .list_account_licenses(cid, account)
         .try_filter(|l| std::future::ready(l.license_id == id))
         .try_next()
@@ -72,13 +59,13 @@ async fn licensed_seats_equal_zoom_plan_usage_for_paying_accounts() {
     let truth = truth(&env.sb);
     let cid = "conn-seats";
     connect(&env.records, &truth, cid, settings(false, true)).await;
-    let report = run(&env.engine, Task::LicenseInformation, cid).await;
+    let report = run_connection(&env.engine, Task::LicenseInformation, cid).await;
 
     let (mut paying, mut self_pay, mut deactivated_licensed, mut on_prem) = (0, 0, 0, 0);
     let mut on_prem_explained = 0;
     for a in tree(&truth) {
         let ctx = format!("account {} (pay_mode {})", a.id, a.pay_mode);
-        let l = license(&env, cid, &a.id, LicenseKind::Licensed)
+        let l = license(&env.records, cid, &a.id, LicenseKind::Licensed)
             .await
             .unwrap_or_else(|| panic!("{ctx}: no Licensed record"));
         // Our count: licensed users with status active; deactivated ones their own figure.
@@ -149,7 +136,7 @@ async fn licensed_seats_equal_zoom_plan_usage_for_paying_accounts() {
             .user_summary()
             .await
             .expect("user summary");
-        match license(&env, cid, &a.id, LicenseKind::OnPrem).await {
+        match license(&env.records, cid, &a.id, LicenseKind::OnPrem).await {
             None => assert_eq!(
                 (a.counts.on_prem, summary.on_prem_users_count),
                 (0, 0),
@@ -215,8 +202,8 @@ async fn differentiation_stand_ins_count_seats_like_license_information() {
     let cid = "conn-stand-in";
     connect(&env.records, &truth, cid, settings(true, true)).await;
     // Roster first, then Differentiation before License Information ever ran: stand-ins.
-    run(&env.engine, Task::ApplicationRoster, cid).await;
-    run(&env.engine, Task::LicenseDifferentiation, cid).await;
+    run_connection(&env.engine, Task::ApplicationRoster, cid).await;
+    run_connection(&env.engine, Task::LicenseDifferentiation, cid).await;
     let mut deactivated = 0;
     for a in tree(&truth) {
         for (kind, user_type) in [
@@ -227,7 +214,7 @@ async fn differentiation_stand_ins_count_seats_like_license_information() {
             let held = users(a, user_type, UserStatus::Active)
                 + users(a, user_type, UserStatus::Inactive)
                 + users(a, user_type, UserStatus::Pending);
-            let Some(l) = license(&env, cid, &a.id, kind).await else {
+            let Some(l) = license(&env.records, cid, &a.id, kind).await else {
                 assert_eq!(held, 0, "account {} {kind:?}: no stand-in", a.id);
                 continue;
             };
@@ -249,9 +236,9 @@ async fn differentiation_stand_ins_count_seats_like_license_information() {
     }
     assert!(deactivated > 0, "deactivated users exercised the rule");
     // License Information's records replace the stand-ins with the same seats.
-    run(&env.engine, Task::LicenseInformation, cid).await;
+    run_connection(&env.engine, Task::LicenseInformation, cid).await;
     for a in tree(&truth) {
-        let l = license(&env, cid, &a.id, LicenseKind::Licensed)
+        let l = license(&env.records, cid, &a.id, LicenseKind::Licensed)
             .await
             .unwrap();
         assert_eq!(
@@ -274,43 +261,29 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
     let records = store("license_seats_scopes").await;
     // Everything License Information needs except plan usage (no billing:master or
     // account:master) and the sub accounts' user summary (no user:master).
-    let t = sb.state.issue_token_for_tests(&[
-        "account:read:sub_account:master",
-        "account:read:list_sub_accounts:master",
-        "user:read:list_users:master",
-        "user:read:admin",
-    ]);
-    let client = client_with_tokens(
+    let client = client_with_scopes(
         &sb,
-        zoom::TokenSet {
-            access_token: zoom::Secret::new(t.access_token),
-            refresh_token: zoom::Secret::new(t.refresh_token.expect("refresh token")),
-            expires_at: chrono::Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
-            scope: t.scope,
-            api_url: Some(sb.base_url()),
-        },
+        &[
+            "account:read:sub_account:master",
+            "account:read:list_sub_accounts:master",
+            "user:read:list_users:master",
+            "user:read:admin",
+        ],
     );
-    let engine = SyncEngine {
-        store: std::sync::Arc::new(records.clone()),
-        clients: Arc::new(FixedClientFactory(client)),
-        queue: Arc::new(sync_engine::MemoryQueue::new()),
-        clock: TestClock::at(sb.state.clock.now()).clock(),
-        options: EngineOptions::default(),
-    };
+    let limited = engine(
+        &records,
+        Arc::new(FixedClientFactory(client)),
+        Arc::new(MemoryQueue::new()),
+        TestClock::at(sb.state.clock.now()).clock(),
+    );
     let truth = truth(&sb);
     let cid = "conn-scopes";
     connect(&records, &truth, cid, settings(false, true)).await;
-    run(&engine, Task::LicenseInformation, cid).await;
+    run_connection(&limited, Task::LicenseInformation, cid).await;
     let (mut scope_notes, mut on_prem_notes) = (0, 0);
     for a in tree(&truth) {
-        let list: Vec<LicenseRecord> = records
-            .list_account_licenses(cid, &a.id)
-            .try_collect()
+        let l = license(&records, cid, &a.id, LicenseKind::Licensed)
             .await
-            .unwrap();
-        let l = list
-            .iter()
-            .find(|l| l.license_id == LicenseKind::Licensed.unique_id(&a.id))
             .unwrap();
         assert_eq!(l.zoom_assigned, None, "account {}", a.id);
         let note = l.zoom_assigned_note.as_deref().unwrap_or_default();
@@ -326,10 +299,7 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
             );
         }
         assert_eq!(l.assigned, users(a, 2, UserStatus::Active));
-        if let Some(p) = list
-            .iter()
-            .find(|l| l.license_id == LicenseKind::OnPrem.unique_id(&a.id))
-        {
+        if let Some(p) = license(&records, cid, &a.id, LicenseKind::OnPrem).await {
             assert_eq!(p.zoom_assigned, None);
             assert_eq!(
                 p.zoom_assigned_note.as_deref(),
@@ -385,25 +355,18 @@ async fn missing_scopes_leave_a_note_and_the_unit_succeeds() {
     );
 
     // Given the scopes, the next run collects Zoom's figures and the notes go.
-    let full = SyncEngine {
-        store: std::sync::Arc::new(records.clone()),
-        clients: Arc::new(FixedClientFactory(zoom_client(&sb))),
-        queue: Arc::new(sync_engine::MemoryQueue::new()),
-        clock: TestClock::at(sb.state.clock.now()).clock(),
-        options: EngineOptions::default(),
-    };
-    run(&full, Task::LicenseInformation, cid).await;
+    let full = engine(
+        &records,
+        Arc::new(FixedClientFactory(zoom_client(&sb))),
+        Arc::new(MemoryQueue::new()),
+        TestClock::at(sb.state.clock.now()).clock(),
+    );
+    run_connection(&full, Task::LicenseInformation, cid).await;
     let c = records.get_connection(cid).await.unwrap().unwrap();
     assert_eq!(noted(&c), [], "notes dropped once the calls work");
     for a in tree(&truth).into_iter().filter(|a| !pays_own_bill(a)) {
-        let list: Vec<LicenseRecord> = records
-            .list_account_licenses(cid, &a.id)
-            .try_collect()
+        let l = license(&records, cid, &a.id, LicenseKind::Licensed)
             .await
-            .unwrap();
-        let l = list
-            .iter()
-            .find(|l| l.license_id == LicenseKind::Licensed.unique_id(&a.id))
             .unwrap();
         assert_eq!(
             (l.zoom_assigned, l.zoom_assigned_note.as_deref()),

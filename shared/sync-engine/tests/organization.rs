@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use aws_adapters::Records;
 use futures::TryStreamExt;
-use ports::{ConnectionStore, SyncRunStore, UserAccess, UserStore};
+use ports::{ConnectionStore, UserAccess, UserStore};
 use sync_engine::{DirectInvoke, Task};
 use test_support::*;
-use zoom::{Secret, TokenSet};
 
 /// Four sub accounts, enough users that every kind of meeting and cross-account joins occur.
 fn org_spec() -> zoom_sandbox::tenant::TenantSpec {
@@ -21,20 +20,11 @@ fn org_spec() -> zoom_sandbox::tenant::TenantSpec {
 }
 
 async fn run_task(env: &Env, cid: &str, task: Task, account_id: Option<String>) {
-    let report = env
-        .engine
-        .run_direct(
-            task,
-            &DirectInvoke {
-                connection_id: cid.to_owned(),
-                account_id,
-                mode: None,
-            },
-            None,
-        )
-        .await
-        .expect("direct run");
-    assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
+    let invoke = DirectInvoke {
+        account_id,
+        ..direct(cid)
+    };
+    run_direct(&env.engine, task, &invoke).await;
 }
 
 /// Every activity record of the connection, by (account, user key).
@@ -68,19 +58,13 @@ async fn joins_in_any_accounts_meetings_reach_the_attendee() {
     let s = settings(true, true);
     let cid = "conn-org";
     connect(&env.records, &truth, cid, s).await;
-    for task in Task::ALL {
-        run_task(&env, cid, task, None).await;
-    }
+    run_every_task(&env.engine, &direct(cid)).await;
     let now = (env.engine.clock)();
     let stats = assert_matches_truth(&env.records, &truth, cid, &s, now).await;
     assert!(stats.joined > 0 && stats.created > 0, "{stats:?}");
 
     // The runs really crossed accounts and saw every kind of meeting.
-    let runs = env
-        .records
-        .recent_runs(cid, Task::ApplicationAccess.as_str(), 100)
-        .await
-        .unwrap();
+    let runs = task_runs(&env.records, cid, Task::ApplicationAccess, 100).await;
     let count = |name: &str| -> u64 {
         runs.iter()
             .map(|r| r.counts.get(name).copied().unwrap_or(0))
@@ -156,24 +140,14 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
         "user:write:admin",
     ];
     let sb = sandbox(org_spec()).await;
-    let t = sb.state.issue_token_for_tests(FIVE);
-    let tokens = TokenSet {
-        access_token: Secret::new(t.access_token),
-        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
-        expires_at: chrono::Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
-        scope: t.scope,
-        api_url: Some(sb.base_url()),
-    };
-    let client = client_with_tokens(&sb, tokens);
+    let client = client_with_scopes(&sb, FIVE);
     let mut env = env_on(sb, Records::in_memory());
     env.engine.clients = std::sync::Arc::new(sync_engine::FixedClientFactory(client));
     let truth = truth(&env.sb);
     let s = settings(false, false);
     let cid = "conn-five";
     connect(&env.records, &truth, cid, s).await;
-    for task in Task::ALL {
-        run_task(&env, cid, task, None).await;
-    }
+    run_every_task(&env.engine, &direct(cid)).await;
     let connection = env
         .records
         .get_connection(cid)
@@ -207,9 +181,7 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
         }
     }
     // A second day with the same app: still no failing unit, the notes stay one per scope.
-    for task in Task::ALL {
-        run_task(&env, cid, task, None).await;
-    }
+    run_every_task(&env.engine, &direct(cid)).await;
     let again = env.records.get_connection(cid).await.unwrap().unwrap();
     assert_eq!(again.missing_scopes.len(), connection.missing_scopes.len());
     // Partial data never counts as Application Access having completed (reclamation waits).
@@ -242,11 +214,13 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
             .completed_for(accounts)
             .is_some()
     );
-    let runs = env
-        .records
-        .recent_runs(cid, Task::ApplicationAccess.as_str(), tree(&truth).len())
-        .await
-        .unwrap();
+    let runs = task_runs(
+        &env.records,
+        cid,
+        Task::ApplicationAccess,
+        tree(&truth).len(),
+    )
+    .await;
     assert!(
         runs.iter().all(|r| r.counts.get("full") == Some(&1)),
         "the run after a partial one is full"

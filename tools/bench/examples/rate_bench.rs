@@ -9,15 +9,11 @@
 //! `--scale` multiplies the sandbox's limits and the client's profile alike (the ratio is what
 //! counts); 1.0 is Zoom's real Business numbers (Medium 60/s).
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
-use zoom::{
-    Category, MeetingListType, MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region,
-    Secret, TokenSet, UserStatus, ZoomClient, ZoomConfig,
-};
+use test_support::{client_on, sandbox_config, sandbox_tokens};
+use zoom::{Category, MeetingListType, RateProfile, RetryPolicy, UserStatus};
 use zoom_sandbox::SandboxConfig;
 use zoom_sandbox::config::{RateLimitConfig, RateLimitProfile};
 use zoom_sandbox::tenant::TenantSpec;
@@ -51,36 +47,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     )
     .await?;
-    let issued = sb.state.issue_token_for_tests(&[]);
-    let tokens = TokenSet {
-        access_token: Secret::new(issued.access_token),
-        refresh_token: Secret::new(issued.refresh_token.unwrap_or_default()),
-        expires_at: Utc::now() + chrono::Duration::seconds(issued.expires_in as i64),
-        scope: issued.scope,
-        api_url: Some(sb.base_url()),
-    };
-    let config = ZoomConfig::builder()
-        .app(
-            Region::Na,
-            OAuthApp::new(
-                "sandbox-client-id",
-                Secret::new("sandbox-client-secret"),
-                "http://localhost:9000/oauth/callback",
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .build()?;
-    let source = Arc::new(MemoryTokenSource::new(
-        tokens,
-        Arc::new(OAuthClient::new(&config)?),
-    ));
     let profile = RateProfile::business()
         .scaled(scale)
         .with_headroom(headroom);
-    let client = ZoomClient::builder(config, source)
-        .rate_profile(profile)
-        .budget_key("master")
-        .build()?;
+    // The default timeout (30 s) and retries.
+    let client = client_on(
+        sandbox_config(&sb.base_url(), Duration::from_secs(30))?,
+        sandbox_tokens(&sb, &[]),
+        profile,
+        RetryPolicy::default(),
+        "master",
+    )?;
 
     println!(
         "rate_bench: {users} users over master + {subs} sub accounts, Business profile x{scale}, client at {:.0}% of the limits, {concurrency} requests in flight",

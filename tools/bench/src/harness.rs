@@ -1,6 +1,7 @@
 //! Wiring shared by the figures: Zoom clients on a sandbox (one per task with the task's share
 //! of the profile, as the production factory builds them), the engine on a metered store, and
-//! running the tasks the way the schedules fire them.
+//! running the tasks the way the schedules fire them. The clients, the engine and its clock are
+//! built as the integration tests build theirs (`test-support`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,13 +15,10 @@ use chrono::{DateTime, Utc};
 use ports::{ConnectionRecord, ConnectionSettings, ConnectionStore, ZoomRegion};
 use serde::{Deserialize, Serialize};
 use sync_domain::{InactivityThreshold, YesNo};
-use sync_engine::{
-    ClientFactory, Clock, DirectInvoke, EngineOptions, MemoryQueue, SyncEngine, SyncError, Task,
-};
-use zoom::{
-    MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenSet,
-    ZoomClient, ZoomConfig,
-};
+use sync_engine::{ClientFactory, DirectInvoke, MemoryQueue, SyncEngine, SyncError, Task};
+use test_support::TestClock;
+use zoom::{ConfigError, RateProfile, RetryPolicy, ZoomClient};
+use zoom_sandbox::oauth::TokenResponse;
 
 use crate::metered::MeteredTable;
 
@@ -30,22 +28,16 @@ pub const CONNECTION: &str = "conn-bench";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Grant {
     pub base_url: String,
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_in: u64,
-    pub scope: String,
+    /// The sandbox's answer to a test grant of every scope.
+    pub tokens: TokenResponse,
     pub master_account_id: String,
 }
 
 impl Grant {
     pub fn issue(sb: &zoom_sandbox::RunningSandbox) -> Self {
-        let t = sb.state.issue_token_for_tests(&[]);
         Self {
             base_url: sb.base_url(),
-            access_token: t.access_token,
-            refresh_token: t.refresh_token.unwrap_or_default(),
-            expires_in: t.expires_in,
-            scope: t.scope,
+            tokens: sb.state.issue_token_for_tests(&[]),
             master_account_id: sb.state.tenant.master_account_id().to_owned(),
         }
     }
@@ -77,37 +69,16 @@ impl ShareFactory {
             .unwrap_or_default()
     }
 
+    /// A client with the production retries and the connection's budget; requests time out
+    /// after 30 s (the default).
     fn build(&self, profile: RateProfile) -> Result<ZoomClient, SyncError> {
         let g = &self.grant;
-        let config = ZoomConfig::builder()
-            .region(Region::Na)
-            .app(
-                Region::Na,
-                OAuthApp::new(
-                    "sandbox-client-id",
-                    Secret::new("sandbox-client-secret"),
-                    "http://localhost:9000/oauth/callback",
-                ),
-            )
-            .oauth_base(g.base_url.clone())
-            .request_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| SyncError::Client(e.to_string()))?;
-        let oauth = OAuthClient::new(&config).map_err(|e| SyncError::Client(e.to_string()))?;
-        let tokens = TokenSet {
-            access_token: Secret::new(g.access_token.clone()),
-            refresh_token: Secret::new(g.refresh_token.clone()),
-            expires_at: Utc::now() + chrono::Duration::seconds(g.expires_in as i64),
-            scope: g.scope.clone(),
-            api_url: Some(g.base_url.clone()),
-        };
-        let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(oauth)));
-        ZoomClient::builder(config, source)
-            .rate_profile(profile)
-            .retry_policy(RetryPolicy::default())
-            .budget_key(CONNECTION)
-            .build()
-            .map_err(|e| SyncError::Client(e.to_string()))
+        let client_error = |e: ConfigError| SyncError::Client(e.to_string());
+        let config = test_support::sandbox_config(&g.base_url, Duration::from_secs(30))
+            .map_err(client_error)?;
+        let tokens = test_support::grant_tokens(&g.tokens, &g.base_url);
+        test_support::client_on(config, tokens, profile, RetryPolicy::default(), CONNECTION)
+            .map_err(client_error)
     }
 }
 
@@ -126,30 +97,12 @@ impl ClientFactory for ShareFactory {
     }
 }
 
-/// The engine's clock, moved by the benchmark (the sandbox clock's "now").
-#[derive(Clone)]
-pub struct BenchClock(pub Arc<Mutex<DateTime<Utc>>>);
-
-impl BenchClock {
-    pub fn at(t: DateTime<Utc>) -> Self {
-        Self(Arc::new(Mutex::new(t)))
-    }
-    pub fn set(&self, t: DateTime<Utc>) {
-        if let Ok(mut g) = self.0.lock() {
-            *g = t;
-        }
-    }
-    pub fn clock(&self) -> Clock {
-        let c = self.0.clone();
-        Arc::new(move || c.lock().map(|g| *g).unwrap_or_else(|_| Utc::now()))
-    }
-}
-
 pub struct Bench {
     pub engine: SyncEngine,
     pub table: Arc<MeteredTable>,
     pub factory: Arc<ShareFactory>,
-    pub clock: BenchClock,
+    /// The engine's clock, moved by the benchmark (the sandbox clock's "now").
+    pub clock: TestClock,
 }
 
 /// An engine on the in-memory table (metered), with a connection to the grant's master account
@@ -167,7 +120,7 @@ pub async fn bench_engine(
     let records = Records::new(table.clone());
     let master = grant.master_account_id.clone();
     let factory = Arc::new(ShareFactory::new(grant, profile));
-    let clock = BenchClock::at(now);
+    let clock = TestClock::at(now);
     let connection = ConnectionRecord::new(
         CONNECTION,
         master,
@@ -183,13 +136,12 @@ pub async fn bench_engine(
         .insert_connection(&connection)
         .await
         .context("insert connection")?;
-    let engine = SyncEngine {
-        store: Arc::new(records),
-        clients: factory.clone(),
-        queue: Arc::new(MemoryQueue::new()),
-        clock: clock.clock(),
-        options: EngineOptions::default(),
-    };
+    let engine = test_support::engine(
+        &records,
+        factory.clone(),
+        Arc::new(MemoryQueue::new()),
+        clock.clock(),
+    );
     Ok(Bench {
         engine,
         table,

@@ -1,7 +1,11 @@
 //! The integration tests' harness (`sync-engine`, `license-admin` and `lambda-wiring` tests):
 //! an in-process sandbox, a Zoom client on it, a store (moto when
-//! `ZTS_AWS_ENDPOINT_URL` is set, else the in-memory fake of the same semantics), and the
-//! comparison of stored records with the sandbox's ground truth.
+//! `ZTS_AWS_ENDPOINT_URL` is set, else the in-memory fake of the same semantics), the engine and
+//! its runs, and the comparison of stored records with the sandbox's ground truth.
+//!
+//! The Zoom configuration, grants and clients on a sandbox ([`sandbox_config`],
+//! [`sandbox_tokens`], [`client_on`]) are also those of reclamation's sandbox test and of the
+//! benchmarks (`tools/bench`), which pace and retry differently.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -12,16 +16,19 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use ports::{
     AccountStore, CandidateStore, ConnectionRecord, ConnectionSettings, ConnectionStore,
-    LicenseStore, Provisioned, UserStore, UserView, ZoomRegion,
+    LicenseRecord, LicenseStore, Provisioned, ReclamationCandidate, SyncRunRecord, SyncRunStore,
+    UserStore, UserView, ZoomRegion,
 };
 use rand::RngExt;
 use sync_engine::{
-    Clock, EngineOptions, FixedClientFactory, MemoryQueue, QueuedMessage, SyncEngine,
+    ClientFactory, Clock, DirectInvoke, DirectReport, EngineOptions, FixedClientFactory,
+    MemoryQueue, QueuedMessage, SyncEngine, Task,
 };
 use zoom::{
-    MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenSet,
-    ZoomClient, ZoomConfig,
+    ConfigError, MemoryTokenSource, OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy,
+    Secret, TokenSet, ZoomClient, ZoomConfig,
 };
+use zoom_sandbox::oauth::TokenResponse;
 use zoom_sandbox::tenant::TenantSpec;
 use zoom_sandbox::truth::TenantTruth;
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
@@ -79,16 +86,70 @@ pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     target
 }
 
-pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
-    let t = sb.state.issue_token_for_tests(&[]);
-    let tokens = TokenSet {
-        access_token: Secret::new(t.access_token),
-        refresh_token: Secret::new(t.refresh_token.expect("refresh token")),
+/// A Zoom configuration for the sandbox at `base_url`: the NA region with the OAuth app every
+/// sandbox registers (`SandboxConfig::demo`), OAuth at the sandbox, requests given up after
+/// `timeout`.
+pub fn sandbox_config(base_url: &str, timeout: Duration) -> Result<ZoomConfig, ConfigError> {
+    ZoomConfig::builder()
+        .region(Region::Na)
+        .app(
+            Region::Na,
+            OAuthApp::new(
+                "sandbox-client-id",
+                Secret::new("sandbox-client-secret"),
+                "http://localhost:9000/oauth/callback",
+            ),
+        )
+        .oauth_base(base_url)
+        .request_timeout(timeout)
+        .build()
+}
+
+/// The tokens of a sandbox grant as a client holds them (expiring `expires_in` seconds from
+/// now), the API at `api_url`.
+pub fn grant_tokens(t: &TokenResponse, api_url: &str) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(t.access_token.clone()),
+        refresh_token: Secret::new(t.refresh_token.clone().expect("refresh token")),
         expires_at: Utc::now() + chrono::Duration::seconds(t.expires_in as i64),
-        scope: t.scope,
-        api_url: Some(sb.base_url()),
-    };
-    client_with_tokens(sb, tokens)
+        scope: t.scope.clone(),
+        api_url: Some(api_url.to_owned()),
+    }
+}
+
+/// A test grant of the sandbox's master account with `scopes` (every scope of the app when
+/// empty), as a client's tokens.
+pub fn sandbox_tokens(sb: &RunningSandbox, scopes: &[&str]) -> TokenSet {
+    grant_tokens(&sb.state.issue_token_for_tests(scopes), &sb.base_url())
+}
+
+/// A Zoom client holding `tokens` in memory (refreshed through `config`'s OAuth), pacing itself
+/// by `profile`, retrying by `retry` and spending the budget of `budget_key`: the one wiring of
+/// the tests' and the benchmarks' clients.
+pub fn client_on(
+    config: ZoomConfig,
+    tokens: TokenSet,
+    profile: RateProfile,
+    retry: RetryPolicy,
+    budget_key: &str,
+) -> Result<ZoomClient, ConfigError> {
+    let oauth = OAuthClient::new(&config)?;
+    let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(oauth)));
+    ZoomClient::builder(config, source)
+        .rate_profile(profile)
+        .retry_policy(retry)
+        .budget_key(budget_key)
+        .build()
+}
+
+/// A client on the sandbox with the master's grant of every scope.
+pub fn zoom_client(sb: &RunningSandbox) -> ZoomClient {
+    client_with_scopes(sb, &[])
+}
+
+/// A client on the sandbox with the master's grant of `scopes` only.
+pub fn client_with_scopes(sb: &RunningSandbox, scopes: &[&str]) -> ZoomClient {
+    client_with_tokens(sb, sandbox_tokens(sb, scopes))
 }
 
 /// A client whose grant is dead: the access token expired and the refresh token was never
@@ -106,63 +167,55 @@ pub fn dead_grant_client(sb: &RunningSandbox) -> ZoomClient {
     )
 }
 
+/// A client on the sandbox holding `tokens`: no pacing of its own (the sandbox's limits
+/// answer), quick retries, the budget of "master".
 pub fn client_with_tokens(sb: &RunningSandbox, tokens: TokenSet) -> ZoomClient {
-    let config = ZoomConfig::builder()
-        .region(Region::Na)
-        .app(
-            Region::Na,
-            OAuthApp::new(
-                "sandbox-client-id",
-                Secret::new("sandbox-client-secret"),
-                "http://localhost:9000/oauth/callback",
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .request_timeout(Duration::from_secs(5))
-        .build()
-        .expect("config");
-    let oauth = OAuthClient::new(&config).expect("oauth");
-    let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(oauth)));
-    ZoomClient::builder(config, source)
-        .rate_profile(RateProfile::unlimited())
-        .retry_policy(RetryPolicy {
+    let config = sandbox_config(&sb.base_url(), Duration::from_secs(5)).expect("config");
+    client_on(
+        config,
+        tokens,
+        RateProfile::unlimited(),
+        RetryPolicy {
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(100),
             max_attempts: 12,
             default_budget: Duration::from_secs(120),
-        })
-        .budget_key("master")
-        .build()
-        .expect("client")
+        },
+        "master",
+    )
+    .expect("client")
+}
+
+/// The AWS clients on moto when `ZTS_AWS_ENDPOINT_URL` is set (a local endpoint only). `None`
+/// when it is not, which fails the test `test` if `ZTS_REQUIRE_AWS` is set (`make test`).
+pub async fn moto_clients(test: &str) -> Option<AwsClients> {
+    let config = AwsConfig::from_env();
+    let Some(endpoint) = config.endpoint_url.clone() else {
+        let required = std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(
+            !required,
+            "{test}: ZTS_REQUIRE_AWS is set but ZTS_AWS_ENDPOINT_URL is not"
+        );
+        return None;
+    };
+    assert!(
+        endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
+        "tests only run against a local endpoint"
+    );
+    Some(AwsClients::new(&config).await)
 }
 
 /// A store: moto when configured (required under `make test`), else memory.
 pub async fn store(test: &str) -> Records {
-    let config = AwsConfig::from_env();
-    match config.endpoint_url.clone() {
-        Some(endpoint) => {
-            assert!(
-                endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"),
-                "tests only run against a local endpoint"
-            );
-            let clients = AwsClients::new(&config).await;
-            let n: u64 = rand::rng().random();
-            let table = format!("zts-sync-{n:016x}");
-            create_table_if_missing(&clients.dynamodb, &table)
-                .await
-                .expect("create table in moto");
-            Records::dynamo(clients.dynamodb, table)
-        }
-        None => {
-            let required =
-                std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
-            assert!(
-                !required,
-                "{test}: ZTS_REQUIRE_AWS is set but ZTS_AWS_ENDPOINT_URL is not"
-            );
-            Records::in_memory()
-        }
-    }
+    let Some(clients) = moto_clients(test).await else {
+        return Records::in_memory();
+    };
+    let n: u64 = rand::rng().random();
+    let table = format!("zts-sync-{n:016x}");
+    create_table_if_missing(&clients.dynamodb, &table)
+        .await
+        .expect("create table in moto");
+    Records::dynamo(clients.dynamodb, table)
 }
 
 /// A clock the test moves (follows the sandbox clock when told to).
@@ -204,13 +257,12 @@ pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
     let client = zoom_client(&sb);
     let queue = Arc::new(MemoryQueue::new());
     let clock = TestClock::at(now);
-    let engine = SyncEngine {
-        store: std::sync::Arc::new(records.clone()),
-        clients: Arc::new(FixedClientFactory(client.clone())),
-        queue: queue.clone(),
-        clock: clock.clock(),
-        options: EngineOptions::default(),
-    };
+    let engine = engine(
+        &records,
+        Arc::new(FixedClientFactory(client.clone())),
+        queue.clone(),
+        clock.clock(),
+    );
     Env {
         sb,
         client,
@@ -219,6 +271,69 @@ pub fn env_on(sb: RunningSandbox, records: Records) -> Env {
         clock,
         engine,
     }
+}
+
+/// An engine with the default options on `records`, taking its clients from `clients` and
+/// sending follow-up units to `queue`.
+pub fn engine(
+    records: &Records,
+    clients: Arc<dyn ClientFactory>,
+    queue: Arc<MemoryQueue>,
+    clock: Clock,
+) -> SyncEngine {
+    SyncEngine {
+        store: Arc::new(records.clone()),
+        clients,
+        queue,
+        clock,
+        options: EngineOptions::default(),
+    }
+}
+
+/// A direct invocation of a task for every account of connection `cid`, in the mode the task
+/// chooses.
+pub fn direct(cid: &str) -> DirectInvoke {
+    DirectInvoke {
+        connection_id: cid.to_owned(),
+        account_id: None,
+        mode: None,
+    }
+}
+
+/// Runs `task` as `invoke` asks, expecting the run and every account's unit to succeed.
+pub async fn run_direct(engine: &SyncEngine, task: Task, invoke: &DirectInvoke) -> DirectReport {
+    let report = engine
+        .run_direct(task, invoke, None)
+        .await
+        .expect("direct run");
+    assert!(report.failed.is_empty(), "{task}: {:?}", report.failed);
+    report
+}
+
+/// Runs the four tasks in their scheduled order ([`Task::ALL`]) as `invoke` asks, expecting
+/// every unit to succeed.
+pub async fn run_every_task(engine: &SyncEngine, invoke: &DirectInvoke) {
+    for task in Task::ALL {
+        run_direct(engine, task, invoke).await;
+    }
+}
+
+/// Runs `task` for every account of connection `cid` ([`direct`]), expecting success.
+pub async fn run_connection(engine: &SyncEngine, task: Task, cid: &str) -> DirectReport {
+    run_direct(engine, task, &direct(cid)).await
+}
+
+/// The latest `limit` run records of `task` for connection `cid`.
+pub async fn task_runs(
+    records: &Records,
+    cid: &str,
+    task: Task,
+    limit: usize,
+) -> Vec<SyncRunRecord> {
+    records
+        .recent_runs(cid, task.as_str(), limit)
+        .await
+        .expect("recent runs")
 }
 
 /// Drains the memory queue the way the SQS event source would: batches of up to 10 messages
@@ -290,6 +405,43 @@ pub async fn views(records: &Records, cid: &str, account: &str) -> BTreeMap<Stri
         .try_collect()
         .await
         .expect("list users")
+}
+
+/// Everything the tasks stored for connection `cid` in `accounts`, comparable across stores and
+/// runs: per account the user views, the license records and the candidates (each shown by
+/// `candidate`).
+pub async fn stored_records(
+    records: &Records,
+    cid: &str,
+    accounts: &[String],
+    candidate: impl Fn(&ReclamationCandidate) -> String,
+) -> String {
+    let mut out = BTreeMap::new();
+    for a in accounts {
+        let users: Vec<String> = views(records, cid, a)
+            .await
+            .values()
+            .map(|v| format!("{v:?}"))
+            .collect();
+        let licenses: Vec<LicenseRecord> = records
+            .list_account_licenses(cid, a)
+            .try_collect()
+            .await
+            .unwrap();
+        let candidates: Vec<String> = records
+            .list_account_candidates(cid, a)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(&candidate)
+            .collect();
+        out.insert(
+            a.clone(),
+            format!("{users:?}\n{licenses:?}\n{candidates:?}"),
+        );
+    }
+    format!("{out:#?}")
 }
 
 /// The oracle's copy of a connection's settings.
