@@ -22,9 +22,13 @@ async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Reclaimer, Startu
 async fn main() -> Result<(), Error> {
     lambda_wiring::init_tracing();
     let vars = Vars::from_env();
-    let zoom = ZoomSettings::from_vars(&vars)?;
+    let zoom = ZoomSettings::from_vars(&vars).map_err(lambda_wiring::refused)?;
     let wiring = Wiring::new(vars.aws()).await;
-    let reclaimer = Arc::new(build(&wiring, &zoom).await?);
+    let reclaimer = Arc::new(
+        build(&wiring, &zoom)
+            .await
+            .map_err(lambda_wiring::refused)?,
+    );
     run(service_fn(move |event: LambdaEvent<Value>| {
         let reclaimer = reclaimer.clone();
         async move {

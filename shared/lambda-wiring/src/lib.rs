@@ -20,8 +20,8 @@ mod zoom_settings;
 
 pub use clients::Wiring;
 pub use error::StartupError;
-pub use logging::init_tracing;
+pub use logging::{init_tracing, refused};
 pub use sqs::SqsQueue;
 pub use task::{TaskConfig, TaskEvent, TaskResponse, run_task_function, task_engine};
 pub use vars::{ConfigError, Vars};
-pub use zoom_settings::ZoomSettings;
+pub use zoom_settings::{ZoomSettings, webhook_secret};

@@ -174,8 +174,8 @@ pub async fn handle(
 /// The whole `main` of a task's function: logs, configuration, the engine, then events.
 pub async fn run_task_function(task: Task) -> Result<(), lambda_runtime::Error> {
     crate::init_tracing();
-    let config = TaskConfig::from_env()?;
-    let engine = task_engine(&config).await?;
+    let config = TaskConfig::from_env().map_err(crate::refused)?;
+    let engine = task_engine(&config).await.map_err(crate::refused)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let engine = &engine;
         async move {

@@ -48,6 +48,15 @@ impl ZoomSettings {
                 self.region.as_str()
             ))
         })?;
+        // Fail closed: an empty credential is a placeholder nobody replaced (the stack creates
+        // the secret with them), never a working app.
+        if app.client_id.trim().is_empty() || app.client_secret.expose().trim().is_empty() {
+            return Err(ConfigError(format!(
+                "the app secret's OAuth app for region {} has an empty client_id or client_secret: \
+                 put the Zoom app's credentials in the app secret (README, Deploy)",
+                self.region.as_str()
+            )));
+        }
         let region = self.region;
         let redirect = self
             .redirect_uri
@@ -67,9 +76,65 @@ impl ZoomSettings {
     }
 }
 
+/// The webhook secret token Zoom signs its event notifications with; an empty one would let
+/// anyone sign (HMAC with an empty key), so it refuses to start instead.
+pub fn webhook_secret(secrets: &AppSecrets) -> Result<zoom::Secret, ConfigError> {
+    if secrets.webhook_secret_token.expose().trim().is_empty() {
+        return Err(ConfigError(
+            "the app secret's webhook_secret_token is empty: anyone could sign Zoom's event \
+             notifications; put the Zoom app's secret token in the app secret (README, Deploy)"
+                .into(),
+        ));
+    }
+    Ok(secrets.webhook_secret_token.clone())
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_adapters::AppCredentials;
+    use zoom::Secret;
+
     use super::*;
+
+    fn secrets(client_id: &str, client_secret: &str, webhook: &str) -> AppSecrets {
+        AppSecrets {
+            apps: BTreeMap::from([(
+                ZoomRegion::Na,
+                AppCredentials {
+                    client_id: client_id.into(),
+                    client_secret: Secret::new(client_secret),
+                },
+            )]),
+            webhook_secret_token: Secret::new(webhook),
+        }
+    }
+
+    #[test]
+    fn empty_credentials_refuse_to_start() {
+        let settings = ZoomSettings::from_vars(&Vars::from_lookup(|_| None)).unwrap();
+        assert!(settings.zoom_config(&secrets("id", "secret", "w")).is_ok());
+        for (id, secret) in [("", "secret"), ("id", ""), ("  ", " ")] {
+            let e = settings.zoom_config(&secrets(id, secret, "w")).unwrap_err();
+            assert!(e.0.contains("empty client_id or client_secret"), "{e}");
+            assert!(!e.0.contains("secret\""), "no value in the message: {e}");
+        }
+        // A region without an app is refused too (the deployment's region picks the app).
+        let eu = ZoomSettings {
+            region: ZoomRegion::Eu,
+            ..settings
+        };
+        assert!(eu.zoom_config(&secrets("id", "secret", "w")).is_err());
+        assert_eq!(
+            webhook_secret(&secrets("id", "secret", "token"))
+                .unwrap()
+                .expose(),
+            "token"
+        );
+        let e = webhook_secret(&secrets("id", "secret", " ")).unwrap_err();
+        assert!(e.0.contains("webhook_secret_token is empty"), "{e}");
+    }
 
     #[test]
     fn defaults_and_bad_region() {
