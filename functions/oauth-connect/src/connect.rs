@@ -222,6 +222,7 @@ impl App {
                     .update_connection(&cid, &move |c| {
                         c.settings = new_settings;
                         c.status = ConnectionStatus::Active;
+                        c.authorized_at = Some(now);
                         c.region = region;
                         if name.is_some() {
                             c.account_name = name.clone();

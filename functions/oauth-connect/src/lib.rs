@@ -63,7 +63,7 @@ pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupE
         records,
         Arc::new(wiring.token_store()),
         Arc::new(zoom),
-        secrets.webhook_secret_token.clone(),
+        lambda_wiring::webhook_secret(&secrets)?,
     ))
 }
 
@@ -191,6 +191,17 @@ impl App {
                         %purge_after,
                         client_id = event.client_id().unwrap_or(""),
                         "connection deauthorized: tokens deleted, records due for purge"
+                    ),
+                    webhook::DeauthOutcome::Stale {
+                        connection_id,
+                        authorized_at,
+                    } => tracing::warn!(
+                        event = "app_deauthorized",
+                        zoom_account_id = account_id,
+                        connection_id,
+                        deauthorized_at = %at,
+                        %authorized_at,
+                        "deauthorization older than the connection's authorization ignored"
                     ),
                     webhook::DeauthOutcome::AlreadyDeauthorized { connection_id } => {
                         tracing::info!(

@@ -129,6 +129,12 @@ pub enum DeauthOutcome {
     },
     /// Already deauthorized (a retried event): tokens deleted again (idempotent), status kept.
     AlreadyDeauthorized { connection_id: String },
+    /// The event is older than the connection's authorization (a late or retried event of an
+    /// earlier installation): nothing changed.
+    Stale {
+        connection_id: String,
+        authorized_at: DateTime<Utc>,
+    },
 }
 
 /// Deletes the connection's tokens (scheduled deletion of its secret), then marks it
@@ -148,6 +154,14 @@ pub async fn deauthorize(
         return Ok(DeauthOutcome::UnknownAccount);
     };
     let cid = connection.connection_id.clone();
+    if let Some(authorized_at) = connection.authorized_at
+        && at < authorized_at
+    {
+        return Ok(DeauthOutcome::Stale {
+            connection_id: cid,
+            authorized_at,
+        });
+    }
     // Tokens first: if marking fails, Zoom retries (5xx) and the delete is repeated harmlessly.
     tokens.delete(&cid).await?;
     let purge_after = now + retention;

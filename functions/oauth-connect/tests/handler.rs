@@ -137,9 +137,15 @@ impl Harness {
     }
 
     async fn connect_successfully(&self) {
+        self.connect_at(self.now).await;
+    }
+
+    /// The admin completes the flow at `at` (the app's clock then).
+    async fn connect_at(&self, at: DateTime<Utc>) {
         self.seed_state("fixture-state-ok", settings_90(), 300)
             .await;
-        let r = self.app.handle(fixture("callback-success")).await;
+        let app = self.app.clone().with_clock(Arc::new(move || at));
+        let r = app.handle(fixture("callback-success")).await;
         assert_eq!(r.status(), 200, "{}", text(&r));
     }
 }
@@ -673,7 +679,8 @@ async fn url_validation_is_answered_with_the_encrypted_token() {
 #[tokio::test]
 async fn deauthorization_deletes_the_tokens_and_marks_the_connection() {
     let h = harness();
-    h.connect_successfully().await;
+    // Installed a day before the uninstall the fixture reports.
+    h.connect_at(h.now - chrono::Duration::days(1)).await;
     assert!(h.stored_tokens().await.is_some());
 
     let r = h.app.handle(fixture("webhook-deauthorized")).await;
@@ -697,6 +704,24 @@ async fn deauthorization_deletes_the_tokens_and_marks_the_connection() {
     let again = &h.connections().await[0];
     assert_eq!(again.status, c.status);
     assert!(again.version <= version + 1);
+}
+
+#[tokio::test]
+async fn a_deauthorization_from_before_the_reinstall_changes_nothing() {
+    let h = harness();
+    // Uninstalled at the fixture's deauthorization time, re-installed two seconds later (the
+    // fixture's time is 16:59:58; the harness's clock 17:00:00); the old event arrives late.
+    h.connect_successfully().await;
+    let before = h.connections().await;
+    assert_eq!(before[0].authorized_at, Some(h.now));
+    let r = h.app.handle(fixture("webhook-deauthorized")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(
+        h.connections().await,
+        before,
+        "the new installation stays connected"
+    );
+    assert!(h.stored_tokens().await.is_some(), "its tokens are kept");
 }
 
 #[tokio::test]
@@ -745,7 +770,7 @@ async fn a_deauthorization_for_an_unknown_account_is_acknowledged() {
 #[tokio::test]
 async fn a_named_stage_and_a_base64_body_are_handled_as_api_gateway_sends_them() {
     let h = harness();
-    h.connect_successfully().await;
+    h.connect_at(h.now - chrono::Duration::days(1)).await;
 
     // A named stage: API Gateway's rawPath carries it, the routes do not.
     let mut event: serde_json::Value =

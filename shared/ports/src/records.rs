@@ -84,6 +84,11 @@ pub struct ConnectionRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_scopes: Vec<MissingScopeNote>,
     pub created_at: DateTime<Utc>,
+    /// When the admin last completed the OAuth flow: a deauthorization from before it belongs
+    /// to an earlier installation and changes nothing. Absent on items written before it was
+    /// kept (every deauthorization then applies, as it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency counter, managed by the store.
     #[serde(default)]
@@ -109,6 +114,7 @@ impl ConnectionRecord {
             tasks: BTreeMap::new(),
             missing_scopes: Vec::new(),
             created_at: now,
+            authorized_at: Some(now),
             updated_at: now,
             version: 0,
         }
