@@ -138,15 +138,48 @@ impl ZoomConfig {
     }
 
     /// The API base to use with a token that carries `api_url` (Zoom: `https://api.zoom.us`):
-    /// `{api_url}/v2`, unless the API base was overridden explicitly.
+    /// `{api_url}/v2`, unless the API base was overridden explicitly or the `api_url` is not
+    /// one this client may send a bearer token to ([`Self::trusts_api_url`]); then the
+    /// configured base.
     pub fn effective_api_base(&self, token_api_url: Option<&str>) -> String {
-        let base = match token_api_url {
-            Some(api_url) if !self.api_base_overridden && !api_url.trim().is_empty() => {
-                format!("{}/v2", api_url.trim().trim_end_matches('/'))
+        let base = match token_api_url.map(str::trim) {
+            Some(api_url) if !self.api_base_overridden && !api_url.is_empty() => {
+                if self.trusts_api_url(api_url) {
+                    format!("{}/v2", api_url.trim_end_matches('/'))
+                } else {
+                    tracing::warn!(
+                        api_url,
+                        "ignoring a token's api_url that is not https on a Zoom host"
+                    );
+                    self.api_base.as_str().to_string()
+                }
             }
             _ => self.api_base.as_str().to_string(),
         };
         base.trim_end_matches('/').to_string()
+    }
+
+    /// Whether a token's `api_url` may receive the token: `https` on a Zoom host (`zoom.us`,
+    /// `zoom.com`, `zoomgov.com` and their subdomains), or the very server that issued the
+    /// token (the OAuth base, set explicitly only for local development against the sandbox).
+    pub fn trusts_api_url(&self, api_url: &str) -> bool {
+        let Ok(url) = Url::parse(api_url) else {
+            return false;
+        };
+        let issuer = &self.oauth_base;
+        if url.scheme() == issuer.scheme()
+            && url.host_str() == issuer.host_str()
+            && url.port_or_known_default() == issuer.port_or_known_default()
+        {
+            return true;
+        }
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        url.scheme() == "https"
+            && url.username().is_empty()
+            && url.password().is_none()
+            && ["zoom.us", "zoom.com", "zoomgov.com"]
+                .iter()
+                .any(|zoom| host == *zoom || host.ends_with(&format!(".{zoom}")))
     }
 }
 
@@ -260,6 +293,44 @@ mod tests {
             overridden.effective_api_base(Some("https://api.zoom.us")),
             "http://127.0.0.1:9/v2"
         );
+    }
+
+    #[test]
+    fn a_token_api_url_must_be_https_on_a_zoom_host_or_the_issuer() {
+        let zoom = ZoomConfig::builder().build().unwrap();
+        for trusted in [
+            "https://api.zoom.us",
+            "https://api-eu.zoom.us/",
+            "https://api.zoomgov.com",
+            "https://zoom.com",
+        ] {
+            assert!(zoom.trusts_api_url(trusted), "{trusted}");
+        }
+        for refused in [
+            "http://api.zoom.us",
+            "https://api.zoom.us.attacker.example",
+            "https://attacker.example/api.zoom.us",
+            "https://notzoom.us",
+            "https://user:pw@api.zoom.us",
+            "http://127.0.0.1:9",
+            "not a url",
+        ] {
+            assert!(!zoom.trusts_api_url(refused), "{refused}");
+            assert_eq!(
+                zoom.effective_api_base(Some(refused)),
+                "https://api.zoom.us/v2"
+            );
+        }
+        // Local development: the sandbox that issued the token (the OAuth base set explicitly).
+        let sandbox = ZoomConfig::builder()
+            .oauth_base("http://127.0.0.1:8090")
+            .build()
+            .unwrap();
+        assert_eq!(
+            sandbox.effective_api_base(Some("http://127.0.0.1:8090")),
+            "http://127.0.0.1:8090/v2"
+        );
+        assert!(!sandbox.trusts_api_url("http://127.0.0.1:8091"));
     }
 
     #[test]
