@@ -25,14 +25,13 @@ pub struct LiveUser {
 }
 
 impl LiveUser {
-    /// Owner or admin (Zoom refuses to (de)activate them, and we never try).
-    pub fn is_privileged(&self) -> bool {
-        match self.role_name.as_deref() {
-            Some(name) => {
-                let n = name.trim().to_ascii_lowercase();
-                n == "owner" || n == "admin"
-            }
-            None => matches!(self.role_id.as_deref(), Some("0" | "1")),
+    /// Whether the user's role keeps them out of reclamation
+    /// ([`sync_domain::reclamation::role_is_protected`]): the role name if Zoom gave one, else the role id;
+    /// a user whose role Zoom did not say is protected.
+    pub fn holds_protected_role(&self, allowed: &[String]) -> bool {
+        match self.role_name.as_deref().or(self.role_id.as_deref()) {
+            Some(role) => sync_domain::reclamation::role_is_protected(role, allowed),
+            None => true,
         }
     }
 
@@ -272,10 +271,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn privileged_by_role_name_or_default_role_id() {
+    fn every_role_but_member_is_protected_unless_allowed() {
         let mut u = LiveUser {
             id: "u".into(),
-            email: "u@x".into(),
+            email: "u@example.com".into(),
             account_id: None,
             user_type: 2,
             status: "active".into(),
@@ -283,13 +282,29 @@ mod tests {
             role_name: None,
             last_login_time: None,
         };
-        assert!(!u.is_privileged());
+        assert!(!u.holds_protected_role(&[]));
         u.role_id = Some("0".into());
-        assert!(u.is_privileged());
+        assert!(u.holds_protected_role(&[]));
         u.role_name = Some("Member".into());
-        assert!(!u.is_privileged(), "the role name wins over the id");
+        assert!(
+            !u.holds_protected_role(&[]),
+            "the role name wins over the id"
+        );
         u.role_name = Some("Admin".into());
-        assert!(u.is_privileged());
+        assert!(u.holds_protected_role(&[]));
+        // A custom admin role is protected, unless the request allows it by name or id.
+        u.role_name = Some("IT Admin".into());
+        u.role_id = Some("r8Kx".into());
+        assert!(u.holds_protected_role(&[]));
+        assert!(!u.holds_protected_role(&["it admin".into()]));
+        u.role_name = None;
+        assert!(!u.holds_protected_role(&["r8Kx".into()]));
+        // The owner stays protected whatever the request says; so does an unknown role.
+        u.role_name = Some("Owner".into());
+        assert!(u.holds_protected_role(&["Owner".into()]));
+        u.role_name = None;
+        u.role_id = None;
+        assert!(u.holds_protected_role(&[]));
     }
 
     #[test]

@@ -98,6 +98,11 @@ pub struct ReclamationRequest {
     /// connection within this many hours (default 48, 1 to 168).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_data_age_hours: Option<u32>,
+    /// Roles besides the plain member role whose holders may be acted on, by role name or
+    /// Zoom role id (e.g. a custom `Sales` role). Every other role, custom ones included, is
+    /// protected; the owner role can never be named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_roles: Vec<String>,
 }
 
 /// Why a request was refused before anything happened.
@@ -157,6 +162,14 @@ impl ReclamationRequest {
             return Err(RequestError(format!(
                 "`max_data_age_hours` must be from 1 to {MAX_DATA_AGE_CEILING_HOURS} (7 days), not {hours}"
             )));
+        }
+        for (i, role) in self.allowed_roles.iter().enumerate() {
+            text(&format!("allowed_roles[{i}]"), role, 128)?;
+            if !sync_domain::reclamation::role_may_be_allowed(role) {
+                return Err(RequestError(format!(
+                    "`allowed_roles[{i}]`: the owner role can never be allowed"
+                )));
+            }
         }
         if let Some(users) = &self.users {
             if users.is_empty() {

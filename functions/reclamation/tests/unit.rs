@@ -1248,3 +1248,43 @@ async fn deactivating_a_free_user_frees_nothing() {
     let again = f.reclaimer.handle(&ev).await.unwrap();
     assert_eq!(again.summary.licenses_freed, r.summary.licenses_freed);
 }
+
+// ----- roles: every role but member is protected unless the request allows it ---------------
+
+#[tokio::test]
+async fn a_custom_admin_role_is_protected_unless_the_request_allows_it() {
+    let f = fixture().await;
+    // s5 (an inactive member, reclaimed by default) now holds a custom role at Zoom.
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("s5")
+        .unwrap()
+        .role_name = Some("IT Admin".into());
+    let mut ev = event("explicit-users");
+    ev["mode"] = json!("dry_run");
+    ev["users"] = json!(["s5"]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(
+        by_user(&r)["s5"],
+        (Outcome::Skipped, Some("owner_or_admin".into()))
+    );
+    assert!(
+        r.users[0].detail.contains("IT Admin"),
+        "{}",
+        r.users[0].detail
+    );
+
+    ev["allowed_roles"] = json!(["it admin"]);
+    let r = f.reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(by_user(&r)["s5"], (Outcome::WouldAct, None));
+
+    // The owner role can never be allowed.
+    ev["allowed_roles"] = json!(["Owner"]);
+    let e = f.reclaimer.handle(&ev).await.unwrap_err();
+    assert!(
+        e.to_string().contains("owner role can never be allowed"),
+        "{e}"
+    );
+}

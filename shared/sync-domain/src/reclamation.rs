@@ -36,10 +36,24 @@ pub fn takes_seat(before: Option<bool>, after: Option<bool>) -> bool {
     before == Some(false) && after == Some(true)
 }
 
-/// Whether a stored role (name or id) is an account owner's or admin's.
-pub fn role_is_privileged(role: &str) -> bool {
+/// Whether a role (name or Zoom id) keeps its holder out of reclamation: every role but the
+/// plain member role (`Member`, id `2`), unless the request allows it by name or id. Custom
+/// roles ("IT Admin") are protected like Zoom's admin role; the owner role is never allowed.
+pub fn role_is_protected(role: &str, allowed: &[String]) -> bool {
     let r = role.trim().to_ascii_lowercase();
-    r == "owner" || r == "admin" || r == "0" || r == "1"
+    if r == "member" || r == "2" {
+        return false;
+    }
+    if r == "owner" || r == "0" {
+        return true;
+    }
+    !allowed.iter().any(|a| a.trim().eq_ignore_ascii_case(&r))
+}
+
+/// Whether a role may be named as allowed in a request (never the owner's).
+pub fn role_may_be_allowed(role: &str) -> bool {
+    let r = role.trim().to_ascii_lowercase();
+    !(r.is_empty() || r == "owner" || r == "0")
 }
 
 /// The inactivity a user must show: the requested (policy) threshold, else the connection's.
@@ -55,6 +69,8 @@ pub struct StoredUser<'a> {
     /// On the connection's protected list.
     pub protected: bool,
     pub role: Option<&'a str>,
+    /// Roles besides member the request allows (see [`role_is_protected`]).
+    pub allowed_roles: &'a [String],
     pub status: Option<&'a str>,
     pub has_zoom_id: bool,
     /// An earlier change is being undone (reactivate): inactivity does not matter.
@@ -79,7 +95,7 @@ pub enum Hold {
 }
 
 /// What can be decided from the stored records alone, in this order: removed, protected,
-/// owner or admin, pending, then (unless restoring) recently active.
+/// a protected role (owner, admin, any role but member unless allowed), pending, then (unless restoring) recently active.
 pub fn pre_check(user: &StoredUser<'_>, threshold: u32, now: DateTime<Utc>) -> Option<Hold> {
     if user.removed {
         return Some(Hold::Removed);
@@ -87,7 +103,10 @@ pub fn pre_check(user: &StoredUser<'_>, threshold: u32, now: DateTime<Utc>) -> O
     if user.protected {
         return Some(Hold::Protected);
     }
-    if user.role.is_some_and(role_is_privileged) {
+    if user
+        .role
+        .is_some_and(|role| role_is_protected(role, user.allowed_roles))
+    {
         return Some(Hold::OwnerOrAdmin);
     }
     if user.status == Some("pending") || !user.has_zoom_id {
@@ -105,6 +124,24 @@ pub fn pre_check(user: &StoredUser<'_>, threshold: u32, now: DateTime<Utc>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_role_but_member_is_protected_unless_allowed() {
+        for member in ["Member", " member ", "2"] {
+            assert!(!role_is_protected(member, &[]), "{member}");
+        }
+        for protected in ["Owner", "0", "Admin", "1", "IT Admin", "Billing", ""] {
+            assert!(role_is_protected(protected, &[]), "{protected}");
+        }
+        let allowed = vec!["it admin".to_string(), "r8Kx".to_string()];
+        assert!(!role_is_protected("IT Admin", &allowed));
+        assert!(!role_is_protected("r8kx", &allowed));
+        assert!(role_is_protected("Admin", &allowed));
+        // Never the owner, even when named.
+        assert!(role_is_protected("Owner", &["owner".to_string()]));
+        assert!(!role_may_be_allowed("Owner") && !role_may_be_allowed("0"));
+        assert!(role_may_be_allowed("Sales"));
+    }
 
     #[test]
     fn a_seat_is_held_by_active_users_of_a_paid_type_only() {

@@ -62,7 +62,7 @@ pub(super) async fn process(
     };
     r.live_last_login = live.last_login_time;
     r.before = Some(live.state());
-    if let Some(stop) = live_guard(connection, c, &live) {
+    if let Some(stop) = live_guard(request, connection, c, &live) {
         return stop.into_line(r);
     }
 
@@ -121,7 +121,12 @@ async fn read_live(
 
 /// Who is never changed, by the live state: a user moved to another account, an owner or
 /// admin, a protected user, a pending invitation.
-fn live_guard(connection: &ConnectionRecord, c: &Candidate, live: &LiveUser) -> Option<Stop> {
+fn live_guard(
+    request: &ReclamationRequest,
+    connection: &ConnectionRecord,
+    c: &Candidate,
+    live: &LiveUser,
+) -> Option<Stop> {
     if live
         .account_id
         .as_deref()
@@ -136,12 +141,16 @@ fn live_guard(connection: &ConnectionRecord, c: &Candidate, live: &LiveUser) -> 
             ),
         ));
     }
-    if live.is_privileged() {
+    if live.holds_protected_role(&request.allowed_roles) {
         return Some(Stop::Skip(
             reason::OWNER_OR_ADMIN,
             format!(
-                "the user is an account {}; owners and admins are never changed",
-                live.role_name.as_deref().unwrap_or("owner or admin")
+                "the user holds the role {:?}; owners, admins and every role but member are \
+                 never changed unless the request allows the role",
+                live.role_name
+                    .as_deref()
+                    .or(live.role_id.as_deref())
+                    .unwrap_or("unknown")
             ),
         ));
     }

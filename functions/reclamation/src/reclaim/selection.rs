@@ -144,6 +144,7 @@ impl Candidate {
             removed: self.removed,
             protected: self.is_protected(&connection.protected_users, None),
             role: self.role.as_deref(),
+            allowed_roles: &request.allowed_roles,
             status: self.status.as_deref(),
             has_zoom_id: self.user_id.is_some(),
             restoring: self.restore.is_some(),
