@@ -140,6 +140,37 @@ impl TokenStore for SecretsManagerTokenStore {
             Err(e) => Err(crate::error::secrets_error("DeleteSecret", e)),
         }
     }
+
+    async fn purge(&self, connection_id: &str) -> Result<(), StoreError> {
+        let name = self.secret_name(connection_id);
+        // A secret scheduled for deletion (the deauthorization) cannot be deleted again:
+        // restore it first, then delete it without a recovery window.
+        match self.client.restore_secret().secret_id(&name).send().await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_resource_not_found_exception() || s.is_invalid_request_exception()
+                }) => {}
+            Err(e) => return Err(crate::error::secrets_error("RestoreSecret", e)),
+        }
+        match self
+            .client
+            .delete_secret()
+            .secret_id(&name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(crate::error::secrets_error("DeleteSecret", e)),
+        }
+    }
 }
 
 /// In-memory [`TokenStore`] (unit tests, local use).

@@ -938,8 +938,8 @@ async fn pagination(r: Records) {
     assert_eq!(mid.len(), 10);
 }
 
-// Purge after deauthorization: everything of that connection goes, other connections and the
-// audit trail stay.
+// Purge after deauthorization: everything of that connection goes (its audit trail too), other
+// connections stay.
 both!(purge);
 async fn purge(r: Records) {
     for cid in ["c1", "c2"] {
@@ -964,9 +964,27 @@ async fn purge(r: Records) {
             .await
             .unwrap();
     }
-    assert!(r.record_entry(&entry("req-1", "u1", t(2))).await.unwrap());
+    // A reclamation of one of each connection's users: c1's audit trail goes with c1.
+    let member = user("m", 0).key();
+    assert!(
+        r.record_entry(&entry("req-1", &member, t(2)))
+            .await
+            .unwrap()
+    );
+    let mut other = entry("req-2", &member, t(2));
+    other.connection_id = "c2".into();
+    assert!(r.record_entry(&other).await.unwrap());
     let deleted = r.purge_connection("c1").await.unwrap();
-    assert_eq!(deleted, 1 + 2 + 30 + 1);
+    assert_eq!(deleted, 1 + 2 + 30 + 1 + 1);
+    assert!(
+        r.list_request_entries("req-1")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Idempotent: nothing is left to delete.
+    assert_eq!(r.purge_connection("c1").await.unwrap(), 0);
     assert!(r.get_connection("c1").await.unwrap().is_none());
     assert!(
         r.list_users("c1", "m")
@@ -992,7 +1010,7 @@ async fn purge(r: Records) {
     );
     assert!(r.get_connection("c2").await.unwrap().is_some());
     assert_eq!(
-        r.list_request_entries("req-1")
+        r.list_request_entries("req-2")
             .try_collect::<Vec<_>>()
             .await
             .unwrap()

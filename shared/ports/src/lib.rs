@@ -24,4 +24,7 @@ pub use stores::{
     LicenseStore, OAuthStateStore, PurgeStore, RosterChanges, Store, SyncRunStore, UserStore,
 };
 pub use tokens::{StoredTokens, TokenStore};
-pub use vault::{IdleRefreshReport, TokenVault, VaultOptions, VaultTokenSource};
+pub use vault::{
+    IDLE_REFRESH_MAX_AGE, IdleRefreshReport, TokenVault, VaultOptions, VaultTokenSource,
+    refresh_lease_name,
+};

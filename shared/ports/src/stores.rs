@@ -397,12 +397,14 @@ pub trait BudgetStore: Send + Sync {
     ) -> Result<Vec<RunningTask>, StoreError>;
 }
 
-/// Deletes what the connector recorded for a connection (after deauthorization and its
-/// retention period). Audit entries are kept: they record what was done to people's accounts.
+/// Deletes everything the connector recorded for a connection (after deauthorization and its
+/// retention period; Zoom's Marketplace rules want a customer's data gone after they remove
+/// the app): the connection, its accounts, users (roster and activity), licenses, contracts,
+/// sync runs, checkpoints, its token-refresh lease and its users' reclamation audit trail.
 #[async_trait]
 pub trait PurgeStore: Send + Sync {
-    /// Removes the connection, its accounts, users (roster and activity), licenses, sync runs
-    /// and checkpoints. Returns the number of items deleted.
+    /// Removes all of it; returns the number of items deleted. Idempotent (a retry after a
+    /// partial purge finds what is left: the connection's partition goes last).
     async fn purge_connection(&self, connection_id: &str) -> Result<usize, StoreError>;
 }
 

@@ -36,6 +36,11 @@ pub trait TokenStore: Send + Sync {
     }
     /// Removes the tokens (Secrets Manager: scheduled deletion with the minimum 7-day window).
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError>;
+    /// Removes the tokens for good, with no recovery window (the purge after the retention
+    /// period). Idempotent.
+    async fn purge(&self, connection_id: &str) -> Result<(), StoreError> {
+        self.delete(connection_id).await
+    }
 }
 
 #[async_trait]
@@ -57,5 +62,8 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     }
     async fn delete(&self, connection_id: &str) -> Result<(), StoreError> {
         (**self).delete(connection_id).await
+    }
+    async fn purge(&self, connection_id: &str) -> Result<(), StoreError> {
+        (**self).purge(connection_id).await
     }
 }

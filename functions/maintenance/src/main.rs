@@ -1,0 +1,43 @@
+//! Lambda entry point: JSON logs, configuration and clients built once, then the handler.
+//! Reads the Zoom settings (`lambda_wiring::ZoomSettings`, for the idle-token refresh) and the
+//! AWS adapters' variables.
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
+use maintenance::Maintenance;
+use serde_json::Value;
+
+async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Maintenance, StartupError> {
+    let zoom_config = zoom.zoom_config(&wiring.app_secrets().await?)?;
+    Ok(Maintenance {
+        store: Arc::new(wiring.records()),
+        tokens: Arc::new(wiring.token_store()),
+        vault: wiring.token_vault(&zoom_config)?,
+        clock: sync_domain::system_clock(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_wiring::init_tracing();
+    let vars = Vars::from_env();
+    let zoom = ZoomSettings::from_vars(&vars).map_err(lambda_wiring::refused)?;
+    let wiring = Wiring::new(vars.aws()).await;
+    let maintenance = Arc::new(
+        build(&wiring, &zoom)
+            .await
+            .map_err(lambda_wiring::refused)?,
+    );
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        let maintenance = maintenance.clone();
+        async move {
+            maintenance
+                .handle(&event.payload)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "maintenance failed"))
+        }
+    }))
+    .await
+}
