@@ -22,12 +22,26 @@ const CAPPED_AT_INFO: [&str; 12] = [
 
 /// JSON logs, one object per line; `RUST_LOG` filters (default `info`), with the caps above.
 pub fn init_tracing() {
+    use tracing_subscriber::util::SubscriberInitExt;
+    log_subscriber(std::io::stdout, std::env::var("RUST_LOG").ok().as_deref()).init();
+}
+
+/// The functions' log lines written to `writer`: a JSON object per line, the event's fields
+/// under `fields` (the stack's metric filters match `$.fields.alert`).
+pub fn log_subscriber<W>(
+    writer: W,
+    rust_log: Option<&str>,
+) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
+        .with_env_filter(log_filter(rust_log))
         .with_current_span(true)
         .with_span_list(false)
-        .init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// Logs why a function cannot start, once, as the error it returns (`main` then ends; Lambda

@@ -25,6 +25,6 @@ pub use stores::{
 };
 pub use tokens::{StoredTokens, TokenStore};
 pub use vault::{
-    IDLE_REFRESH_MAX_AGE, IdleRefreshReport, TokenVault, VaultOptions, VaultTokenSource,
-    refresh_lease_name,
+    IDLE_REFRESH_MAX_AGE, IdleRefreshReport, NEEDS_REAUTHORIZATION, TokenVault, VaultOptions,
+    VaultTokenSource, refresh_lease_name,
 };

@@ -70,6 +70,10 @@ pub struct TokenVault {
     pub options: VaultOptions,
 }
 
+/// The `alert` field of the log line that says a connection needs re-authorization: the stack's
+/// metric filters count these lines and an alarm notifies (`infra/template.yaml`).
+pub const NEEDS_REAUTHORIZATION: &str = "needs_reauthorization";
+
 /// What [`TokenVault::refresh_idle_connections`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IdleRefreshReport {
@@ -357,7 +361,12 @@ impl VaultTokenSource {
         {
             tracing::error!(connection_id = %self.connection_id, error = %e, "could not mark connection as needing re-authorization");
         } else {
-            tracing::warn!(connection_id = %self.connection_id, reason, "connection needs re-authorization");
+            tracing::warn!(
+                alert = NEEDS_REAUTHORIZATION,
+                connection_id = %self.connection_id,
+                reason,
+                "connection needs re-authorization"
+            );
         }
     }
 }

@@ -148,6 +148,19 @@ impl SyncEngine {
         for connection in connections {
             let cid = connection.connection_id.clone();
             if !connection.status.is_active() {
+                // Said again at every planning, so the alarm keeps notifying until an admin
+                // connects the account again.
+                if let ConnectionStatus::NeedsReauthorization { reason, since } = &connection.status
+                {
+                    tracing::warn!(
+                        alert = ports::NEEDS_REAUTHORIZATION,
+                        connection_id = %cid,
+                        task = %task,
+                        %since,
+                        reason = %reason,
+                        "connection skipped: it needs re-authorization"
+                    );
+                }
                 report.skipped_connections.push(cid);
                 continue;
             }
@@ -195,6 +208,12 @@ impl SyncEngine {
                     now,
                 )
                 .await;
+            tracing::warn!(
+                alert = ports::NEEDS_REAUTHORIZATION,
+                connection_id = %cid,
+                task = %task,
+                "connection needs re-authorization: the Zoom grant is no longer valid"
+            );
         }
         if let Err(e) = self
             .store

@@ -514,3 +514,103 @@ fn secrets_hold_placeholders_only() {
         assert!(p["NoEcho"].is_null());
     }
 }
+
+/// Whether a function's crate builds the token vault (it refreshes tokens, so it is where a
+/// grant is found dead): its sources call `token_vault(` or run a task function.
+fn builds_the_vault(krate: &FunctionCrate) -> bool {
+    let dir = format!("functions/{}", krate.dir);
+    rust_sources(&[dir.as_str()], &[])
+        .iter()
+        .any(|(_, t)| t.contains("token_vault(") || t.contains("run_task_function("))
+}
+
+#[test]
+fn alarms_reach_a_person() {
+    let doc = template();
+    let alarms = of_type(&doc, "AWS::CloudWatch::Alarm");
+    // Every alarm notifies (and says when it is over) through the one topic.
+    for (id, a) in &alarms {
+        for key in ["AlarmActions", "OKActions"] {
+            let targets: Vec<String> = a["Properties"][key]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{id}: no {key}"))
+                .iter()
+                .filter_map(|t| reference(t).map(|(r, _)| r))
+                .collect();
+            assert_eq!(targets, ["AlarmTopic"], "{id}.{key}");
+        }
+    }
+    // The topic's key is one CloudWatch may use (the AWS-managed alias/aws/sns is not).
+    let topic = &resources(&doc)["AlarmTopic"];
+    let (key_id, _) = reference(&topic["Properties"]["KmsMasterKeyId"])
+        .expect("the topic is encrypted with a key of this stack");
+    let key = &resources(&doc)[key_id.as_str()];
+    assert_eq!(key["Type"].as_str(), Some("AWS::KMS::Key"));
+    let cloudwatch_may_encrypt = key["Properties"]["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|s| {
+            s["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com")
+                && strings(&s["Action"]).contains(&"kms:GenerateDataKey*".to_owned())
+                && strings(&s["Action"]).contains(&"kms:Decrypt".to_owned())
+        });
+    assert!(cloudwatch_may_encrypt, "{key_id}: CloudWatch cannot use it");
+
+    // Every function's errors are alarmed.
+    let errors_alarmed: BTreeSet<String> = alarms
+        .values()
+        .filter(|a| {
+            a["Properties"]["Namespace"].as_str() == Some("AWS/Lambda")
+                && a["Properties"]["MetricName"].as_str() == Some("Errors")
+        })
+        .filter_map(|a| {
+            a["Properties"]["Dimensions"]
+                .as_sequence()?
+                .iter()
+                .find(|d| d["Name"].as_str() == Some("FunctionName"))
+                .and_then(|d| reference(&d["Value"]).map(|(r, _)| r))
+        })
+        .collect();
+    let all: BTreeSet<String> = functions(&doc).keys().cloned().collect();
+    assert_eq!(errors_alarmed, all, "an Errors alarm per function");
+
+    // A dead grant is counted in every log group where one can be found, and alarmed.
+    let filters = of_type(&doc, "AWS::Logs::MetricFilter");
+    let metric = |f: &Value| {
+        let t = &f["Properties"]["MetricTransformations"][0];
+        (
+            untag(&t["MetricNamespace"])
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            t["MetricName"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    for krate in function_crates() {
+        let (id, f) = function_for(&doc, &krate);
+        if !builds_the_vault(&krate) {
+            continue;
+        }
+        let (log_group, _) =
+            reference(&f["Properties"]["LoggingConfig"]["LogGroup"]).expect("log group");
+        let counted = filters.values().any(|m| {
+            reference(&m["Properties"]["LogGroupName"]).is_some_and(|(g, _)| g == log_group)
+                && m["Properties"]["FilterPattern"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("$.fields.alert = \"needs_reauthorization\""))
+                && metric(m).1 == "ConnectionsNeedingReauthorization"
+        });
+        assert!(
+            counted,
+            "{id}: its log group counts no needs_reauthorization alert"
+        );
+    }
+    let alarmed = alarms.values().any(|a| {
+        a["Properties"]["MetricName"].as_str() == Some("ConnectionsNeedingReauthorization")
+            && filters
+                .values()
+                .any(|m| metric(m).0 == untag(&a["Properties"]["Namespace"]).as_str().unwrap_or(""))
+    });
+    assert!(alarmed, "no alarm on ConnectionsNeedingReauthorization");
+}
