@@ -34,7 +34,10 @@ impl Wiring {
     }
 
     /// The OAuth app credentials and the webhook secret token (read once per cold start).
+    /// Refused when the token secrets' prefix covers the app secret: the functions that may
+    /// write token secrets could then overwrite the app's credentials.
     pub async fn app_secrets(&self) -> Result<AppSecrets, StoreError> {
+        check_secret_names(&self.aws)?;
         AppSecrets::fetch(&self.clients.secrets, &self.aws.app_secret_id).await
     }
 
@@ -54,5 +57,39 @@ impl Wiring {
 
     pub fn queue(&self, queue_url: &str) -> SqsQueue {
         SqsQueue::new(self.clients.sqs.clone(), queue_url)
+    }
+}
+
+/// The app secret must not be named like a connection's token secret (prefix + id).
+pub(crate) fn check_secret_names(aws: &AwsConfig) -> Result<(), StoreError> {
+    if aws.app_secret_id.starts_with(&aws.token_secret_prefix) {
+        return Err(StoreError::Config(format!(
+            "ZTS_TOKEN_SECRET_PREFIX {:?} covers the app secret {:?}: choose a prefix the app \
+             secret's name does not start with",
+            aws.token_secret_prefix, aws.app_secret_id
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_prefix_that_covers_the_app_secret_is_refused() {
+        let defaults = AwsConfig::default();
+        assert!(check_secret_names(&defaults).is_ok());
+        for prefix in ["zoom-tiered-sync/", "", "zoom"] {
+            let aws = AwsConfig {
+                token_secret_prefix: prefix.into(),
+                ..AwsConfig::default()
+            };
+            let e = check_secret_names(&aws).unwrap_err();
+            assert!(
+                e.to_string().contains("covers the app secret"),
+                "{prefix:?}: {e}"
+            );
+        }
     }
 }

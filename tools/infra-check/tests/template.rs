@@ -614,3 +614,54 @@ fn alarms_reach_a_person() {
     });
     assert!(alarmed, "no alarm on ConnectionsNeedingReauthorization");
 }
+
+/// Every action a function's role allows.
+fn allowed_actions(doc: &Value, f: &Value) -> BTreeSet<String> {
+    let (role_id, _) = reference(&f["Properties"]["Role"]).expect("Role");
+    statements(&doc["Resources"][role_id.as_str()])
+        .into_iter()
+        .flat_map(|s| strings(&s["Action"]))
+        .collect()
+}
+
+/// Whether a role reaches the token secrets at all.
+fn reaches_token_secrets(doc: &Value, f: &Value) -> bool {
+    let (role_id, _) = reference(&f["Properties"]["Role"]).expect("Role");
+    statements(&doc["Resources"][role_id.as_str()])
+        .into_iter()
+        .any(|s| {
+            serde_yaml_ng::to_string(&s["Resource"])
+                .unwrap()
+                .contains("TokenSecretPrefix")
+        })
+}
+
+#[test]
+fn roles_are_trimmed_to_what_each_function_calls() {
+    let doc = template();
+    for krate in function_crates() {
+        let (id, f) = function_for(&doc, &krate);
+        let actions = allowed_actions(&doc, f);
+        match krate.package.as_str() {
+            // No Zoom calls: never a token secret.
+            "license-differentiation" | "license-admin" => {
+                assert!(!reaches_token_secrets(&doc, f), "{id}: token secrets");
+            }
+            // Connects accounts and records deauthorizations: single items, no batches.
+            "oauth-connect" => {
+                assert!(
+                    !actions.contains("dynamodb:BatchWriteItem"),
+                    "{id}: batch writes"
+                );
+            }
+            _ => {}
+        }
+        // Deleting secrets: the deauthorization (oauth-connect) and the purge (maintenance) only.
+        if krate.package != "maintenance" && krate.package != "oauth-connect" {
+            assert!(
+                !actions.contains("secretsmanager:DeleteSecret"),
+                "{id}: deletes secrets"
+            );
+        }
+    }
+}
