@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use ports::{ConnectionStore, OAuthStateStore, TokenStore, ZoomRegion};
+use ports::{
+    ConnectionStore, FixedWebhookSecret, OAuthStateStore, TokenStore, WebhookSecretSource,
+    ZoomRegion,
+};
 use zoom::Secret;
 
 use crate::config::DEFAULT_RETENTION_DAYS;
@@ -41,8 +44,9 @@ pub struct App {
     pub connections: Arc<dyn ConnectionStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub zoom: Arc<dyn ZoomAuth>,
-    /// Zoom's webhook secret token (verifies `x-zm-signature`).
-    pub webhook_secret: Secret,
+    /// Zoom's webhook secret token (verifies `x-zm-signature`), re-read when it may have
+    /// been rotated.
+    pub webhook_secret: Arc<dyn WebhookSecretSource>,
     pub clock: Clock,
 }
 
@@ -69,9 +73,15 @@ impl App {
             connections,
             tokens,
             zoom,
-            webhook_secret,
+            webhook_secret: Arc::new(FixedWebhookSecret(webhook_secret)),
             clock: Arc::new(Utc::now),
         }
+    }
+
+    /// The webhook secret token from `source` (production: the app secret, re-read).
+    pub fn with_webhook_secret(mut self, source: Arc<dyn WebhookSecretSource>) -> Self {
+        self.webhook_secret = source;
+        self
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {

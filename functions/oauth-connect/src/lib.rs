@@ -53,6 +53,7 @@ pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupE
     let zoom = ZoomAuthGateway::new(config.zoom.zoom_config(&secrets)?, config.verify_timeout)
         .map_err(|e| StartupError::Zoom(e.to_string()))?;
     let records = Arc::new(wiring.records());
+    let webhook_secret = lambda_wiring::webhook_secret(&secrets)?;
     Ok(App::new(
         Options {
             region: config.zoom.region,
@@ -63,8 +64,9 @@ pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupE
         records,
         Arc::new(wiring.token_store()),
         Arc::new(zoom),
-        lambda_wiring::webhook_secret(&secrets)?,
-    ))
+        webhook_secret.clone(),
+    )
+    .with_webhook_secret(Arc::new(wiring.webhook_secret_source(webhook_secret))))
 }
 
 impl App {
@@ -141,7 +143,19 @@ impl App {
     /// `POST /zoom/events`.
     async fn zoom_event(&self, req: &Request) -> Result<Response<Body>, WebhookError> {
         let body: &[u8] = req.body().as_ref();
-        webhook::verify(&self.webhook_secret, req.headers(), body, self.now())?;
+        let mut secret = self.webhook_secret.current().await?;
+        match webhook::verify(&secret, req.headers(), body, self.now()) {
+            Err(WebhookError::BadSignature) => {
+                // The token may have been rotated since it was read: once more with a fresh one.
+                let Some(rotated) = self.webhook_secret.reread_after_mismatch().await? else {
+                    return Err(WebhookError::BadSignature);
+                };
+                webhook::verify(&rotated, req.headers(), body, self.now())?;
+                tracing::info!("webhook secret token re-read: it had been rotated");
+                secret = rotated;
+            }
+            other => other?,
+        }
         let event = webhook::Event::parse(body)?;
         match event.event.as_str() {
             "endpoint.url_validation" => {
@@ -156,7 +170,7 @@ impl App {
                     StatusCode::OK,
                     &json!({
                         "plainToken": plain,
-                        "encryptedToken": webhook::encrypted_token(&self.webhook_secret, plain),
+                        "encryptedToken": webhook::encrypted_token(&secret, plain),
                     }),
                 ))
             }

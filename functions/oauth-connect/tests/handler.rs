@@ -818,3 +818,55 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// A webhook token that was rotated in the app secret after the function read it.
+struct Rotated {
+    read_at_start: Secret,
+    now_in_the_secret: Option<Secret>,
+    rereads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl ports::WebhookSecretSource for Rotated {
+    async fn current(&self) -> Result<Secret, ports::StoreError> {
+        Ok(self.read_at_start.clone())
+    }
+    async fn reread_after_mismatch(&self) -> Result<Option<Secret>, ports::StoreError> {
+        self.rereads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.now_in_the_secret.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_webhook_token_is_read_again_on_a_mismatch() {
+    let h = harness();
+    // Zoom signs with the new token; the function still holds the old one.
+    let rotated = Arc::new(Rotated {
+        read_at_start: Secret::new("the-old-token"),
+        now_in_the_secret: Some(Secret::new(WEBHOOK_SECRET)),
+        rereads: Default::default(),
+    });
+    let app = h.app.clone().with_webhook_secret(rotated.clone());
+    let r = app.handle(fixture("webhook-url-validation")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert_eq!(
+        json(&r)["encryptedToken"],
+        zoom_sandbox::webhooks::encrypted_token(WEBHOOK_SECRET, "qgg8vlvZRS6UYooatFL8Aw"),
+        "answered with the token Zoom signed with"
+    );
+    assert_eq!(
+        rotated.rereads.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+
+    // Nothing newer in the secret (a forged or stale signature): still refused.
+    let unchanged = Arc::new(Rotated {
+        read_at_start: Secret::new("the-old-token"),
+        now_in_the_secret: None,
+        rereads: Default::default(),
+    });
+    let app = h.app.clone().with_webhook_secret(unchanged);
+    let r = app.handle(fixture("webhook-url-validation")).await;
+    assert_eq!(r.status(), 401);
+}

@@ -8,6 +8,7 @@ use zoom::{OAuthClient, ZoomConfig};
 
 use crate::StartupError;
 use crate::sqs::SqsQueue;
+use crate::webhook_secret::AppSecretWebhookSource;
 
 pub struct Wiring {
     pub aws: AwsConfig,
@@ -53,6 +54,16 @@ impl Wiring {
             refresher: Arc::new(oauth),
             options: VaultOptions::default(),
         })
+    }
+
+    /// The webhook secret token, read at start (`read_at_start`) and again when it may have
+    /// been rotated.
+    pub fn webhook_secret_source(&self, read_at_start: zoom::Secret) -> AppSecretWebhookSource {
+        AppSecretWebhookSource::new(
+            self.clients.secrets.clone(),
+            self.aws.app_secret_id.clone(),
+            read_at_start,
+        )
     }
 
     pub fn queue(&self, queue_url: &str) -> SqsQueue {

@@ -16,6 +16,7 @@ mod logging;
 mod sqs;
 pub mod task;
 mod vars;
+mod webhook_secret;
 mod zoom_settings;
 
 pub use clients::Wiring;
@@ -24,4 +25,5 @@ pub use logging::{init_tracing, log_subscriber, refused};
 pub use sqs::SqsQueue;
 pub use task::{TaskConfig, TaskEvent, TaskResponse, run_task_function, task_engine};
 pub use vars::{ConfigError, Vars};
+pub use webhook_secret::AppSecretWebhookSource;
 pub use zoom_settings::{ZoomSettings, webhook_secret};

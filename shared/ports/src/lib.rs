@@ -15,6 +15,7 @@ pub mod records;
 pub mod stores;
 pub mod tokens;
 pub mod vault;
+pub mod webhook_secret;
 
 pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
@@ -28,3 +29,4 @@ pub use vault::{
     IDLE_REFRESH_MAX_AGE, IdleRefreshReport, NEEDS_REAUTHORIZATION, TokenVault, VaultOptions,
     VaultTokenSource, refresh_lease_name,
 };
+pub use webhook_secret::{FixedWebhookSecret, WebhookSecretSource};
