@@ -489,6 +489,9 @@ impl SyncEngine {
     /// A batch of queued messages: runs each message's unit and returns the ids of the
     /// messages to deliver again: failures that may succeed later, unreadable bodies and
     /// messages for another task (the queue redelivers them, then moves them to the DLQ).
+    /// FIFO order: the first failure ends the batch, and every message after it is returned
+    /// unprocessed; so is the rest of the batch once the invocation is within the deadline
+    /// margin, before a unit starts.
     pub async fn run_messages(
         &self,
         task: Task,
@@ -496,24 +499,33 @@ impl SyncEngine {
         deadline: Option<Instant>,
     ) -> Vec<String> {
         let mut redeliver = Vec::new();
-        for message in messages {
+        let mut pending = messages.into_iter();
+        while let Some(message) = pending.next() {
             let id = message.id;
-            let failed = match serde_json::from_str::<Unit>(&message.body) {
-                Err(e) => {
-                    tracing::error!(message_id = %id, error = %e, "unreadable message");
-                    true
+            let out_of_time =
+                deadline.is_some_and(|d| Instant::now() + self.options.deadline_margin >= d);
+            let failed = if out_of_time {
+                tracing::warn!(message_id = %id, "deadline margin reached: the rest of the batch is delivered again");
+                true
+            } else {
+                match serde_json::from_str::<Unit>(&message.body) {
+                    Err(e) => {
+                        tracing::error!(message_id = %id, error = %e, "unreadable message");
+                        true
+                    }
+                    Ok(unit) if unit.task != task => {
+                        tracing::error!(message_id = %id, unit_task = %unit.task, "message for another task");
+                        true
+                    }
+                    Ok(unit) => match self.run_unit(&unit, deadline).await {
+                        Ok(_) => false,
+                        Err(e) => e.is_retryable(),
+                    },
                 }
-                Ok(unit) if unit.task != task => {
-                    tracing::error!(message_id = %id, unit_task = %unit.task, "message for another task");
-                    true
-                }
-                Ok(unit) => match self.run_unit(&unit, deadline).await {
-                    Ok(_) => false,
-                    Err(e) => e.is_retryable(),
-                },
             };
             if failed {
                 redeliver.push(id);
+                redeliver.extend(pending.by_ref().map(|m| m.id));
             }
         }
         redeliver
