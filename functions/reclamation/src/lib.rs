@@ -18,5 +18,8 @@ pub mod request;
 
 pub use error::ReclamationError;
 pub use gateway::{AccountRef, LiveUser, ZoomConnector, ZoomFailure, ZoomUsers, ZoomUsersGateway};
-pub use reclaim::{Clock, Outcome, Reclaimer, ReclamationResponse, Stores, Summary, UserResult};
+pub use reclaim::{
+    Clock, DRY_RUN_LIVE_CHECKS, MAX_LISTED_USERS, Outcome, Reclaimer, ReclamationResponse, Stores,
+    Summary, UserResult,
+};
 pub use request::{Action, Execution, Policy, ReclamationRequest};

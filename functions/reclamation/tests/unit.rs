@@ -13,8 +13,8 @@ use ports::{
     ConnectionStore, MissingScopeNote, TaskOutcome, UserAccess, UserRecord, UserStore, ZoomRegion,
 };
 use reclamation::{
-    AccountRef, LiveUser, Outcome, Reclaimer, ReclamationError, ReclamationResponse, Stores,
-    ZoomConnector, ZoomFailure, ZoomUsers,
+    AccountRef, DRY_RUN_LIVE_CHECKS, LiveUser, MAX_LISTED_USERS, Outcome, Reclaimer,
+    ReclamationError, ReclamationResponse, Stores, ZoomConnector, ZoomFailure, ZoomUsers,
 };
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, InactivityThreshold};
@@ -71,6 +71,8 @@ struct FakeZoom {
     /// Like Zoom (and the sandbox): a deactivated user keeps listing its type; the seat is
     /// freed all the same. Off: the type drops to Basic.
     keep_type_on_deactivate: std::sync::atomic::AtomicBool,
+    /// `GET /users/{id}` calls made.
+    reads: std::sync::atomic::AtomicUsize,
 }
 
 impl FakeZoom {
@@ -85,6 +87,8 @@ impl FakeZoom {
 #[async_trait]
 impl ZoomUsers for FakeZoom {
     async fn get_user(&self, account: &AccountRef, user_id: &str) -> Result<LiveUser, ZoomFailure> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let users = self.users.lock().unwrap();
         let u = users.get(user_id).cloned().ok_or_else(not_found)?;
         let acct = match account {
@@ -1287,4 +1291,75 @@ async fn a_custom_admin_role_is_protected_unless_the_request_allows_it() {
         e.to_string().contains("owner role can never be allowed"),
         "{e}"
     );
+}
+
+// ----- size: a dry run over a large policy stays bounded --------------------------------------
+
+#[tokio::test]
+async fn a_dry_run_over_5000_candidates_is_bounded_and_under_6_mb() {
+    let f = fixture().await;
+    let n = 5_000;
+    let roster: Vec<UserRecord> = (0..n)
+        .map(|i| UserRecord {
+            user_id: Some(format!("bulk{i:05}")),
+            email: format!("bulk{i:05}@example.com"),
+            first_name: Some(format!("Bulk {i}")),
+            last_name: Some("Member".into()),
+            user_type: 2,
+            status: "active".into(),
+            role_id: None,
+            role_name: Some("Member".into()),
+            account_id: MASTER.into(),
+            active_date: Some(now() - Duration::days(1000)),
+            license_name: Some("Business".into()),
+            removed_at: None,
+        })
+        .collect();
+    f.records.upsert_users(CONN, &roster).await.unwrap();
+    let access: Vec<UserAccess> = roster
+        .iter()
+        .map(|u| UserAccess {
+            user_key: u.key(),
+            account_id: MASTER.into(),
+            dates: ActivityDates {
+                last_login: Some(now() - Duration::days(300)),
+                last_meeting_created: None,
+                last_meeting_joined: None,
+            },
+        })
+        .collect();
+    f.records.upsert_access(CONN, &access).await.unwrap();
+    {
+        let mut live = f.zoom.users.lock().unwrap();
+        for u in &roster {
+            let id = u.user_id.clone().unwrap();
+            live.insert(
+                id.clone(),
+                LiveUser {
+                    id,
+                    email: u.email.clone(),
+                    account_id: Some(MASTER.into()),
+                    user_type: 2,
+                    status: "active".into(),
+                    role_id: None,
+                    role_name: Some("Member".into()),
+                    last_login_time: Some(now() - Duration::days(300)),
+                },
+            );
+        }
+    }
+
+    let r = f.reclaimer.handle(&event("dry-run")).await.unwrap();
+    let reads = f.zoom.reads.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(reads <= DRY_RUN_LIVE_CHECKS, "{reads} live checks");
+    assert!(r.summary.not_checked_live >= (n - DRY_RUN_LIVE_CHECKS) as u64);
+    assert!(r.summary.selected >= n as u64, "every candidate is counted");
+    assert!(r.users.len() <= MAX_LISTED_USERS);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("not checked at Zoom")),
+        "{:?}",
+        r.warnings
+    );
+    let bytes = serde_json::to_vec(&r).unwrap().len();
+    assert!(bytes < 6 * 1024 * 1024, "{bytes} bytes");
 }

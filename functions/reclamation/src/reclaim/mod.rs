@@ -23,7 +23,10 @@ use std::time::Duration;
 use ports::{AccountStore, AuditStore, ConnectionStore, LeaseStore, Store, UserStore};
 pub use sync_domain::Clock;
 
-pub use response::{Outcome, ReclamationResponse, Summary, UserResult, reason};
+pub use response::{
+    DRY_RUN_LIVE_CHECKS, MAX_LISTED_USERS, Outcome, ReclamationResponse, Summary, UserResult,
+    reason,
+};
 
 use crate::gateway::ZoomConnector;
 

@@ -106,7 +106,22 @@ pub struct Summary {
     pub licenses_freed: BTreeMap<String, u64>,
     /// Paid seats taken again per license name (reactivate).
     pub licenses_restored: BTreeMap<String, u64>,
+    /// Dry run: users that pass the stored checks but were not checked at Zoom (a dry run
+    /// checks at most [`DRY_RUN_LIVE_CHECKS`] live); counted in `selected`, not listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_checked_live: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A dry run calls Zoom for at most this many users (one `GET /users/{id}` each).
+pub const DRY_RUN_LIVE_CHECKS: usize = 500;
+
+/// At most this many user lines in a response (Lambda answers at most 6 MB); the summary
+/// counts them all.
+pub const MAX_LISTED_USERS: usize = 2_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReclamationResponse {
@@ -129,6 +144,9 @@ pub struct ReclamationResponse {
     pub warnings: Vec<String>,
     pub summary: Summary,
     pub users: Vec<UserResult>,
+    /// Lines left out of `users` past [`MAX_LISTED_USERS`] (the summary counts them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub users_not_listed: u64,
 }
 
 /// [`holds_seat`] of a recorded state (`before` / `after` of an audit entry); `None` without a
@@ -252,7 +270,7 @@ pub(super) fn respond(
     replayed: bool,
     data_as_of: Option<DateTime<Utc>>,
     warnings: Vec<String>,
-    users: Vec<UserResult>,
+    mut users: Vec<UserResult>,
 ) -> ReclamationResponse {
     let mut s = Summary {
         selected: users.len() as u64,
@@ -303,7 +321,11 @@ pub(super) fn respond(
         max_data_age_hours: request.max_data_age_hours(),
         warnings,
         summary: s,
-        users,
+        users_not_listed: users.len().saturating_sub(MAX_LISTED_USERS) as u64,
+        users: {
+            users.truncate(MAX_LISTED_USERS);
+            users
+        },
     }
 }
 

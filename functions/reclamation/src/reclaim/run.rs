@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::acting::process;
-use super::response::{ReclamationResponse, respond, result_from_entry, with_license};
+use super::response::{
+    DRY_RUN_LIVE_CHECKS, ReclamationResponse, respond, result_from_entry, with_license,
+};
 use super::selection::Candidate;
 use super::{ACCESS_TASK, LEASE_TTL, Reclaimer};
 use crate::error::ReclamationError;
@@ -108,10 +110,28 @@ impl Reclaimer {
 
         if request.mode == Execution::DryRun {
             let mut results = Vec::with_capacity(candidates.len());
+            let (mut checked, mut not_checked) = (0, 0u64);
             for c in &candidates {
+                if c.pre.is_none() {
+                    if checked == DRY_RUN_LIVE_CHECKS {
+                        not_checked += 1;
+                        continue;
+                    }
+                    checked += 1;
+                }
                 results.push(process(request, &connection, &*zoom, c, now).await);
             }
-            return Ok(respond(request, false, data_as_of, warnings, results));
+            if not_checked > 0 {
+                warnings.push(format!(
+                    "{not_checked} more users pass the stored checks but were not checked at \
+                     Zoom (a dry run checks at most {DRY_RUN_LIVE_CHECKS}): narrow the policy \
+                     (license_names, account_ids, inactive_days) to see them"
+                ));
+            }
+            let mut response = respond(request, false, data_as_of, warnings, results);
+            response.summary.selected += not_checked;
+            response.summary.not_checked_live = not_checked;
+            return Ok(response);
         }
 
         // Execute: one invocation per request id at a time, recorded once.
