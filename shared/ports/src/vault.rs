@@ -228,19 +228,31 @@ impl VaultTokenSource {
                     reason: e.to_string(),
                 })?;
             if acquired {
-                let result = self.refresh_holding_lease(need).await;
-                match self.vault.leases.release(&lease, &self.owner).await {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(
-                        connection_id = %self.connection_id,
-                        "token refresh lease had expired and was taken before release"
-                    ),
-                    // It expires by itself.
-                    Err(e) => {
-                        tracing::warn!(connection_id = %self.connection_id, error = %e, "could not release token refresh lease")
-                    }
-                }
-                return result;
+                // Once Zoom is asked, the old refresh token is spent: the refresh, the write of
+                // its result and the lease's release run in a task of their own, so a caller
+                // cancelled meanwhile (the invocation's deadline) does not lose the only valid
+                // refresh token. The caller waits for it when it can.
+                let holder = VaultTokenSource {
+                    connection_id: self.connection_id.clone(),
+                    vault: self.vault.clone(),
+                    owner: self.owner.clone(),
+                    cached: tokio::sync::Mutex::new(None),
+                };
+                let need = Need {
+                    rejected: need.rejected.clone(),
+                    refreshed_before: need.refreshed_before,
+                };
+                let lease = lease.clone();
+                let refresh = tokio::spawn(async move {
+                    let result = holder.refresh_holding_lease(&need).await;
+                    holder.release_lease(&lease).await;
+                    result
+                });
+                return refresh.await.unwrap_or_else(|e| {
+                    Err(TokenError::Transient {
+                        reason: format!("the token refresh task failed: {e}"),
+                    })
+                });
             }
             // Someone else is refreshing: wait for their result instead of refreshing.
             let jitter = rand::rng().random_range(0..=options.poll_interval.as_millis() as u64 / 2);
@@ -256,6 +268,20 @@ impl VaultTokenSource {
                         options.wait_timeout.as_secs()
                     ),
                 });
+            }
+        }
+    }
+
+    async fn release_lease(&self, lease: &str) {
+        match self.vault.leases.release(lease, &self.owner).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                connection_id = %self.connection_id,
+                "token refresh lease had expired and was taken before release"
+            ),
+            // It expires by itself.
+            Err(e) => {
+                tracing::warn!(connection_id = %self.connection_id, error = %e, "could not release token refresh lease")
             }
         }
     }
