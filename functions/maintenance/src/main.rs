@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::Error;
 use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
 use maintenance::Maintenance;
-use serde_json::Value;
 
 async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Maintenance, StartupError> {
     let zoom_config = zoom.zoom_config(&wiring.app_secrets().await?)?;
@@ -30,14 +29,9 @@ async fn main() -> Result<(), Error> {
             .await
             .map_err(lambda_wiring::refused)?,
     );
-    run(service_fn(move |event: LambdaEvent<Value>| {
-        let maintenance = maintenance.clone();
-        async move {
-            maintenance
-                .handle(&event.payload)
-                .await
-                .inspect_err(|e| tracing::warn!(error = %e, "maintenance failed"))
-        }
-    }))
+    lambda_wiring::serve_json(|payload| {
+        let maintenance = &maintenance;
+        async move { maintenance.handle(&payload).await }
+    })
     .await
 }

@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::Error;
 use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
 use reclamation::{Reclaimer, Stores, ZoomUsersGateway};
-use serde_json::Value;
 
 /// The use case on the AWS adapters and the Zoom client (once per cold start).
 async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Reclaimer, StartupError> {
@@ -29,14 +28,9 @@ async fn main() -> Result<(), Error> {
             .await
             .map_err(lambda_wiring::refused)?,
     );
-    run(service_fn(move |event: LambdaEvent<Value>| {
-        let reclaimer = reclaimer.clone();
-        async move {
-            reclaimer
-                .handle(&event.payload)
-                .await
-                .inspect_err(|e| tracing::warn!(error = %e, kind = e.kind(), "request refused"))
-        }
-    }))
+    lambda_wiring::serve_json(|payload| {
+        let reclaimer = &reclaimer;
+        async move { reclaimer.handle(&payload).await }
+    })
     .await
 }

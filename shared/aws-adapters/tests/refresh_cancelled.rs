@@ -12,27 +12,8 @@ use aws_adapters::*;
 use chrono::Utc;
 use ports::*;
 use rand::RngExt;
-use zoom::{OAuthApp, OAuthClient, Region, Secret, TokenSet, TokenSource, ZoomConfig};
+use zoom::{OAuthClient, Secret, TokenSet, TokenSource};
 use zoom_sandbox::SandboxConfig;
-
-fn zoom_config(sb: &zoom_sandbox::RunningSandbox) -> ZoomConfig {
-    let demo = SandboxConfig::demo();
-    let app = &demo.apps[0];
-    ZoomConfig::builder()
-        .region(Region::Na)
-        .app(
-            Region::Na,
-            OAuthApp::new(
-                app.client_id.clone(),
-                Secret::new(app.client_secret.clone()),
-                app.redirect_uris[0].clone(),
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .request_timeout(Duration::from_secs(10))
-        .build()
-        .expect("zoom config")
-}
 
 /// Secrets Manager with the time a write takes before it reaches the service (a new
 /// connection, TLS, signing): a cancellation then can fall between Zoom's answer and the write.
@@ -67,7 +48,7 @@ async fn cancelled_refreshes_never_lose_the_connection() {
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
         .expect("start sandbox");
-    let config = zoom_config(&sb);
+    let config = common::sandbox_zoom_config(&sb);
     let records = Records::dynamo(moto.clients.dynamodb.clone(), moto.table.clone());
     let tokens: Arc<dyn TokenStore> = Arc::new(SecretsManagerTokenStore::new(
         moto.clients.secrets.clone(),

@@ -13,30 +13,8 @@ use aws_adapters::*;
 use chrono::Utc;
 use futures::future::join_all;
 use ports::*;
-use zoom::{
-    OAuthApp, OAuthClient, RateProfile, Region, RetryPolicy, Secret, TokenError, TokenSet,
-    ZoomClient, ZoomConfig,
-};
+use zoom::{OAuthClient, RateProfile, RetryPolicy, Secret, TokenError, TokenSet, ZoomClient};
 use zoom_sandbox::SandboxConfig;
-
-fn zoom_config(sb: &zoom_sandbox::RunningSandbox) -> ZoomConfig {
-    let demo = SandboxConfig::demo();
-    let app = &demo.apps[0];
-    ZoomConfig::builder()
-        .region(Region::Na)
-        .app(
-            Region::Na,
-            OAuthApp::new(
-                app.client_id.clone(),
-                Secret::new(app.client_secret.clone()),
-                app.redirect_uris[0].clone(),
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .request_timeout(Duration::from_secs(10))
-        .build()
-        .expect("zoom config")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_invocations_refresh_once_at_the_sandbox() {
@@ -46,7 +24,7 @@ async fn fifty_invocations_refresh_once_at_the_sandbox() {
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
         .expect("start sandbox");
-    let config = zoom_config(&sb);
+    let config = common::sandbox_zoom_config(&sb);
     let oauth = Arc::new(OAuthClient::new(&config).expect("oauth client"));
 
     let records = Records::dynamo(moto.clients.dynamodb.clone(), moto.table.clone());

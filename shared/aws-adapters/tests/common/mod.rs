@@ -175,3 +175,23 @@ impl<S: TokenStore> TokenStore for FlakyWrites<S> {
         self.inner.delete(connection_id).await
     }
 }
+
+/// The Zoom configuration of the sandbox's demo app, on a running sandbox.
+pub(crate) fn sandbox_zoom_config(sb: &zoom_sandbox::RunningSandbox) -> zoom::ZoomConfig {
+    let demo = zoom_sandbox::SandboxConfig::demo();
+    let app = &demo.apps[0];
+    zoom::ZoomConfig::builder()
+        .region(zoom::Region::Na)
+        .app(
+            zoom::Region::Na,
+            zoom::OAuthApp::new(
+                app.client_id.clone(),
+                Secret::new(app.client_secret.clone()),
+                app.redirect_uris[0].clone(),
+            ),
+        )
+        .oauth_base(sb.base_url())
+        .request_timeout(Duration::from_secs(10))
+        .build()
+        .expect("zoom config")
+}
