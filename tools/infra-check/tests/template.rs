@@ -665,3 +665,51 @@ fn roles_are_trimmed_to_what_each_function_calls() {
         }
     }
 }
+
+#[test]
+fn metric_filters_match_what_the_code_logs() {
+    let doc = template();
+    let sources = rust_sources(&["shared", "functions"], &[]);
+    let logged = |literal: &str| sources.iter().any(|(_, t)| t.contains(literal));
+    let filters = of_type(&doc, "AWS::Logs::MetricFilter");
+    assert!(!filters.is_empty());
+    for (id, f) in &filters {
+        let pattern = f["Properties"]["FilterPattern"].as_str().expect("pattern");
+        // `{ $.fields.<field> = "<value>" }`: the value is a message or constant the code writes.
+        let value = pattern
+            .split('"')
+            .nth(1)
+            .unwrap_or_else(|| panic!("{id}: pattern {pattern}"));
+        assert!(pattern.contains("$.fields."), "{id}: {pattern}");
+        assert!(
+            logged(&format!("\"{value}\"")),
+            "{id}: no code logs {value:?}"
+        );
+        // A value taken from a field: the code logs that field.
+        let metric_value = f["Properties"]["MetricTransformations"][0]["MetricValue"]
+            .as_str()
+            .unwrap_or("");
+        if let Some(field) = metric_value.strip_prefix("$.fields.") {
+            assert!(logged(&format!("{field} = ")), "{id}: no code logs {field}");
+        }
+    }
+    // Every task function counts its failed units.
+    for (id, f) in functions(&doc) {
+        if !events(f)
+            .iter()
+            .any(|(_, e)| e["Type"].as_str() == Some("SQS"))
+        {
+            continue;
+        }
+        let (log_group, _) =
+            reference(&f["Properties"]["LoggingConfig"]["LogGroup"]).expect("log group");
+        assert!(
+            filters.values().any(|m| {
+                reference(&m["Properties"]["LogGroupName"]).is_some_and(|(g, _)| g == log_group)
+                    && m["Properties"]["MetricTransformations"][0]["MetricName"].as_str()
+                        == Some("UnitsFailed")
+            }),
+            "{id}: failed units are not counted"
+        );
+    }
+}
