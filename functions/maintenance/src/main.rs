@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use lambda_runtime::Error;
-use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
+use lambda_wiring::{StartupError, Wiring, ZoomSettings};
 use maintenance::Maintenance;
 
 async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Maintenance, StartupError> {
@@ -20,15 +20,10 @@ async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Maintenance, Star
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_wiring::init_tracing();
-    let vars = Vars::from_env();
-    let zoom = ZoomSettings::from_vars(&vars).map_err(lambda_wiring::refused)?;
-    let wiring = Wiring::new(vars.aws()).await;
-    let maintenance = Arc::new(
-        build(&wiring, &zoom)
-            .await
-            .map_err(lambda_wiring::refused)?,
-    );
+    let (wiring, zoom) = lambda_wiring::start_with_zoom().await?;
+    let maintenance = build(&wiring, &zoom)
+        .await
+        .map_err(lambda_wiring::refused)?;
     lambda_wiring::serve_json(|payload| {
         let maintenance = &maintenance;
         async move { maintenance.handle(&payload).await }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lambda_runtime::Error;
-use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
+use lambda_wiring::{StartupError, Wiring, ZoomSettings};
 use reclamation::{Reclaimer, Stores, ZoomUsersGateway};
 
 /// The use case on the AWS adapters and the Zoom client (once per cold start).
@@ -19,15 +19,10 @@ async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Reclaimer, Startu
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_wiring::init_tracing();
-    let vars = Vars::from_env();
-    let zoom = ZoomSettings::from_vars(&vars).map_err(lambda_wiring::refused)?;
-    let wiring = Wiring::new(vars.aws()).await;
-    let reclaimer = Arc::new(
-        build(&wiring, &zoom)
-            .await
-            .map_err(lambda_wiring::refused)?,
-    );
+    let (wiring, zoom) = lambda_wiring::start_with_zoom().await?;
+    let reclaimer = build(&wiring, &zoom)
+        .await
+        .map_err(lambda_wiring::refused)?;
     lambda_wiring::serve_json(|payload| {
         let reclaimer = &reclaimer;
         async move { reclaimer.handle(&payload).await }

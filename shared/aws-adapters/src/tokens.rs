@@ -22,6 +22,28 @@ impl SecretsManagerTokenStore {
     pub fn secret_name(&self, connection_id: &str) -> String {
         format!("{}{connection_id}", self.prefix)
     }
+
+    /// Takes a secret out of its scheduled deletion; one that never existed or is not deleted
+    /// needs nothing.
+    async fn restore_if_deleted(&self, connection_id: &str) -> Result<(), StoreError> {
+        match self
+            .client
+            .restore_secret()
+            .secret_id(self.secret_name(connection_id))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_resource_not_found_exception() || s.is_invalid_request_exception()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(crate::error::secrets_error("RestoreSecret", e)),
+        }
+    }
 }
 
 #[async_trait]
@@ -102,21 +124,7 @@ impl TokenStore for SecretsManagerTokenStore {
         connection_id: &str,
         tokens: &StoredTokens,
     ) -> Result<(), StoreError> {
-        match self
-            .client
-            .restore_secret()
-            .secret_id(self.secret_name(connection_id))
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            // Never existed (first connect) or not deleted: nothing to restore.
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_resource_not_found_exception() || s.is_invalid_request_exception()
-                }) => {}
-            Err(e) => return Err(crate::error::secrets_error("RestoreSecret", e)),
-        }
+        self.restore_if_deleted(connection_id).await?;
         self.write(connection_id, tokens).await
     }
 
@@ -142,21 +150,13 @@ impl TokenStore for SecretsManagerTokenStore {
     }
 
     async fn purge(&self, connection_id: &str) -> Result<(), StoreError> {
-        let name = self.secret_name(connection_id);
         // A secret scheduled for deletion (the deauthorization) cannot be deleted again:
         // restore it first, then delete it without a recovery window.
-        match self.client.restore_secret().secret_id(&name).send().await {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error().is_some_and(|s| {
-                    s.is_resource_not_found_exception() || s.is_invalid_request_exception()
-                }) => {}
-            Err(e) => return Err(crate::error::secrets_error("RestoreSecret", e)),
-        }
+        self.restore_if_deleted(connection_id).await?;
         match self
             .client
             .delete_secret()
-            .secret_id(&name)
+            .secret_id(self.secret_name(connection_id))
             .force_delete_without_recovery(true)
             .send()
             .await

@@ -8,11 +8,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::*;
 use chrono::Utc;
 use ports::*;
 use rand::RngExt;
-use zoom::{OAuthClient, Secret, TokenSet, TokenSource};
+use zoom::{OAuthClient, TokenSource};
 use zoom_sandbox::SandboxConfig;
 
 /// Secrets Manager with the time a write takes before it reaches the service (a new
@@ -49,38 +48,7 @@ async fn cancelled_refreshes_never_lose_the_connection() {
         .await
         .expect("start sandbox");
     let config = common::sandbox_zoom_config(&sb);
-    let records = Records::dynamo(moto.clients.dynamodb.clone(), moto.table.clone());
-    let tokens: Arc<dyn TokenStore> = Arc::new(SecretsManagerTokenStore::new(
-        moto.clients.secrets.clone(),
-        moto.secret_prefix.clone(),
-    ));
-    records
-        .insert_connection(&ConnectionRecord::new(
-            "c1",
-            "master",
-            ZoomRegion::Na,
-            ConnectionSettings::default(),
-            Utc::now(),
-        ))
-        .await
-        .unwrap();
-    let granted = sb.state.issue_token_for_tests(&[]);
-    tokens
-        .write_new_authorization(
-            "c1",
-            &StoredTokens {
-                tokens: TokenSet {
-                    access_token: Secret::new(granted.access_token),
-                    refresh_token: Secret::new(granted.refresh_token.expect("refresh token")),
-                    expires_at: Utc::now() - chrono::Duration::seconds(5),
-                    scope: granted.scope,
-                    api_url: Some(granted.api_url),
-                },
-                refreshed_at: Utc::now(),
-            },
-        )
-        .await
-        .unwrap();
+    let (records, tokens, _) = common::sandbox_connection(&moto, &sb).await;
     let vault = TokenVault {
         tokens: Arc::new(SlowWrites(tokens.clone())),
         leases: Arc::new(records.clone()),

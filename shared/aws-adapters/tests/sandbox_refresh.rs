@@ -9,11 +9,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::*;
 use chrono::Utc;
 use futures::future::join_all;
 use ports::*;
-use zoom::{OAuthClient, RateProfile, RetryPolicy, Secret, TokenError, TokenSet, ZoomClient};
+use zoom::{OAuthClient, RateProfile, RetryPolicy, TokenError, ZoomClient};
 use zoom_sandbox::SandboxConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,39 +26,7 @@ async fn fifty_invocations_refresh_once_at_the_sandbox() {
     let config = common::sandbox_zoom_config(&sb);
     let oauth = Arc::new(OAuthClient::new(&config).expect("oauth client"));
 
-    let records = Records::dynamo(moto.clients.dynamodb.clone(), moto.table.clone());
-    let tokens: Arc<dyn TokenStore> = Arc::new(SecretsManagerTokenStore::new(
-        moto.clients.secrets.clone(),
-        moto.secret_prefix.clone(),
-    ));
-    records
-        .insert_connection(&ConnectionRecord::new(
-            "c1",
-            "master",
-            ZoomRegion::Na,
-            ConnectionSettings::default(),
-            Utc::now(),
-        ))
-        .await
-        .unwrap();
-    let granted = sb.state.issue_token_for_tests(&[]);
-    let original = TokenSet {
-        access_token: Secret::new(granted.access_token),
-        refresh_token: Secret::new(granted.refresh_token.expect("refresh token")),
-        expires_at: Utc::now() - chrono::Duration::seconds(5),
-        scope: granted.scope,
-        api_url: Some(granted.api_url),
-    };
-    tokens
-        .write_new_authorization(
-            "c1",
-            &StoredTokens {
-                tokens: original.clone(),
-                refreshed_at: Utc::now() - chrono::Duration::hours(1),
-            },
-        )
-        .await
-        .unwrap();
+    let (records, tokens, original) = common::sandbox_connection(&moto, &sb).await;
     let vault = TokenVault {
         tokens: tokens.clone(),
         leases: Arc::new(records.clone()),

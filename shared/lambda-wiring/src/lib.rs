@@ -23,7 +23,7 @@ mod zoom_settings;
 pub use clients::Wiring;
 pub use error::StartupError;
 pub use logging::{init_tracing, log_subscriber, refused};
-pub use serve::serve_json;
+pub use serve::{serve_json, start_with_zoom};
 pub use sqs::SqsQueue;
 pub use task::{TaskConfig, TaskEvent, TaskResponse, run_task_function, task_engine};
 pub use vars::{ConfigError, Vars};

@@ -1,10 +1,22 @@
-//! The event loop of the functions an admin or a schedule invokes with a JSON payload.
+//! The start and the event loop of the functions an admin or a schedule invokes with a JSON
+//! payload.
 
 use std::future::Future;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::{Vars, Wiring, ZoomSettings};
+
+/// The start of a function that calls Zoom: JSON logs, the Zoom settings and the AWS wiring
+/// from the environment (a bad setting is logged once and ends `main`).
+pub async fn start_with_zoom() -> Result<(Wiring, ZoomSettings), lambda_runtime::Error> {
+    crate::init_tracing();
+    let vars = Vars::from_env();
+    let zoom = ZoomSettings::from_vars(&vars).map_err(crate::refused)?;
+    Ok((Wiring::new(vars.aws()).await, zoom))
+}
 
 /// Answers every invocation with `handle(payload)`; a refused one is logged once and returned
 /// as the invocation's error (its type and message).

@@ -195,3 +195,52 @@ pub(crate) fn sandbox_zoom_config(sb: &zoom_sandbox::RunningSandbox) -> zoom::Zo
         .build()
         .expect("zoom config")
 }
+
+/// Connection `c1` on moto (table and token secret) holding a grant of the running sandbox
+/// whose access token has expired, so the next use refreshes at the sandbox. Returns the
+/// records, the token store and the stored tokens.
+pub(crate) async fn sandbox_connection(
+    moto: &Moto,
+    sb: &zoom_sandbox::RunningSandbox,
+) -> (
+    aws_adapters::Records,
+    std::sync::Arc<dyn TokenStore>,
+    TokenSet,
+) {
+    use ports::{ConnectionRecord, ConnectionSettings, ConnectionStore, ZoomRegion};
+    let records = aws_adapters::Records::dynamo(moto.clients.dynamodb.clone(), moto.table.clone());
+    let tokens: std::sync::Arc<dyn TokenStore> =
+        std::sync::Arc::new(aws_adapters::SecretsManagerTokenStore::new(
+            moto.clients.secrets.clone(),
+            moto.secret_prefix.clone(),
+        ));
+    records
+        .insert_connection(&ConnectionRecord::new(
+            "c1",
+            "master",
+            ZoomRegion::Na,
+            ConnectionSettings::default(),
+            Utc::now(),
+        ))
+        .await
+        .unwrap();
+    let granted = sb.state.issue_token_for_tests(&[]);
+    let original = TokenSet {
+        access_token: Secret::new(granted.access_token),
+        refresh_token: Secret::new(granted.refresh_token.expect("refresh token")),
+        expires_at: Utc::now() - chrono::Duration::seconds(5),
+        scope: granted.scope,
+        api_url: Some(granted.api_url),
+    };
+    tokens
+        .write_new_authorization(
+            "c1",
+            &StoredTokens {
+                tokens: original.clone(),
+                refreshed_at: Utc::now() - chrono::Duration::hours(1),
+            },
+        )
+        .await
+        .unwrap();
+    (records, tokens, original)
+}
