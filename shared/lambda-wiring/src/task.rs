@@ -112,7 +112,8 @@ impl TaskEvent {
     /// Reads an event; one that is none of the three says what was expected, or, when its
     /// keys say which kind it meant, what is wrong with it.
     pub fn from_value(event: serde_json::Value) -> Result<Self, SyncError> {
-        if let Ok(e) = serde_json::from_value::<Self>(event.clone()) {
+        // Read from a borrow: the batch is not copied on the way that succeeds.
+        if let Ok(e) = Self::deserialize(&event) {
             return Ok(e);
         }
         let invalid = |e: serde_json::Error| SyncError::Invalid(e.to_string());
