@@ -24,6 +24,8 @@ pub struct Options {
     pub state_ttl: chrono::Duration,
     /// How long a deauthorized connection's records are kept before purge.
     pub deauthorized_retention: chrono::Duration,
+    /// The Zoom accounts this deployment may connect (empty: any the admin's links name).
+    pub allowed_zoom_accounts: Vec<String>,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             region: ZoomRegion::Na,
             state_ttl: ports::stores::OAUTH_STATE_TTL,
             deauthorized_retention: chrono::Duration::days(DEFAULT_RETENTION_DAYS),
+            allowed_zoom_accounts: Vec::new(),
         }
     }
 }

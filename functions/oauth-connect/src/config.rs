@@ -6,6 +6,7 @@
 //! | `ZTS_OAUTH_REDIRECT_URI` | this function's `/oauth/callback` URL, as registered with the Zoom app | required |
 //! | `ZTS_DEAUTHORIZED_RETENTION_DAYS` | days a deauthorized connection's records are kept | `10` |
 //! | `ZTS_ZOOM_VERIFY_TIMEOUT_SECS` | time budget of the account checks in the callback | `20` |
+//! | `ZTS_ALLOWED_ZOOM_ACCOUNTS` | comma-separated Zoom account ids this deployment may connect | any |
 //!
 //! plus the Zoom settings (`lambda_wiring::ZoomSettings`: `ZTS_ZOOM_REGION`,
 //! `ZTS_ZOOM_OAUTH_BASE`, `ZTS_ZOOM_API_BASE`) and the AWS adapters' variables
@@ -28,6 +29,8 @@ pub struct Config {
     pub zoom: ZoomSettings,
     pub deauthorized_retention: chrono::Duration,
     pub verify_timeout: Duration,
+    /// Empty: any account an admin's link leads to.
+    pub allowed_zoom_accounts: Vec<String>,
 }
 
 impl Config {
@@ -62,6 +65,16 @@ impl Config {
             zoom,
             deauthorized_retention: chrono::Duration::days(retention_days),
             verify_timeout: Duration::from_secs(verify_secs.unsigned_abs()),
+            allowed_zoom_accounts: vars
+                .get("ZTS_ALLOWED_ZOOM_ACCOUNTS")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }

@@ -1,12 +1,8 @@
 //! The two browser routes: `/connect` starts an authorization, `/oauth/callback` finishes it.
 
 use chrono::{DateTime, Utc};
-use ports::{
-    ConnectionRecord, ConnectionSettings, ConnectionStatus, OAuthStateRecord, StoreError,
-    StoredTokens,
-};
+use ports::{ConnectionRecord, ConnectionStatus, OAuthStateRecord, StoreError, StoredTokens};
 use sha2::{Digest, Sha256};
-use sync_domain::{InactivityThreshold, YesNo};
 use zoom::{Secret, TokenError, TokenSet};
 
 use crate::app::App;
@@ -44,19 +40,6 @@ impl Params {
     }
 }
 
-/// The connection settings from `/connect`'s query: `include_free_users` and
-/// `include_on_premises` (yes/no/blank = no), `inactivity_threshold` (15/30/60/90/120, blank = 60).
-pub fn parse_settings(params: &Params) -> Result<ConnectionSettings, ConnectError> {
-    let free = YesNo::parse("include_free_users", params.get("include_free_users"))?;
-    let on_prem = YesNo::parse("include_on_premises", params.get("include_on_premises"))?;
-    let threshold = InactivityThreshold::parse(params.get("inactivity_threshold"))?;
-    Ok(ConnectionSettings {
-        include_free_users: free,
-        include_on_premises: on_prem,
-        inactivity_threshold: threshold,
-    })
-}
-
 /// The connection id of a Zoom account: derived from the account id, so that two callbacks
 /// of the same account racing each other cannot create two connections (the second insert
 /// fails its condition and updates instead).
@@ -74,37 +57,102 @@ pub fn connection_id_for(zoom_account_id: &str) -> String {
     }
 }
 
+/// The cookie that binds an authorization to the browser that started it (`__Host-`: only
+/// ever set by this host over HTTPS for path `/`, so no sibling domain can plant one).
+pub const BINDING_COOKIE: &str = "__Host-zts-connect";
+
+/// The one query parameter `/connect` takes: the token of an admin-minted link.
+pub const INVITE_PARAM: &str = "invite";
+
+/// What `/connect` answers: Zoom's authorize URL and the cookie binding the browser.
+#[derive(Debug, Clone)]
+pub struct ConnectStart {
+    pub authorize_url: String,
+    /// The `Set-Cookie` value (holds the browser nonce: never logged).
+    pub set_cookie: String,
+}
+
+/// The `Set-Cookie` value that removes the binding cookie (after the callback).
+pub fn clear_binding_cookie() -> String {
+    format!("{BINDING_COOKIE}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax")
+}
+
+/// The binding cookie's value among the request's `Cookie` headers.
+pub fn binding_cookie(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == BINDING_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 impl App {
-    /// `GET /connect`: stores a single-use state (with the PKCE verifier and the settings) and
-    /// returns Zoom's authorize URL to redirect to.
-    pub async fn start_connect(&self, params: &Params) -> Result<String, ConnectError> {
-        let settings = parse_settings(params)?;
+    /// `GET /connect?invite=`: consumes the admin-minted link, stores a single-use state (with
+    /// the PKCE verifier, the link's settings and a digest of a fresh browser nonce) and
+    /// returns Zoom's authorize URL and the cookie holding the nonce.
+    pub async fn start_connect(&self, params: &Params) -> Result<ConnectStart, ConnectError> {
+        if let Some((name, _)) = params.0.iter().find(|(k, _)| k != INVITE_PARAM) {
+            return Err(ConnectError::UnexpectedParameter(crate::error::truncate(
+                name, 40,
+            )));
+        }
+        let token = params
+            .non_blank(INVITE_PARAM)
+            .ok_or(ConnectError::NoInvite)?;
+        if token.len() > MAX_STATE_LEN {
+            return Err(ConnectError::InvalidInvite);
+        }
         let now = self.now();
+        let invite = self
+            .states
+            .consume_invite(&ports::secret_digest(token), now)
+            .await?
+            .ok_or(ConnectError::InvalidInvite)?;
+        let nonce = ports::random_secret();
         let auth = self.zoom.authorize();
         let record = OAuthStateRecord {
             state: auth.state,
             pkce_verifier: auth.pkce_verifier,
             region: self.options.region,
-            settings,
+            settings: invite.settings,
             created_at: now,
             expires_at: now + self.options.state_ttl,
+            browser_binding: Some(ports::secret_digest(&nonce)),
+            invited_by: Some(invite.requested_by.clone()),
+            expected_zoom_account_id: invite.zoom_account_id.clone(),
         };
         self.states.put_state(&record).await?;
         tracing::info!(
             region = self.options.region.as_str(),
+            invited_by = %invite.requested_by,
             include_free_users = record.settings.include_free_users.is_yes(),
             include_on_premises = record.settings.include_on_premises.is_yes(),
             inactivity_threshold_days = record.settings.inactivity_threshold.days(),
             "authorization started"
         );
-        Ok(auth.url.to_string())
+        Ok(ConnectStart {
+            authorize_url: auth.url.to_string(),
+            set_cookie: format!(
+                "{BINDING_COOKIE}={nonce}; Max-Age={}; Path=/; Secure; HttpOnly; SameSite=Lax",
+                self.options.state_ttl.num_seconds()
+            ),
+        })
     }
 
     /// `GET /oauth/callback`: consumes the state, exchanges the code, verifies scopes and the
     /// Master Account feature, then stores tokens and connection. Nothing is stored unless
     /// every check passed; a grant that fails a check is revoked. Missing optional scopes do
     /// not refuse: the connection keeps a note of each (fields not collected).
-    pub async fn finish_connect(&self, params: &Params) -> Result<Connected, ConnectError> {
+    /// `browser_nonce` is the binding cookie's value, if the request carried one.
+    pub async fn finish_connect(
+        &self,
+        params: &Params,
+        browser_nonce: Option<&str>,
+    ) -> Result<Connected, ConnectError> {
         let now = self.now();
         if let Some(error) = params.non_blank("error") {
             // The state is spent either way.
@@ -135,6 +183,20 @@ impl App {
         if record.region != self.options.region {
             return Err(ConnectError::InvalidState);
         }
+        let same_browser = match (&record.browser_binding, browser_nonce) {
+            (Some(binding), Some(nonce)) => {
+                use subtle::ConstantTimeEq as _;
+                bool::from(
+                    binding
+                        .as_bytes()
+                        .ct_eq(ports::secret_digest(nonce).as_bytes()),
+                )
+            }
+            _ => false,
+        };
+        if !same_browser {
+            return Err(ConnectError::OtherBrowser);
+        }
         let code = Secret::new(params.non_blank("code").ok_or(ConnectError::MissingCode)?);
         let tokens = self
             .zoom
@@ -158,16 +220,35 @@ impl App {
                 return Err(e.into());
             }
         };
-        match self
-            .store_connection(&check, &record.settings, &checked, now)
-            .await
-        {
+        if !self.may_connect(&check.account_id, &record) {
+            self.revoke_best_effort(&check.tokens).await;
+            return Err(ConnectError::AccountNotAllowed {
+                zoom_account_id: crate::error::truncate(&check.account_id, 64),
+            });
+        }
+        match self.store_connection(&check, &record, &checked, now).await {
             Ok(connected) => Ok(connected),
             Err(e) => {
                 self.revoke_best_effort(&check.tokens).await;
                 Err(e)
             }
         }
+    }
+
+    /// Whether this deployment accepts `zoom_account_id`: the link's named account, if any,
+    /// and the deployment's allow-list, if set.
+    fn may_connect(&self, zoom_account_id: &str, state: &OAuthStateRecord) -> bool {
+        let named = state
+            .expected_zoom_account_id
+            .as_deref()
+            .is_none_or(|expected| expected == zoom_account_id);
+        let listed = self.options.allowed_zoom_accounts.is_empty()
+            || self
+                .options
+                .allowed_zoom_accounts
+                .iter()
+                .any(|a| a == zoom_account_id);
+        named && listed
     }
 
     async fn revoke_best_effort(&self, tokens: &TokenSet) {
@@ -184,10 +265,11 @@ impl App {
     async fn store_connection(
         &self,
         check: &AccountCheck,
-        settings: &ConnectionSettings,
+        state: &OAuthStateRecord,
         scopes_checked: &ScopeCheck,
         now: DateTime<Utc>,
     ) -> Result<Connected, ConnectError> {
+        let settings = &state.settings;
         let existing = self
             .connections
             .find_connection_by_zoom_account(&check.account_id)
@@ -275,6 +357,7 @@ impl App {
             zoom_account_id = %check.account_id,
             sub_accounts = check.sub_accounts,
             reconnected,
+            invited_by = state.invited_by.as_deref().unwrap_or(""),
             missing_optional_scopes = %not_collected
                 .iter()
                 .map(|m| m.scope.as_str())
@@ -297,26 +380,6 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn settings_parse_with_defaults_and_errors() {
-        let s = parse_settings(&Params::parse(None)).unwrap();
-        assert_eq!(s, ConnectionSettings::default());
-        let s = parse_settings(&Params::parse(Some(
-            "include_free_users=Yes&include_on_premises=&inactivity_threshold=90",
-        )))
-        .unwrap();
-        assert!(s.include_free_users.is_yes() && !s.include_on_premises.is_yes());
-        assert_eq!(s.inactivity_threshold.days(), 90);
-        assert!(matches!(
-            parse_settings(&Params::parse(Some("include_on_premises=maybe"))),
-            Err(ConnectError::Setting(_))
-        ));
-        assert!(matches!(
-            parse_settings(&Params::parse(Some("inactivity_threshold=45"))),
-            Err(ConnectError::Setting(_))
-        ));
-    }
 
     #[test]
     fn connection_ids_are_stable_and_safe() {

@@ -7,7 +7,6 @@
 
 use http::StatusCode;
 use ports::StoreError;
-use sync_domain::SettingsError;
 use zoom::TokenError;
 
 use crate::gateway::VerifyError;
@@ -30,12 +29,22 @@ impl Failure {
 }
 
 const START_AGAIN: &str = "Nothing was connected. Start again from the connect link.";
+const NEW_LINK: &str = "Ask the deployment's administrator for a new connect link and open it \
+                        in your browser.";
 
 /// `/connect` and `/oauth/callback`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("invalid setting: {0}")]
-    Setting(#[from] SettingsError),
+    #[error("/connect was opened without an admin-minted link")]
+    NoInvite,
+    #[error("the connect link is unknown, expired or already used")]
+    InvalidInvite,
+    #[error("/connect takes only the invite parameter, not {0:?}")]
+    UnexpectedParameter(String),
+    #[error("the callback did not come from the browser that opened the connect link")]
+    OtherBrowser,
+    #[error("the Zoom account {zoom_account_id} may not be connected to this deployment")]
+    AccountNotAllowed { zoom_account_id: String },
     #[error("the authorization was declined at Zoom (access_denied)")]
     AccessDenied,
     #[error("Zoom returned the authorization error {0:?}")]
@@ -97,15 +106,55 @@ impl From<VerifyError> for ConnectError {
 impl ConnectError {
     pub fn failure(&self) -> Failure {
         let (status, code, title, message) = match self {
-            Self::Setting(e) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_setting",
-                "Invalid connection settings",
+            Self::NoInvite => (
+                StatusCode::FORBIDDEN,
+                "connect_link_required",
+                "A connect link is needed",
                 format!(
-                    "{}. Open the connect link again with include_free_users and \
-                     include_on_premises set to yes, no or blank, and inactivity_threshold \
-                     set to 15, 30, 60, 90 or 120 (days; blank means 60).",
-                    truncate(&e.to_string(), 200)
+                    "Zoom accounts are connected through a one-time link that an administrator \
+                     of this deployment creates (the connect-link function; see the README's \
+                     Deploy section). {NEW_LINK}"
+                ),
+            ),
+            Self::InvalidInvite => (
+                StatusCode::FORBIDDEN,
+                "invalid_connect_link",
+                "Connect link expired or already used",
+                format!(
+                    "This connect link is unknown, has expired or was already opened once (a \
+                     link preview in a chat tool also uses it up). {NEW_LINK}"
+                ),
+            ),
+            Self::UnexpectedParameter(name) => (
+                StatusCode::BAD_REQUEST,
+                "unexpected_parameter",
+                "Unexpected link parameter",
+                format!(
+                    "The connect link carries a parameter it should not have ({name:?}): the \
+                     connection's settings are chosen when the link is created, not in the \
+                     link. Nothing was started. Open the link exactly as it was created."
+                ),
+            ),
+            Self::OtherBrowser => (
+                StatusCode::FORBIDDEN,
+                "other_browser",
+                "Finish in the browser you started in",
+                format!(
+                    "This authorization was started in another browser, or this browser \
+                     blocked the connection's cookie, so it cannot be finished here. Nothing \
+                     was connected. {NEW_LINK}"
+                ),
+            ),
+            Self::AccountNotAllowed { zoom_account_id } => (
+                StatusCode::FORBIDDEN,
+                "account_not_allowed",
+                "This Zoom account may not be connected",
+                format!(
+                    "The Zoom account {zoom_account_id} is not the one this connect link was \
+                     created for, or is not on this deployment's list of allowed accounts. \
+                     Nothing was connected and the authorization was revoked. Sign in to Zoom \
+                     as an owner or admin of the intended master account, or ask the \
+                     deployment's administrator."
                 ),
             ),
             Self::AccessDenied => (
@@ -281,7 +330,8 @@ impl RouteError {
                 status: StatusCode::NOT_FOUND,
                 code: "not_found",
                 title: "Not found",
-                message: "There is nothing here. To connect a Zoom master account, open /connect."
+                message: "There is nothing here. To connect a Zoom master account, open the \
+                          connect link an administrator created for you."
                     .into(),
             },
             Self::MethodNotAllowed => Failure {
@@ -310,6 +360,13 @@ mod tests {
     #[test]
     fn every_connect_failure_has_a_distinct_code_and_4xx_unless_internal() {
         let cases = [
+            ConnectError::NoInvite,
+            ConnectError::InvalidInvite,
+            ConnectError::UnexpectedParameter("inactivity_threshold".into()),
+            ConnectError::OtherBrowser,
+            ConnectError::AccountNotAllowed {
+                zoom_account_id: "abc".into(),
+            },
             ConnectError::AccessDenied,
             ConnectError::AuthorizationError("invalid_scope".into()),
             ConnectError::MissingState,

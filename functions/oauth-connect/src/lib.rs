@@ -1,11 +1,14 @@
 //! The OAuth connect function: one Lambda behind API Gateway (HTTP API) serving
 //!
-//! - `GET /connect?include_free_users=&include_on_premises=&inactivity_threshold=`: stores a
-//!   single-use OAuth state (10 minutes, PKCE verifier, settings, region) and redirects (302)
-//!   to Zoom's authorize URL of the deployment region's app;
-//! - `GET /oauth/callback?code=&state=`: consumes the state, exchanges the code, verifies the
-//!   scopes ([`scopes`]) and the Master Account feature, stores the tokens (Secrets Manager)
-//!   and the connection (DynamoDB), and answers with an HTML page or JSON;
+//! - `GET /connect?invite=`: consumes a one-time link an admin minted (the `connect-link`
+//!   function, IAM-gated; the link carries the settings), stores a single-use OAuth state (10
+//!   minutes, PKCE verifier, settings, region, digest of a browser nonce), sets the nonce as an
+//!   `HttpOnly; Secure; SameSite=Lax` cookie and redirects (302) to Zoom's authorize URL of the
+//!   deployment region's app;
+//! - `GET /oauth/callback?code=&state=`: consumes the state, checks the cookie came back from
+//!   the same browser, exchanges the code, verifies the scopes ([`scopes`]), the Master Account
+//!   feature and the allowed accounts, stores the tokens (Secrets Manager) and the connection
+//!   (DynamoDB), and answers with an HTML page or JSON;
 //! - `POST /zoom/events`: Zoom's signed event notifications ([`webhook`]): URL validation and
 //!   `app_deauthorized`.
 //!
@@ -58,6 +61,7 @@ pub async fn build_app(config: &Config, wiring: &Wiring) -> Result<App, StartupE
         Options {
             region: config.zoom.region,
             deauthorized_retention: config.deauthorized_retention,
+            allowed_zoom_accounts: config.allowed_zoom_accounts.clone(),
             ..Options::default()
         },
         records.clone(),
@@ -95,19 +99,25 @@ impl App {
         let format = Format::negotiate(req.headers());
         let method = req.method();
         match path {
-            CONNECT_PATH if method == Method::GET || method == Method::HEAD => {
+            // Not HEAD: a link checker's HEAD must not use up the one-time link.
+            CONNECT_PATH if method == Method::GET => {
                 let params = Params::parse(req.uri().query());
                 match self.start_connect(&params).await {
-                    Ok(url) => pages::redirect(&url),
+                    Ok(start) => {
+                        with_cookie(pages::redirect(&start.authorize_url), &start.set_cookie)
+                    }
                     Err(e) => self.fail(format, &e.failure(), &e, request_id),
                 }
             }
             CALLBACK_PATH if method == Method::GET => {
                 let params = Params::parse(req.uri().query());
-                match self.finish_connect(&params).await {
+                let nonce = connect::binding_cookie(req.headers());
+                let response = match self.finish_connect(&params, nonce.as_deref()).await {
                     Ok(connected) => pages::connected(format, &connected),
                     Err(e) => self.fail(format, &e.failure(), &e, request_id),
-                }
+                };
+                // The nonce was good for this one callback.
+                with_cookie(response, &connect::clear_binding_cookie())
             }
             EVENTS_PATH if method == Method::POST => match self.zoom_event(&req).await {
                 Ok(response) => response,
@@ -237,6 +247,15 @@ impl App {
             }
         }
     }
+}
+
+fn with_cookie(mut response: Response<Body>, set_cookie: &str) -> Response<Body> {
+    if let Ok(value) = http::HeaderValue::from_str(set_cookie) {
+        response
+            .headers_mut()
+            .append(http::header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// The request id shown to the admin and logged: API Gateway's, else the Lambda invocation's,

@@ -24,6 +24,7 @@ use futures::TryStreamExt;
 use lambda_http::{Body, Request, Response};
 use oauth_connect::{App, Config, build_app};
 use ports::{ConnectionStatus, ConnectionStore, TokenStore, ZoomRegion};
+use serde_json::json;
 use zoom::Secret;
 use zoom_sandbox::config::{AuthorizeAs, ConsentMode};
 use zoom_sandbox::webhooks::{SendOptions, send_app_deauthorized, send_url_validation};
@@ -82,6 +83,10 @@ struct Env {
     offset: Arc<AtomicI64>,
     browser: reqwest::Client,
     webhook_secret: String,
+    /// The admin's link minting (the connect-link function's use case, same table).
+    minter: connect_link::LinkMinter,
+    /// The browser's binding cookie (`name=value`) from the last `/connect`.
+    cookie: std::sync::Mutex<Option<String>>,
 }
 
 /// Moto's endpoint, or `None` (after a notice) when no local AWS is configured.
@@ -164,7 +169,16 @@ async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
         .with_clock(Arc::new(move || {
             Utc::now() + chrono::Duration::seconds(clock_offset.load(Ordering::Relaxed))
         }));
+    let minter = connect_link::LinkMinter {
+        states: Arc::new(Records::dynamo(clients.dynamodb.clone(), table.clone())),
+        config: connect_link::LinkConfig {
+            connect_url: url::Url::parse("https://connect.example.test/connect").unwrap(),
+        },
+        clock: app.clock.clone(),
+    };
     Some(Env {
+        minter,
+        cookie: std::sync::Mutex::new(None),
         app,
         records: Records::dynamo(clients.dynamodb.clone(), table.clone()),
         vault: SecretsManagerTokenStore::new(clients.secrets.clone(), secret_prefix.clone()),
@@ -264,8 +278,30 @@ impl Env {
         Snapshot { items, secrets }
     }
 
-    /// `GET /connect?{query}` as API Gateway delivers it.
-    async fn connect(&self, query: &str) -> Response<Body> {
+    /// The admin mints a link (`mint`: the connect-link request without `requested_by`) and
+    /// the browser opens it: `GET /connect?invite=` as API Gateway delivers it. Keeps the
+    /// binding cookie the answer sets, as a browser does.
+    async fn connect(&self, mint: serde_json::Value) -> Response<Body> {
+        let mut request = mint;
+        request["requested_by"] = "it-admin@example.test".into();
+        let link = self.minter.handle(&request).await.expect("link minted");
+        let query = url::Url::parse(&link.connect_url)
+            .unwrap()
+            .query()
+            .unwrap()
+            .to_string();
+        let r = self.open_connect(&query).await;
+        let cookie = header(&r, "set-cookie")
+            .split(';')
+            .next()
+            .filter(|c| !c.is_empty())
+            .map(String::from);
+        *self.cookie.lock().unwrap() = cookie;
+        r
+    }
+
+    /// `GET /connect?{query}`, whatever the query.
+    async fn open_connect(&self, query: &str) -> Response<Body> {
         self.app
             .handle(apigw_request("GET", "/connect", query, &[], None))
             .await
@@ -273,14 +309,14 @@ impl Env {
 
     /// The browser: `/connect` → follow the 302 to the sandbox's authorize → the sandbox's 302
     /// back to the callback URL, returned as the API Gateway request for `/oauth/callback`.
-    async fn browse_to_callback(&self, query: &str, accept_json: bool) -> Request {
-        let url = self.browse(query).await;
+    async fn browse_to_callback(&self, mint: serde_json::Value, accept_json: bool) -> Request {
+        let url = self.browse(mint).await;
         self.callback_request(&url, accept_json)
     }
 
     /// As [`Self::browse_to_callback`], returning the callback URL the browser is sent to.
-    async fn browse(&self, query: &str) -> String {
-        let r = self.connect(query).await;
+    async fn browse(&self, mint: serde_json::Value) -> String {
+        let r = self.connect(mint).await;
         assert_eq!(r.status(), 302, "{}", text(&r));
         let authorize = header(&r, "location").to_string();
         assert!(
@@ -292,6 +328,7 @@ impl Env {
         at_zoom.headers()["location"].to_str().unwrap().to_string()
     }
 
+    /// The browser's request to `url` (the callback), with its binding cookie if it has one.
     fn callback_request(&self, url: &str, accept_json: bool) -> Request {
         assert!(url.starts_with(REDIRECT), "{url}");
         let query = url::Url::parse(url)
@@ -299,12 +336,15 @@ impl Env {
             .query()
             .unwrap_or("")
             .to_string();
-        let headers: &[(&str, &str)] = if accept_json {
-            &[("accept", "application/json")]
-        } else {
-            &[]
-        };
-        apigw_request("GET", "/oauth/callback", &query, headers, None)
+        let cookie = self.cookie.lock().unwrap().clone();
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if accept_json {
+            headers.push(("accept", "application/json"));
+        }
+        if let Some(cookie) = cookie.as_deref() {
+            headers.push(("cookie", cookie));
+        }
+        apigw_request("GET", "/oauth/callback", &query, &headers, None)
     }
 
     /// The PKCE verifier kept with a pending state (read from the table, not consumed).
@@ -379,7 +419,7 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     // --- connect ------------------------------------------------------------------------
     let empty = env.snapshot().await;
     let callback_url = env
-        .browse("include_free_users=yes&include_on_premises=no&inactivity_threshold=30")
+        .browse(json!({"include_free_users": true, "inactivity_threshold_days": 30}))
         .await;
     let mut secrets = vec![
         query_value(&callback_url, "code"),
@@ -448,7 +488,10 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
 
     // --- reconnect with other settings: same connection, new tokens ------------------------
     let callback = env
-        .browse_to_callback("include_on_premises=yes&inactivity_threshold=120", false)
+        .browse_to_callback(
+            json!({"include_on_premises": true, "inactivity_threshold_days": 120}),
+            false,
+        )
         .await;
     let r = env.app.handle(callback).await;
     assert_eq!(r.status(), 200, "{}", text(&r));
@@ -541,7 +584,7 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     );
 
     // --- connecting again after the uninstall brings the connection back -------------------
-    let callback = env.browse_to_callback("", true).await;
+    let callback = env.browse_to_callback(json!({}), true).await;
     let r = env.app.handle(callback).await;
     assert_eq!(r.status(), 200, "{}", text(&r));
     assert_eq!(json(&r)["connection"]["reconnected"], true);
@@ -616,7 +659,7 @@ async fn every_refusal_stores_nothing() {
 
     // Declined at Zoom.
     oauth.set_consent(ConsentMode::Deny);
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     assert!(req.uri().query().unwrap().contains("error=access_denied"));
     assert_refused(
         &env,
@@ -633,7 +676,7 @@ async fn every_refusal_stores_nothing() {
     // An account without the Master Account feature; its grant is revoked.
     oauth.set_authorize_as(AuthorizeAs::Standalone);
     let grants = oauth.grant_count();
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     assert_refused(
         &env,
         "standalone",
@@ -648,7 +691,7 @@ async fn every_refusal_stores_nothing() {
     oauth.set_authorize_as(AuthorizeAs::Master);
 
     // A code Zoom no longer accepts (older than 5 minutes at the sandbox).
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     env.sandbox.state.clock.advance(301);
     assert_refused(
         &env,
@@ -662,7 +705,7 @@ async fn every_refusal_stores_nothing() {
     .await;
 
     // A state older than 10 minutes.
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     env.offset.store(601, Ordering::Relaxed);
     assert_refused(
         &env,
@@ -677,7 +720,7 @@ async fn every_refusal_stores_nothing() {
     env.offset.store(0, Ordering::Relaxed);
 
     // A forged state (with a real, fresh code).
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     let query = req.uri().query().unwrap().to_string();
     let code = url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "code")
@@ -725,7 +768,7 @@ async fn every_refusal_stores_nothing() {
         &["no state"],
     )
     .await;
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     let query = req.uri().query().unwrap().to_string();
     let state_only: String = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(k, _)| k == "state")
@@ -743,10 +786,32 @@ async fn every_refusal_stores_nothing() {
     )
     .await;
 
-    // A bad setting never reaches Zoom.
-    let r = env.connect("inactivity_threshold=45").await;
+    // Without an admin's link nothing reaches Zoom; nor does a link with settings added.
+    let grants_before = env.sandbox.state.oauth.grant_count();
+    let r = env
+        .open_connect("include_free_users=yes&inactivity_threshold=15")
+        .await;
     assert_eq!(r.status(), 400);
-    assert!(text(&r).contains("inactivity threshold"));
+    let r = env.open_connect("").await;
+    assert_eq!(r.status(), 403);
+    assert!(text(&r).contains("administrator"), "{}", text(&r));
+    assert_eq!(env.snapshot().await, before);
+
+    // The real flow finished in another browser (no binding cookie): refused before the code
+    // is exchanged, so the grant at Zoom is never created.
+    let callback_url = env.browse(json!({})).await;
+    *env.cookie.lock().unwrap() = None;
+    let r = env
+        .app
+        .handle(env.callback_request(&callback_url, true))
+        .await;
+    assert_eq!(r.status(), 403, "{}", text(&r));
+    assert_eq!(json(&r)["error"], "other_browser");
+    assert_eq!(
+        env.sandbox.state.oauth.grant_count(),
+        grants_before,
+        "no code exchanged"
+    );
     assert_eq!(env.snapshot().await, before);
     assert!(env.connections().await.is_empty());
 }
@@ -763,7 +828,7 @@ async fn an_app_missing_a_required_scope_is_refused_by_name() {
     };
     let before = env.snapshot().await;
     let grants = env.sandbox.state.oauth.grant_count();
-    let req = env.browse_to_callback("", true).await;
+    let req = env.browse_to_callback(json!({}), true).await;
     assert_refused(
         &env,
         "missing scope",
@@ -783,7 +848,7 @@ async fn an_app_missing_a_required_scope_is_refused_by_name() {
     // The admin's browser gets a page saying the same.
     let r = env
         .app
-        .handle(env.browse_to_callback("", false).await)
+        .handle(env.browse_to_callback(json!({}), false).await)
         .await;
     assert_eq!(r.status(), 403);
     let page = text(&r);
@@ -814,7 +879,7 @@ async fn the_documented_five_scopes_connect_and_name_what_is_not_collected() {
     let grants = env.sandbox.state.oauth.grant_count();
     let r = env
         .app
-        .handle(env.browse_to_callback("", false).await)
+        .handle(env.browse_to_callback(json!({}), false).await)
         .await;
     assert_eq!(r.status(), 200, "{}", text(&r));
     let page = text(&r);
@@ -899,7 +964,7 @@ async fn granular_apps_connect_with_notes_only_for_what_they_lack() {
     let r = env
         .app
         .handle(
-            env.browse_to_callback("include_on_premises=yes", true)
+            env.browse_to_callback(json!({"include_on_premises": true}), true)
                 .await,
         )
         .await;
@@ -910,7 +975,7 @@ async fn granular_apps_connect_with_notes_only_for_what_they_lack() {
     );
     let r = env
         .app
-        .handle(env.browse_to_callback("", false).await)
+        .handle(env.browse_to_callback(json!({}), false).await)
         .await;
     assert_eq!(r.status(), 200, "{}", text(&r));
     assert!(!text(&r).contains("not be collected"), "{}", text(&r));
@@ -930,7 +995,7 @@ async fn granular_apps_connect_with_notes_only_for_what_they_lack() {
     };
     let r = env
         .app
-        .handle(env.browse_to_callback("", false).await)
+        .handle(env.browse_to_callback(json!({}), false).await)
         .await;
     assert_eq!(r.status(), 200, "{}", text(&r));
     let page = text(&r);

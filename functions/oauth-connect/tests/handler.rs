@@ -19,14 +19,17 @@ use ports::{
 use zoom::Secret;
 
 const WEBHOOK_SECRET: &str = "fixture-webhook-secret";
+/// The binding cookie's value in the callback fixtures.
+const FIXTURE_BROWSER_NONCE: &str = "fixture-browser-nonce";
 /// The fixtures' time (their webhook timestamps): 2026-11-28T17:00:00Z.
 const FIXTURE_TS: i64 = 1_795_885_200;
 
 /// Every fixture and the tests that load it (checked against the directory below).
 const USED: &[&str] = &[
     "connect",
-    "connect-defaults",
-    "connect-bad-setting",
+    "connect-without-invite",
+    "connect-with-settings",
+    "callback-other-browser",
     "callback-success",
     "callback-success-json",
     "callback-access-denied",
@@ -103,6 +106,24 @@ impl Harness {
                 settings,
                 created_at: self.now - chrono::Duration::seconds(60),
                 expires_at: self.now + chrono::Duration::seconds(expires_in_secs),
+                browser_binding: Some(ports::secret_digest(FIXTURE_BROWSER_NONCE)),
+                invited_by: Some("it@example.com".into()),
+                expected_zoom_account_id: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// The link an admin minted (the fixtures' `invite=` token).
+    async fn seed_invite(&self, token: &str, settings: ConnectionSettings) {
+        self.records
+            .put_invite(&ports::ConnectInviteRecord {
+                key: ports::secret_digest(token),
+                settings,
+                requested_by: "it@example.com".into(),
+                zoom_account_id: None,
+                created_at: self.now,
+                expires_at: self.now + chrono::Duration::minutes(60),
             })
             .await
             .unwrap();
@@ -160,12 +181,34 @@ fn every_fixture_is_used_by_a_test() {
     );
 }
 
+/// The browser nonce in the `/connect` answer's cookie (asserting its attributes).
+fn binding_cookie_of(r: &http::Response<lambda_http::Body>) -> String {
+    let cookie = header(r, "set-cookie");
+    let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+    for wanted in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=600",
+    ] {
+        assert!(attributes.contains(&wanted), "{wanted} in {cookie}");
+    }
+    attributes[0]
+        .strip_prefix("__Host-zts-connect=")
+        .expect("the binding cookie")
+        .to_string()
+}
+
 #[tokio::test]
-async fn connect_stores_a_single_use_state_and_redirects_to_zoom() {
+async fn an_admin_link_stores_a_single_use_state_bound_to_the_browser() {
     let h = harness();
+    h.seed_invite("fixture-invite-90", settings_90()).await;
     let r = h.app.handle(fixture("connect")).await;
-    assert_eq!(r.status(), 302);
+    assert_eq!(r.status(), 302, "{}", text(&r));
     assert_eq!(header(&r, "cache-control"), "no-store");
+    let nonce = binding_cookie_of(&r);
+    assert!(nonce.len() >= 43, "256-bit nonce");
     let location = url::Url::parse(header(&r, "location")).unwrap();
     assert_eq!(location.host_str(), Some("zoom.example.test"));
     let state = location
@@ -181,49 +224,156 @@ async fn connect_stores_a_single_use_state_and_redirects_to_zoom() {
         .await
         .unwrap()
         .expect("state stored");
-    assert_eq!(record.settings, settings_90());
+    assert_eq!(record.settings, settings_90(), "the link's settings");
     assert_eq!(record.region, ZoomRegion::Na);
     assert_eq!(record.pkce_verifier.expose(), FIXTURE_VERIFIER);
     assert_eq!(record.expires_at - h.now, chrono::Duration::minutes(10));
+    assert_eq!(
+        record.browser_binding,
+        Some(ports::secret_digest(&nonce)),
+        "the table holds the nonce's digest, not the nonce"
+    );
+    assert_eq!(record.invited_by.as_deref(), Some("it@example.com"));
     // Single use.
     assert!(h.state_is_gone(&state).await);
-}
 
-#[tokio::test]
-async fn connect_without_settings_uses_the_defaults() {
-    let h = harness();
-    let r = h.app.handle(fixture("connect-defaults")).await;
-    assert_eq!(r.status(), 302);
-    let location = url::Url::parse(header(&r, "location")).unwrap();
-    let state = location
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let record = h
-        .records
-        .consume_state(&state, h.now)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(record.settings, ConnectionSettings::default());
-    assert_eq!(record.settings.inactivity_threshold.days(), 60);
-}
-
-#[tokio::test]
-async fn connect_with_a_bad_setting_is_a_clear_400_and_stores_nothing() {
-    let h = harness();
-    let r = h.app.handle(fixture("connect-bad-setting")).await;
-    assert_eq!(r.status(), 400);
-    let body = text(&r);
-    assert!(body.contains("include_on_premises"), "{body}");
-    assert!(body.contains("yes, no or blank"), "{body}");
+    // The link opened one authorization: the second click is refused.
+    let again = h.app.handle(fixture("connect")).await;
+    assert_eq!(again.status(), 403);
     assert!(
-        body.contains("fixture-connect-bad-setting"),
+        text(&again).contains("already opened once"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(*h.zoom.authorize_calls.lock().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn connect_without_an_admin_link_or_with_a_forged_one_is_refused() {
+    let h = harness();
+    let r = h.app.handle(fixture("connect-without-invite")).await;
+    assert_eq!(r.status(), 403);
+    let body = text(&r);
+    assert!(body.contains("administrator"), "{body}");
+    assert!(
+        body.contains("fixture-connect-without-invite"),
         "request id shown: {body}"
     );
+    assert!(
+        header(&r, "set-cookie").is_empty(),
+        "no cookie without a link"
+    );
+
+    // A token nobody minted, and one whose link expired.
+    let r = h.app.handle(fixture("connect")).await;
+    assert_eq!(r.status(), 403);
+    h.records
+        .put_invite(&ports::ConnectInviteRecord {
+            key: ports::secret_digest("fixture-invite-90"),
+            settings: settings_90(),
+            requested_by: "it@example.com".into(),
+            zoom_account_id: None,
+            created_at: h.now - chrono::Duration::minutes(61),
+            expires_at: h.now - chrono::Duration::minutes(1),
+        })
+        .await
+        .unwrap();
+    let r = h.app.handle(fixture("connect")).await;
+    assert_eq!(r.status(), 403);
     assert_eq!(*h.zoom.authorize_calls.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn settings_in_the_link_are_refused_and_the_link_stays_usable() {
+    let h = harness();
+    h.seed_invite("fixture-invite-90", settings_90()).await;
+    // The real link with an attacker's threshold appended.
+    let r = h.app.handle(fixture("connect-with-settings")).await;
+    assert_eq!(r.status(), 400);
+    let body = text(&r);
+    assert!(body.contains("inactivity_threshold"), "{body}");
+    assert!(body.contains("chosen when the link is created"), "{body}");
+    assert_eq!(*h.zoom.authorize_calls.lock().unwrap(), 0);
+    // The unaltered link still opens, with the admin's settings.
+    let r = h.app.handle(fixture("connect")).await;
+    assert_eq!(r.status(), 302);
+}
+
+#[tokio::test]
+async fn a_callback_without_the_browser_cookie_is_refused_before_any_exchange() {
+    let h = harness();
+    h.seed_state("fixture-state-other-browser", settings_90(), 300)
+        .await;
+    let r = h.app.handle(fixture("callback-other-browser")).await;
+    assert_eq!(r.status(), 403, "{}", text(&r));
+    assert!(text(&r).contains("another browser"), "{}", text(&r));
+    assert!(
+        h.zoom.exchanged.lock().unwrap().is_empty(),
+        "no code exchange"
+    );
+    assert!(
+        h.state_is_gone("fixture-state-other-browser").await,
+        "state spent"
+    );
+    h.assert_nothing_stored().await;
+
+    // A cookie of another authorization does not fit this state either.
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let mut event: serde_json::Value =
+        serde_json::from_str(&fixture_text("callback-success")).unwrap();
+    event["cookies"] = serde_json::json!(["__Host-zts-connect=someone-elses-nonce"]);
+    let r = h
+        .app
+        .handle(lambda_http::request::from_str(&event.to_string()).unwrap())
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(h.zoom.exchanged.lock().unwrap().is_empty());
+    h.assert_nothing_stored().await;
+}
+
+#[tokio::test]
+async fn accounts_outside_the_allow_list_or_the_links_account_are_refused_and_revoked() {
+    // The deployment's allow-list.
+    let mut h = harness();
+    h.app.options.allowed_zoom_accounts = vec!["another-master".into()];
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 403, "{}", text(&r));
+    assert!(text(&r).contains("allowed accounts"), "{}", text(&r));
+    assert_eq!(h.zoom.revoked(), vec!["at-fixture-code"]);
+    h.assert_nothing_stored().await;
+
+    // Listed: connects.
+    h.app.options.allowed_zoom_accounts = vec!["another-master".into(), MASTER_ACCOUNT.into()];
+    h.seed_state("fixture-state-ok", settings_90(), 300).await;
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+
+    // The link named another account.
+    let h = harness();
+    h.records
+        .put_state(&OAuthStateRecord {
+            state: "fixture-state-ok".into(),
+            pkce_verifier: Secret::new(FIXTURE_VERIFIER),
+            region: ZoomRegion::Na,
+            settings: settings_90(),
+            created_at: h.now,
+            expires_at: h.now + chrono::Duration::minutes(10),
+            browser_binding: Some(ports::secret_digest(FIXTURE_BROWSER_NONCE)),
+            invited_by: Some("it@example.com".into()),
+            expected_zoom_account_id: Some("another-master".into()),
+        })
+        .await
+        .unwrap();
+    let r = h.app.handle(fixture("callback-success")).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        text(&r).contains("not the one this connect link was"),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(h.zoom.revoked(), vec!["at-fixture-code"]);
+    h.assert_nothing_stored().await;
 }
 
 #[tokio::test]
@@ -773,8 +923,8 @@ async fn a_named_stage_and_a_base64_body_are_handled_as_api_gateway_sends_them()
     h.connect_at(h.now - chrono::Duration::days(1)).await;
 
     // A named stage: API Gateway's rawPath carries it, the routes do not.
-    let mut event: serde_json::Value =
-        serde_json::from_str(&fixture_text("connect-defaults")).unwrap();
+    h.seed_invite("fixture-invite-90", settings_90()).await;
+    let mut event: serde_json::Value = serde_json::from_str(&fixture_text("connect")).unwrap();
     event["rawPath"] = "/prod/connect".into();
     event["requestContext"]["stage"] = "prod".into();
     let r = h

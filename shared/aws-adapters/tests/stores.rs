@@ -163,6 +163,9 @@ async fn oauth_states(r: Records) {
         },
         created_at: now,
         expires_at: now + ports::stores::OAUTH_STATE_TTL,
+        browser_binding: Some(ports::secret_digest("nonce")),
+        invited_by: Some("it@example.com".into()),
+        expected_zoom_account_id: None,
     };
     r.put_state(&state).await.unwrap();
     assert!(
@@ -198,7 +201,7 @@ async fn oauth_states(r: Records) {
     let old = OAuthStateRecord {
         state: "s-old".into(),
         expires_at: now - Duration::seconds(1),
-        ..state
+        ..state.clone()
     };
     r.put_state(&old).await.unwrap();
     assert!(r.consume_state("s-old", now).await.unwrap().is_none());
@@ -210,6 +213,65 @@ async fn oauth_states(r: Records) {
             .is_none()
     );
     assert!(r.consume_state("never", now).await.unwrap().is_none());
+
+    // A state stored before browser binding existed reads back without one (and is then
+    // refused by the callback).
+    let mut legacy = serde_json::to_value(&state).unwrap();
+    for field in ["browser_binding", "invited_by", "expected_zoom_account_id"] {
+        legacy.as_object_mut().unwrap().remove(field);
+    }
+    let decoded: OAuthStateRecord = serde_json::from_value(legacy).unwrap();
+    assert_eq!(decoded.browser_binding, None);
+}
+
+// Admin-minted connect links: stored under the token's digest, single use, expiry, TTL.
+both!(connect_invites);
+async fn connect_invites(r: Records) {
+    let now = Utc::now();
+    let invite = ports::ConnectInviteRecord {
+        key: ports::secret_digest("token-1"),
+        settings: ConnectionSettings::default(),
+        requested_by: "it@example.com".into(),
+        zoom_account_id: Some("acct".into()),
+        created_at: now,
+        expires_at: now + Duration::minutes(60),
+    };
+    r.put_invite(&invite).await.unwrap();
+    assert!(r.put_invite(&invite).await.is_err(), "keys are unique");
+    let raw = r
+        .table()
+        .get(&format!("CONNECTINVITE#{}", invite.key), "CONNECTINVITE")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raw["ttl"], json!(invite.expires_at.timestamp()));
+    assert!(
+        !serde_json::to_string(&raw).unwrap().contains("token-1"),
+        "the token itself is never stored"
+    );
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let r = r.clone();
+        let key = invite.key.clone();
+        handles.push(tokio::spawn(async move {
+            r.consume_invite(&key, Utc::now()).await.unwrap()
+        }));
+    }
+    let mut winners = Vec::new();
+    for h in handles {
+        if let Some(i) = h.await.unwrap() {
+            winners.push(i);
+        }
+    }
+    assert_eq!(winners, vec![invite.clone()], "exactly one consumer");
+
+    let expired = ports::ConnectInviteRecord {
+        key: ports::secret_digest("token-2"),
+        expires_at: now - Duration::seconds(1),
+        ..invite
+    };
+    r.put_invite(&expired).await.unwrap();
+    assert!(r.consume_invite(&expired.key, now).await.unwrap().is_none());
 }
 
 fn account(id: &str, kind: AccountKind) -> AccountRecord {
@@ -755,6 +817,7 @@ fn entry(request: &str, user_key: &str, at: chrono::DateTime<Utc>) -> AuditEntry
         user_key: user_key.into(),
         email: Some(format!("{user_key}@example.com")),
         action: "deactivate".into(),
+        state: ports::AuditState::Done,
         outcome: "acted".into(),
         reason: Some("inactive 120 days".into()),
         requested_by: "admin@example.com".into(),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sync_domain::ActivityDates;
 use zoom::Secret;
 
@@ -160,6 +161,46 @@ pub struct OAuthStateRecord {
     pub settings: ConnectionSettings,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the nonce in the cookie `/connect` set on the browser that started
+    /// the flow: the callback must come from that browser. A state without one is refused.
+    #[serde(default)]
+    pub browser_binding: Option<String>,
+    /// The admin who minted the connect link.
+    #[serde(default)]
+    pub invited_by: Option<String>,
+    /// The only Zoom account the link may connect, when the admin named one.
+    #[serde(default)]
+    pub expected_zoom_account_id: Option<String>,
+}
+
+/// A one-time connect link minted by an admin (`connect-link`): `/connect` accepts only these.
+/// Keyed by [`secret_digest`] of the link's token, so the table never holds a usable link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectInviteRecord {
+    /// [`secret_digest`] of the token in the link.
+    pub key: String,
+    /// The settings the connection gets (chosen by the admin, not by the link's query).
+    pub settings: ConnectionSettings,
+    pub requested_by: String,
+    /// The only Zoom account this link may connect, if named.
+    #[serde(default)]
+    pub zoom_account_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A fresh one-time secret (a connect link's token, a browser nonce): 256 random bits,
+/// base64url without padding (43 characters).
+pub fn random_secret() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a one-time secret (a connect link's token, a browser nonce): its SHA-256,
+/// hex. The table never holds the secret itself.
+pub fn secret_digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -139,6 +139,15 @@ pub trait OAuthStateStore: Send + Sync {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OAuthStateRecord>, StoreError>;
+    /// Stores a new connect link (`Err(ConditionFailed)` if its key exists).
+    async fn put_invite(&self, record: &ConnectInviteRecord) -> Result<(), StoreError>;
+    /// Atomically removes and returns the link with `key` if it exists and has not expired
+    /// at `now`: a link opens one authorization.
+    async fn consume_invite(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConnectInviteRecord>, StoreError>;
 }
 
 #[async_trait]

@@ -11,7 +11,10 @@ use super::keys::{CONNECTIONS_PARTITION, conn_pk};
 use super::{CAS_ATTEMPTS, Records, decode, encode};
 use crate::backend::{Cond, Index, Item, Query, SkCond};
 use crate::table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
-use ports::{ConnectionRecord, ConnectionStore, OAuthStateRecord, OAuthStateStore, StoreError};
+use ports::{
+    ConnectInviteRecord, ConnectionRecord, ConnectionStore, OAuthStateRecord, OAuthStateStore,
+    StoreError,
+};
 
 impl Records {
     fn connection_item(record: &ConnectionRecord) -> Result<Item, StoreError> {
@@ -140,21 +143,46 @@ impl OAuthStateStore for Records {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OAuthStateRecord>, StoreError> {
-        // The delete is the single use: of concurrent consumers exactly one gets the old item.
-        // An expired state is deleted too, but not handed out.
-        match self
-            .table
-            .delete(
-                &format!("OAUTHSTATE#{state}"),
-                "OAUTHSTATE",
-                Some(Cond::Exists),
-            )
-            .await
-        {
-            Ok(Some(item)) => {
-                let record: OAuthStateRecord = decode(item)?;
-                Ok((record.expires_at > now).then_some(record))
-            }
+        let record: Option<OAuthStateRecord> = self
+            .take_once(&format!("OAUTHSTATE#{state}"), "OAUTHSTATE")
+            .await?;
+        Ok(record.filter(|r| r.expires_at > now))
+    }
+
+    async fn put_invite(&self, record: &ConnectInviteRecord) -> Result<(), StoreError> {
+        let item = encode(
+            record,
+            &[
+                (PK, format!("CONNECTINVITE#{}", record.key)),
+                (SK, "CONNECTINVITE".into()),
+            ],
+            Some(record.expires_at.timestamp()),
+        )?;
+        self.table.put(item, Some(Cond::NotExists)).await
+    }
+
+    async fn consume_invite(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConnectInviteRecord>, StoreError> {
+        let record: Option<ConnectInviteRecord> = self
+            .take_once(&format!("CONNECTINVITE#{key}"), "CONNECTINVITE")
+            .await?;
+        Ok(record.filter(|r| r.expires_at > now))
+    }
+}
+
+impl Records {
+    /// Deletes the item and returns what it held. The delete is the single use: of concurrent
+    /// callers exactly one gets the item. (An expired one is deleted too; callers check expiry.)
+    async fn take_once<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.table.delete(pk, sk, Some(Cond::Exists)).await {
+            Ok(Some(item)) => Ok(Some(decode(item)?)),
             Ok(None) | Err(StoreError::ConditionFailed) => Ok(None),
             Err(e) => Err(e),
         }
