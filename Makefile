@@ -22,7 +22,7 @@ package:
 	CARGO_INCREMENTAL=0 tools/local/package.sh
 
 # Issue #10's figures (BENCHMARKS.md); larger sizes: make bench BENCH_ARGS=--full
-BENCH_FUNCTIONS := oauth-connect reclamation application-roster application-access license-information license-differentiation license-admin
+BENCH_FUNCTIONS := oauth-connect connect-link reclamation application-roster application-access license-information license-differentiation license-admin maintenance
 bench:
 	CARGO_INCREMENTAL=0 cargo build --release -p bench $(addprefix -p ,$(BENCH_FUNCTIONS))
 	target/release/bench $(BENCH_ARGS)

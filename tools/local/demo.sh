@@ -73,7 +73,7 @@ CARGO_LAMBDA="$(cargo lambda --version)" || fail "cargo lambda is not runnable"
 echo "    $CARGO_LAMBDA"
 
 step "building the function binaries, the Zoom sandbox and the demo helper (debug)"
-FUNCTIONS=(oauth-connect application-roster application-access license-information license-differentiation reclamation license-admin)
+FUNCTIONS=(oauth-connect connect-link application-roster application-access license-information license-differentiation reclamation license-admin maintenance)
 pkgs=(-p zoom-sandbox -p local-stack)
 for f in "${FUNCTIONS[@]}"; do pkgs+=(-p "$f"); done
 # pipefail: the pipeline fails when cargo does, whatever grep finds.
@@ -118,6 +118,7 @@ export ZTS_ZOOM_REGION="NA"
 export ZTS_ZOOM_OAUTH_BASE="$SANDBOX"
 export ZTS_ZOOM_API_BASE="$SANDBOX/v2"
 export ZTS_OAUTH_REDIRECT_URI="$FN_URL/oauth/callback"
+export ZTS_CONNECT_URL="$FN_URL/connect"
 export ZTS_DEADLINE_MARGIN_SECS=10
 export RUST_LOG="${RUST_LOG:-info}"
 ZTS_QUEUE_URL="$("$LOCAL_STACK" setup --queue-name zts-demo-units.fifo --region NA)" || fail "setup failed"
@@ -148,16 +149,28 @@ invoke() { # function event-file
     cargo lambda invoke "$1" --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --data-file "$2"
 }
 
+step "an admin mints a one-time connect link (connect-link, events/connect-link/mint.json)"
+invoke connect-link events/connect-link/mint.json >"$STATE/link.json" || fail "connect-link failed: $(head -c 400 "$STATE/link.json")"
+CONNECT="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["connect_url"])' "$STATE/link.json")" ||
+    fail "no connect_url in $(head -c 400 "$STATE/link.json")"
+echo "    $FN_URL/connect?invite=… (valid once, settings: free users yes, on premises no, 60 days)"
+
 step "connecting the demo master account through the OAuth routes (as a browser)"
-CONNECT="$FN_URL/connect?include_free_users=yes&include_on_premises=no&inactivity_threshold=60"
-# /connect answers 302 to the sandbox's authorize page (the first request compiles/boots it).
-AUTHORIZE="$(curl -sS --max-time 600 -o "$STATE/connect.html" -w '%{http_code} %{redirect_url}' "$CONNECT")"
+# Without the link /connect refuses.
+STATUS="$(curl -sS --max-time 600 -o /dev/null -w '%{http_code}' "$FN_URL/connect")"
+[[ "$STATUS" == 403 ]] || fail "/connect without a link answered $STATUS, not 403"
+echo "    /connect without a link -> 403"
+# /connect answers 302 to the sandbox's authorize page and sets the cookie binding this browser.
+AUTHORIZE="$(curl -sS --max-time 600 -D "$STATE/connect.headers" -o "$STATE/connect.html" -w '%{http_code} %{redirect_url}' "$CONNECT")"
 [[ "$AUTHORIZE" == 302\ "$SANDBOX"/oauth/authorize* ]] || fail "/connect answered '$AUTHORIZE', not a redirect to $SANDBOX/oauth/authorize"
-echo "    /connect -> 302 $SANDBOX/oauth/authorize?…"
+# (Set by hand: curl keeps no Secure cookie for plain http.)
+COOKIE="$(sed -n 's/^[Ss]et-[Cc]ookie: *\(__Host-zts-connect=[^;]*\).*/\1/p' "$STATE/connect.headers" | head -n1)"
+[[ -n "$COOKIE" ]] || fail "/connect set no binding cookie"
+echo "    /connect?invite=… -> 302 $SANDBOX/oauth/authorize?… (+ HttpOnly Secure SameSite=Lax cookie)"
 CALLBACK="$(curl -sS --max-time 60 -o /dev/null -w '%{http_code} %{redirect_url}' "${AUTHORIZE#302 }")"
 [[ "$CALLBACK" == 302\ "$FN_URL"/oauth/callback* ]] || fail "the sandbox's authorize answered '${CALLBACK%% *}', not a redirect to the callback"
 echo "    authorize (the owner approves) -> 302 /oauth/callback?code=…&state=…"
-STATUS="$(curl -sS --max-time 120 -H 'Accept: application/json' -o "$STATE/callback.json" -w '%{http_code}' "${CALLBACK#302 }")"
+STATUS="$(curl -sS --max-time 120 -H 'Accept: application/json' -H "Cookie: $COOKIE" -o "$STATE/callback.json" -w '%{http_code}' "${CALLBACK#302 }")"
 [[ "$STATUS" == 200 ]] || fail "/oauth/callback answered $STATUS: $(head -c 400 "$STATE/callback.json")"
 python3 - "$STATE/callback.json" <<'PYEOF'
 import json, sys
@@ -206,6 +219,36 @@ lic events/license-admin/manage.json "$MASTER_LICENSE"
 lic events/license-admin/set-contract.json "$MASTER_LICENSE"
 lic events/license-admin/report-text.json
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"])' "$STATE/lic-out.json"
+
+step "uninstall: Zoom sends app_deauthorized; the daily maintenance keeps the data for the retention period, then purges it"
+CONNECTION_ID="$("$LOCAL_STACK" connection)" || fail "no connection"
+DEAUTH="$(curl -sS --max-time 60 -X POST -H 'Content-Type: application/json' \
+    -d "{\"url\": \"$FN_URL/zoom/events\", \"event\": \"app_deauthorized\", \"account\": \"master\"}" \
+    "$SANDBOX/_sandbox/webhooks/send")" || fail "the sandbox could not send app_deauthorized"
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d.get("status")==200 else 1)' "$DEAUTH" ||
+    fail "/zoom/events did not accept app_deauthorized: $(head -c 300 <<<"$DEAUTH")"
+echo "    signed app_deauthorized -> /zoom/events 200 (tokens deleted, records kept for the retention period)"
+invoke maintenance events/maintenance/purge.json >"$STATE/purge-1.json" || fail "maintenance failed: $(head -c 400 "$STATE/purge-1.json")"
+python3 - "$STATE/purge-1.json" "$CONNECTION_ID" <<'PYEOF' || fail "maintenance purged within the retention period"
+import json, sys
+p = json.load(open(sys.argv[1]))["purge"]
+waiting = [w["connection_id"] for w in p["waiting"]]
+assert sys.argv[2] in waiting and not p["purged"], p
+print(f"    maintenance (day 0): purged none; waiting until {p['waiting'][0]['purge_after']}")
+PYEOF
+"$LOCAL_STACK" end-retention || fail "could not end the retention period"
+invoke maintenance events/maintenance/purge.json >"$STATE/purge-2.json" || fail "maintenance failed: $(head -c 400 "$STATE/purge-2.json")"
+python3 - "$STATE/purge-2.json" "$CONNECTION_ID" <<'PYEOF' || fail "maintenance did not purge the connection"
+import json, sys
+p = json.load(open(sys.argv[1]))["purge"]
+purged = {x["connection_id"]: x["items"] for x in p["purged"]}
+assert sys.argv[2] in purged, p
+print(f"    maintenance (after the retention period): purged {sys.argv[2]}, {purged[sys.argv[2]]} items and its token secret")
+PYEOF
+"$LOCAL_STACK" purged "$CONNECTION_ID" || fail "the connection's data is not all gone"
+
+step "metrics the run emitted (the stack's metric filters over the functions' JSON logs)"
+"$VENV/bin/python" tools/local/metrics.py infra/template.yaml "$STATE" || fail "could not count the metrics"
 
 step "done"
 echo "demo: the daily sync ran end to end; the report and the dry run equal the sandbox's ground truth."

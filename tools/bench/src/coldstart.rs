@@ -13,9 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// The seven Lambda functions (package = binary name). license-admin reads the same
-/// `ZTS_*` variables, needs the table only and makes no AWS call before polling.
-pub const FUNCTIONS: [&str; 7] = [
+/// The nine Lambda functions (package = binary name). license-admin and connect-link read the
+/// same `ZTS_*` variables, need the table only and make no AWS call before polling.
+pub const FUNCTIONS: [&str; 9] = [
     "oauth-connect",
     "reclamation",
     "application-roster",
@@ -23,6 +23,8 @@ pub const FUNCTIONS: [&str; 7] = [
     "license-information",
     "license-differentiation",
     "license-admin",
+    "connect-link",
+    "maintenance",
 ];
 
 const SECRET: &str = r#"{"apps":{"NA":{"client_id":"bench-client","client_secret":"bench-secret"}},"webhook_secret_token":"bench-webhook"}"#;
@@ -142,6 +144,7 @@ pub async fn start_once(binary: &Path, name: &str) -> anyhow::Result<Start> {
         .env("ZTS_AWS_ENDPOINT_URL", &endpoint)
         .env("ZTS_AWS_REGION", "us-east-1")
         .env("ZTS_QUEUE_URL", format!("{endpoint}/000000000000/zts.fifo"))
+        .env("ZTS_CONNECT_URL", "https://bench.example/connect")
         .env(
             "ZTS_OAUTH_REDIRECT_URI",
             "https://example.com/oauth/callback",

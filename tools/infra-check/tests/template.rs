@@ -166,7 +166,18 @@ fn schedules_and_queues_target_existing_functions() {
     let doc = template();
     let res = resources(&doc);
     let queues = of_type(&doc, "AWS::SQS::Queue");
+    let alarmed_queue = |queue: &str| {
+        of_type(&doc, "AWS::CloudWatch::Alarm").values().any(|a| {
+            a["Properties"]["Dimensions"]
+                .as_sequence()
+                .is_some_and(|d| {
+                    d.iter()
+                        .any(|dim| reference(&dim["Value"]).is_some_and(|(r, _)| r == queue))
+                })
+        })
+    };
     let mut consumed = BTreeSet::new();
+    let mut schedule_dlqs = BTreeSet::new();
     let mut scheduled = BTreeSet::new();
     for (id, f) in functions(&doc) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"]
@@ -211,16 +222,7 @@ fn schedules_and_queues_target_existing_functions() {
                     let (dlq, _) = reference(&redrive["deadLetterTargetArn"])
                         .unwrap_or_else(|| panic!("{queue}: no dead-letter queue"));
                     assert!(queues.contains_key(&dlq), "{queue}: DLQ {dlq} missing");
-                    let alarmed = of_type(&doc, "AWS::CloudWatch::Alarm").values().any(|a| {
-                        a["Properties"]["Dimensions"]
-                            .as_sequence()
-                            .is_some_and(|d| {
-                                d.iter().any(|dim| {
-                                    reference(&dim["Value"]).is_some_and(|(r, _)| r == dlq)
-                                })
-                            })
-                    });
-                    assert!(alarmed, "{dlq}: no alarm on its depth");
+                    assert!(alarmed_queue(&dlq), "{dlq}: no alarm on its depth");
                 }
                 Some("ScheduleV2") => {
                     let input: serde_json::Value =
@@ -245,6 +247,13 @@ fn schedules_and_queues_target_existing_functions() {
                     let expr = &p["ScheduleExpression"];
                     let (param, _) = reference(expr).expect("schedule expression is a parameter");
                     assert!(doc["Parameters"][param.as_str()].is_mapping(), "{param}");
+                    // A run Scheduler could not deliver lands in an alarmed dead-letter queue.
+                    let (dlq, attr) = reference(&p["DeadLetterConfig"]["Arn"])
+                        .unwrap_or_else(|| panic!("{id}.{name}: no DeadLetterConfig.Arn"));
+                    assert_eq!(attr.as_deref(), Some("Arn"), "{id}.{name}");
+                    assert!(queues.contains_key(&dlq), "{id}.{name}: no queue {dlq}");
+                    assert!(alarmed_queue(&dlq), "{dlq}: no alarm on its depth");
+                    schedule_dlqs.insert(dlq);
                     scheduled.insert(binary.clone());
                 }
                 Some("HttpApi") | Some("Api") => {
@@ -262,13 +271,14 @@ fn schedules_and_queues_target_existing_functions() {
             "{id}: target {target}"
         );
     }
-    // Every queue is either consumed or some queue's DLQ.
-    let dlqs: BTreeSet<String> = queues
+    // Every queue is consumed, some queue's DLQ or the schedules' DLQ.
+    let mut dlqs: BTreeSet<String> = queues
         .values()
         .filter_map(|q| {
             reference(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]).map(|r| r.0)
         })
         .collect();
+    dlqs.extend(schedule_dlqs);
     for id in queues.keys() {
         assert!(
             consumed.contains(id) || dlqs.contains(id),
@@ -478,6 +488,108 @@ fn oauth_routes_and_their_urls() {
     }
 }
 
+/// API Gateway's token bucket of one route: `burst` tokens, refilled at `rate` per second.
+struct Bucket {
+    burst: f64,
+    rate: f64,
+    tokens: f64,
+}
+
+impl Bucket {
+    fn take(&mut self, elapsed_secs: f64) -> bool {
+        self.tokens = (self.tokens + elapsed_secs * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[test]
+fn a_flood_of_the_browser_routes_does_not_starve_zoom_events() {
+    let doc = template();
+    let stage = of_type(&doc, "AWS::ApiGatewayV2::Stage")
+        .into_values()
+        .next()
+        .expect("the HTTP API stage");
+    let routes: BTreeSet<String> = of_type(&doc, "AWS::ApiGatewayV2::Route")
+        .values()
+        .map(|r| r["Properties"]["RouteKey"].as_str().unwrap().to_owned())
+        .collect();
+    let settings = stage["Properties"]["RouteSettings"]
+        .as_mapping()
+        .expect("per-route throttles (RouteSettings)");
+    let named: BTreeSet<String> = settings
+        .keys()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        named, routes,
+        "every route has its own budget, and only routes"
+    );
+    let depends: BTreeSet<String> = strings(&stage["DependsOn"]).into_iter().collect();
+    for (id, _) in of_type(&doc, "AWS::ApiGatewayV2::Route") {
+        assert!(depends.contains(&id), "the stage is created after {id}");
+    }
+    let limits = |route: &str| {
+        let s = &settings[route];
+        (
+            s["ThrottlingBurstLimit"].as_f64().expect("burst"),
+            s["ThrottlingRateLimit"].as_f64().expect("rate"),
+        )
+    };
+    let bucket = |route: &str| {
+        let (burst, rate) = limits(route);
+        Bucket {
+            burst,
+            rate,
+            tokens: burst,
+        }
+    };
+    // API Gateway throttles each route on its own bucket (documented for HTTP API route
+    // settings). Ten minutes: /connect and /oauth/callback flooded at 1,000 requests a second
+    // each, Zoom delivering 20 event notifications a second in bursts of 40 every 2 s.
+    let (events_burst, events_rate) = limits("POST /zoom/events");
+    let mut buckets: BTreeMap<&str, Bucket> =
+        ["GET /connect", "GET /oauth/callback", "POST /zoom/events"]
+            .into_iter()
+            .map(|r| (r, bucket(r)))
+            .collect();
+    let mut passed: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut refused_events = 0;
+    let step = 0.001;
+    let mut last: BTreeMap<&str, f64> = BTreeMap::new();
+    for tick in 0..600_000u64 {
+        let now = tick as f64 * step;
+        let mut arrive = vec!["GET /connect", "GET /oauth/callback"];
+        if tick % 2_000 < 40 {
+            arrive.push("POST /zoom/events");
+        }
+        for route in arrive {
+            let elapsed = now - last.get(route).copied().unwrap_or(0.0);
+            last.insert(route, now);
+            if buckets.get_mut(route).unwrap().take(elapsed) {
+                *passed.entry(route).or_default() += 1;
+            } else if route == "POST /zoom/events" {
+                refused_events += 1;
+            }
+        }
+    }
+    assert_eq!(
+        refused_events, 0,
+        "Zoom's notifications throttled during the flood (burst {events_burst}, rate {events_rate})"
+    );
+    assert_eq!(passed["POST /zoom/events"], 300 * 40);
+    // The flood itself is held to the browser routes' small budgets (admins only use them).
+    for route in ["GET /connect", "GET /oauth/callback"] {
+        let (burst, rate) = limits(route);
+        assert!(rate <= 5.0 && burst <= 10.0, "{route}: {burst}/{rate}");
+        assert!(passed[route] as f64 <= burst + rate * 600.0 + 1.0);
+    }
+}
+
 #[test]
 fn secrets_hold_placeholders_only() {
     let doc = template();
@@ -646,6 +758,17 @@ fn roles_are_trimmed_to_what_each_function_calls() {
             // No Zoom calls: never a token secret.
             "license-differentiation" | "license-admin" => {
                 assert!(!reaches_token_secrets(&doc, f), "{id}: token secrets");
+            }
+            // Puts one link item: nothing else of the table, no secrets at all.
+            "connect-link" => {
+                let want: BTreeSet<String> = [
+                    "dynamodb:PutItem",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                ]
+                .map(String::from)
+                .into();
+                assert_eq!(actions, want, "{id}");
             }
             // Connects accounts and records deauthorizations: single items, no batches.
             "oauth-connect" => {

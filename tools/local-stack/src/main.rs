@@ -11,6 +11,9 @@
 //! - `report`: prints the license report per account and license and compares it with the
 //!   sandbox's ground truth (`/_sandbox/truth`): provisioned, assigned, active, inactive and
 //!   reclamation candidates; exits 1 on any difference.
+//! - `end-retention`: moves the deauthorized connection's `purge_after` to now, as if its
+//!   retention period had passed (the demo cannot wait ten days); `purged ID`: checks that no
+//!   item of the table mentions connection ID and that its token secret is gone (exits 1 if not).
 //! - `dry-run FILE`: a reclamation dry run through `cargo lambda watch`; prints the users it
 //!   would act on and checks that they are exactly those the truth implies; exits 1 otherwise.
 
@@ -63,6 +66,10 @@ enum Command {
         max_receives: u32,
     },
     Connection,
+    EndRetention,
+    Purged {
+        connection_id: String,
+    },
     Event {
         file: String,
     },
@@ -135,6 +142,8 @@ async fn main() -> Result<()> {
             max_receives,
         } => drain(&clients.sqs, &queue_url, &invoke_url, max_receives).await?,
         Command::Connection => println!("{}", only_connection(&records).await?.connection_id),
+        Command::EndRetention => end_retention(&records).await?,
+        Command::Purged { connection_id } => purged(&clients, &config, &connection_id).await?,
         Command::Event { file } => println!("{}", event_for_connection(&records, &file).await?),
         Command::Report { sandbox, since } => report(&records, &sandbox, since).await?,
         Command::DryRun {
@@ -142,6 +151,74 @@ async fn main() -> Result<()> {
             sandbox,
             file,
         } => dry_run(&records, &invoke_url, &sandbox, &file).await?,
+    }
+    Ok(())
+}
+
+/// The one connection, which must be deauthorized, due for purge now.
+async fn end_retention(records: &Records) -> Result<()> {
+    let connection = only_connection(records).await?;
+    let ports::ConnectionStatus::Deauthorized { purge_after, .. } = connection.status else {
+        bail!("{} is not deauthorized", connection.connection_id);
+    };
+    let now = Utc::now();
+    records
+        .update_connection(&connection.connection_id, &|c| {
+            if let ports::ConnectionStatus::Deauthorized { purge_after, .. } = &mut c.status {
+                *purge_after = now;
+            }
+        })
+        .await?;
+    println!(
+        "    {}: purge_after {purge_after} -> {now} (the retention period has passed)",
+        connection.connection_id
+    );
+    Ok(())
+}
+
+/// Fails unless no item of the table mentions `connection_id` and its token secret is gone.
+async fn purged(clients: &AwsClients, config: &AwsConfig, connection_id: &str) -> Result<()> {
+    let mut remaining = 0usize;
+    let mut scanned = 0usize;
+    let mut start = None;
+    loop {
+        let out = clients
+            .dynamodb
+            .scan()
+            .table_name(&config.table_name)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .context("scan the table")?;
+        for item in out.items() {
+            scanned += 1;
+            if format!("{item:?}").contains(connection_id) {
+                remaining += 1;
+            }
+        }
+        match out.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => break,
+        }
+    }
+    let secret = format!("{}{connection_id}", config.token_secret_prefix);
+    let secret_left = match clients
+        .secrets
+        .describe_secret()
+        .secret_id(&secret)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e) if format!("{e:?}").contains("ResourceNotFoundException") => false,
+        Err(e) => bail!("describe {secret}: {e:?}"),
+    };
+    println!(
+        "    table: {scanned} items scanned, {remaining} mention {connection_id}; token secret {secret}: {}",
+        if secret_left { "still there" } else { "gone" }
+    );
+    if remaining > 0 || secret_left {
+        bail!("MISMATCH: {connection_id} was not purged completely");
     }
     Ok(())
 }
