@@ -68,7 +68,7 @@ async fn cancelled_refreshes_never_lose_the_connection() {
         expire(tokens.as_ref()).await;
         let source = vault.token_source("c1");
         let after = Duration::from_micros(rand::rng().random_range(0..40_000));
-        if tokio::time::timeout(after, source.access_token())
+        if tokio::time::timeout(after, source.access_token(None))
             .await
             .is_err()
         {
@@ -96,7 +96,7 @@ async fn cancelled_refreshes_never_lose_the_connection() {
     }
     // The stored refresh token is the live one: one more refresh, not cancelled, succeeds.
     expire(tokens.as_ref()).await;
-    let token = vault.token_source("c1").access_token().await;
+    let token = vault.token_source("c1").access_token(None).await;
     assert!(token.is_ok(), "after {cancelled} cancellations: {token:?}");
     assert!(
         cancelled > 10,

@@ -87,7 +87,7 @@ async fn fifty_concurrent(env: Env) {
     let mut handles = Vec::new();
     for _ in 0..50 {
         let source = vault.token_source("c1");
-        handles.push(tokio::spawn(async move { source.access_token().await }));
+        handles.push(tokio::spawn(async move { source.access_token(None).await }));
     }
     let mut tokens = Vec::new();
     for h in handles {
@@ -136,6 +136,68 @@ async fn fifty_concurrent_invocations_refresh_once_memory() {
     fifty_concurrent(memory_env()).await;
 }
 
+/// With 10 s before the caller's deadline (under `MIN_TIME_FOR_REFRESH`) an expired token is
+/// not refreshed: no request reaches Zoom, the secret and the lease are untouched, the
+/// connection stays active, and the caller gets the transient `NoTimeToRefresh`. With 60 s
+/// left the refresh happens.
+async fn no_refresh_close_to_the_deadline(env: Env) {
+    let original = env.connect("c1").await;
+    let vault = env.vault(env.tokens.clone());
+    let soon = tokio::time::Instant::now() + Duration::from_secs(10);
+    let err = vault
+        .token_source("c1")
+        .access_token(Some(soon))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TokenError::NoTimeToRefresh { .. }) && err.is_retryable(),
+        "{err}"
+    );
+    assert_eq!(env.fake.refresh_count(), 0, "no refresh request at Zoom");
+    assert_eq!(env.tokens.read("c1").await.unwrap().unwrap(), original);
+    assert!(env.fake.is_valid(&original.tokens.refresh_token));
+    assert!(
+        env.records
+            .get_lease(&refresh_lease_name("c1"))
+            .await
+            .unwrap()
+            .is_none(),
+        "no lease taken"
+    );
+    assert!(
+        env.records
+            .get_connection("c1")
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .is_active()
+    );
+    let later = tokio::time::Instant::now() + Duration::from_secs(60);
+    let token = vault
+        .token_source("c1")
+        .access_token(Some(later))
+        .await
+        .unwrap();
+    assert_eq!(env.fake.refresh_count(), 1);
+    let stored = env.tokens.read("c1").await.unwrap().unwrap();
+    assert_eq!(stored.tokens.access_token, token.token);
+    assert!(env.fake.is_valid(&stored.tokens.refresh_token));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_refresh_close_to_the_deadline_moto() {
+    let Some(env) = moto_env("no_refresh_close_to_the_deadline").await else {
+        return;
+    };
+    no_refresh_close_to_the_deadline(env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_refresh_close_to_the_deadline_memory() {
+    no_refresh_close_to_the_deadline(memory_env()).await;
+}
+
 /// A valid token is served without any refresh; one instance caches it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_token_needs_no_refresh() {
@@ -149,24 +211,24 @@ async fn valid_token_needs_no_refresh() {
     env.connect("c1").await;
     env.tokens.write("c1", &fresh).await.unwrap();
     let source = env.vault(env.tokens.clone()).token_source("c1");
-    let token = source.access_token().await.unwrap();
+    let token = source.access_token(None).await.unwrap();
     assert_eq!(token.token, fresh.tokens.access_token);
     assert_eq!(env.fake.refresh_count(), 0);
     // Zoom rejects it (401/124): one forced refresh, then the new token.
-    let next = source.token_rejected(&token).await.unwrap();
+    let next = source.token_rejected(&token, None).await.unwrap();
     assert_ne!(next.token, token.token);
     assert_eq!(env.fake.refresh_count(), 1);
     // Another caller reporting the same stale token gets the new one without a refresh.
     let other = env.vault(env.tokens.clone()).token_source("c1");
     assert_eq!(
-        other.token_rejected(&token).await.unwrap().token,
+        other.token_rejected(&token, None).await.unwrap().token,
         next.token
     );
     assert_eq!(env.fake.refresh_count(), 1);
     assert!(matches!(
         env.vault(env.tokens.clone())
             .token_source("nobody")
-            .access_token()
+            .access_token(None)
             .await,
         Err(TokenError::Missing)
     ));
@@ -178,7 +240,7 @@ async fn write_failure_survived(env: Env) {
     env.connect("c1").await;
     let flaky = Arc::new(FlakyWrites::new(env.tokens.clone(), 2));
     let vault = env.vault(flaky.clone());
-    let token = vault.token_source("c1").access_token().await.unwrap();
+    let token = vault.token_source("c1").access_token(None).await.unwrap();
     assert_eq!(env.fake.refresh_count(), 1);
     assert_eq!(flaky.write_attempts.load(Ordering::SeqCst), 3);
     let stored = env.tokens.read("c1").await.unwrap().unwrap();
@@ -194,7 +256,7 @@ async fn write_failure_survived(env: Env) {
             .is_active()
     );
     // The next invocation uses the stored token without refreshing.
-    vault.token_source("c1").access_token().await.unwrap();
+    vault.token_source("c1").access_token(None).await.unwrap();
     assert_eq!(env.fake.refresh_count(), 1);
 }
 
@@ -219,7 +281,11 @@ async fn write_failing_for_good_marks_reauthorization() {
     env.connect("c1").await;
     let flaky = Arc::new(FlakyWrites::new(env.tokens.clone(), 1000));
     let vault = env.vault(flaky.clone());
-    let err = vault.token_source("c1").access_token().await.unwrap_err();
+    let err = vault
+        .token_source("c1")
+        .access_token(None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, TokenError::StoreFailed { .. }), "{err}");
     assert_eq!(
         flaky.write_attempts.load(Ordering::SeqCst),
@@ -255,7 +321,7 @@ async fn invalid_grant_marks_reauthorization() {
     let err = env
         .vault(env.tokens.clone())
         .token_source("c1")
-        .access_token()
+        .access_token(None)
         .await
         .unwrap_err();
     assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err}");
@@ -274,7 +340,7 @@ async fn invalid_grant_marks_reauthorization() {
         let err = env
             .vault(env.tokens.clone())
             .token_source("c1")
-            .access_token()
+            .access_token(None)
             .await
             .unwrap_err();
         assert!(matches!(err, TokenError::InvalidGrant { .. }), "{err}");
@@ -301,7 +367,7 @@ async fn crashed_holder(env: Env) {
         .unwrap()
         .expires_at;
     let vault = env.vault(env.tokens.clone());
-    let token = vault.token_source("c1").access_token().await.unwrap();
+    let token = vault.token_source("c1").access_token(None).await.unwrap();
     assert!(
         Utc::now() >= expires,
         "no refresh before the crashed holder's lease expired"

@@ -15,14 +15,22 @@
 //!
 //! `invalid_grant` marks the connection `needs_reauthorization` (unless the secret shows that
 //! another holder rotated the token meanwhile).
+//!
+//! A refresh starts only with [`MIN_TIME_FOR_REFRESH`] left before the caller's deadline (the
+//! invocation's, passed through `zoom::TokenSource`): an invocation frozen or ended between
+//! Zoom's answer and the write would lose the rotated refresh token. Closer to the deadline the
+//! caller gets [`TokenError::NoTimeToRefresh`] (nothing sent to Zoom, the stored tokens
+//! unchanged, the connection untouched), unless the current access token stays valid until
+//! the deadline: then it is handed out without a refresh.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use rand::RngExt;
+use tokio::time::Instant;
 use zoom::{AccessToken, Secret, TokenError, TokenRefresher, TokenSet, TokenSource};
 
 use crate::StoreError;
@@ -45,7 +53,15 @@ pub struct VaultOptions {
     pub write_attempts: u32,
     /// First pause between write attempts (doubles each time).
     pub write_backoff: Duration,
+    /// A refresh starts only with this much time left before the caller's deadline
+    /// ([`MIN_TIME_FOR_REFRESH`]).
+    pub min_time_for_refresh: Duration,
 }
+
+/// The least time before the caller's deadline a token refresh may start with: Zoom's token
+/// endpoint (usually well under a second, its timeout 10 s), then the secret write with its
+/// retries (about 6 s with the default backoff), with room to spare.
+pub const MIN_TIME_FOR_REFRESH: Duration = Duration::from_secs(30);
 
 impl Default for VaultOptions {
     fn default() -> Self {
@@ -56,6 +72,7 @@ impl Default for VaultOptions {
             poll_interval: Duration::from_millis(250),
             write_attempts: 6,
             write_backoff: Duration::from_millis(200),
+            min_time_for_refresh: MIN_TIME_FOR_REFRESH,
         }
     }
 }
@@ -122,6 +139,7 @@ impl TokenVault {
             let need = Need {
                 rejected: None,
                 refreshed_before: Some(cutoff),
+                deadline: None,
             };
             match source.obtain(&need).await {
                 Ok((_, true)) => report.refreshed.push(connection.connection_id),
@@ -149,11 +167,14 @@ pub fn refresh_lease_name(connection_id: &str) -> String {
 }
 
 /// What the caller needs from the tokens.
+#[derive(Clone)]
 struct Need {
     /// Zoom rejected this access token: do not hand it out again.
     rejected: Option<Secret>,
     /// Tokens refreshed before this are too old (idle refresh).
     refreshed_before: Option<DateTime<Utc>>,
+    /// The caller's deadline: a refresh starts only with `min_time_for_refresh` left.
+    deadline: Option<Instant>,
 }
 
 /// `zoom::TokenSource` over a connection's secret, safe across concurrent Lambda invocations.
@@ -171,9 +192,12 @@ impl VaultTokenSource {
     }
 
     fn usable(&self, stored: &StoredTokens, need: &Need) -> bool {
-        !stored
-            .tokens
-            .expires_within(self.vault.options.refresh_margin, Utc::now())
+        self.valid_for(stored, need, self.vault.options.refresh_margin)
+    }
+
+    /// Whether `stored` serves `need` and its access token stays valid for `wanted` more.
+    fn valid_for(&self, stored: &StoredTokens, need: &Need, wanted: chrono::Duration) -> bool {
+        !stored.tokens.expires_within(wanted, Utc::now())
             && need
                 .rejected
                 .as_ref()
@@ -181,6 +205,39 @@ impl VaultTokenSource {
             && need
                 .refreshed_before
                 .is_none_or(|cutoff| stored.refreshed_at >= cutoff)
+    }
+
+    /// The time left before the caller's deadline, if it is too little to start a refresh.
+    fn too_close_to_deadline(&self, need: &Need) -> Option<Duration> {
+        let left = need.deadline?.saturating_duration_since(Instant::now());
+        (left < self.vault.options.min_time_for_refresh).then_some(left)
+    }
+
+    /// Whether `stored` can be handed out without a refresh: usable, or, when it is too late to
+    /// refresh, still valid until the caller's deadline (the caller needs no other token).
+    fn serves(&self, stored: &StoredTokens, need: &Need) -> bool {
+        self.usable(stored, need)
+            || self.too_close_to_deadline(need).is_some_and(|left| {
+                let until_deadline =
+                    chrono::Duration::from_std(left).unwrap_or(chrono::Duration::MAX);
+                self.valid_for(stored, need, until_deadline)
+            })
+    }
+
+    /// The refusal to start a refresh with only `left` before the caller's deadline. Nothing
+    /// was sent to Zoom and nothing written: the stored tokens are as they were.
+    fn no_time_to_refresh(&self, left: Duration) -> TokenError {
+        tracing::info!(
+            connection_id = %self.connection_id,
+            left_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+            needed_ms = u64::try_from(self.vault.options.min_time_for_refresh.as_millis())
+                .unwrap_or(u64::MAX),
+            "token refresh not started: too close to the invocation's deadline"
+        );
+        TokenError::NoTimeToRefresh {
+            left,
+            needed: self.vault.options.min_time_for_refresh,
+        }
     }
 
     async fn read(&self) -> Result<StoredTokens, TokenError> {
@@ -198,15 +255,19 @@ impl VaultTokenSource {
         // One refresh at a time within this instance too.
         let mut cached = self.cached.lock().await;
         if let Some(stored) = cached.as_ref()
-            && self.usable(stored, need)
+            && self.serves(stored, need)
         {
             return Ok((stored.tokens.clone(), false));
         }
         let stored = self.read().await?;
-        if self.usable(&stored, need) {
+        if self.serves(&stored, need) {
             let tokens = stored.tokens.clone();
             *cached = Some(stored);
             return Ok((tokens, false));
+        }
+        // Too close to the deadline: no lease, no refresh (checked again under the lease).
+        if let Some(left) = self.too_close_to_deadline(need) {
+            return Err(self.no_time_to_refresh(left));
         }
         let (stored, refreshed) = self.refresh_serialized(need).await?;
         let tokens = stored.tokens.clone();
@@ -217,7 +278,7 @@ impl VaultTokenSource {
     async fn refresh_serialized(&self, need: &Need) -> Result<(StoredTokens, bool), TokenError> {
         let lease = refresh_lease_name(&self.connection_id);
         let options = &self.vault.options;
-        let deadline = Instant::now() + options.wait_timeout;
+        let wait_until = Instant::now() + options.wait_timeout;
         loop {
             let acquired = self
                 .vault
@@ -238,10 +299,7 @@ impl VaultTokenSource {
                     owner: self.owner.clone(),
                     cached: tokio::sync::Mutex::new(None),
                 };
-                let need = Need {
-                    rejected: need.rejected.clone(),
-                    refreshed_before: need.refreshed_before,
-                };
+                let need = need.clone();
                 let lease = lease.clone();
                 let refresh = tokio::spawn(async move {
                     let result = holder.refresh_holding_lease(&need).await;
@@ -258,10 +316,10 @@ impl VaultTokenSource {
             let jitter = rand::rng().random_range(0..=options.poll_interval.as_millis() as u64 / 2);
             tokio::time::sleep(options.poll_interval + Duration::from_millis(jitter)).await;
             let stored = self.read().await?;
-            if self.usable(&stored, need) {
+            if self.serves(&stored, need) {
                 return Ok((stored, false));
             }
-            if Instant::now() >= deadline {
+            if Instant::now() >= wait_until {
                 return Err(TokenError::Transient {
                     reason: format!(
                         "another invocation held the token refresh lease for over {} s",
@@ -289,7 +347,7 @@ impl VaultTokenSource {
     async fn refresh_holding_lease(&self, need: &Need) -> Result<(StoredTokens, bool), TokenError> {
         // Someone may have refreshed between our read and the lease.
         let stored = self.read().await?;
-        if self.usable(&stored, need) {
+        if self.serves(&stored, need) {
             return Ok((stored, false));
         }
         // A grant already known to be dead is not sent to Zoom again (each waiter would
@@ -304,6 +362,10 @@ impl VaultTokenSource {
             return Err(TokenError::InvalidGrant {
                 reason: "the connection needs to be authorized again".into(),
             });
+        }
+        // The last moment before Zoom is asked: time may have passed waiting for the lease.
+        if let Some(left) = self.too_close_to_deadline(need) {
+            return Err(self.no_time_to_refresh(left));
         }
         let started = Instant::now();
         match self
@@ -399,19 +461,327 @@ impl VaultTokenSource {
 
 #[async_trait]
 impl TokenSource for VaultTokenSource {
-    async fn access_token(&self) -> Result<AccessToken, TokenError> {
+    async fn access_token(&self, deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
         let need = Need {
             rejected: None,
             refreshed_before: None,
+            deadline,
         };
         self.obtain(&need).await.map(|(t, _)| AccessToken::from(&t))
     }
 
-    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+    async fn token_rejected(
+        &self,
+        rejected: &AccessToken,
+        deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError> {
         let need = Need {
             rejected: Some(rejected.token.clone()),
             refreshed_before: None,
+            deadline,
         };
         self.obtain(&need).await.map(|(t, _)| AccessToken::from(&t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The deadline rule on in-memory fakes: what reaches Zoom's token endpoint and what is
+    //! written, with 10 s and with 60 s before the caller's deadline.
+
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures::StreamExt;
+    use futures::stream::BoxStream;
+
+    use super::*;
+    use crate::records::{ConnectionRecord, ConnectionSettings, Lease, ZoomRegion};
+
+    /// The one connection's secret; counts writes.
+    #[derive(Default)]
+    struct Tokens {
+        stored: Mutex<Option<StoredTokens>>,
+        writes: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl TokenStore for Tokens {
+        async fn read(&self, _: &str) -> Result<Option<StoredTokens>, StoreError> {
+            Ok(self.stored.lock().unwrap().clone())
+        }
+        async fn write(&self, _: &str, tokens: &StoredTokens) -> Result<(), StoreError> {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            *self.stored.lock().unwrap() = Some(tokens.clone());
+            Ok(())
+        }
+        async fn delete(&self, _: &str) -> Result<(), StoreError> {
+            *self.stored.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    /// A lease nobody else holds; counts acquisitions.
+    #[derive(Default)]
+    struct Leases {
+        acquired: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl LeaseStore for Leases {
+        async fn acquire(&self, _: &str, _: &str, _: Duration) -> Result<bool, StoreError> {
+            self.acquired.fetch_add(1, Ordering::SeqCst);
+            Ok(true)
+        }
+        async fn release(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+        async fn get_lease(&self, _: &str) -> Result<Option<Lease>, StoreError> {
+            Ok(None)
+        }
+    }
+
+    /// The one connection, active until something marks it.
+    struct Connections(Mutex<ConnectionRecord>);
+
+    #[async_trait]
+    impl ConnectionStore for Connections {
+        async fn insert_connection(&self, _: &ConnectionRecord) -> Result<(), StoreError> {
+            Err(StoreError::ConditionFailed)
+        }
+        async fn get_connection(&self, _: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+            Ok(Some(self.0.lock().unwrap().clone()))
+        }
+        async fn find_connection_by_zoom_account(
+            &self,
+            _: &str,
+        ) -> Result<Option<ConnectionRecord>, StoreError> {
+            Ok(None)
+        }
+        async fn update_connection(
+            &self,
+            _: &str,
+            change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
+        ) -> Result<ConnectionRecord, StoreError> {
+            let mut record = self.0.lock().unwrap();
+            change(&mut record);
+            Ok(record.clone())
+        }
+        async fn delete_connection(&self, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn list_connections(&self) -> BoxStream<'_, Result<ConnectionRecord, StoreError>> {
+            futures::stream::iter(vec![Ok(self.0.lock().unwrap().clone())]).boxed()
+        }
+    }
+
+    /// Zoom's token endpoint: counts refreshes, hands out `at-new-{n}` for an hour.
+    #[derive(Default)]
+    struct Refresher {
+        refreshes: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl TokenRefresher for Refresher {
+        async fn refresh(&self, _: &Secret) -> Result<TokenSet, TokenError> {
+            let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(TokenSet {
+                access_token: Secret::new(format!("at-new-{n}")),
+                refresh_token: Secret::new(format!("rt-new-{n}")),
+                expires_at: Utc::now() + chrono::Duration::hours(1),
+                scope: String::new(),
+                api_url: None,
+            })
+        }
+    }
+
+    struct Fixture {
+        tokens: Arc<Tokens>,
+        leases: Arc<Leases>,
+        connections: Arc<Connections>,
+        refresher: Arc<Refresher>,
+        original: StoredTokens,
+        vault: TokenVault,
+    }
+
+    /// Connection `c1` whose access token expires `expires_in` from now.
+    fn fixture(expires_in: chrono::Duration) -> Fixture {
+        let original = StoredTokens {
+            tokens: TokenSet {
+                access_token: Secret::new("at-old"),
+                refresh_token: Secret::new("rt-old"),
+                expires_at: Utc::now() + expires_in,
+                scope: String::new(),
+                api_url: None,
+            },
+            refreshed_at: Utc::now() - chrono::Duration::hours(1),
+        };
+        let tokens = Arc::new(Tokens::default());
+        *tokens.stored.lock().unwrap() = Some(original.clone());
+        let leases = Arc::new(Leases::default());
+        let connections = Arc::new(Connections(Mutex::new(ConnectionRecord::new(
+            "c1",
+            "zoom-c1",
+            ZoomRegion::Na,
+            ConnectionSettings::default(),
+            Utc::now(),
+        ))));
+        let refresher = Arc::new(Refresher::default());
+        let vault = TokenVault {
+            tokens: tokens.clone(),
+            leases: leases.clone(),
+            connections: connections.clone(),
+            refresher: refresher.clone(),
+            options: VaultOptions::default(),
+        };
+        Fixture {
+            tokens,
+            leases,
+            connections,
+            refresher,
+            original,
+            vault,
+        }
+    }
+
+    impl Fixture {
+        fn refreshes(&self) -> usize {
+            self.refresher.refreshes.load(Ordering::SeqCst)
+        }
+        fn stored(&self) -> StoredTokens {
+            self.tokens.stored.lock().unwrap().clone().unwrap()
+        }
+        fn connection_active(&self) -> bool {
+            self.connections.0.lock().unwrap().status.is_active()
+        }
+    }
+
+    fn in_secs(secs: u64) -> Option<Instant> {
+        Some(Instant::now() + Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn the_minimum_is_thirty_seconds() {
+        assert_eq!(MIN_TIME_FOR_REFRESH, Duration::from_secs(30));
+        assert_eq!(
+            VaultOptions::default().min_time_for_refresh,
+            MIN_TIME_FOR_REFRESH
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_not_refreshed_with_ten_seconds_left() {
+        let f = fixture(-chrono::Duration::minutes(1));
+        let source = f.vault.token_source("c1");
+        let err = source.access_token(in_secs(10)).await.unwrap_err();
+        match &err {
+            TokenError::NoTimeToRefresh { left, needed } => {
+                assert!(*left <= Duration::from_secs(10), "{left:?}");
+                assert_eq!(*needed, Duration::from_secs(30));
+            }
+            other => panic!("expected NoTimeToRefresh, got {other:?}"),
+        }
+        assert!(err.is_retryable() && err.is_out_of_time(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("not enough time left to refresh the Zoom tokens safely"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("the unit will be retried"),
+            "{err}"
+        );
+        assert_eq!(f.refreshes(), 0, "no refresh request reached Zoom");
+        assert_eq!(f.stored(), f.original, "the stored tokens are unchanged");
+        assert_eq!(f.tokens.writes.load(Ordering::SeqCst), 0);
+        assert_eq!(
+            f.leases.acquired.load(Ordering::SeqCst),
+            0,
+            "no lease taken"
+        );
+        assert!(f.connection_active(), "not a dead grant");
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_refreshed_with_sixty_seconds_left() {
+        let f = fixture(-chrono::Duration::minutes(1));
+        let source = f.vault.token_source("c1");
+        let token = source.access_token(in_secs(60)).await.unwrap();
+        assert_eq!(f.refreshes(), 1);
+        assert_eq!(token.token.expose(), "at-new-1");
+        let stored = f.stored();
+        assert_eq!(stored.tokens.refresh_token.expose(), "rt-new-1");
+        assert_eq!(stored.tokens.access_token, token.token);
+        assert!(f.connection_active());
+        // Without a deadline too.
+        let f = fixture(-chrono::Duration::minutes(1));
+        f.vault.token_source("c1").access_token(None).await.unwrap();
+        assert_eq!(f.refreshes(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_is_served_with_ten_seconds_left() {
+        let f = fixture(chrono::Duration::minutes(50));
+        let source = f.vault.token_source("c1");
+        let token = source.access_token(in_secs(10)).await.unwrap();
+        assert_eq!(token.token, f.original.tokens.access_token);
+        // Served from the instance's cache as well.
+        let again = source.access_token(in_secs(10)).await.unwrap();
+        assert_eq!(again.token, f.original.tokens.access_token);
+        assert_eq!(f.refreshes(), 0);
+        assert_eq!(f.stored(), f.original);
+    }
+
+    /// Within the refresh margin (5 minutes) a token is normally refreshed; too close to the
+    /// deadline, one that outlives the deadline is served as it is, one that does not is not.
+    #[tokio::test]
+    async fn a_token_due_for_refresh_is_served_if_it_outlives_the_deadline() {
+        let f = fixture(chrono::Duration::minutes(2));
+        let token = f
+            .vault
+            .token_source("c1")
+            .access_token(in_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(token.token, f.original.tokens.access_token);
+        assert_eq!(f.refreshes(), 0);
+        assert_eq!(f.stored(), f.original);
+        // With time enough, it is refreshed as usual.
+        f.vault
+            .token_source("c1")
+            .access_token(in_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(f.refreshes(), 1);
+
+        let f = fixture(chrono::Duration::seconds(5));
+        let err = f
+            .vault
+            .token_source("c1")
+            .access_token(in_secs(10))
+            .await
+            .unwrap_err();
+        assert!(err.is_out_of_time(), "{err}");
+        assert_eq!(f.refreshes(), 0);
+        assert_eq!(f.stored(), f.original);
+    }
+
+    /// A token Zoom rejected is not handed out again, and not replaced with 10 s left.
+    #[tokio::test]
+    async fn a_rejected_token_is_not_replaced_with_ten_seconds_left() {
+        let f = fixture(chrono::Duration::minutes(50));
+        let source = f.vault.token_source("c1");
+        let token = source.access_token(in_secs(10)).await.unwrap();
+        let err = source
+            .token_rejected(&token, in_secs(10))
+            .await
+            .unwrap_err();
+        assert!(err.is_out_of_time(), "{err}");
+        assert_eq!(f.refreshes(), 0);
+        assert_eq!(f.stored(), f.original);
+        assert!(f.connection_active());
+        let next = source.token_rejected(&token, in_secs(60)).await.unwrap();
+        assert_ne!(next.token, token.token);
+        assert_eq!(f.refreshes(), 1);
     }
 }

@@ -63,6 +63,32 @@ pub struct DirectReport {
     pub failed: Vec<(String, String)>,
 }
 
+/// The `records_written` field of the "unit finished" log line (a metric): how many records of
+/// the connection's data this run (or segment) of the unit wrote to the store, from the counts
+/// its task keeps:
+/// - Application Roster: user records written because they were new or changed (`written`)
+///   plus stored users newly marked removed (`removed`); unchanged users are not written;
+/// - Application Access: activity records changed (`written`, on the unit's last segment) plus
+///   users of other accounts whose latest join moved forward (`joins_other_accounts_written`);
+/// - License Information: the account's license records, all rewritten (`licenses`);
+/// - License Differentiation: the account's license-activity records (`licenses`) and
+///   reclamation candidates (`candidates`), both rewritten (stand-in licenses it inserts for
+///   licenses License Information has not recorded yet are not counted).
+///
+/// Bookkeeping (sync-run records, checkpoints, connection outcomes) is not counted.
+pub(crate) fn records_written(task: Task, counts: &BTreeMap<String, u64>) -> u64 {
+    let written_by: &[&str] = match task {
+        Task::ApplicationRoster => &["written", "removed"],
+        Task::ApplicationAccess => &["written", "joins_other_accounts_written"],
+        Task::LicenseInformation => &["licenses"],
+        Task::LicenseDifferentiation => &["licenses", "candidates"],
+    };
+    written_by
+        .iter()
+        .map(|name| counts.get(*name).copied().unwrap_or(0))
+        .fold(0, u64::saturating_add)
+}
+
 fn random_id() -> String {
     let n: u64 = rand::rng().random();
     format!("{n:016x}")
@@ -325,6 +351,7 @@ impl SyncEngine {
                 tracing::warn!(
                     task = %unit.task, connection_id = %cid, account_id = %unit.account_id,
                     run_id = %run.run_id, requests = metrics.requests, error = %e,
+                    reason = e.failure_reason(),
                     "unit failed"
                 );
                 return Err(e);
@@ -367,6 +394,7 @@ impl SyncEngine {
             rate_limited = run.rate_limited,
             retries = run.retries,
             duration_ms = run.duration_ms,
+            records_written = records_written(unit.task, &run.counts),
             "unit finished"
         );
         Ok(UnitReport {
@@ -558,5 +586,61 @@ impl UnitQueue for InlineQueue {
             v.extend(units.iter().cloned());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    }
+
+    #[test]
+    fn records_written_counts_what_each_task_writes() {
+        // Roster: 40 listed, 30 tracked of which 4 written (new or changed) and 2 marked
+        // removed; the unchanged and the untracked are not written.
+        let roster = counts(&[
+            ("listed", 40),
+            ("tracked", 30),
+            ("written", 4),
+            ("skipped_untracked", 10),
+            ("removed", 2),
+            ("requests", 3),
+        ]);
+        assert_eq!(records_written(Task::ApplicationRoster, &roster), 6);
+        // Access: lookups are reads; 7 own records and 2 other accounts' users written.
+        let access = counts(&[
+            ("users", 30),
+            ("hosts", 12),
+            ("participant_lists", 20),
+            ("report_lookups", 9),
+            ("written", 7),
+            ("joins_other_accounts", 5),
+            ("joins_other_accounts_written", 2),
+            ("join_ids_outside", 3),
+            ("requests", 50),
+        ]);
+        assert_eq!(records_written(Task::ApplicationAccess, &access), 9);
+        // A segment that stopped at a checkpoint wrote no records of its own.
+        let segment = counts(&[("hosts", 1), ("checkpointed_at_host", 1), ("requests", 4)]);
+        assert_eq!(records_written(Task::ApplicationAccess, &segment), 0);
+        let licenses = counts(&[
+            ("users", 30),
+            ("licenses", 3),
+            ("zoom_figures", 1),
+            ("zoom_differs", 0),
+        ]);
+        assert_eq!(records_written(Task::LicenseInformation, &licenses), 3);
+        let differentiation = counts(&[("users", 30), ("licenses", 3), ("candidates", 5)]);
+        assert_eq!(
+            records_written(Task::LicenseDifferentiation, &differentiation),
+            8
+        );
+        assert_eq!(
+            records_written(Task::ApplicationRoster, &BTreeMap::new()),
+            0
+        );
     }
 }

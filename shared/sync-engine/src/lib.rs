@@ -18,7 +18,7 @@ pub use clients::{ClientFactory, FixedClientFactory, VaultClientFactory};
 pub use engine::{
     Clock, DirectReport, PlanReport, QueuedMessage, SyncEngine, UnitReport, system_clock,
 };
-pub use error::SyncError;
+pub use error::{FAILURE_REASONS, SyncError};
 pub use options::EngineOptions;
 pub use ports::ReclamationCandidate;
 pub use queue::{MemoryQueue, UnitQueue};

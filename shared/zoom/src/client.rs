@@ -305,8 +305,15 @@ impl ZoomClient {
             }
             tokio::time::sleep_until(slot).await;
 
-            let token = match tokio::time::timeout_at(deadline, inner.tokens.access_token()).await {
-                Ok(token) => token?,
+            // The token source sees the caller's own deadline (none: the default budget only
+            // bounds this request), so that it does not start a refresh it may not finish.
+            let requested = inner.tokens.access_token(self.deadline);
+            let token = match tokio::time::timeout_at(deadline, requested).await {
+                Ok(Ok(token)) => token,
+                Ok(Err(e)) if e.is_out_of_time() => {
+                    return Err(deadline_error(ep, attempt - 1, Some(ZoomError::Token(e))));
+                }
+                Ok(Err(e)) => return Err(e.into()),
                 Err(_) => {
                     let waited = ZoomError::Token(crate::TokenError::Transient {
                         reason: "timed out waiting for an access token".into(),
@@ -328,7 +335,13 @@ impl ZoomClient {
                     }
                     reauthed = true;
                     inner.metrics.token_rejected();
-                    inner.tokens.token_rejected(&token).await?;
+                    match inner.tokens.token_rejected(&token, self.deadline).await {
+                        Ok(_) => {}
+                        Err(t) if t.is_out_of_time() => {
+                            return Err(deadline_error(ep, attempt, Some(ZoomError::Token(t))));
+                        }
+                        Err(t) => return Err(t.into()),
+                    }
                     last = Some(e);
                 }
                 Outcome::Wait(wait, e) => {

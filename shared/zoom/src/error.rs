@@ -51,7 +51,8 @@ pub enum ZoomError {
         kind: TransportKind,
         message: String,
     },
-    /// The caller's deadline does not leave room for another attempt.
+    /// The caller's deadline does not leave room for another attempt, or for the token refresh
+    /// the attempt needs (`last` is then [`TokenError::NoTimeToRefresh`]).
     #[error("deadline reached on {endpoint} after {attempts} attempt(s); last error: {last}")]
     DeadlineExceeded {
         endpoint: &'static str,

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use chrono::Utc;
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use crate::{AccessToken, TokenError, TokenRefresher, TokenSet, TokenSource};
 
@@ -142,9 +143,11 @@ fn placeholder() -> TokenSet {
     }
 }
 
+/// The caller's deadline is not consulted: the tokens live in this process only, so there is
+/// no durable store a refresh could fail to reach (the vault in `ports` honours it).
 #[async_trait]
 impl TokenSource for MemoryTokenSource {
-    async fn access_token(&self) -> Result<AccessToken, TokenError> {
+    async fn access_token(&self, _deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
         if let State::Ready(set) = &*state
             && !set.expires_within(self.margin, Utc::now())
@@ -154,7 +157,11 @@ impl TokenSource for MemoryTokenSource {
         self.refresh_locked(&mut state).await
     }
 
-    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
+    async fn token_rejected(
+        &self,
+        rejected: &AccessToken,
+        _deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
         if let State::Ready(set) = &*state
             && set.access_token != rejected.token
@@ -221,7 +228,7 @@ mod tests {
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let s = source.clone();
-                tokio::spawn(async move { s.access_token().await })
+                tokio::spawn(async move { s.access_token(None).await })
             })
             .collect();
         for t in tasks {
@@ -240,11 +247,11 @@ mod tests {
         let mut set = expired();
         set.expires_at = Utc::now() + chrono::Duration::hours(1);
         let source = MemoryTokenSource::new(set, refresher.clone());
-        let old = source.access_token().await.unwrap();
-        let new = source.token_rejected(&old).await.unwrap();
+        let old = source.access_token(None).await.unwrap();
+        let new = source.token_rejected(&old, None).await.unwrap();
         assert_eq!(new.token.expose(), "at1");
         // A second report of the same (already replaced) token does not refresh again.
-        let again = source.token_rejected(&old).await.unwrap();
+        let again = source.token_rejected(&old, None).await.unwrap();
         assert_eq!(again.token.expose(), "at1");
         assert_eq!(refresher.n.load(Ordering::SeqCst), 1);
     }
@@ -264,16 +271,16 @@ mod tests {
                     .push(set.refresh_token.expose().to_string());
                 Ok(())
             });
-        let token = source.access_token().await.unwrap();
+        let token = source.access_token(None).await.unwrap();
         assert_eq!(token.token.expose(), "at1");
         assert_eq!(*stored.lock().unwrap(), vec!["rt1".to_string()]);
 
         // Someone else uses the refresh token: our next refresh gets invalid_grant, and after
         // that the source answers InvalidGrant without asking Zoom again.
         *refresher.valid.lock().unwrap() = "elsewhere".into();
-        let err = source.token_rejected(&token).await.unwrap_err();
+        let err = source.token_rejected(&token, None).await.unwrap_err();
         assert!(matches!(err, TokenError::InvalidGrant { .. }));
-        let err = source.access_token().await.unwrap_err();
+        let err = source.access_token(None).await.unwrap_err();
         assert!(matches!(err, TokenError::InvalidGrant { .. }));
         assert_eq!(source.refresh_count(), 2);
     }

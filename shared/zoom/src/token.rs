@@ -5,9 +5,12 @@
 //! [`crate::MemoryTokenSource`] here (tests, local use) and the Secrets Manager vault in
 //! `aws-adapters`, which serializes refreshes across Lambda invocations.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
 use crate::Secret;
 
@@ -72,24 +75,53 @@ pub enum TokenError {
     /// app credentials, `invalid_request`): a configuration problem, not fixed by retrying.
     #[error("Zoom's token endpoint refused the request ({error}): {reason}")]
     Rejected { error: String, reason: String },
+    /// The access token must be refreshed, but the caller's deadline is too close to start a
+    /// refresh: once sent to Zoom it must complete and be stored, and an invocation frozen or
+    /// ended in between would lose the rotated refresh token. Nothing was sent to Zoom; the
+    /// stored tokens are unchanged. Like a deadline, it passes: try again in a later invocation.
+    #[error(
+        "not enough time left to refresh the Zoom tokens safely ({} ms before the deadline, at least {} s needed); the unit will be retried",
+        .left.as_millis(),
+        .needed.as_secs()
+    )]
+    NoTimeToRefresh {
+        /// Time left before the caller's deadline when the refresh would have started.
+        left: Duration,
+        /// The least time a refresh may start with.
+        needed: Duration,
+    },
 }
 
 impl TokenError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transient { .. })
+        matches!(self, Self::Transient { .. } | Self::NoTimeToRefresh { .. })
+    }
+
+    /// The caller's deadline, not the grant, stopped the refresh: treat like a deadline.
+    pub fn is_out_of_time(&self) -> bool {
+        matches!(self, Self::NoTimeToRefresh { .. })
     }
 }
 
 /// Supplies valid access tokens to the API client.
+///
+/// `deadline` is the caller's (e.g. the Lambda invocation's, from
+/// [`crate::ZoomClient::with_deadline`]; `None`: the caller has none). A source whose refresh
+/// must not be interrupted (the vault in `ports`) refuses to start one too close to it with
+/// [`TokenError::NoTimeToRefresh`], and still hands out a current token that needs no refresh.
 #[async_trait]
 pub trait TokenSource: Send + Sync {
     /// A currently valid access token, refreshing first if it expires soon.
-    async fn access_token(&self) -> Result<AccessToken, TokenError>;
+    async fn access_token(&self, deadline: Option<Instant>) -> Result<AccessToken, TokenError>;
 
     /// Zoom rejected `rejected` (401 / code 124). Refresh unless someone already replaced it
     /// (single-flight: concurrent callers reporting the same token cause one refresh), and
     /// return the token to retry with.
-    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError>;
+    async fn token_rejected(
+        &self,
+        rejected: &AccessToken,
+        deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError>;
 }
 
 /// Exchanges a refresh token for a new token set at Zoom's token endpoint.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::Utc;
 use futures::future::join_all;
+use tokio::time::Instant;
 use zoom::{
     AccessToken, MemoryTokenSource, OAuthClient, Secret, TokenError, TokenSource, ZoomClient,
     ZoomError,
@@ -204,16 +205,20 @@ struct Recording {
 
 #[async_trait]
 impl TokenSource for Recording {
-    async fn access_token(&self) -> Result<AccessToken, TokenError> {
-        let t = self.inner.access_token().await?;
+    async fn access_token(&self, deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
+        let t = self.inner.access_token(deadline).await?;
         self.log
             .lock()
             .unwrap()
             .push(format!("handed {}", t.token.expose()));
         Ok(t)
     }
-    async fn token_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, TokenError> {
-        let t = self.inner.token_rejected(rejected).await?;
+    async fn token_rejected(
+        &self,
+        rejected: &AccessToken,
+        deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError> {
+        let t = self.inner.token_rejected(rejected, deadline).await?;
         self.log
             .lock()
             .unwrap()
@@ -270,4 +275,63 @@ async fn rotated_refresh_token_is_stored_before_the_new_access_token_is_used() {
         Err(TokenError::InvalidGrant { .. })
     ));
     oauth.refresh(&stored.refresh_token).await.unwrap();
+}
+
+/// A token source that must refresh but has no time to: it records the deadlines it was
+/// given and refuses as the vault does.
+struct NoTimeToRefresh {
+    seen: Mutex<Vec<Option<Instant>>>,
+}
+
+#[async_trait]
+impl TokenSource for NoTimeToRefresh {
+    async fn access_token(&self, deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
+        self.seen.lock().unwrap().push(deadline);
+        Err(TokenError::NoTimeToRefresh {
+            left: deadline.map_or(std::time::Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            }),
+            needed: std::time::Duration::from_secs(30),
+        })
+    }
+    async fn token_rejected(
+        &self,
+        _rejected: &AccessToken,
+        deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError> {
+        self.access_token(deadline).await
+    }
+}
+
+/// The token source sees the deadline the client was given (none without one), and a refresh
+/// refused for lack of time ends the request as a deadline does: transient, not a dead grant,
+/// and nothing reaches Zoom.
+#[tokio::test]
+async fn the_token_source_sees_the_callers_deadline_and_its_refusal_is_a_deadline() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let source = Arc::new(NoTimeToRefresh {
+        seen: Mutex::new(Vec::new()),
+    });
+    let client = ZoomClient::builder(common::config(&sb), source.clone())
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let err = client.with_deadline(deadline).me().get().await.unwrap_err();
+    match &err {
+        ZoomError::DeadlineExceeded { last, .. } => assert!(
+            matches!(**last, ZoomError::Token(TokenError::NoTimeToRefresh { .. })),
+            "{err:?}"
+        ),
+        other => panic!("expected a deadline, got {other:?}"),
+    }
+    assert!(err.is_transient(), "{err}");
+    assert!(!err.is_invalid_grant(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not enough time left to refresh the Zoom tokens safely"),
+        "{err}"
+    );
+    client.me().get().await.unwrap_err();
+    assert_eq!(*source.seen.lock().unwrap(), vec![Some(deadline), None]);
+    assert_eq!(client.metrics().requests, 0, "nothing was sent to Zoom");
 }
