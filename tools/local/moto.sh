@@ -60,7 +60,9 @@ start() {
     local port
     port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
     # setsid: its own process group, so `stop` ends the server and any children it forked.
-    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$STATE/moto.log" 2>&1 < /dev/null &
+    # tools/local/moto_server.py: moto_server with DynamoDB and Secrets Manager requests applied
+    # one at a time, atomic as in AWS (plain moto lets two racing conditional writes both pass).
+    setsid "$PY" "$ROOT/tools/local/moto_server.py" -H 127.0.0.1 -p "$port" >"$STATE/moto.log" 2>&1 < /dev/null &
     local pid=$!
     echo "$pid" >"$STATE/pid"
     local endpoint="http://127.0.0.1:$port"
