@@ -125,6 +125,7 @@ async fn after_the_retention_period_nothing_of_the_connection_remains() {
         user_key: someone.roster.key(),
         email: Some(someone.roster.email.clone()),
         action: "deactivate".into(),
+        state: ports::AuditState::Done,
         outcome: "acted".into(),
         reason: None,
         requested_by: "admin@example.com".into(),

@@ -8,21 +8,25 @@
 //! skipped with a notice unless `ZTS_REQUIRE_AWS` is set.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_adapters::{
     AwsClients, AwsConfig, Records, SecretsManagerTokenStore, create_table_if_missing,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
 use ports::{
-    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditStore, ConnectionRecord,
-    ConnectionSettings, ConnectionStore, MissingScopeNote, StoredTokens, TaskOutcome, TokenStore,
-    TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion, user_key,
+    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditState, AuditStore, ConnectionRecord,
+    ConnectionSettings, ConnectionStore, LeaseStore, MissingScopeNote, StoredTokens, TaskOutcome,
+    TokenStore, TokenVault, UserAccess, UserRecord, UserStore, VaultOptions, ZoomRegion, user_key,
 };
 use rand::RngExt;
-use reclamation::{Outcome, Reclaimer, ReclamationResponse, Stores, ZoomUsersGateway};
+use reclamation::{
+    AccountRef, LiveUser, Outcome, Reclaimer, ReclamationResponse, Stores, ZoomConnector,
+    ZoomFailure, ZoomUsers, ZoomUsersGateway,
+};
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, InactivityThreshold};
 use zoom::{OAuthClient, RateProfile, RetryPolicy, UserStatus, ZoomClient};
@@ -87,6 +91,8 @@ struct Env {
     sb: RunningSandbox,
     records: Records,
     reclaimer: Reclaimer,
+    /// The reclaimer's Zoom side (tests wrap it to simulate crashes).
+    gateway: Arc<ZoomUsersGateway>,
     /// A separate client (own grant) for seeding and checks.
     client: ZoomClient,
     master: String,
@@ -131,9 +137,11 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         options: VaultOptions::default(),
     };
     let clock_state = sb.state.clone();
+    let gateway =
+        Arc::new(ZoomUsersGateway::new(config.clone(), vault).retry_policy(fast_retries()));
     let reclaimer = Reclaimer::new(
         Stores::from_store(Arc::new(records.clone())),
-        Arc::new(ZoomUsersGateway::new(config.clone(), vault).retry_policy(fast_retries())),
+        gateway.clone(),
     )
     .with_clock(Arc::new(move || clock_state.clock.now()));
     // The builder's default pacing (Business).
@@ -158,6 +166,7 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         sb,
         records,
         reclaimer,
+        gateway,
         client,
         master,
     };
@@ -971,4 +980,260 @@ async fn execute_refuses_stale_or_partial_activity_data_and_sends_nothing() {
     assert!(done.data_as_of.is_some());
     assert_eq!(acted(&done).into_iter().collect::<HashSet<_>>(), planned);
     assert!(writes(&env.sb) > w0);
+}
+
+// ----- audit intents across a crash ------------------------------------------------------
+
+/// Where the invocation "crashes" on its next status write (its future is never resumed, as
+/// when Lambda times out or kills the instance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Crash {
+    /// The request never reaches Zoom.
+    BeforeChange,
+    /// Zoom applies the change; the answer never comes back.
+    AfterChange,
+}
+
+struct CrashState {
+    records: Records,
+    plan: Mutex<Option<Crash>>,
+    crashed: tokio::sync::Notify,
+    /// (user id, whether the user's audit intent was in DynamoDB when the write arrived).
+    seen: Mutex<Vec<(String, bool)>>,
+}
+
+/// The production gateway with a planned crash around the next write.
+struct Crashing {
+    inner: Arc<ZoomUsersGateway>,
+    state: Arc<CrashState>,
+}
+
+struct CrashingUsers {
+    inner: Arc<dyn ZoomUsers>,
+    state: Arc<CrashState>,
+}
+
+impl CrashingUsers {
+    async fn maybe_crash(&self, at: Crash) {
+        let planned = *self.state.plan.lock().unwrap();
+        if planned == Some(at) {
+            *self.state.plan.lock().unwrap() = None;
+            self.state.crashed.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+
+    async fn write_arrives(&self, user_id: &str) {
+        let entries: Vec<AuditEntry> = self
+            .state
+            .records
+            .list_user_entries(CONN, user_id)
+            .try_collect()
+            .await
+            .unwrap();
+        let found = entries.iter().any(|e| e.state == AuditState::Intent);
+        self.state
+            .seen
+            .lock()
+            .unwrap()
+            .push((user_id.to_owned(), found));
+        self.maybe_crash(Crash::BeforeChange).await;
+    }
+}
+
+#[async_trait]
+impl ZoomUsers for CrashingUsers {
+    async fn get_user(&self, account: &AccountRef, user_id: &str) -> Result<LiveUser, ZoomFailure> {
+        self.inner.get_user(account, user_id).await
+    }
+    async fn set_status(
+        &self,
+        account: &AccountRef,
+        user_id: &str,
+        activate: bool,
+    ) -> Result<Option<String>, ZoomFailure> {
+        self.write_arrives(user_id).await;
+        let r = self.inner.set_status(account, user_id, activate).await;
+        self.maybe_crash(Crash::AfterChange).await;
+        r
+    }
+    async fn set_type(
+        &self,
+        account: &AccountRef,
+        user_id: &str,
+        user_type: i64,
+    ) -> Result<Option<String>, ZoomFailure> {
+        self.write_arrives(user_id).await;
+        let r = self.inner.set_type(account, user_id, user_type).await;
+        self.maybe_crash(Crash::AfterChange).await;
+        r
+    }
+}
+
+#[async_trait]
+impl ZoomConnector for Crashing {
+    async fn users(&self, connection: &ConnectionRecord) -> Result<Arc<dyn ZoomUsers>, String> {
+        Ok(Arc::new(CrashingUsers {
+            inner: self.inner.users(connection).await?,
+            state: self.state.clone(),
+        }))
+    }
+    async fn granted_scopes(&self, connection_id: &str) -> Result<Option<Vec<String>>, String> {
+        self.inner.granted_scopes(connection_id).await
+    }
+}
+
+/// Runs `ev` until the planned crash, then drops the invocation; the user it crashed on.
+async fn crash_during(
+    reclaimer: &Reclaimer,
+    state: &CrashState,
+    crash: Crash,
+    ev: &Value,
+) -> String {
+    *state.plan.lock().unwrap() = Some(crash);
+    tokio::select! {
+        r = reclaimer.handle(ev) => panic!("the invocation should have crashed: {r:#?}"),
+        _ = state.crashed.notified() => {}
+    }
+    let (user, intent_stored) = state.seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        intent_stored,
+        "the intent of {user} was stored before the Zoom call"
+    );
+    user
+}
+
+/// The crashed request's lease expiring (16 minutes later): released as its holder.
+async fn expire_lease(env: &Env, request_id: &str) {
+    let name = format!("reclamation#{request_id}");
+    let lease = env
+        .records
+        .get_lease(&name)
+        .await
+        .unwrap()
+        .expect("the lease is held");
+    assert!(env.records.release(&name, &lease.owner).await.unwrap());
+}
+
+async fn entry_of(env: &Env, request_id: &str, user_key: &str) -> AuditEntry {
+    let entries: Vec<AuditEntry> = env
+        .records
+        .list_request_entries(request_id)
+        .try_collect()
+        .await
+        .unwrap();
+    entries
+        .into_iter()
+        .find(|e| e.user_key == user_key)
+        .unwrap_or_else(|| panic!("no entry of {user_key} in {request_id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_around_the_zoom_call_is_resolved_by_reactivate_from_the_live_state() {
+    let Some(env) = env("crash_around_the_zoom_call", &[]).await else {
+        return;
+    };
+    let truth0 = truth_states(&env.sb);
+    let days = threshold_for_four(&env).await;
+    let state = Arc::new(CrashState {
+        records: env.records.clone(),
+        plan: Mutex::new(None),
+        crashed: tokio::sync::Notify::new(),
+        seen: Mutex::new(Vec::new()),
+    });
+    let clock = env.sb.state.clone();
+    let crashing = Reclaimer::new(
+        Stores::from_store(Arc::new(env.records.clone())),
+        Arc::new(Crashing {
+            inner: env.gateway.clone(),
+            state: state.clone(),
+        }),
+    )
+    .with_clock(Arc::new(move || clock.clock.now()));
+    let execute = |id: &str| {
+        let mut ex = event("execute");
+        ex["request_id"] = json!(id);
+        ex["policy"]["inactive_days"] = json!(days);
+        ex["max_users"] = json!(1000);
+        ex
+    };
+
+    // Zoom deactivates the first user, then the invocation dies: only the intent is recorded.
+    let applied = crash_during(
+        &crashing,
+        &state,
+        Crash::AfterChange,
+        &execute("crash-after"),
+    )
+    .await;
+    let truth1 = truth_states(&env.sb);
+    assert_eq!(truth1[&applied].0, "inactive");
+    for (id, before) in &truth0 {
+        if *id != applied {
+            assert_eq!(&truth1[id], before, "{id} must not change");
+        }
+    }
+    let intent = entry_of(&env, "crash-after", &applied).await;
+    assert_eq!(
+        (intent.state, intent.outcome.as_str()),
+        (AuditState::Intent, "unknown")
+    );
+    assert_eq!(intent.before["status"], "active");
+    assert_eq!(intent.before["type"], truth0[&applied].1);
+
+    // Another request dies before its call reaches Zoom (the first user is now already
+    // deactivated, so it is the next one).
+    let writes0 = writes(&env.sb);
+    let missed = crash_during(
+        &crashing,
+        &state,
+        Crash::BeforeChange,
+        &execute("crash-before"),
+    )
+    .await;
+    assert_ne!(missed, applied);
+    assert_eq!(writes(&env.sb), writes0, "nothing reached Zoom");
+    assert_eq!(truth_states(&env.sb), truth1);
+    assert_eq!(
+        entry_of(&env, "crash-before", &missed).await.state,
+        AuditState::Intent
+    );
+    expire_lease(&env, "crash-after").await;
+    expire_lease(&env, "crash-before").await;
+
+    // Reactivate reads the live state: the applied change is undone...
+    let mut undo = event("reactivate");
+    undo["request_id"] = json!("undo-crash-after");
+    undo["restore_request_id"] = json!("crash-after");
+    let r = env.reclaimer.handle(&undo).await.unwrap();
+    let line = r.users.iter().find(|u| u.user_key == applied).unwrap();
+    assert_eq!(line.outcome, Outcome::Acted, "{r:#?}");
+    assert_eq!(line.reason.as_deref(), Some("outcome_was_unknown"));
+    assert_eq!(truth_states(&env.sb), truth0, "everyone is back as before");
+    let resolved = entry_of(&env, "crash-after", &applied).await;
+    assert_eq!(
+        (resolved.state, resolved.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+
+    // ...and the one that never reached Zoom is recorded as not applied, with no write.
+    let writes1 = writes(&env.sb);
+    let mut undo = event("reactivate");
+    undo["request_id"] = json!("undo-crash-before");
+    undo["restore_request_id"] = json!("crash-before");
+    let r = env.reclaimer.handle(&undo).await.unwrap();
+    let line = r.users.iter().find(|u| u.user_key == missed).unwrap();
+    assert_eq!(line.outcome, Outcome::Unchanged, "{r:#?}");
+    assert_eq!(line.reason.as_deref(), Some("not_applied"));
+    assert_eq!(
+        writes(&env.sb),
+        writes1,
+        "no PUT/PATCH for a change that never happened"
+    );
+    assert_eq!(truth_states(&env.sb), truth0);
+    let resolved = entry_of(&env, "crash-before", &missed).await;
+    assert_eq!(
+        (resolved.state, resolved.outcome.as_str()),
+        (AuditState::NotApplied, "unchanged")
+    );
 }

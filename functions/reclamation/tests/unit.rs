@@ -9,8 +9,9 @@ use aws_adapters::Records;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures::TryStreamExt;
 use ports::{
-    AccountKind, AccountRecord, AccountStore, AuditStore, ConnectionRecord, ConnectionSettings,
-    ConnectionStore, MissingScopeNote, TaskOutcome, UserAccess, UserRecord, UserStore, ZoomRegion,
+    AccountKind, AccountRecord, AccountStore, AuditEntry, AuditRequest, AuditState, AuditStore,
+    ConnectionRecord, ConnectionSettings, ConnectionStore, LeaseStore, MissingScopeNote,
+    StoreError, TaskOutcome, UserAccess, UserRecord, UserStore, ZoomRegion,
 };
 use reclamation::{
     AccountRef, DRY_RUN_LIVE_CHECKS, LiveUser, MAX_LISTED_USERS, Outcome, Reclaimer,
@@ -61,8 +62,26 @@ fn event(name: &str) -> Value {
 
 // ----- fake Zoom ------------------------------------------------------------------------
 
+/// Where the fake's invocation "crashes" (the future is never resumed, as when Lambda times
+/// out or kills the instance) on a write for a given user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Crash {
+    /// The request never reaches Zoom: nothing changes.
+    BeforeChange,
+    /// Zoom applies the change; the answer never comes back.
+    AfterChange,
+}
+
 #[derive(Default)]
 struct FakeZoom {
+    /// When set, every write checks that the user's audit intent is in the store already.
+    audit: Mutex<Option<Records>>,
+    /// (user id, whether an `intent` entry of the user was stored when the write arrived).
+    intent_at_write: Mutex<Vec<(String, bool)>>,
+    /// user id → the crash a write for that user causes.
+    crash: Mutex<HashMap<String, Crash>>,
+    /// Signalled when a crash happens.
+    crashed: tokio::sync::Notify,
     users: Mutex<HashMap<String, LiveUser>>,
     /// user id → failure on writes.
     fail_writes: Mutex<HashMap<String, ZoomFailure>>,
@@ -81,6 +100,33 @@ impl FakeZoom {
     }
     fn user(&self, id: &str) -> LiveUser {
         self.users.lock().unwrap()[id].clone()
+    }
+
+    /// Before a write: the intent check, and the crash before the change.
+    async fn write_arrives(&self, user_id: &str) {
+        let audit = self.audit.lock().unwrap().clone();
+        if let Some(records) = audit {
+            let entries: Vec<AuditEntry> = records
+                .list_user_entries(CONN, user_id)
+                .try_collect()
+                .await
+                .unwrap();
+            let found = entries.iter().any(|e| e.state == AuditState::Intent);
+            self.intent_at_write
+                .lock()
+                .unwrap()
+                .push((user_id.into(), found));
+        }
+        self.maybe_crash(user_id, Crash::BeforeChange).await;
+    }
+
+    async fn maybe_crash(&self, user_id: &str, at: Crash) {
+        let planned = self.crash.lock().unwrap().get(user_id).copied();
+        if planned == Some(at) {
+            self.crash.lock().unwrap().remove(user_id);
+            self.crashed.notify_one();
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -107,6 +153,7 @@ impl ZoomUsers for FakeZoom {
         user_id: &str,
         activate: bool,
     ) -> Result<Option<String>, ZoomFailure> {
+        self.write_arrives(user_id).await;
         if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
             return Err(f.clone());
         }
@@ -114,17 +161,20 @@ impl ZoomUsers for FakeZoom {
             user_id.into(),
             if activate { "activate" } else { "deactivate" }.into(),
         ));
-        let mut users = self.users.lock().unwrap();
-        let u = users.get_mut(user_id).ok_or_else(not_found)?;
-        u.status = if activate { "active" } else { "inactive" }.into();
-        if !activate
-            && u.user_type == 2
-            && !self
-                .keep_type_on_deactivate
-                .load(std::sync::atomic::Ordering::Relaxed)
         {
-            u.user_type = 1;
+            let mut users = self.users.lock().unwrap();
+            let u = users.get_mut(user_id).ok_or_else(not_found)?;
+            u.status = if activate { "active" } else { "inactive" }.into();
+            if !activate
+                && u.user_type == 2
+                && !self
+                    .keep_type_on_deactivate
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                u.user_type = 1;
+            }
         }
+        self.maybe_crash(user_id, Crash::AfterChange).await;
         Ok(Some(format!("trk-{user_id}")))
     }
 
@@ -134,6 +184,7 @@ impl ZoomUsers for FakeZoom {
         user_id: &str,
         user_type: i64,
     ) -> Result<Option<String>, ZoomFailure> {
+        self.write_arrives(user_id).await;
         if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
             return Err(f.clone());
         }
@@ -141,8 +192,13 @@ impl ZoomUsers for FakeZoom {
             .lock()
             .unwrap()
             .push((user_id.into(), format!("type {user_type}")));
-        let mut users = self.users.lock().unwrap();
-        users.get_mut(user_id).ok_or_else(not_found)?.user_type = user_type;
+        self.users
+            .lock()
+            .unwrap()
+            .get_mut(user_id)
+            .ok_or_else(not_found)?
+            .user_type = user_type;
+        self.maybe_crash(user_id, Crash::AfterChange).await;
         Ok(None)
     }
 }
@@ -1362,4 +1418,337 @@ async fn a_dry_run_over_5000_candidates_is_bounded_and_under_6_mb() {
     );
     let bytes = serde_json::to_vec(&r).unwrap().len();
     assert!(bytes < 6 * 1024 * 1024, "{bytes} bytes");
+}
+
+// ----- audit intents: written before each Zoom change, resolved by reactivate ---------------
+
+const EXECUTED: &str = "2026-11-q4-review";
+
+/// Runs `ev` until the fake Zoom "crashes" (as planned in `f.zoom.crash`), then drops the
+/// invocation: what Lambda's timeout or a killed instance leaves behind.
+async fn crash_during(f: &Fixture, ev: &Value) {
+    let run = f.reclaimer.handle(ev);
+    tokio::select! {
+        r = run => panic!("the invocation should have crashed: {r:?}"),
+        _ = f.zoom.crashed.notified() => {}
+    }
+}
+
+/// The crashed request's lease expiring (16 minutes later): released as its holder.
+async fn expire_lease(f: &Fixture, request_id: &str) {
+    let name = format!("reclamation#{request_id}");
+    let lease = f
+        .records
+        .get_lease(&name)
+        .await
+        .unwrap()
+        .expect("the lease is held");
+    assert!(f.records.release(&name, &lease.owner).await.unwrap());
+}
+
+async fn entry_of(f: &Fixture, request_id: &str, user_key: &str) -> AuditEntry {
+    let entries: Vec<AuditEntry> = f
+        .records
+        .list_request_entries(request_id)
+        .try_collect()
+        .await
+        .unwrap();
+    entries
+        .into_iter()
+        .find(|e| e.user_key == user_key)
+        .unwrap_or_else(|| panic!("no entry of {user_key} in {request_id}"))
+}
+
+fn undo(request_id: &str) -> Value {
+    let mut ev = event("reactivate");
+    ev["request_id"] = json!(request_id);
+    ev
+}
+
+fn line<'a>(r: &'a ReclamationResponse, user_key: &str) -> &'a reclamation::UserResult {
+    r.users.iter().find(|u| u.user_key == user_key).unwrap()
+}
+
+#[tokio::test]
+async fn every_zoom_change_is_preceded_by_its_audit_intent_and_completed_after() {
+    let f = fixture().await;
+    *f.zoom.audit.lock().unwrap() = Some(f.records.clone());
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(r.summary.acted, 2);
+    // m1, s3 (refused by Zoom) and s5 were written to; each found its intent stored.
+    let mut seen = f.zoom.intent_at_write.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            ("m1".to_owned(), true),
+            ("s3".to_owned(), true),
+            ("s5".to_owned(), true)
+        ]
+    );
+    // Completed after: done with the outcome, failed with Zoom's error; users never sent to
+    // Zoom get one finished entry. The response shows the state recorded.
+    let m1 = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!((m1.state, m1.outcome.as_str()), (AuditState::Done, "acted"));
+    assert_eq!(m1.after["status"], "inactive");
+    assert_eq!(m1.before["license_name"], "Business");
+    let s3 = entry_of(&f, EXECUTED, "s3").await;
+    assert_eq!(
+        (s3.state, s3.outcome.as_str()),
+        (AuditState::Failed, "failed")
+    );
+    assert!(
+        s3.reason
+            .as_deref()
+            .unwrap()
+            .contains("upcoming Zoom Events"),
+        "{s3:?}"
+    );
+    let adm = entry_of(&f, EXECUTED, "adm").await;
+    assert_eq!(
+        (adm.state, adm.outcome.as_str()),
+        (AuditState::Done, "skipped")
+    );
+    assert_eq!(line(&r, "m1").audit_state, Some(AuditState::Done));
+    assert_eq!(line(&r, "s3").audit_state, Some(AuditState::Failed));
+
+    // Reactivate's own changes are journaled the same way.
+    f.zoom.intent_at_write.lock().unwrap().clear();
+    let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(back.summary.acted, 2, "{back:#?}");
+    let seen = f.zoom.intent_at_write.lock().unwrap().clone();
+    assert!(
+        seen.len() >= 2 && seen.iter().all(|(_, found)| *found),
+        "{seen:?}"
+    );
+    let m1_back = entry_of(&f, "2026-11-q4-review-undo", "m1").await;
+    assert_eq!(
+        (m1_back.state, m1_back.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_the_zoom_change_leaves_an_intent_that_reactivate_undoes() {
+    let f = fixture().await;
+    f.zoom
+        .crash
+        .lock()
+        .unwrap()
+        .insert("m1".into(), Crash::AfterChange);
+    crash_during(&f, &event("execute")).await;
+    // Zoom deactivated m1; the audit holds the intent, with what reactivate needs.
+    assert_eq!(f.zoom.user("m1").status, "inactive");
+    let intent = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(intent.state, AuditState::Intent);
+    assert_eq!(intent.outcome, "unknown");
+    assert_eq!(intent.action, "deactivate");
+    assert_eq!(
+        (intent.account_id.as_str(), intent.user_key.as_str()),
+        (MASTER, "m1")
+    );
+    assert_eq!(intent.before["status"], "active");
+    assert_eq!(intent.before["type"], 2);
+    assert_eq!(intent.before["license_name"], "Business");
+    assert_eq!(intent.requested_by, "it-admin@example.com");
+    assert_eq!(intent.at, now());
+    let history: Vec<AuditEntry> = f
+        .records
+        .list_user_entries(CONN, "m1")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(history, vec![intent.clone()]);
+
+    // While the crashed request still holds its lease, its intents are left alone.
+    let writes = f.zoom.writes().len();
+    let early = f.reclaimer.handle(&undo("undo-too-early")).await.unwrap();
+    assert_eq!(
+        line(&early, "m1").reason.as_deref(),
+        Some("earlier_request_running"),
+        "{early:#?}"
+    );
+    assert_eq!(f.zoom.writes().len(), writes);
+    assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Intent);
+    expire_lease(&f, EXECUTED).await;
+
+    // An owner or admin is never acted on, intent or not.
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("m1")
+        .unwrap()
+        .role_name = Some("Admin".into());
+    let refused = f.reclaimer.handle(&undo("undo-admin")).await.unwrap();
+    assert_eq!(
+        line(&refused, "m1").reason.as_deref(),
+        Some("owner_or_admin")
+    );
+    assert_eq!(f.zoom.writes().len(), writes);
+    assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Intent);
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("m1")
+        .unwrap()
+        .role_name = Some("Member".into());
+
+    // A dry run says what it would do, from the live state.
+    let mut dry = undo("undo-dry");
+    dry["mode"] = json!("dry_run");
+    let plan = f.reclaimer.handle(&dry).await.unwrap();
+    let m1 = line(&plan, "m1");
+    assert_eq!(m1.outcome, Outcome::WouldAct, "{m1:?}");
+    assert_eq!(m1.reason.as_deref(), Some("outcome_was_unknown"));
+    assert_eq!(f.zoom.writes().len(), writes);
+
+    // Reactivate reads m1 live: deactivated, so the change happened; undone as if recorded.
+    let r = f.reclaimer.handle(&undo("undo-after-crash")).await.unwrap();
+    let m1 = line(&r, "m1");
+    assert_eq!(m1.outcome, Outcome::Acted, "{m1:?}");
+    assert_eq!(m1.reason.as_deref(), Some("outcome_was_unknown"));
+    assert!(m1.detail.contains("never recorded"), "{}", m1.detail);
+    assert_eq!(r.summary.licenses_restored.get("Business"), Some(&1));
+    let u = f.zoom.user("m1");
+    assert_eq!((u.status.as_str(), u.user_type), ("active", 2));
+    assert_eq!(
+        r.users.len(),
+        1,
+        "only the intent: nobody else was acted on"
+    );
+    // The earlier entry is completed from what Zoom showed.
+    let resolved = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(
+        (resolved.state, resolved.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+    assert_eq!(resolved.after["status"], "inactive");
+    assert!(
+        resolved
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("outcome_was_unknown: resolved at"),
+        "{resolved:?}"
+    );
+    assert_eq!(resolved.at, intent.at);
+    assert_eq!(
+        entry_of(&f, "undo-after-crash", "m1").await.state,
+        AuditState::Done
+    );
+}
+
+#[tokio::test]
+async fn reactivate_marks_an_intent_that_never_reached_zoom_not_applied() {
+    let f = fixture().await;
+    f.zoom
+        .crash
+        .lock()
+        .unwrap()
+        .insert("m1".into(), Crash::BeforeChange);
+    crash_during(&f, &event("execute")).await;
+    assert_eq!(f.zoom.user("m1").status, "active");
+    assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Intent);
+    expire_lease(&f, EXECUTED).await;
+
+    // A replay reports the intent's outcome as unknown and finishes the users never reached.
+    let replay = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert!(replay.replayed);
+    let m1 = line(&replay, "m1");
+    assert_eq!(m1.outcome, Outcome::Unknown, "{m1:?}");
+    assert_eq!(m1.reason.as_deref(), Some("unknown_outcome"));
+    assert_eq!(m1.audit_state, Some(AuditState::Intent));
+    assert_eq!(replay.summary.unknown, 1);
+    assert_eq!(line(&replay, "s5").outcome, Outcome::Acted);
+    assert_eq!(
+        f.zoom.user("m1").status,
+        "active",
+        "the replay leaves the intent"
+    );
+
+    // Reactivate reads m1 live: still active, so nothing is sent for m1; s5 is restored.
+    let writes = f.zoom.writes().len();
+    let r = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    let m1 = line(&r, "m1");
+    assert_eq!(m1.outcome, Outcome::Unchanged, "{m1:?}");
+    assert_eq!(m1.reason.as_deref(), Some("not_applied"));
+    assert!(m1.detail.contains("never reached Zoom"), "{}", m1.detail);
+    assert_eq!(line(&r, "s5").outcome, Outcome::Acted);
+    assert!(
+        f.zoom.writes()[writes..].iter().all(|(id, _)| id != "m1"),
+        "{:?}",
+        f.zoom.writes()
+    );
+    let u = f.zoom.user("m1");
+    assert_eq!((u.status.as_str(), u.user_type), ("active", 2));
+    let resolved = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(
+        (resolved.state, resolved.outcome.as_str()),
+        (AuditState::NotApplied, "unchanged")
+    );
+    assert_eq!(resolved.after["status"], "active");
+    // Resolved once: a second reactivate finds nothing left to undo for m1.
+    let again = f.reclaimer.handle(&undo("undo-again")).await.unwrap();
+    assert!(again.users.iter().all(|u| u.user_key != "m1"), "{again:#?}");
+}
+
+/// The audit store with every completion failing (DynamoDB unreachable after the Zoom call).
+struct CompletionFails(Records);
+
+#[async_trait]
+impl AuditStore for CompletionFails {
+    async fn begin_request(&self, request: &AuditRequest) -> Result<bool, StoreError> {
+        self.0.begin_request(request).await
+    }
+    async fn get_request(&self, id: &str) -> Result<Option<AuditRequest>, StoreError> {
+        self.0.get_request(id).await
+    }
+    async fn record_entry(&self, entry: &AuditEntry) -> Result<bool, StoreError> {
+        self.0.record_entry(entry).await
+    }
+    async fn complete_entry(&self, _: &AuditEntry) -> Result<bool, StoreError> {
+        Err(StoreError::Dynamo {
+            op: "PutItem",
+            message: "connection reset".into(),
+        })
+    }
+    fn list_request_entries<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> futures::stream::BoxStream<'a, Result<AuditEntry, StoreError>> {
+        self.0.list_request_entries(id)
+    }
+    fn list_user_entries<'a>(
+        &'a self,
+        cid: &'a str,
+        key: &'a str,
+    ) -> futures::stream::BoxStream<'a, Result<AuditEntry, StoreError>> {
+        self.0.list_user_entries(cid, key)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_completion_stops_the_run_and_leaves_the_intent_for_reactivate() {
+    let f = fixture().await;
+    let mut stores = Stores::from_store(Arc::new(f.records.clone()));
+    stores.audit = Arc::new(CompletionFails(f.records.clone()));
+    let broken =
+        Reclaimer::new(stores, Arc::new(Connector(f.zoom.clone()))).with_clock(Arc::new(now));
+    let e = broken.handle(&event("execute")).await.unwrap_err();
+    assert!(matches!(e, ReclamationError::Store(_)), "{e}");
+    assert!(e.is_retryable());
+    // m1 was deactivated; nobody after m1 was sent to Zoom.
+    assert_eq!(
+        f.zoom.writes(),
+        vec![("m1".to_owned(), "deactivate".to_owned())]
+    );
+    assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Intent);
+
+    // The failed run released its lease: reactivate resolves the intent at once.
+    let r = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(line(&r, "m1").outcome, Outcome::Acted, "{r:#?}");
+    assert_eq!(f.zoom.user("m1").status, "active");
+    assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Done);
 }

@@ -829,7 +829,8 @@ fn entry(request: &str, user_key: &str, at: chrono::DateTime<Utc>) -> AuditEntry
     }
 }
 
-// Audit: request recorded once (replay detection), entries once, by request and by user.
+// Audit: request recorded once (replay detection), entries once, by request and by user;
+// intents completed once.
 both!(audit);
 async fn audit(r: Records) {
     let req = AuditRequest {
@@ -866,6 +867,29 @@ async fn audit(r: Records) {
             .map(|e| e.request_id.as_str())
             .collect::<Vec<_>>(),
         ["req-0", "req-1", "req-2"]
+    );
+
+    // An intent (before a Zoom call) is completed once; a finished entry is never replaced.
+    let mut intent = entry("req-3", "uA", t(5));
+    intent.state = ports::AuditState::Intent;
+    intent.outcome = "unknown".into();
+    assert!(r.record_entry(&intent).await.unwrap());
+    let mut done = intent.clone();
+    done.state = ports::AuditState::Done;
+    done.outcome = "acted".into();
+    assert!(r.complete_entry(&done).await.unwrap());
+    let mut late = intent.clone();
+    late.state = ports::AuditState::NotApplied;
+    assert!(!r.complete_entry(&late).await.unwrap(), "completed once");
+    assert!(!r.complete_entry(&entry("req-1", "uA", t(6))).await.unwrap());
+    let stored: Vec<AuditEntry> = r.list_request_entries("req-3").try_collect().await.unwrap();
+    assert_eq!(stored, vec![done]);
+    assert_eq!(
+        r.list_request_entries("req-1")
+            .try_collect::<Vec<AuditEntry>>()
+            .await
+            .unwrap(),
+        entries
     );
 }
 

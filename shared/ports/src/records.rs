@@ -427,6 +427,37 @@ pub struct AuditRequest {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where an audit entry stands with respect to its Zoom change. An entry is written as an
+/// [`Intent`](Self::Intent) before the change is sent to Zoom and completed after it, so a crash
+/// in between leaves an entry a later `reactivate` can resolve from the user's live state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditState {
+    /// Written before the Zoom call; what Zoom did is not known (yet, or ever: the invocation
+    /// ended before completing the entry).
+    Intent,
+    /// Recorded; `outcome` says what happened. Entries written before intents existed have no
+    /// state and read as this.
+    #[default]
+    Done,
+    /// Zoom refused the change or could not be asked (`reason` holds the error).
+    Failed,
+    /// An intent that a later `reactivate` found, from the user's live state, never to have
+    /// reached Zoom: nothing was changed.
+    NotApplied,
+}
+
+impl AuditState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::NotApplied => "not_applied",
+        }
+    }
+}
+
 /// What reclamation did (or skipped) for one user in one request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -436,7 +467,11 @@ pub struct AuditEntry {
     pub user_key: String,
     pub email: Option<String>,
     pub action: String,
-    /// `acted`, `skipped`, `unchanged` or `failed`.
+    /// Where the entry stands (see [`AuditState`]); absent in items written before intents
+    /// existed, which read as `done`.
+    #[serde(default)]
+    pub state: AuditState,
+    /// `acted`, `skipped`, `unchanged` or `failed`; `unknown` while the state is `intent`.
     pub outcome: String,
     pub reason: Option<String>,
     pub requested_by: String,
@@ -444,6 +479,7 @@ pub struct AuditEntry {
     pub before: serde_json::Value,
     pub after: serde_json::Value,
     pub zoom_tracking_id: Option<String>,
+    /// When the entry was first written (for an intent: before the Zoom call).
     pub at: DateTime<Utc>,
 }
 

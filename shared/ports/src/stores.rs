@@ -361,8 +361,14 @@ pub trait AuditStore: Send + Sync {
     /// Records a request once. `false`: that request id was already recorded (a replay).
     async fn begin_request(&self, request: &AuditRequest) -> Result<bool, StoreError>;
     async fn get_request(&self, request_id: &str) -> Result<Option<AuditRequest>, StoreError>;
-    /// Records one user's entry of a request once. `false`: already recorded.
+    /// Records one user's entry of a request once (an intent before a Zoom change, or a
+    /// finished entry). `false`: already recorded.
     async fn record_entry(&self, entry: &AuditEntry) -> Result<bool, StoreError>;
+    /// Completes the `intent` entry of the same request and user with `entry` (whose state is
+    /// not `intent`), only if the stored entry is still an intent: a completion never
+    /// overwrites a finished entry. `false`: no intent is stored there (already completed, by
+    /// this request or by a later `reactivate`, or never written).
+    async fn complete_entry(&self, entry: &AuditEntry) -> Result<bool, StoreError>;
     /// A request's entries, in user-key order.
     fn list_request_entries<'a>(
         &'a self,

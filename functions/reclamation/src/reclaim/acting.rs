@@ -1,12 +1,14 @@
 //! Acting: each user re-checked live at Zoom, then deactivated or downgraded (execute) or
-//! reported as what would be done (dry run); restores go to [`super::restore`].
+//! reported as what would be done (dry run); restores go to [`super::restore`]. Execute writes
+//! the user's audit intent just before the change ([`Journal::intend`]).
 
 use chrono::{DateTime, Utc};
-use ports::ConnectionRecord;
+use ports::{ConnectionRecord, StoreError};
 use serde_json::json;
 use sync_domain::reclamation::{frees_seat, holds_seat, is_paid};
 use sync_domain::{ActivityDates, inactive_beyond};
 
+use super::journal::Journal;
 use super::response::{Outcome, UserResult, failed, reason};
 use super::restore::restore;
 use super::selection::{Candidate, threshold};
@@ -35,40 +37,42 @@ impl Stop {
     }
 }
 
-/// Re-checks one user live and acts (execute) or reports what would be done (dry run).
+/// Re-checks one user live and acts (execute: with `journal`, the user's audit entry) or
+/// reports what would be done (dry run: no journal). Errs only when the audit cannot be
+/// written (then nothing more is sent to Zoom for this user).
 pub(super) async fn process(
     request: &ReclamationRequest,
     connection: &ConnectionRecord,
     zoom: &dyn ZoomUsers,
     c: &Candidate,
     now: DateTime<Utc>,
-) -> UserResult {
+    journal: Option<&mut Journal<'_>>,
+) -> Result<UserResult, StoreError> {
     let mut r = c.line();
     r.days_inactive = c.activity.days_inactive(c.created, now);
     if let Some((outcome, why, detail)) = &c.pre {
         r.outcome = *outcome;
         r.reason = Some((*why).to_owned());
         r.detail = detail.clone();
-        return r;
+        return Ok(r);
     }
     let Some(uid) = c.user_id.as_deref() else {
         let detail = "the user has no Zoom id (pending invitation)".into();
-        return Stop::Skip(reason::PENDING, detail).into_line(r);
+        return Ok(Stop::Skip(reason::PENDING, detail).into_line(r));
     };
     let account = AccountRef::for_user(connection, &c.account_id);
     let live = match read_live(zoom, &account, &c.account_id, uid).await {
         Ok(u) => u,
-        Err(stop) => return stop.into_line(r),
+        Err(stop) => return Ok(stop.into_line(r)),
     };
     r.live_last_login = live.last_login_time;
     r.before = Some(live.state());
     if let Some(stop) = live_guard(request, connection, c, &live) {
-        return stop.into_line(r);
+        return Ok(stop.into_line(r));
     }
 
     if let Some(entry) = &c.restore {
-        let execute = request.mode == Execution::Execute;
-        return restore(r, zoom, &account, uid, &live, entry, execute).await;
+        return restore(r, zoom, &account, uid, &live, entry, journal).await;
     }
 
     if let Some((why, detail)) = already_done(request.action, &live) {
@@ -76,7 +80,7 @@ pub(super) async fn process(
         r.reason = Some(why.into());
         r.detail = detail.into();
         r.after = r.before.clone();
-        return r;
+        return Ok(r);
     }
 
     // Still inactive by Zoom's own last login (and the synced meeting signals)?
@@ -89,14 +93,22 @@ pub(super) async fn process(
     r.days_inactive = days;
     let days = match still_inactive(days, threshold(request, connection), c, &live) {
         Ok(d) => d,
-        Err(stop) => return stop.into_line(r),
+        Err(stop) => return Ok(stop.into_line(r)),
     };
 
     let detail = describe(c, &activity, days);
-    if request.mode != Execution::Execute {
-        return would_act(r, request.action, &live, &detail);
+    let Some(journal) = journal.filter(|_| request.mode == Execution::Execute) else {
+        return Ok(would_act(r, request.action, &live, &detail));
+    };
+    if !journal.intend(&r).await? {
+        return Ok(Stop::Skip(reason::ALREADY_RECORDED, already_recorded()).into_line(r));
     }
-    act(r, zoom, request.action, &account, uid, &live, &detail).await
+    Ok(act(r, zoom, request.action, &account, uid, &live, &detail).await)
+}
+
+/// The sentence of [`reason::ALREADY_RECORDED`].
+pub(super) fn already_recorded() -> String {
+    "another invocation of this request recorded the user first; nothing was sent to Zoom".into()
 }
 
 /// The user as Zoom shows them now; a user Zoom no longer has is skipped.
@@ -256,8 +268,8 @@ fn would_act(mut r: UserResult, action: Action, live: &LiveUser, detail: &str) -
     r
 }
 
-/// Execute: deactivates or downgrades the user at Zoom, then reads the state after (and the
-/// seat it freed).
+/// Execute (its intent recorded): deactivates or downgrades the user at Zoom, then reads the
+/// state after (and the seat it freed).
 async fn act(
     mut r: UserResult,
     zoom: &dyn ZoomUsers,

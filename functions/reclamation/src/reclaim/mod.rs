@@ -5,13 +5,15 @@
 //!   checks, the cap, the lease, the audit.
 //! - `selection`: the users a request is about, and what the stored records decide already.
 //! - `acting`: the live re-check of one user and the change (or what would be done).
-//! - `restore`: undoing an earlier request (reactivate).
+//! - `journal`: each user's audit entry: an intent before the Zoom change, completed after.
+//! - `restore`: undoing an earlier request (reactivate), resolving entries left as intents.
 //! - `response`: the lines, the summary, the response.
 //!
 //! The rules themselves (paid seats, who is never changed, the threshold) are
 //! `sync_domain::reclamation`'s.
 
 mod acting;
+mod journal;
 mod response;
 mod restore;
 mod run;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use ports::AuditEntry;
+use ports::{AuditEntry, AuditState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sync_domain::ActivityDates;
@@ -25,6 +25,9 @@ pub enum Outcome {
     Unchanged,
     Skipped,
     Failed,
+    /// The change was sent to Zoom (or about to be) but its outcome was never recorded: a
+    /// replayed request's entry still in state `intent` (`reactivate` resolves it).
+    Unknown,
 }
 
 impl Outcome {
@@ -35,6 +38,7 @@ impl Outcome {
             Self::Unchanged => "unchanged",
             Self::Skipped => "skipped",
             Self::Failed => "failed",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -44,6 +48,7 @@ impl Outcome {
             "acted" => Self::Acted,
             "unchanged" => Self::Unchanged,
             "skipped" => Self::Skipped,
+            "unknown" => Self::Unknown,
             _ => Self::Failed,
         }
     }
@@ -65,6 +70,17 @@ pub mod reason {
     pub const ALREADY_BASIC: &str = "already_basic";
     pub const ALREADY_RESTORED: &str = "already_restored";
     pub const ZOOM_ERROR: &str = "zoom_error";
+    /// A recorded intent whose outcome was never recorded (replays).
+    pub const UNKNOWN_OUTCOME: &str = "unknown_outcome";
+    /// Reactivate of an intent: Zoom shows the earlier change applied; it is undone.
+    pub const OUTCOME_WAS_UNKNOWN: &str = "outcome_was_unknown";
+    /// Reactivate of an intent: the user is still as before; the change never reached Zoom.
+    pub const NOT_APPLIED: &str = "not_applied";
+    /// The earlier request still holds its lease (running, or ended less than 16 minutes
+    /// ago): its intents are left for a later reactivate.
+    pub const EARLIER_REQUEST_RUNNING: &str = "earlier_request_running";
+    /// Another invocation of the request recorded the user first.
+    pub const ALREADY_RECORDED: &str = "already_recorded";
 }
 
 /// One user's line in the response.
@@ -89,6 +105,10 @@ pub struct UserResult {
     pub zoom_tracking_id: Option<String>,
     /// The license this user's change frees (deactivate/downgrade) or takes again (reactivate).
     pub license_change: Option<String>,
+    /// Execute and replays: the state of the user's audit entry (`intent`, `done`, `failed`,
+    /// `not_applied`); absent in a dry run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_state: Option<AuditState>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +120,10 @@ pub struct Summary {
     pub skipped: u64,
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub failed: u64,
+    /// Replays: users whose change was sent to Zoom but never recorded as done (entries still
+    /// in state `intent`; `reactivate` resolves them from the live state).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unknown: u64,
     /// Paid seats freed per license name (dry run: would be freed): a deactivated user who held
     /// one (Zoom removes all licenses on deactivation) or a user downgraded to Basic. Skipped,
     /// unchanged and failed users free nothing.
@@ -187,6 +211,7 @@ impl UserResult {
             after: None,
             zoom_tracking_id: None,
             license_change: None,
+            audit_state: None,
         }
     }
 }
@@ -223,8 +248,22 @@ pub(super) fn with_license(before: Option<Value>, license: Option<&str>) -> Valu
 /// A recorded entry as a response line (replays); `stored`: the user's line from the stored
 /// records, if the current selection still yields the user.
 pub(super) fn result_from_entry(e: &AuditEntry, stored: Option<&UserResult>) -> UserResult {
-    let outcome = Outcome::parse(&e.outcome);
+    let intent = e.state == AuditState::Intent;
+    let outcome = if intent {
+        Outcome::Unknown
+    } else {
+        Outcome::parse(&e.outcome)
+    };
     let (reason, detail) = match e.reason.as_deref().and_then(|r| r.split_once(": ")) {
+        _ if intent => (
+            Some(reason::UNKNOWN_OUTCOME.to_owned()),
+            format!(
+                "the {} was about to be sent to Zoom but its outcome was never recorded (the \
+                 invocation ended); a reactivate of this request resolves it from the user's \
+                 live state",
+                e.action
+            ),
+        ),
         Some((code, detail)) => (Some(code.to_owned()), detail.to_owned()),
         None => (e.reason.clone(), String::new()),
     };
@@ -253,6 +292,7 @@ pub(super) fn result_from_entry(e: &AuditEntry, stored: Option<&UserResult>) -> 
         after: Some(e.after.clone()),
         zoom_tracking_id: e.zoom_tracking_id.clone(),
         license_change,
+        audit_state: Some(e.state),
         ..UserResult::new(
             e.user_key.clone(),
             user_id,
@@ -288,6 +328,7 @@ pub(super) fn respond(
                     .or_default() += 1;
             }
             Outcome::Failed => s.failed += 1,
+            Outcome::Unknown => s.unknown += 1,
         }
         if let Some(name) = &u.license_change
             && matches!(u.outcome, Outcome::Acted | Outcome::WouldAct)
@@ -307,6 +348,7 @@ pub(super) fn respond(
         unchanged = s.unchanged,
         skipped = s.skipped,
         failed = s.failed,
+        unknown = s.unknown,
         replayed,
         "reclamation summary"
     );
@@ -398,6 +440,7 @@ mod tests {
             user_key: "u".into(),
             email: None,
             action: action.into(),
+            state: AuditState::Done,
             outcome: "acted".into(),
             reason: None,
             requested_by: "me".into(),

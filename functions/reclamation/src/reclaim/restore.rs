@@ -1,14 +1,39 @@
-//! Restore (reactivate): undo an earlier deactivation or downgrade from its audit entry.
+//! Restore (reactivate): undo an earlier deactivation or downgrade from its audit entry. An
+//! entry still in state `intent` (the earlier invocation ended between its intent and the
+//! completion) is resolved from the user's live state first: if Zoom shows the change, it is
+//! undone like a recorded one and the earlier entry completed as `done`; if the user is still
+//! as before, nothing is sent to Zoom and the earlier entry is completed as `not_applied`.
 
-use ports::AuditEntry;
+use ports::{AuditEntry, AuditState, StoreError};
 use serde_json::Value;
-use sync_domain::reclamation::{holds_seat, takes_seat};
+use sync_domain::reclamation::{holds_seat, is_paid, takes_seat};
 
+use super::acting::already_recorded;
+use super::journal::Journal;
 use super::response::{Outcome, UserResult, failed, reason};
 use crate::gateway::{AccountRef, LiveUser, ZoomUsers};
 
-/// Restores the status and type recorded before the earlier request (execute), or says
-/// what would be restored (dry run); `r` is the user's line after the live re-check.
+/// Whether Zoom shows the change of an earlier request's intent: deactivated, or (downgrade)
+/// holding no paid type where the intent recorded one.
+pub(super) fn intent_applied(entry: &AuditEntry, live: &LiveUser) -> bool {
+    match entry.action.as_str() {
+        "deactivate" => live.status == "inactive",
+        "downgrade" => {
+            !is_paid(live.user_type)
+                && entry
+                    .before
+                    .get("type")
+                    .and_then(Value::as_i64)
+                    .is_some_and(is_paid)
+        }
+        _ => false,
+    }
+}
+
+/// Restores the status and type recorded before the earlier request (execute: with
+/// `journal`, this request's audit entry of the user), or says what would be restored (dry
+/// run); `r` is the user's line after the live re-check (owners, admins and protected users
+/// never get here).
 pub(super) async fn restore(
     mut r: UserResult,
     zoom: &dyn ZoomUsers,
@@ -16,8 +41,36 @@ pub(super) async fn restore(
     uid: &str,
     live: &LiveUser,
     entry: &AuditEntry,
-    execute: bool,
-) -> UserResult {
+    journal: Option<&mut Journal<'_>>,
+) -> Result<UserResult, StoreError> {
+    let mut undoing = format!("undoing request {}", entry.request_id);
+    if entry.state == AuditState::Intent {
+        let applied = intent_applied(entry, live);
+        if let Some(j) = journal.as_deref() {
+            j.resolve(entry, applied, live).await?;
+        }
+        if !applied {
+            r.outcome = Outcome::Unchanged;
+            r.reason = Some(reason::NOT_APPLIED.into());
+            r.detail = format!(
+                "request {}'s {} was never recorded as done and Zoom shows the user still {} \
+                 with type {}: it never reached Zoom, nothing to undo{}",
+                entry.request_id,
+                entry.action,
+                live.status,
+                live.user_type,
+                if journal.is_some() {
+                    " (its entry is now recorded as not applied)"
+                } else {
+                    ""
+                }
+            );
+            r.after = r.before.clone();
+            return Ok(r);
+        }
+        r.reason = Some(reason::OUTCOME_WAS_UNKNOWN.into());
+        undoing.push_str(", whose outcome was never recorded: Zoom shows it applied");
+    }
     let before_type = entry.before.get("type").and_then(Value::as_i64);
     let before_status = entry.before.get("status").and_then(Value::as_str);
     let activate = live.status == "inactive" && before_status != Some("inactive");
@@ -27,7 +80,7 @@ pub(super) async fn restore(
         r.reason = Some(reason::ALREADY_RESTORED.into());
         r.detail = "the user already has the status and type recorded before the request".into();
         r.after = r.before.clone();
-        return r;
+        return Ok(r);
     }
     let mut steps = Vec::new();
     if activate {
@@ -44,18 +97,26 @@ pub(super) async fn restore(
         live.status.as_str()
     };
     let planned_seat = holds_seat(planned_status, retype.unwrap_or(live.user_type));
-    if !execute {
+    let Some(journal) = journal else {
         r.outcome = Outcome::WouldAct;
-        r.detail = format!("would {plan} (undoing request {})", entry.request_id);
+        r.detail = format!("would {plan} ({undoing})");
         if takes_seat(Some(seat_before), Some(planned_seat)) {
             r.license_change = r.license_name.clone();
         }
-        return r;
+        return Ok(r);
+    };
+    if !journal.intend(&r).await? {
+        return Ok(UserResult {
+            outcome: Outcome::Skipped,
+            reason: Some(reason::ALREADY_RECORDED.into()),
+            detail: already_recorded(),
+            ..r
+        });
     }
     if activate {
         match zoom.set_status(account, uid, true).await {
             Ok(t) => r.zoom_tracking_id = t,
-            Err(f) => return failed(r, f, "Zoom refused to activate the user"),
+            Err(f) => return Ok(failed(r, f, "Zoom refused to activate the user")),
         }
     }
     if let Some(t) = retype {
@@ -68,12 +129,12 @@ pub(super) async fn restore(
                     "Zoom refused to restore the user type"
                 };
                 r.after = zoom.get_user(account, uid).await.ok().map(|u| u.state());
-                return failed(r, f, msg);
+                return Ok(failed(r, f, msg));
             }
         }
     }
     r.outcome = Outcome::Acted;
-    r.detail = format!("{plan}: done (undoing request {})", entry.request_id);
+    r.detail = format!("{plan}: done ({undoing})");
     let after = zoom.get_user(account, uid).await.ok();
     let seat_after = after
         .as_ref()
@@ -82,5 +143,5 @@ pub(super) async fn restore(
     if takes_seat(Some(seat_before), Some(seat_after)) {
         r.license_change = r.license_name.clone();
     }
-    r
+    Ok(r)
 }

@@ -5,13 +5,16 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
-use ports::{AuditEntry, AuditRequest, ConnectionRecord, ConnectionStatus, MissingScopeNote};
+use ports::{
+    AuditEntry, AuditRequest, AuditState, ConnectionRecord, ConnectionStatus, MissingScopeNote,
+};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::acting::process;
+use super::journal::Journal;
 use super::response::{
-    DRY_RUN_LIVE_CHECKS, ReclamationResponse, respond, result_from_entry, with_license,
+    DRY_RUN_LIVE_CHECKS, Outcome, ReclamationResponse, reason, respond, result_from_entry,
 };
 use super::selection::Candidate;
 use super::{ACCESS_TASK, LEASE_TTL, Reclaimer};
@@ -119,7 +122,7 @@ impl Reclaimer {
                     }
                     checked += 1;
                 }
-                results.push(process(request, &connection, &*zoom, c, now).await);
+                results.push(process(request, &connection, &*zoom, c, now, None).await?);
             }
             if not_checked > 0 {
                 warnings.push(format!(
@@ -135,7 +138,7 @@ impl Reclaimer {
         }
 
         // Execute: one invocation per request id at a time, recorded once.
-        let lease = format!("reclamation#{}", request.request_id);
+        let lease = lease_name(&request.request_id);
         let owner = format!("{:016x}", rand::random::<u64>());
         if !self
             .stores
@@ -145,13 +148,70 @@ impl Reclaimer {
         {
             return Err(ReclamationError::InProgress(request.request_id.clone()));
         }
-        let outcome = self
-            .execute(request, &connection, &*zoom, &candidates, data_as_of, now)
-            .await;
-        if let Err(e) = self.stores.leases.release(&lease, &owner).await {
-            warn!(error = %e, "could not release the request lease (it expires by itself)");
-        }
+        let outcome = match self.hold_earlier(&mut candidates, &owner).await {
+            Ok(earlier) => {
+                let outcome = self
+                    .execute(request, &connection, &*zoom, &candidates, data_as_of, now)
+                    .await;
+                if let Some(earlier) = earlier {
+                    self.release(&earlier, &owner).await;
+                }
+                outcome
+            }
+            Err(e) => Err(e),
+        };
+        self.release(&lease, &owner).await;
         outcome
+    }
+
+    async fn release(&self, lease: &str, owner: &str) {
+        if let Err(e) = self.stores.leases.release(lease, owner).await {
+            warn!(lease, error = %e, "could not release a request lease (it expires by itself)");
+        }
+    }
+
+    /// Reactivate of entries still in state `intent`: their request must have ended, so what
+    /// it did is final before it is read from Zoom. Takes the earlier request's lease (held
+    /// until this one ends; a replay of it waits meanwhile) and returns its name; if the
+    /// earlier request holds it (running, or crashed less than the lease's 16 minutes ago),
+    /// its intents are skipped (`earlier_request_running`) and the rest goes on.
+    async fn hold_earlier(
+        &self,
+        candidates: &mut [Candidate],
+        owner: &str,
+    ) -> Result<Option<String>, ReclamationError> {
+        let is_intent = |c: &Candidate| {
+            c.pre.is_none()
+                && c.restore
+                    .as_ref()
+                    .is_some_and(|e| e.state == AuditState::Intent)
+        };
+        let Some(earlier) = candidates
+            .iter()
+            .find(|c| is_intent(c))
+            .and_then(|c| c.restore.as_ref())
+            .map(|e| e.request_id.clone())
+        else {
+            return Ok(None);
+        };
+        let lease = lease_name(&earlier);
+        if self.stores.leases.acquire(&lease, owner, LEASE_TTL).await? {
+            return Ok(Some(lease));
+        }
+        warn!(earlier_request = %earlier, "the earlier request holds its lease: its intents are left");
+        for c in candidates.iter_mut().filter(|c| is_intent(c)) {
+            c.pre = Some((
+                Outcome::Skipped,
+                reason::EARLIER_REQUEST_RUNNING,
+                format!(
+                    "request {earlier} is still running (or ended less than {} minutes ago) and \
+                     never recorded what it did to this user: run this reactivate again later \
+                     (with a new request_id)",
+                    LEASE_TTL.as_secs() / 60
+                ),
+            ));
+        }
+        Ok(None)
     }
 
     async fn execute(
@@ -230,34 +290,16 @@ impl Reclaimer {
                 // Not part of the request as first executed (e.g. the roster changed since).
                 continue;
             }
-            let result = process(request, connection, zoom, c, now).await;
-            let entry = AuditEntry {
-                request_id: request.request_id.clone(),
-                connection_id: request.connection_id.clone(),
-                account_id: c.account_id.clone(),
-                user_key: c.user_key.clone(),
-                email: result.email.clone(),
-                action: request.action.as_str().into(),
-                outcome: result.outcome.as_str().into(),
-                reason: result
-                    .reason
-                    .clone()
-                    .map(|r| format!("{r}: {}", result.detail)),
-                requested_by: request.requested_by.clone(),
-                why: request.reason.clone(),
-                before: with_license(result.before.clone(), result.license_name.as_deref()),
-                after: result.after.clone().unwrap_or(Value::Null),
-                zoom_tracking_id: result.zoom_tracking_id.clone(),
-                at: (self.clock)(),
-            };
-            if !self.stores.audit.record_entry(&entry).await? {
-                warn!(user_key = %c.user_key, "audit entry already recorded by another invocation");
-            }
+            // The user's audit entry: an intent just before a Zoom change, completed here.
+            let mut journal = Journal::new(&*self.stores.audit, &self.clock, request, c);
+            let mut result = process(request, connection, zoom, c, now, Some(&mut journal)).await?;
+            result.audit_state = journal.finish(&result).await?;
             info!(
                 user_key = %c.user_key,
                 account_id = %c.account_id,
                 outcome = result.outcome.as_str(),
                 reason = result.reason.as_deref().unwrap_or(""),
+                audit_state = result.audit_state.map_or("", AuditState::as_str),
                 "reclamation"
             );
             results.push(result);
@@ -331,6 +373,11 @@ impl Reclaimer {
         }
         Ok((as_of, problems))
     }
+}
+
+/// The lease that keeps two invocations of one request apart.
+fn lease_name(request_id: &str) -> String {
+    format!("reclamation#{request_id}")
 }
 
 /// The refusal for partial activity data, naming the scopes behind

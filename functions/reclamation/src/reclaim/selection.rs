@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use ports::{AuditEntry, ConnectionRecord, UserView};
+use ports::{AuditEntry, AuditState, ConnectionRecord, UserView};
 use serde_json::Value;
 use sync_domain::reclamation::{self, Hold, StoredUser, is_paid};
 use sync_domain::{ActivityDates, LicenseKind, inactive_beyond};
@@ -314,8 +314,10 @@ impl Reclaimer {
         Ok(out)
     }
 
-    /// Reactivate: the users the earlier request deactivated or downgraded (optionally only
-    /// those named in `only`, by user key or email).
+    /// Reactivate: the users the earlier request deactivated or downgraded, and those whose
+    /// change it sent (or was about to send) without recording the outcome (entries still in
+    /// state `intent`, resolved from the live state); optionally only those named in `only`,
+    /// by user key or email.
     async fn select_restore(
         &self,
         connection: &ConnectionRecord,
@@ -340,9 +342,8 @@ impl Reclaimer {
             .await?;
         let mut out = Vec::new();
         for e in entries {
-            if e.outcome != Outcome::Acted.as_str()
-                || !(e.action == "deactivate" || e.action == "downgrade")
-            {
+            let undoable = e.state == AuditState::Intent || e.outcome == Outcome::Acted.as_str();
+            if !undoable || !(e.action == "deactivate" || e.action == "downgrade") {
                 continue;
             }
             if let Some(only) = &only {
