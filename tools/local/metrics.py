@@ -2,7 +2,7 @@
 """The metrics a run emitted, counted as the deployed stack counts them.
 
 Reads every AWS::Logs::MetricFilter of infra/template.yaml (its log group, its JSON filter
-pattern `{ $.fields.<name> = "<value>" }`, its metric and value) and applies it to the JSON log
+pattern `{ $.fields.<name> = "<value>" }`, its metric, value and dimensions) and applies it to the JSON log
 lines the function binaries wrote locally (one file per binary: <dir>/<binary>.log), as
 CloudWatch Logs applies it to the function's log group. Prints one line per metric with its sum
 and what it counted. Needs PyYAML (the project's .venv has it, through moto).
@@ -64,9 +64,13 @@ def main(template_path, log_dir):
             sys.exit(f"metrics.py: cannot read the filter {props['FilterPattern']!r}")
         field, wanted = match.groups()
         transform = props["MetricTransformations"][0]
-        name = transform["MetricName"]
+        base = transform["MetricName"]
         value_spec = str(transform["MetricValue"])
-        totals[name] += 0
+        dimensions = [
+            (d["Key"], d["Value"][len("$.fields."):]) for d in transform.get("Dimensions", [])
+        ]
+        if not dimensions:
+            totals[base] += 0
         log = Path(log_dir) / f"{binary}.log"
         if not log.exists():
             continue
@@ -84,6 +88,9 @@ def main(template_path, log_dir):
                     continue
             else:
                 value = float(value_spec)
+            name = base + "".join(
+                f" {key}={fields.get(field, '?')}" for key, field in dimensions
+            )
             totals[name] += value
             sources[name].add(binary)
     for name in sorted(totals):

@@ -815,6 +815,19 @@ fn metric_filters_match_what_the_code_logs() {
         if let Some(field) = metric_value.strip_prefix("$.fields.") {
             assert!(logged(&format!("{field} = ")), "{id}: no code logs {field}");
         }
+        // Dimensions come from logged fields, and CloudWatch refuses a default value with them.
+        let transform = &f["Properties"]["MetricTransformations"][0];
+        for d in transform["Dimensions"].as_sequence().into_iter().flatten() {
+            let field = d["Value"]
+                .as_str()
+                .and_then(|v| v.strip_prefix("$.fields."))
+                .unwrap_or_else(|| panic!("{id}: dimension {d:?} is not a log field"));
+            assert!(logged(&format!("{field} = ")), "{id}: no code logs {field}");
+            assert!(
+                transform["DefaultValue"].is_null(),
+                "{id}: DefaultValue with dimensions"
+            );
+        }
     }
     // Every task function counts its failed units.
     for (id, f) in functions(&doc) {
@@ -826,13 +839,25 @@ fn metric_filters_match_what_the_code_logs() {
         }
         let (log_group, _) =
             reference(&f["Properties"]["LoggingConfig"]["LogGroup"]).expect("log group");
-        assert!(
-            filters.values().any(|m| {
+        let counts = |metric: &str| {
+            filters.values().find(|m| {
                 reference(&m["Properties"]["LogGroupName"]).is_some_and(|(g, _)| g == log_group)
                     && m["Properties"]["MetricTransformations"][0]["MetricName"].as_str()
-                        == Some("UnitsFailed")
-            }),
-            "{id}: failed units are not counted"
+                        == Some(metric)
+            })
+        };
+        let failed =
+            counts("UnitsFailed").unwrap_or_else(|| panic!("{id}: failed units are not counted"));
+        let by_reason = failed["Properties"]["MetricTransformations"][0]["Dimensions"]
+            .as_sequence()
+            .is_some_and(|d| d.iter().any(|d| d["Key"].as_str() == Some("reason")));
+        assert!(by_reason, "{id}: failed units are not counted by reason");
+        let written = counts("RecordsWritten")
+            .unwrap_or_else(|| panic!("{id}: records written are not counted"));
+        assert_eq!(
+            written["Properties"]["MetricTransformations"][0]["MetricValue"].as_str(),
+            Some("$.fields.records_written"),
+            "{id}"
         );
     }
 }
