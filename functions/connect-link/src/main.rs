@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
         config,
         clock: sync_domain::system_clock(),
     };
-    lambda_wiring::serve_json(|payload| {
+    lambda_wiring::serve_json(|payload, _deadline| {
         let minter = &minter;
         async move { minter.handle(&payload).await }
     })

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     lambda_wiring::init_tracing();
     let wiring = Wiring::new(Vars::from_env().aws()).await;
     let admin = Arc::new(Admin::with_system_clock(Arc::new(wiring.records())));
-    lambda_wiring::serve_json(|payload| {
+    lambda_wiring::serve_json(|payload, _deadline| {
         let admin = &admin;
         async move { admin.handle(&payload).await }
     })

@@ -109,14 +109,24 @@ pub struct Maintenance {
 
 impl Maintenance {
     /// Handles one invocation payload.
-    pub async fn handle(&self, payload: &Value) -> Result<Value, MaintenanceError> {
+    /// Handles one invocation payload; `deadline` is the invocation's (no token refresh starts
+    /// too close to it).
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Value, MaintenanceError> {
         let request: MaintenanceRequest =
             sync_domain::parse_payload(payload).map_err(MaintenanceError::Invalid)?;
-        let report = self.run(&request.jobs).await?;
+        let report = self.run(&request.jobs, deadline).await?;
         Ok(serde_json::to_value(report).unwrap_or_default())
     }
 
-    pub async fn run(&self, jobs: &[Job]) -> Result<MaintenanceReport, MaintenanceError> {
+    pub async fn run(
+        &self,
+        jobs: &[Job],
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<MaintenanceReport, MaintenanceError> {
         let mut report = MaintenanceReport::default();
         if jobs.contains(&Job::Purge) {
             report.purge = Some(self.purge_expired().await?);
@@ -124,7 +134,7 @@ impl Maintenance {
         if jobs.contains(&Job::RefreshIdleTokens) {
             let r = self
                 .vault
-                .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, (self.clock)())
+                .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, (self.clock)(), deadline)
                 .await?;
             tracing::info!(
                 job = "refresh-idle-tokens",

@@ -24,9 +24,9 @@ async fn main() -> Result<(), Error> {
     let maintenance = build(&wiring, &zoom)
         .await
         .map_err(lambda_wiring::refused)?;
-    lambda_wiring::serve_json(|payload| {
+    lambda_wiring::serve_json(|payload, deadline| {
         let maintenance = &maintenance;
-        async move { maintenance.handle(&payload).await }
+        async move { maintenance.handle(&payload, deadline).await }
     })
     .await
 }

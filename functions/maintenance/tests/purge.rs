@@ -179,7 +179,7 @@ async fn after_the_retention_period_nothing_of_the_connection_remains() {
     env.clock
         .set(uninstalled + retention - Duration::seconds(1));
     let report = maintenance
-        .run(&scheduled.jobs)
+        .run(&scheduled.jobs, None)
         .await
         .unwrap()
         .purge
@@ -200,6 +200,7 @@ async fn after_the_retention_period_nothing_of_the_connection_remains() {
         .handle(
             &serde_json::from_str(include_str!("../../../events/maintenance/schedule.json"))
                 .unwrap(),
+            None,
         )
         .await
         .unwrap();
@@ -218,7 +219,12 @@ async fn after_the_retention_period_nothing_of_the_connection_remains() {
     assert!(tokens.read(KEPT).await.unwrap().is_some());
 
     // Idempotent: the next day's run has nothing to purge.
-    let again = maintenance.run(&[Job::Purge]).await.unwrap().purge.unwrap();
+    let again = maintenance
+        .run(&[Job::Purge], None)
+        .await
+        .unwrap()
+        .purge
+        .unwrap();
     assert!(
         again.purged.is_empty() && again.failed.is_empty(),
         "{again:?}"

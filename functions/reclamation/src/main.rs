@@ -23,7 +23,7 @@ async fn main() -> Result<(), Error> {
     let reclaimer = build(&wiring, &zoom)
         .await
         .map_err(lambda_wiring::refused)?;
-    lambda_wiring::serve_json(|payload| {
+    lambda_wiring::serve_json(|payload, _deadline| {
         let reclaimer = &reclaimer;
         async move { reclaimer.handle(&payload).await }
     })

@@ -414,8 +414,20 @@ async fn idle_refresh(env: Env) {
         .await
         .unwrap();
     let vault = env.vault(env.tokens.clone());
+    // Ten seconds before the invocation's deadline nothing is started; the next run does it.
+    let late = vault
+        .refresh_idle_connections(
+            IDLE_REFRESH_MAX_AGE,
+            now,
+            Some(tokio::time::Instant::now() + std::time::Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(late.failed.len(), 1, "{late:?}");
+    assert_eq!(late.failed[0].0, "old");
+    assert_eq!(env.fake.refresh_count(), 0, "no refresh started");
     let report = vault
-        .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, now)
+        .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, now, None)
         .await
         .unwrap();
     assert_eq!(report.checked, 2);
@@ -427,7 +439,7 @@ async fn idle_refresh(env: Env) {
     assert!(env.fake.is_valid(&old.tokens.refresh_token));
     // Run again: nothing is due.
     let again = vault
-        .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, Utc::now())
+        .refresh_idle_connections(IDLE_REFRESH_MAX_AGE, Utc::now(), None)
         .await
         .unwrap();
     assert!(again.refreshed.is_empty());

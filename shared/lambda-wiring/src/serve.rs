@@ -18,17 +18,19 @@ pub async fn start_with_zoom() -> Result<(Wiring, ZoomSettings), lambda_runtime:
     Ok((Wiring::new(vars.aws()).await, zoom))
 }
 
-/// Answers every invocation with `handle(payload)`; a refused one is logged once and returned
-/// as the invocation's error (its type and message).
+/// Answers every invocation with `handle(payload, deadline)` (the invocation's deadline, for
+/// work that must not start too late); a refused one is logged once and returned as the
+/// invocation's error (its type and message).
 pub async fn serve_json<H, Fut, R, E>(handle: H) -> Result<(), lambda_runtime::Error>
 where
-    H: Fn(Value) -> Fut,
+    H: Fn(Value, Option<tokio::time::Instant>) -> Fut,
     Fut: Future<Output = Result<R, E>>,
     R: Serialize,
     E: std::fmt::Display + std::fmt::Debug + Into<lambda_runtime::Diagnostic>,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let answer = handle(event.payload);
+        let deadline = crate::task::deadline_from_epoch_ms(event.context.deadline);
+        let answer = handle(event.payload, deadline);
         async move {
             answer
                 .await

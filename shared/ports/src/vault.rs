@@ -122,10 +122,13 @@ impl TokenVault {
     /// than `max_age` before `now` (see [`IDLE_REFRESH_MAX_AGE`]), through the same
     /// lease-protected path as every other refresh. One connection's failure does not stop
     /// the others.
+    /// `deadline`: the invocation's; a refresh is not started with less than
+    /// [`MIN_TIME_FOR_REFRESH`] left (that connection is reported failed and retried next run).
     pub async fn refresh_idle_connections(
         &self,
         max_age: chrono::Duration,
         now: DateTime<Utc>,
+        deadline: Option<Instant>,
     ) -> Result<IdleRefreshReport, StoreError> {
         let connections: Vec<_> = self.connections.list_connections().try_collect().await?;
         let cutoff = now - max_age;
@@ -139,7 +142,7 @@ impl TokenVault {
             let need = Need {
                 rejected: None,
                 refreshed_before: Some(cutoff),
-                deadline: None,
+                deadline,
             };
             match source.obtain(&need).await {
                 Ok((_, true)) => report.refreshed.push(connection.connection_id),
