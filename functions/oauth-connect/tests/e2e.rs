@@ -598,6 +598,34 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     assert!(env.vault.read(&conn.connection_id).await.unwrap().is_some());
     assert_eq!(env.connections().await.len(), 1);
 
+    // --- Zoom delivers the uninstall's event again after the re-install (a retry: same body,
+    // signed afresh). It is older than the new authorization: nothing changes.
+    let reinstalled = env.snapshot().await;
+    let timestamp = Utc::now().timestamp();
+    let retry = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-zm-request-timestamp", timestamp.to_string())
+        .header(
+            "x-zm-signature",
+            zoom_sandbox::webhooks::signature(
+                &env.webhook_secret,
+                timestamp,
+                d.sent_body.as_bytes(),
+            ),
+        )
+        .body(d.sent_body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 200, "acknowledged, so Zoom stops retrying");
+    assert_eq!(
+        env.snapshot().await,
+        reinstalled,
+        "the stale event changed nothing"
+    );
+    assert!(env.vault.read(&conn.connection_id).await.unwrap().is_some());
+
     // --- the logs of all this hold no token, code, verifier or secret ----------------------
     let app = &env.sandbox.state.config.apps[0];
     secrets.push(app.client_secret.clone());
