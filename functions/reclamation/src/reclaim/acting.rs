@@ -9,7 +9,7 @@ use sync_domain::reclamation::{frees_seat, holds_seat, is_paid};
 use sync_domain::{ActivityDates, inactive_beyond};
 
 use super::journal::Journal;
-use super::response::{Outcome, UserResult, failed, reason};
+use super::response::{Outcome, UserResult, already_recorded, failed, reason};
 use super::restore::restore;
 use super::selection::{Candidate, threshold};
 use crate::gateway::{AccountRef, LiveUser, ZoomFailure, ZoomUsers};
@@ -104,11 +104,6 @@ pub(super) async fn process(
         return Ok(Stop::Skip(reason::ALREADY_RECORDED, already_recorded()).into_line(r));
     }
     Ok(act(r, zoom, request.action, &account, uid, &live, &detail).await)
-}
-
-/// The sentence of [`reason::ALREADY_RECORDED`].
-pub(super) fn already_recorded() -> String {
-    "another invocation of this request recorded the user first; nothing was sent to Zoom".into()
 }
 
 /// The user as Zoom shows them now; a user Zoom no longer has is skipped.

@@ -216,6 +216,11 @@ impl UserResult {
     }
 }
 
+/// The sentence of [`reason::ALREADY_RECORDED`].
+pub(super) fn already_recorded() -> String {
+    "another invocation of this request recorded the user first; nothing was sent to Zoom".into()
+}
+
 pub(super) fn failed(mut r: UserResult, f: ZoomFailure, what: &str) -> UserResult {
     r.outcome = Outcome::Failed;
     r.reason = Some(reason::ZOOM_ERROR.into());

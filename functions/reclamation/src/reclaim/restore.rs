@@ -8,9 +8,8 @@ use ports::{AuditEntry, AuditState, StoreError};
 use serde_json::Value;
 use sync_domain::reclamation::{holds_seat, is_paid, takes_seat};
 
-use super::acting::already_recorded;
 use super::journal::Journal;
-use super::response::{Outcome, UserResult, failed, reason};
+use super::response::{Outcome, UserResult, already_recorded, failed, reason};
 use crate::gateway::{AccountRef, LiveUser, ZoomUsers};
 
 /// Whether Zoom shows the change of an earlier request's intent: deactivated, or (downgrade)
