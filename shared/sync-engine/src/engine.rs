@@ -276,8 +276,12 @@ impl SyncEngine {
         let started_at = self.now();
         let client = if unit.task.uses_zoom() {
             let c = self.clients.client(&connection, unit.task).await?;
+            // Zoom calls end half the margin before the invocation's deadline: the unit then
+            // still has time to record its outcome and answer its batch before Lambda stops it.
             Some(match deadline {
-                Some(d) => c.with_deadline(d),
+                Some(d) => {
+                    c.with_deadline(d.checked_sub(self.options.deadline_margin / 2).unwrap_or(d))
+                }
                 None => c,
             })
         } else {

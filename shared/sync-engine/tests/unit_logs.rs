@@ -99,7 +99,7 @@ async fn unit_log_lines_carry_the_failure_reason_and_the_records_written() {
         refresher: Arc::new(OAuthClient::new(&config).unwrap()),
         options: VaultOptions::default(),
     };
-    let engine = SyncEngine {
+    let mut engine = SyncEngine {
         clients: Arc::new(VaultClientFactory::new(
             config,
             vault,
@@ -107,6 +107,9 @@ async fn unit_log_lines_carry_the_failure_reason_and_the_records_written() {
         )),
         ..env.engine.clone()
     };
+    // A small margin, so the Zoom client's own deadline (half the margin before the
+    // invocation's) leaves the vault to refuse the refresh.
+    engine.options.deadline_margin = Duration::from_secs(2);
     let unit = Unit::new(Task::ApplicationRoster, cid, &master.id, Mode::Auto);
     let refreshes = || env.sb.state.stats.snapshot().grants("refresh_token");
 
