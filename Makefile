@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the daily sync end to end, locally) and `make test`.
 SHELL := /bin/bash
 
-.PHONY: test lint unit demo bench sandbox package
+.PHONY: test lint unit demo bench sandbox package soak
 
 test:
 	tools/local/test.sh
@@ -15,6 +15,10 @@ sandbox:
 
 demo:
 	tools/local/demo.sh
+
+# The failure-proof suites' long form (RELIABILITY.md): ZTS_SOAK_ROUNDS rounds, default 20.
+soak:
+	tools/local/soak.sh
 
 # `cargo lambda build --release` for every function (this machine's architecture; slow: see the
 # README's Deploy section); bootstraps in target/lambda/<function>/bootstrap.

@@ -16,7 +16,7 @@ use ports::{BudgetStore, Lease, LeaseStore, RunningTask, StoreError};
 #[async_trait]
 impl LeaseStore for Records {
     async fn acquire(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let now = Utc::now();
+        let now = (self.clock)();
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
         let lease = Lease {
             name: name.to_owned(),

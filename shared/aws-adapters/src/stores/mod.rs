@@ -100,11 +100,22 @@ impl ClassifyName for serde_json::Error {
 #[derive(Clone)]
 pub struct Records {
     table: Arc<dyn Table>,
+    /// This process's clock, for the leases' expiry (processes' clocks differ a little).
+    clock: sync_domain::Clock,
 }
 
 impl Records {
     pub fn new(table: Arc<dyn Table>) -> Self {
-        Self { table }
+        Self {
+            table,
+            clock: sync_domain::system_clock(),
+        }
+    }
+
+    /// The same records on a clock of their own (tests: processes whose clocks are skewed).
+    pub fn with_clock(mut self, clock: sync_domain::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn dynamo(client: aws_sdk_dynamodb::Client, table_name: impl Into<String>) -> Self {
