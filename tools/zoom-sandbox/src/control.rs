@@ -7,7 +7,7 @@
 //! | `POST /_sandbox/clock/advance` | `{"seconds": 301}` | move the sandbox clock forward |
 //! | `GET`/`PUT /_sandbox/consent` | `{"mode": "approve"\|"deny"}` | consent on `/oauth/authorize` |
 //! | `GET`/`PUT /_sandbox/authorize-as` | `{"account": "master"\|"standalone"}` | who authorizes |
-//! | `GET`/`POST`/`DELETE /_sandbox/faults` | `FaultConfig` JSON, or `{"spec": "5xx=0.05,…"}`; `"revoke_tokens": true` also revokes every grant | faults |
+//! | `GET`/`POST`/`DELETE /_sandbox/faults` | `FaultConfig` JSON (e.g. `{"lost": 0.05, "lost_methods": ["PUT"], "lost_paths": ["/oauth/token"]}`), or `{"spec": "5xx=0.05,…"}`; `"revoke_tokens": true` also revokes every grant | faults |
 //! | `POST /_sandbox/faults/revoke-tokens` | | revoke every grant now |
 //! | `GET /_sandbox/stats`, `POST /_sandbox/stats/reset` | | request statistics |
 //! | `GET`/`PUT /_sandbox/rate-limits` | partial `RateLimitConfig` JSON | profile, scale, budget (resets buckets) |

@@ -2,18 +2,20 @@
 //! 1. injected latency (faults);
 //! 2. the bearer token: `Authorization: Bearer …` only — missing, unknown, expired or revoked
 //!    tokens, and any `access_token` query parameter, get 401 `{"code":124,…}`;
-//! 3. injected faults (5xx, timeout, dropped connection, 429);
+//! 3. injected faults that refuse the request (5xx, timeout, dropped connection, 429);
 //! 4. rate limits on the budget account for the endpoint's category
 //!    (`crate::ratelimit::endpoint_category`): 429 with Zoom's body and `Retry-After`, and the
 //!    `X-RateLimit-*` headers on every categorized response;
 //! 5. the handler, with the [`Caller`] in request extensions;
+//! 6. a lost answer, if the request drew one (`lost`): whatever steps 4-5 answered (the change is
+//!    made) is replaced with a dropped connection, a 502 page or a hold then 504;
 //!
 //! and records request statistics. `x-zm-trackingid` is added to every response by the
 //! sandbox-wide layer in `lib.rs`.
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Caller;
 use crate::config::BudgetMode;
 use crate::error::ApiError;
-use crate::faults::{self, Fault};
+use crate::faults::{self, Fault, LostAnswer, Target};
 use crate::ratelimit::{Category, Decision, QPS_MESSAGE};
 use crate::state::SandboxState;
 
@@ -41,11 +43,25 @@ pub async fn gate(
         .unwrap_or_else(|| UNMATCHED.to_owned());
     let category = category_of(&method, &template);
     let in_flight = state.stats.begin_request();
-    let (response, status) = admit(&state, request, next, category).await;
-    drop(in_flight);
+    // The full path: inside the nested `/v2` router the request's own URI lacks the prefix.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|| request.uri().path().to_owned());
+    let target = Target {
+        method: method.as_str(),
+        path: &path,
+        template: (template != UNMATCHED).then_some(template.as_str()),
+    };
+    let fault = decide_fault(&state, &target).await;
+    let answer = admit(&state, request, next, category, fault, &template).await;
+    // Counted before a hold: a client that gave up has been served as far as it knows.
     state
         .stats
-        .record_request(method.as_str(), &template, category, status);
+        .record_request(method.as_str(), &template, category, answer.status_code());
+    let response = answer.deliver(&state).await;
+    drop(in_flight);
     response
 }
 
@@ -100,34 +116,53 @@ fn apply_headers(response: &mut Response, decision: &Decision) {
 
 async fn admit(
     state: &SandboxState,
-    mut request: Request,
+    request: Request,
     next: Next,
     category: Option<Category>,
-) -> (Response, Option<u16>) {
-    let fault = decide_fault(state).await;
-
+    fault: Option<Fault>,
+    template: &str,
+) -> Injected {
     if token_in_query(&request) {
-        return respond(ApiError::invalid_token().into_response());
+        return Injected::answer(ApiError::invalid_token().into_response());
     }
     let Some(caller) =
         bearer(&request).and_then(|t| state.oauth.authenticate(t, state.clock.now()))
     else {
-        return respond(ApiError::invalid_token().into_response());
+        return Injected::answer(ApiError::invalid_token().into_response());
     };
 
-    if let Some(fault) = fault {
-        let injected = apply_fault(state, fault).await;
-        let status = injected.status_code();
-        let mut response = injected.response;
-        if let Some(c) = category
-            && status == Some(429)
-            && let Ok(v) = HeaderValue::from_str(c.header_name())
-        {
-            response.headers_mut().insert("x-ratelimit-category", v);
+    match fault {
+        None => Injected::answer(serve(state, request, next, category, caller).await),
+        // Carried out (rate limit, handler: the change is made), then the answer is lost.
+        Some(Fault::Lost(lost)) => {
+            let method = request.method().clone();
+            drop(serve(state, request, next, category, caller).await);
+            lose_answer(state, lost, method.as_str(), template)
         }
-        return (response, status);
+        Some(fault) => {
+            let mut injected = apply_fault(state, fault);
+            if let Some(c) = category
+                && injected.status_code() == Some(429)
+                && let Ok(v) = HeaderValue::from_str(c.header_name())
+            {
+                injected
+                    .response
+                    .headers_mut()
+                    .insert("x-ratelimit-category", v);
+            }
+            injected
+        }
     }
+}
 
+/// Rate limit, then the handler.
+async fn serve(
+    state: &SandboxState,
+    mut request: Request,
+    next: Next,
+    category: Option<Category>,
+    caller: Caller,
+) -> Response {
     let mut decision = None;
     if let Some(category) = category {
         let mode = state.rate_limiter.config().budget;
@@ -147,7 +182,7 @@ async fn admit(
                 let mut response =
                     ApiError::new(StatusCode::TOO_MANY_REQUESTS, 429, d.message()).into_response();
                 apply_headers(&mut response, &d);
-                return respond(response);
+                return response;
             }
             decision = Some(d);
         }
@@ -158,55 +193,102 @@ async fn admit(
     if let Some(d) = &decision {
         apply_headers(&mut response, d);
     }
-    respond(response)
+    response
 }
 
-fn respond(response: Response) -> (Response, Option<u16>) {
-    let status = response.status().as_u16();
-    (response, Some(status))
-}
-
-/// An injected fault's response.
+/// A response to send, possibly an injected fault's: record its statistics
+/// ([`Injected::status_code`]), then [`Injected::deliver`] it (a timeout is held there).
 pub struct Injected {
     pub response: Response,
     dropped: bool,
+    /// Held this long before it is sent (a timeout).
+    hold_ms: Option<u64>,
 }
 
 impl Injected {
+    /// A response sent as it is.
+    pub fn answer(response: Response) -> Self {
+        Self {
+            response,
+            dropped: false,
+            hold_ms: None,
+        }
+    }
+
     /// The HTTP status the client sees (`None` for a dropped connection).
     pub fn status_code(&self) -> Option<u16> {
         (!self.dropped).then(|| self.response.status().as_u16())
     }
+
+    /// The response, after the hold of a timeout (cut short when the sandbox shuts down).
+    pub async fn deliver(self, state: &SandboxState) -> Response {
+        if let Some(ms) = self.hold_ms {
+            state.faults.hold(ms).await;
+        }
+        self.response
+    }
 }
 
-/// The fault stage for one request: sleep the injected latency, then return the fault's
-/// response, if the request drew one. Used by the token endpoint (with `oauth=true`); the gate
-/// decides before and applies after checking the token.
-pub async fn inject_fault(state: &SandboxState) -> Option<Injected> {
-    let fault = decide_fault(state).await?;
-    Some(apply_fault(state, fault).await)
-}
-
-/// Sleep the injected latency and draw the request's fault, if any.
-async fn decide_fault(state: &SandboxState) -> Option<Fault> {
-    let (latency, fault) = state.faults.next();
+/// The fault stage for one request: sleep the injected latency and draw the request's fault,
+/// if any. The gate decides before checking the token and applies a refusing fault after it
+/// ([`apply_fault`]), a lost answer after the handler ([`lose_answer`]); the token endpoint
+/// does the same when [`crate::faults::Faults::applies_to_oauth`].
+pub async fn decide_fault(state: &SandboxState, target: &Target<'_>) -> Option<Fault> {
+    let (latency, fault) = state.faults.next(target);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     fault
 }
 
-/// Produce (and count) a fault's response.
-async fn apply_fault(state: &SandboxState, fault: Fault) -> Injected {
+/// A carried-out request's answer, lost: counted (`faults` by kind, `lost_answers` by
+/// endpoint), then a dropped connection, a 502 page, or a hold then 504.
+pub fn lose_answer(
+    state: &SandboxState,
+    lost: LostAnswer,
+    method: &str,
+    template: &str,
+) -> Injected {
+    state
+        .stats
+        .record_lost_answer(lost.kind(), method, template);
+    tracing::debug!(
+        fault = lost.kind(),
+        method,
+        endpoint = template,
+        "losing the answer"
+    );
+    match lost {
+        LostAnswer::Drop => dropped(),
+        LostAnswer::BadGateway => Injected::answer(faults::status_response(502)),
+        LostAnswer::Timeout { hold_ms } => held(hold_ms),
+    }
+}
+
+fn dropped() -> Injected {
+    Injected {
+        dropped: true,
+        ..Injected::answer(faults::dropped_response())
+    }
+}
+
+/// Held for `hold_ms`, then the load balancer's 504.
+fn held(hold_ms: u64) -> Injected {
+    Injected {
+        hold_ms: Some(hold_ms),
+        ..Injected::answer(faults::status_response(504))
+    }
+}
+
+/// Produce (and count) a refusing fault's response. A lost answer needs the handler's answer
+/// first: see [`lose_answer`].
+pub fn apply_fault(state: &SandboxState, fault: Fault) -> Injected {
     state.stats.record_fault(fault.kind());
     tracing::debug!(fault = fault.kind(), "injecting fault");
-    let (response, dropped) = match fault {
-        Fault::Status(code) => (faults::status_response(code), false),
-        Fault::Timeout { hold_ms } => {
-            state.faults.hold(hold_ms).await;
-            (faults::status_response(504), false)
-        }
-        Fault::Drop => (faults::dropped_response(), true),
+    match fault {
+        Fault::Status(code) => Injected::answer(faults::status_response(code)),
+        Fault::Timeout { hold_ms } => held(hold_ms),
+        Fault::Drop => dropped(),
         Fault::TooManyRequests => {
             let mut r =
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, 429, QPS_MESSAGE).into_response();
@@ -214,8 +296,10 @@ async fn apply_fault(state: &SandboxState, fault: Fault) -> Injected {
                 .insert("x-ratelimit-type", HeaderValue::from_static("QPS"));
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            (r, false)
+            Injected::answer(r)
         }
-    };
-    Injected { response, dropped }
+        // Not reached: callers pass a lost answer to `lose_answer` after the handler. Without
+        // one, the answer is lost the same way.
+        Fault::Lost(_) => Injected::answer(faults::status_response(502)),
+    }
 }

@@ -71,7 +71,8 @@ struct Args {
     #[arg(long, env = "ZOOM_SANDBOX_RATE_BUDGET", default_value = "token")]
     rate_budget: BudgetMode,
 
-    /// Faults to inject, e.g. `5xx=0.05,drop=0.02,latency=20ms,jitter=10ms,timeout=0.01,hold=30s,429=0.01,burst429=5,seed=7,oauth=true`.
+    /// Faults to inject, e.g. `5xx=0.05,drop=0.02,latency=20ms,jitter=10ms,timeout=0.01,hold=30s,429=0.01,burst429=5,seed=7,oauth=true`;
+    /// answers lost after the request was carried out: `lost=0.05,lost_methods=PUT,PATCH,POST,lost_paths=/oauth/token,/v2/users`.
     #[arg(long, env = "ZOOM_SANDBOX_FAULTS", default_value = "")]
     faults: FaultConfig,
 

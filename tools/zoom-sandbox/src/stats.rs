@@ -29,8 +29,13 @@ pub struct StatsSnapshot {
     pub rate_limited_daily: u64,
     /// Rate-limiter 429s by category.
     pub rate_limited_by_category: BTreeMap<String, u64>,
-    /// Injected faults by kind (`500`, `502`, `503`, `timeout`, `drop`, `429`, `latency`).
+    /// Injected faults by kind (`500`, `502`, `503`, `timeout`, `drop`, `429`, `latency`; for
+    /// answers lost after the request was carried out: `lost_drop`, `lost_502`, `lost_timeout`).
     pub faults: BTreeMap<String, u64>,
+    /// Requests carried out whose answer was then lost, by `"{METHOD} {template}"` (e.g.
+    /// `"POST /oauth/token"`).
+    #[serde(default)]
+    pub lost_answers: BTreeMap<String, u64>,
     /// Successful token grants by grant type (`authorization_code`, `refresh_token`,
     /// `account_credentials`, `test`).
     pub token_grants: BTreeMap<String, u64>,
@@ -65,6 +70,19 @@ impl StatsSnapshot {
 
     pub fn fault(&self, kind: &str) -> u64 {
         self.faults.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Answers lost after the request was carried out, all endpoints.
+    pub fn lost(&self) -> u64 {
+        self.lost_answers.values().sum()
+    }
+
+    /// Answers lost at one endpoint, e.g. `snapshot.lost_at("POST", "/oauth/token")`.
+    pub fn lost_at(&self, method: &str, template: &str) -> u64 {
+        self.lost_answers
+            .get(&format!("{method} {template}"))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -154,6 +172,15 @@ impl Stats {
 
     pub fn record_fault(&self, kind: &str) {
         self.with(|s| bump(&mut s.faults, kind));
+    }
+
+    /// A carried-out request whose answer was lost (`kind`: `lost_drop`, `lost_502`,
+    /// `lost_timeout`).
+    pub fn record_lost_answer(&self, kind: &str, method: &str, template: &str) {
+        self.with(|s| {
+            bump(&mut s.faults, kind);
+            bump(&mut s.lost_answers, &format!("{method} {template}"));
+        });
     }
 
     pub fn record_grant(&self, grant_type: &str) {

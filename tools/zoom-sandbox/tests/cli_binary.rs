@@ -64,6 +64,13 @@ fn bad_flags_are_refused_with_a_message() {
         assert!(!out.status.success(), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
+    // The variable goes through the same parser.
+    let out = Command::new(BIN)
+        .env("ZOOM_SANDBOX_FAULTS", "lost=0.05,lost_paths=oauth/token")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lost_paths"));
 }
 
 struct Child(std::process::Child);
@@ -100,7 +107,7 @@ async fn runs_with_flags_and_environment() {
                 "--scopes",
                 "user:read:admin,account:master",
                 "--faults",
-                "latency=1ms,seed=4",
+                "latency=1ms,seed=4,lost=0.01,lost_methods=PUT,PATCH,lost_paths=/v2/users",
             ])
             .env("ZOOM_SANDBOX_CONSENT", "deny")
             .env("RUST_LOG", "debug")
@@ -144,7 +151,11 @@ async fn runs_with_flags_and_environment() {
     assert_eq!(limits["profile"], "pro");
     assert_eq!(limits["scale"], 2.0);
     assert_eq!(get("consent").await["mode"], "deny");
-    assert_eq!(get("faults").await["latency_ms"], 1);
+    let faults = get("faults").await;
+    assert_eq!(faults["latency_ms"], 1);
+    assert_eq!(faults["lost"], 0.01);
+    assert_eq!(faults["lost_methods"], serde_json::json!(["PUT", "PATCH"]));
+    assert_eq!(faults["lost_paths"], serde_json::json!(["/v2/users"]));
 
     // The app's credentials, scopes and token lifetime come from the flags.
     let master = get("authorize-as").await["account_id"]

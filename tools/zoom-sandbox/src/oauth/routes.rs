@@ -14,7 +14,8 @@ use base64::engine::general_purpose::STANDARD;
 use super::responses::{OAuthError, TokenResponse};
 use super::store::{GrantKind, Identity, PkceMethod, ct_eq};
 use crate::config::{AuthorizeAs, ConsentMode, OAuthApp};
-use crate::gate::inject_fault;
+use crate::faults::{Fault, Target};
+use crate::gate::{apply_fault, decide_fault, lose_answer};
 use crate::state::SandboxState;
 
 pub fn router() -> axum::Router<Arc<SandboxState>> {
@@ -262,13 +263,19 @@ async fn token(
     body: axum::body::Bytes,
 ) -> Response {
     let template = "/oauth/token";
-    if state.faults.applies_to_oauth()
-        && let Some(r) = inject_fault(&state).await
-    {
+    // Faults with `oauth=true`, or lost answers whose path filter names this endpoint: a
+    // refusing fault answers now; a lost answer after the grant is carried out (below).
+    let fault = if state.faults.applies_to_oauth() {
+        decide_fault(&state, &Target::OAUTH_TOKEN).await
+    } else {
+        None
+    };
+    if let Some(fault) = fault.filter(|f| f.lost().is_none()) {
+        let r = apply_fault(&state, fault);
         state
             .stats
             .record_request("POST", template, None, r.status_code());
-        return r.response;
+        return r.deliver(&state).await;
     }
     let params = params_of(&uri, &body);
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
@@ -292,6 +299,15 @@ async fn token(
             e.into_response()
         }
     };
+    if let Some(Fault::Lost(lost)) = fault {
+        // The grant happened (a refresh rotated the token); the client never hears of it.
+        drop(response);
+        let r = lose_answer(&state, lost, "POST", template);
+        state
+            .stats
+            .record_request("POST", template, None, r.status_code());
+        return r.deliver(&state).await;
+    }
     state
         .stats
         .record_request("POST", template, None, Some(response.status().as_u16()));

@@ -402,6 +402,15 @@ impl OAuthStore {
         ids.into_iter().filter(|id| inner.remove_grant(*id)).count() as u64
     }
 
+    /// TEST HELPER: the live refresh token of the grant behind `access_token` (one issued
+    /// earlier and not yet expired), e.g. the one a refresh whose answer was lost rotated to.
+    /// Not a Zoom API; never served over HTTP.
+    pub fn refresh_token_for_tests(&self, access_token: &str) -> Option<String> {
+        let inner = self.lock();
+        let grant = inner.access.get(access_token)?.grant;
+        inner.grants.get(&grant)?.refresh_token.clone()
+    }
+
     /// Live grants (for control/debugging; never exposes tokens).
     pub fn grant_count(&self) -> usize {
         self.lock().grants.len()
