@@ -309,10 +309,13 @@ impl ZoomClient {
             // bounds this request), so that it does not start a refresh it may not finish.
             let requested = inner.tokens.access_token(self.deadline);
             let token = match tokio::time::timeout_at(deadline, requested).await {
-                Ok(Ok(token)) => token,
+                Ok(Ok(token)) => Ok(token),
                 Ok(Err(e)) if e.is_out_of_time() => {
                     return Err(deadline_error(ep, attempt - 1, Some(ZoomError::Token(e))));
                 }
+                // The token endpoint failed for now (5xx, network): retried with the backoff of
+                // a 5xx, within the attempts, or the whole call would fail on one hiccup.
+                Ok(Err(e)) if e.is_retryable() => Err(e),
                 Ok(Err(e)) => return Err(e.into()),
                 Err(_) => {
                     let waited = ZoomError::Token(crate::TokenError::Transient {
@@ -325,17 +328,23 @@ impl ZoomClient {
                     ));
                 }
             };
-            let outcome = self.attempt(&req, &token, attempt, deadline).await;
+            let (token, outcome) = match token {
+                Ok(token) => {
+                    let outcome = self.attempt(&req, &token, attempt, deadline).await;
+                    (Some(token), outcome)
+                }
+                Err(e) => (None, Outcome::Backoff(ZoomError::Token(e))),
+            };
             match outcome {
                 Outcome::Done(answer) => return Ok(answer),
                 Outcome::Fail(e) => return Err(e),
                 Outcome::Reauth(e) => {
-                    if reauthed {
+                    let Some(token) = token.as_ref().filter(|_| !reauthed) else {
                         return Err(e);
-                    }
+                    };
                     reauthed = true;
                     inner.metrics.token_rejected();
-                    match inner.tokens.token_rejected(&token, self.deadline).await {
+                    match inner.tokens.token_rejected(token, self.deadline).await {
                         Ok(_) => {}
                         Err(t) if t.is_out_of_time() => {
                             return Err(deadline_error(ep, attempt, Some(ZoomError::Token(t))));

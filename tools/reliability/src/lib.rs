@@ -165,3 +165,6 @@ async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCod
     shared.init_errors.lock().unwrap().push(json_of(&body));
     StatusCode::ACCEPTED
 }
+
+pub mod stack;
+pub use stack::{FunctionProcess, Stack};
