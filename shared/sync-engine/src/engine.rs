@@ -226,7 +226,7 @@ impl SyncEngine {
             None => error.to_string(),
         };
         if error.is_invalid_grant() {
-            let _ = self
+            let marked = self
                 .store
                 .mark_needs_reauthorization(
                     cid,
@@ -234,12 +234,20 @@ impl SyncEngine {
                     now,
                 )
                 .await;
-            tracing::warn!(
-                alert = ports::NEEDS_REAUTHORIZATION,
-                connection_id = %cid,
-                task = %task,
-                "connection needs re-authorization: the Zoom grant is no longer valid"
+            // One alert per dead grant: when the token vault found it dead, it has marked the
+            // connection (at its own time) and said so already.
+            let marked_here = matches!(
+                marked.as_ref().map(|c| &c.status),
+                Ok(ConnectionStatus::NeedsReauthorization { since, .. }) if *since == now
             );
+            if marked_here {
+                tracing::warn!(
+                    alert = ports::NEEDS_REAUTHORIZATION,
+                    connection_id = %cid,
+                    task = %task,
+                    "connection needs re-authorization: the Zoom grant is no longer valid"
+                );
+            }
         }
         if let Err(e) = self
             .store
