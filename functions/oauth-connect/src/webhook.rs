@@ -224,6 +224,12 @@ mod tests {
             verify(&secret, &headers(&good, ts), body, stale),
             Err(WebhookError::StaleTimestamp { age_secs: 301 })
         ));
+        // A timestamp ahead of our clock by more than the window is refused too.
+        let behind = now - chrono::Duration::seconds(301);
+        assert!(matches!(
+            verify(&secret, &headers(&good, ts), body, behind),
+            Err(WebhookError::StaleTimestamp { age_secs: -301 })
+        ));
         // One changed body byte, another secret, another timestamp, upper-case hex.
         assert!(matches!(
             verify(

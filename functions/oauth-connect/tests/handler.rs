@@ -44,7 +44,9 @@ const USED: &[&str] = &[
     "webhook-deauthorized",
     "webhook-bad-signature",
     "webhook-stale",
+    "webhook-future",
     "webhook-url-validation",
+    "webhook-url-validation-unsigned",
     "webhook-unknown-event",
 ];
 
@@ -895,6 +897,89 @@ async fn bad_signature_and_stale_timestamp_are_401_and_change_nothing() {
     at_its_time = at_its_time.with_clock(Arc::new(move || stale_now));
     let r = at_its_time.handle(fixture("webhook-stale")).await;
     assert_eq!(r.status(), 200);
+}
+
+/// `webhook-future` is `webhook-deauthorized` correctly signed, stamped 600 s after the
+/// fixtures' time (a clock running ahead, or a request made up for later).
+#[tokio::test]
+async fn a_timestamp_more_than_300_s_ahead_is_401_and_changes_nothing() {
+    let h = harness();
+    h.connect_at(h.now - chrono::Duration::days(1)).await;
+    let before = h.connections().await;
+
+    let r = h.app.handle(fixture("webhook-future")).await;
+    assert_eq!(r.status(), 401, "{}", text(&r));
+    assert_eq!(json(&r)["error"], "unauthorized");
+    assert_eq!(h.connections().await, before);
+    assert!(h.stored_tokens().await.is_some(), "tokens kept");
+
+    // The window's edge, from the function's clock: 301 s ahead is refused, 300 s ahead is
+    // accepted (so the refusals are the timestamp's doing, not the signature's).
+    let stamped = fixture_now() + chrono::Duration::seconds(600);
+    let at = |t: DateTime<Utc>| h.app.clone().with_clock(Arc::new(move || t));
+    let r = at(stamped - chrono::Duration::seconds(301))
+        .handle(fixture("webhook-future"))
+        .await;
+    assert_eq!(r.status(), 401, "{}", text(&r));
+    assert_eq!(h.connections().await, before);
+    assert!(h.stored_tokens().await.is_some());
+    let r = at(stamped - chrono::Duration::seconds(300))
+        .handle(fixture("webhook-future"))
+        .await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(!h.connections().await[0].status.is_active());
+    assert!(h.stored_tokens().await.is_none());
+}
+
+/// `webhook-url-validation-unsigned` is `webhook-url-validation` without `x-zm-signature`:
+/// anyone could send it, so answering it would hand out the HMAC of a chosen text.
+#[tokio::test]
+async fn an_unsigned_url_validation_is_refused_and_its_token_not_answered() {
+    let h = harness();
+    let plain = "qgg8vlvZRS6UYooatFL8Aw";
+    let answer = zoom_sandbox::webhooks::encrypted_token(WEBHOOK_SECRET, plain);
+    // A rotated-token re-read would not help an unsigned request: none is attempted.
+    let secret = Arc::new(Rotated {
+        read_at_start: Secret::new(WEBHOOK_SECRET),
+        now_in_the_secret: Some(Secret::new(WEBHOOK_SECRET)),
+        rereads: Default::default(),
+    });
+    let app = h.app.clone().with_webhook_secret(secret.clone());
+    let refused = |r: &http::Response<lambda_http::Body>, case: &str| {
+        assert_eq!(r.status(), 401, "{case}: {}", text(r));
+        assert_eq!(json(r)["error"], "unauthorized", "{case}");
+        let body = text(r);
+        assert!(
+            !body.contains(&answer) && !body.contains("encryptedToken"),
+            "{case}: {body}"
+        );
+    };
+    let r = app.handle(fixture("webhook-url-validation-unsigned")).await;
+    refused(&r, "no x-zm-signature");
+    assert_eq!(secret.rereads.load(std::sync::atomic::Ordering::Relaxed), 0);
+
+    // The same body with an empty signature, or the bare scheme prefix.
+    let event: serde_json::Value =
+        serde_json::from_str(&fixture_text("webhook-url-validation-unsigned")).unwrap();
+    let body = event["body"].as_str().unwrap();
+    let ts = event["headers"]["x-zm-request-timestamp"].as_str().unwrap();
+    for signature in ["", "   ", "v0="] {
+        let r = app
+            .handle(apigw_request(
+                "POST",
+                "/zoom/events",
+                "",
+                &[
+                    ("content-type", "application/json; charset=utf-8"),
+                    ("x-zm-request-timestamp", ts),
+                    ("x-zm-signature", signature),
+                ],
+                Some(body),
+            ))
+            .await;
+        refused(&r, &format!("x-zm-signature {signature:?}"));
+    }
+    assert!(h.connections().await.is_empty());
 }
 
 #[tokio::test]

@@ -893,25 +893,48 @@ async fn audit(r: Records) {
     );
 }
 
-// Leases: exclusive, renewable by the owner, released only by the owner, expire.
+// Leases: exclusive, renewable by the owner, released only by the owner, expire. Expiry is
+// read from the records' clock, which the test moves: no sleep, so a slow machine (or a slow
+// moto) cannot let a lease lapse between two steps, nor keep one alive past its sleep.
 both!(leases);
 async fn leases(r: Records) {
-    let ttl = std::time::Duration::from_millis(800);
+    let now = Arc::new(std::sync::Mutex::new(t(1)));
+    let clock = now.clone();
+    let r = r.with_clock(Arc::new(move || *clock.lock().unwrap()));
+    let advance = |d: Duration| {
+        let mut now = now.lock().unwrap();
+        *now += d;
+    };
+    let ttl = std::time::Duration::from_secs(60);
     assert!(r.acquire("l1", "A", ttl).await.unwrap());
     assert!(!r.acquire("l1", "B", ttl).await.unwrap());
-    assert!(r.acquire("l1", "A", ttl).await.unwrap(), "owner renews");
+    advance(Duration::seconds(30));
+    assert!(
+        r.acquire("l1", "A", ttl).await.unwrap(),
+        "owner renews (until t+90 s)"
+    );
     assert!(
         r.acquire("l2", "B", ttl).await.unwrap(),
         "other names are independent"
     );
     assert!(!r.release("l1", "B").await.unwrap());
     assert_eq!(r.get_lease("l1").await.unwrap().unwrap().owner, "A");
-    // A "crashes": B gets the lease once it expired.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // A "crashes". At the renewed expiry the lease is still A's; a millisecond later it has
+    // expired and B gets it.
+    advance(Duration::seconds(60));
     assert!(
-        r.acquire("l1", "B", std::time::Duration::from_secs(30))
-            .await
-            .unwrap()
+        !r.acquire("l1", "B", ttl).await.unwrap(),
+        "held until its expiry"
+    );
+    advance(Duration::milliseconds(1));
+    assert!(
+        r.acquire("l1", "B", ttl).await.unwrap(),
+        "expired: B takes it"
+    );
+    assert_eq!(r.get_lease("l1").await.unwrap().unwrap().owner, "B");
+    assert!(
+        !r.acquire("l1", "A", ttl).await.unwrap(),
+        "the old holder cannot take it back"
     );
     assert!(
         !r.release("l1", "A").await.unwrap(),

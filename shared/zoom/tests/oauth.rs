@@ -173,28 +173,112 @@ async fn hundred_concurrent_requests_on_an_expired_token_refresh_once() {
     assert_eq!(h.source.refresh_count(), 1);
 }
 
+/// Counts what the client was handed and what it reported rejected, by token.
+struct Tally {
+    inner: Arc<MemoryTokenSource>,
+    handed: Mutex<std::collections::BTreeMap<String, u64>>,
+    rejected: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Tally {
+    fn new(inner: Arc<MemoryTokenSource>) -> Self {
+        Self {
+            inner,
+            handed: Mutex::default(),
+            rejected: Mutex::default(),
+        }
+    }
+
+    fn count(map: &Mutex<std::collections::BTreeMap<String, u64>>, token: &AccessToken) {
+        *map.lock()
+            .unwrap()
+            .entry(token.token.expose().to_owned())
+            .or_default() += 1;
+    }
+}
+
+#[async_trait]
+impl TokenSource for Tally {
+    async fn access_token(&self, deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
+        let t = self.inner.access_token(deadline).await?;
+        Self::count(&self.handed, &t);
+        Ok(t)
+    }
+    async fn token_rejected(
+        &self,
+        rejected: &AccessToken,
+        deadline: Option<Instant>,
+    ) -> Result<AccessToken, TokenError> {
+        Self::count(&self.rejected, rejected);
+        self.inner.token_rejected(rejected, deadline).await
+    }
+}
+
+/// How many of the 100 requests go out with the old token depends on scheduling (on a loaded
+/// machine the first 401 and its refresh can finish before the last requests pick a token),
+/// so the test asserts what holds under any interleaving: exactly one refresh; every request
+/// that used the old token saw a 401 and was retried once, with the new token, and succeeded;
+/// no request saw two 401s; between 1 and 100 requests saw one.
 #[tokio::test]
 async fn token_rejected_by_zoom_refreshes_once_and_retries_once() {
     let sb = common::sandbox(SandboxConfig::demo().with_access_token_ttl(600)).await;
-    let h = common::client(&sb);
-    h.client.me().get().await.unwrap();
+    let tokens = common::test_tokens(&sb);
+    let old = tokens.access_token.expose().to_owned();
+    let source = Arc::new(MemoryTokenSource::new(tokens, Arc::new(common::oauth(&sb))));
+    let tally = Arc::new(Tally::new(source.clone()));
+    let client = ZoomClient::builder(common::config(&sb), tally.clone())
+        .rate_profile(zoom::RateProfile::unlimited())
+        .retry_policy(common::fast_retries())
+        .budget_key("master")
+        .build()
+        .unwrap();
+    client.me().get().await.unwrap();
     // Zoom's clock moves past the token's expiry; our copy still looks valid, so Zoom answers
-    // 401 code 124 to all of these concurrent requests.
+    // 401 code 124 to every concurrent request that still carries it.
     sb.state.clock.advance(700);
     let results = join_all((0..100).map(|_| {
-        let c = h.client.clone();
+        let c = client.clone();
         async move { c.me().get().await }
     }))
     .await;
     for r in &results {
         assert!(r.is_ok(), "{r:?}");
     }
+
+    // Exactly one refresh, at Zoom and in the token source.
     let stats = sb.state.stats.snapshot();
     assert_eq!(stats.grants("refresh_token"), 1, "{:?}", stats.token_grants);
-    assert_eq!(stats.status(401), 100);
-    let m = h.client.metrics();
-    assert_eq!(m.token_rejections, 100);
-    assert_eq!(m.requests, 1 + 100 + 100);
+    assert_eq!(source.refresh_count(), 1);
+
+    // Two tokens were handed out: the old one and its one replacement.
+    let handed = tally.handed.lock().unwrap().clone();
+    let rejected = tally.rejected.lock().unwrap().clone();
+    assert_eq!(handed.len(), 2, "{handed:?}");
+    let new = handed
+        .keys()
+        .find(|t| **t != old)
+        .expect("the new token")
+        .clone();
+    // Only the old token was ever rejected: every request that used it (apart from the first
+    // call, made before the clock moved) saw one 401; the new token saw none, so no request
+    // saw a second 401.
+    let saw_401 = handed[&old] - 1;
+    assert_eq!(
+        rejected,
+        std::collections::BTreeMap::from([(old.clone(), saw_401)]),
+        "rejections by token"
+    );
+    assert!(
+        (1..=100).contains(&saw_401),
+        "{saw_401} requests saw the 401"
+    );
+    assert_eq!(stats.status(401), saw_401);
+    // Each 401 was followed by exactly one retry, with the new token; every other request
+    // used the new token at once.
+    assert_eq!(handed[&new], 100, "one successful attempt a request");
+    let m = client.metrics();
+    assert_eq!(m.token_rejections, saw_401);
+    assert_eq!(m.requests, 1 + 100 + saw_401);
 }
 
 /// Records every token handed to the client, interleaved with the persist hook's writes.

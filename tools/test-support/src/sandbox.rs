@@ -40,15 +40,17 @@ pub fn incremental_spec() -> TenantSpec {
 }
 
 /// The tenants' anchor (the generated data's "today"), fixed so that the data and every
-/// inactivity verdict are the same on every run: 2026-06-01T00:00:00Z.
+/// inactivity verdict are the same on every run: 2026-06-01T00:00:00Z
+/// ([`zoom_sandbox::tenant::fixed_anchor`]).
 pub fn anchor() -> DateTime<Utc> {
     zoom_sandbox::tenant::fixed_anchor()
 }
 
 /// How long after its tenant's anchor a test's "now" is: noon of the next day (the anchor
 /// used to be "yesterday midnight" with the clocks at real time), 12 hours from a UTC
-/// midnight (where the sandbox's daily caps reset).
-pub const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
+/// midnight (where the sandbox's daily caps reset). The sandbox's own
+/// [`zoom_sandbox::tenant::FIXED_NOW_AFTER_ANCHOR`].
+pub const NOW_AFTER_ANCHOR_HOURS: i64 = zoom_sandbox::tenant::FIXED_NOW_AFTER_ANCHOR.num_hours();
 
 /// Pins the sandbox clock (real time plus an offset) to the tenant's anchor +
 /// [`NOW_AFTER_ANCHOR_HOURS`] and returns that time for the engine's clock. The offset has
@@ -56,10 +58,7 @@ pub const NOW_AFTER_ANCHOR_HOURS: i64 = 36;
 /// time the test has taken since), never before it.
 pub fn pin_clock(sb: &RunningSandbox) -> DateTime<Utc> {
     let target = sb.state.tenant.anchor() + chrono::Duration::hours(NOW_AFTER_ANCHOR_HOURS);
-    let gap = target - sb.state.clock.now();
-    // Whole seconds, rounded up (`num_seconds` truncates toward zero).
-    let secs = gap.num_seconds() + i64::from(gap.subsec_nanos() > 0);
-    sb.state.clock.advance(secs);
+    sb.state.clock.move_to(target);
     target
 }
 

@@ -4,11 +4,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::config_error::ConfigError;
 use crate::faults::FaultConfig;
-use crate::tenant::TenantSpec;
+use crate::tenant::{TenantSpec, fixed_anchor, fixed_now};
 
 /// One OAuth app registered with the sandbox (a Zoom Marketplace app).
 #[derive(Clone)]
@@ -203,6 +204,10 @@ pub struct SandboxConfig {
     /// `api_url` returned in token responses. `None`: `http://{Host header}` of the token request,
     /// i.e. the sandbox's own base URL as the client reached it.
     pub public_url: Option<String>,
+    /// What the sandbox clock reads when it starts (it runs on from there). `None`: real time,
+    /// as Zoom's (the binary, the demo, and tests that compare the sandbox's times with their
+    /// own clock, such as signed webhooks or daily-cap resets).
+    pub clock_start: Option<DateTime<Utc>>,
 }
 
 /// Every scope the connector needs, classic and granular.
@@ -238,7 +243,23 @@ impl SandboxConfig {
             consent: ConsentMode::Approve,
             authorize_as: AuthorizeAs::Master,
             public_url: None,
+            clock_start: None,
         }
+    }
+
+    /// The same sandbox at a fixed date, for tests whose users and boundaries must not change
+    /// with the day they run: the tenant anchored at [`fixed_anchor`] (its seed and shape
+    /// kept) and the clock started at [`fixed_now`] (36 hours later).
+    pub fn at_fixed_date(mut self) -> Self {
+        self.tenant = self.tenant.with_anchor(fixed_anchor());
+        self.clock_start = Some(fixed_now());
+        self
+    }
+
+    /// Starts the sandbox clock at `start` (see [`SandboxConfig::clock_start`]).
+    pub fn with_clock_start(mut self, start: DateTime<Utc>) -> Self {
+        self.clock_start = Some(start);
+        self
     }
 
     /// Builder-style helpers for tests.

@@ -15,7 +15,16 @@ pub(crate) const CLIENT_ID: &str = "sandbox-client-id";
 pub(crate) const CLIENT_SECRET: &str = "sandbox-client-secret";
 pub(crate) const REDIRECT_URI: &str = "http://localhost:9000/oauth/callback";
 
+/// The sandbox at its fixed date ([`SandboxConfig::at_fixed_date`]): the tenant's users,
+/// meetings and report days are the same whatever day the test runs. Token lifetimes are
+/// relative (`expires_in`), so the client's own clock may differ from the sandbox's.
 pub(crate) async fn sandbox(config: SandboxConfig) -> RunningSandbox {
+    live_sandbox(config.at_fixed_date()).await
+}
+
+/// The sandbox with `config` as given (by default on real time, as Zoom is): for tests that
+/// compare a time the sandbox sends (a daily cap's reset) with the client's clock.
+pub(crate) async fn live_sandbox(config: SandboxConfig) -> RunningSandbox {
     zoom_sandbox::start_local(config)
         .await
         .expect("start sandbox")

@@ -93,7 +93,7 @@ pub use model::{
     UserStatus,
 };
 pub use spec::TenantSpec;
-pub use time::{fixed_anchor, zoom_time};
+pub use time::{FIXED_NOW_AFTER_ANCHOR, fixed_anchor, fixed_now, zoom_time};
 
 #[cfg(test)]
 mod tests {
