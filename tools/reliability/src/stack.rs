@@ -123,7 +123,7 @@ impl Stack {
         &self,
         binary: &str,
         task: Task,
-        runtime: &crate::RuntimeApi,
+        runtime: &crate::runtime::RuntimeApi,
         aws_endpoint: &str,
     ) -> std::io::Result<FunctionProcess> {
         let log_path =

@@ -6,17 +6,13 @@
 //! the live one. `ZTS_SOAK_ROUNDS` sets the rounds (default 3; `make soak` runs 20).
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_adapters::{
-    AwsClients, AwsConfig, Records, SecretsManagerTokenStore, create_table_if_missing,
-};
+use aws_adapters::SecretsManagerTokenStore;
 use chrono::Utc;
-use ports::{
-    ConnectionRecord, ConnectionSettings, ConnectionStore, StoredTokens, TokenStore, ZoomRegion,
-};
-use zoom::{Secret, TokenSet};
+use ports::{ConnectionSettings, TokenStore};
+use reliability::Stack;
+use test_support::{moto_clients, sandbox_tokens};
 use zoom_sandbox::SandboxConfig;
 
 const PROCESSES: usize = 8;
@@ -30,70 +26,34 @@ fn rounds() -> usize {
         .unwrap_or(3)
 }
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{:016x}", rand::random::<u64>())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_with_skewed_clocks_refresh_once() {
-    let aws = AwsConfig::from_env();
-    let Some(endpoint) = aws.endpoint_url.clone() else {
-        let required = std::env::var("ZTS_REQUIRE_AWS").is_ok_and(|v| !v.is_empty() && v != "0");
-        assert!(
-            !required,
-            "ZTS_REQUIRE_AWS is set but ZTS_AWS_ENDPOINT_URL is not"
-        );
-        eprintln!("NOTICE many_processes: skipped, ZTS_AWS_ENDPOINT_URL is not set");
+    let Some(clients) = moto_clients("many_processes").await else {
+        eprintln!("NOTICE many_processes: skipped, no local AWS");
         return;
     };
-    assert!(endpoint.starts_with("http://127.") || endpoint.starts_with("http://localhost"));
-    let clients = AwsClients::new(&aws).await;
-    let table = unique("zts-procs");
-    create_table_if_missing(&clients.dynamodb, &table)
-        .await
-        .unwrap();
-    let prefix = format!("{}/", unique("zts-procs-tokens"));
-    let records = Records::dynamo(clients.dynamodb.clone(), table.clone());
-    let tokens = Arc::new(SecretsManagerTokenStore::new(
-        clients.secrets.clone(),
-        prefix.clone(),
-    ));
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
         .expect("sandbox");
     let app = sb.state.config.apps[0].clone();
 
     for round in 0..rounds() {
-        let cid = format!("c{round}");
-        records
-            .insert_connection(&ConnectionRecord::new(
-                cid.clone(),
-                "master",
-                ZoomRegion::Na,
-                ConnectionSettings::default(),
-                Utc::now(),
-            ))
-            .await
-            .unwrap();
-        let granted = sb.state.issue_token_for_tests(&[]);
-        let original = TokenSet {
-            access_token: Secret::new(granted.access_token),
-            refresh_token: Secret::new(granted.refresh_token.expect("refresh token")),
-            // Expired for every skewed clock.
-            expires_at: Utc::now() - chrono::Duration::minutes(10),
-            scope: granted.scope,
-            api_url: Some(granted.api_url),
-        };
-        tokens
-            .write_new_authorization(
-                &cid,
-                &StoredTokens {
-                    tokens: original.clone(),
-                    refreshed_at: Utc::now() - chrono::Duration::hours(1),
-                },
-            )
-            .await
-            .unwrap();
+        let mut original = sandbox_tokens(&sb, &[]);
+        // Expired for every skewed clock.
+        original.expires_at = Utc::now() - chrono::Duration::minutes(10);
+        let n: u64 = rand::random();
+        let stack = Stack::create(
+            clients.clone(),
+            &sb,
+            &format!("procs-{round}-{n:016x}"),
+            ConnectionSettings::default(),
+            original.clone(),
+            30,
+        )
+        .await
+        .unwrap();
+        let (cid, table, prefix) = (&stack.connection_id, &stack.table, &stack.token_prefix);
+        let tokens = SecretsManagerTokenStore::new(clients.secrets.clone(), prefix.clone());
         let before = sb.state.stats.snapshot();
 
         let start_at = Utc::now().timestamp_millis() + 1_500;
@@ -103,7 +63,7 @@ async fn eight_processes_with_skewed_clocks_refresh_once() {
                 tokio::process::Command::new(env!("CARGO_BIN_EXE_token-worker"))
                     .args([
                         "--connection",
-                        &cid,
+                        cid,
                         "--skew-ms",
                         &skew.to_string(),
                         "--tasks",
@@ -118,8 +78,8 @@ async fn eight_processes_with_skewed_clocks_refresh_once() {
                         &app.redirect_uris[0],
                     ])
                     .env("TOKEN_WORKER_CLIENT_SECRET", &app.client_secret)
-                    .env("ZTS_TABLE_NAME", &table)
-                    .env("ZTS_TOKEN_SECRET_PREFIX", &prefix)
+                    .env("ZTS_TABLE_NAME", table)
+                    .env("ZTS_TOKEN_SECRET_PREFIX", prefix)
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .kill_on_drop(true)
@@ -162,7 +122,7 @@ async fn eight_processes_with_skewed_clocks_refresh_once() {
             refused(&before),
             "round {round}: no refresh refused (invalid_grant)"
         );
-        let stored = tokens.read(&cid).await.unwrap().expect("tokens stored");
+        let stored = tokens.read(cid).await.unwrap().expect("tokens stored");
         assert_ne!(stored.tokens.refresh_token, original.refresh_token);
         eprintln!(
             "round {round}: {PROCESSES} processes x {TASKS} calls, skews {SKEWS_MS:?} ms: 1 refresh, {ok} calls ok"
