@@ -73,26 +73,6 @@ fn capture_logs(captured: &Captured) -> tracing::subscriber::DefaultGuard {
     tracing::subscriber::set_default(subscriber)
 }
 
-/// The sandbox's demo app, with a short client timeout.
-fn zoom_config(sb: &zoom_sandbox::RunningSandbox) -> zoom::ZoomConfig {
-    let demo = SandboxConfig::demo();
-    let app = &demo.apps[0];
-    zoom::ZoomConfig::builder()
-        .region(zoom::Region::Na)
-        .app(
-            zoom::Region::Na,
-            zoom::OAuthApp::new(
-                app.client_id.clone(),
-                Secret::new(app.client_secret.clone()),
-                app.redirect_uris[0].clone(),
-            ),
-        )
-        .oauth_base(sb.base_url())
-        .request_timeout(CLIENT_TIMEOUT)
-        .build()
-        .expect("zoom config")
-}
-
 /// Every answer of `/oauth/token` lost (and nothing else), the first one as `kind`.
 fn lose_token_answers(kind: &str) -> FaultConfig {
     (0..1_000)
@@ -143,7 +123,7 @@ async fn lost_refresh(kind: &str, captured: &Captured) -> Option<u64> {
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
         .expect("start sandbox");
-    let config = zoom_config(&sb);
+    let config = common::sandbox_zoom_config_with_timeout(&sb, CLIENT_TIMEOUT);
     let oauth = Arc::new(OAuthClient::new(&config).expect("oauth client"));
     // `c1`'s access token has expired: its next use refreshes.
     let (records, tokens, original) = common::sandbox_connection(&moto, &sb).await;
@@ -320,7 +300,7 @@ async fn while_answers_keep_getting_lost_each_call_costs_one_request() {
     let sb = zoom_sandbox::start_local(SandboxConfig::demo())
         .await
         .expect("start sandbox");
-    let config = zoom_config(&sb);
+    let config = common::sandbox_zoom_config_with_timeout(&sb, CLIENT_TIMEOUT);
     let (records, tokens, _) = common::sandbox_connection(&moto, &sb).await;
     let vault = TokenVault {
         tokens,

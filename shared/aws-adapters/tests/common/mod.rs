@@ -178,6 +178,14 @@ impl<S: TokenStore> TokenStore for FlakyWrites<S> {
 
 /// The Zoom configuration of the sandbox's demo app, on a running sandbox.
 pub(crate) fn sandbox_zoom_config(sb: &zoom_sandbox::RunningSandbox) -> zoom::ZoomConfig {
+    sandbox_zoom_config_with_timeout(sb, Duration::from_secs(10))
+}
+
+/// As [`sandbox_zoom_config`], with the client's request timeout `timeout`.
+pub(crate) fn sandbox_zoom_config_with_timeout(
+    sb: &zoom_sandbox::RunningSandbox,
+    timeout: Duration,
+) -> zoom::ZoomConfig {
     let demo = zoom_sandbox::SandboxConfig::demo();
     let app = &demo.apps[0];
     zoom::ZoomConfig::builder()
@@ -191,7 +199,7 @@ pub(crate) fn sandbox_zoom_config(sb: &zoom_sandbox::RunningSandbox) -> zoom::Zo
             ),
         )
         .oauth_base(sb.base_url())
-        .request_timeout(Duration::from_secs(10))
+        .request_timeout(timeout)
         .build()
         .expect("zoom config")
 }
