@@ -2,7 +2,8 @@
 //! (`ZoomUsersGateway` with the Secrets Manager vault, DynamoDB records), a roster and activity
 //! seeded from the sandbox the way the sync tasks record them, then dry run, execute, replay,
 //! reactivate, login-after-sync and owner/admin refusal checked against the sandbox's ground
-//! truth and request statistics.
+//! truth and request statistics. The tenant is anchored at test-support's fixed date and the
+//! sandbox clock pinned after it, so no verdict depends on the day the tests run.
 //!
 //! Needs moto (`tools/local/test.sh` starts it); without `ZTS_AWS_ENDPOINT_URL` the tests are
 //! skipped with a notice unless `ZTS_REQUIRE_AWS` is set.
@@ -30,7 +31,7 @@ use reclamation::{
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, InactivityThreshold};
 use zoom::{OAuthClient, RateProfile, RetryPolicy, UserStatus, ZoomClient};
-use zoom_sandbox::{RunningSandbox, SandboxConfig};
+use zoom_sandbox::RunningSandbox;
 
 const CONN: &str = "conn-demo";
 /// The task whose per-account completion dates the activity data.
@@ -108,9 +109,10 @@ async fn env(test: &str, grant_scopes: &[&str]) -> Option<Env> {
 /// As [`env`] without the roster: the connection and its tokens only.
 async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
     let (clients, table, prefix) = moto(test).await?;
-    let sb = zoom_sandbox::start_local(SandboxConfig::demo())
-        .await
-        .expect("sandbox");
+    // The demo tenant at the fixed anchor, the sandbox clock pinned just after it: the same
+    // users and inactivity verdicts whatever the day. The reclaimer reads the sandbox clock.
+    let sb = test_support::sandbox(test_support::demo_spec()).await;
+    let now = test_support::pin_clock(&sb);
     let master = sb.state.tenant.master_account_id().to_owned();
     let records = Records::dynamo(clients.dynamodb.clone(), table);
     let records_arc = Arc::new(records.clone());
@@ -123,6 +125,7 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
             CONN,
             &StoredTokens {
                 tokens: test_support::sandbox_tokens(&sb, grant_scopes),
+                // The token vault's clock is real time (token lifetimes are not data).
                 refreshed_at: Utc::now(),
             },
         )
@@ -136,14 +139,13 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         refresher: Arc::new(OAuthClient::new(&config).unwrap()),
         options: VaultOptions::default(),
     };
-    let clock_state = sb.state.clone();
     let gateway =
         Arc::new(ZoomUsersGateway::new(config.clone(), vault).retry_policy(fast_retries()));
     let reclaimer = Reclaimer::new(
         Stores::from_store(Arc::new(records.clone())),
         gateway.clone(),
     )
-    .with_clock(Arc::new(move || clock_state.clock.now()));
+    .with_clock(sandbox_clock(&sb));
     // The builder's default pacing (Business).
     let client = test_support::client_on(
         config,
@@ -158,7 +160,7 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         master.clone(),
         ZoomRegion::Na,
         ConnectionSettings::default(),
-        Utc::now(),
+        now,
     );
     conn.account_name = Some("demo".into());
     records.insert_connection(&conn).await.unwrap();
@@ -171,6 +173,13 @@ async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
         master,
     };
     Some(env)
+}
+
+/// The sandbox's clock (pinned after the tenant's fixed anchor), for every reclaimer a test
+/// builds: the code under test sees the same "now" as the data.
+fn sandbox_clock(sb: &RunningSandbox) -> reclamation::Clock {
+    let state = sb.state.clone();
+    Arc::new(move || state.clock.now())
 }
 
 /// What Application Roster and Application Access would record, from the sandbox's API
@@ -203,7 +212,7 @@ async fn seed_with(env: &Env, adjust: &dyn Fn(&mut Vec<UserRecord>, &mut Vec<Use
         });
     }
     env.records
-        .sync_accounts(CONN, &accounts, Utc::now())
+        .sync_accounts(CONN, &accounts, env.sb.state.clock.now())
         .await
         .unwrap();
     for acct in &accounts {
@@ -598,7 +607,8 @@ async fn login_after_sync_owner_admin_cap_scope_and_malformed() {
     let scopeless = Reclaimer::new(
         Stores::from_store(Arc::new(env.records.clone())),
         Arc::new(NoWriteScope(env.client.clone())),
-    );
+    )
+    .with_clock(sandbox_clock(&env.sb));
     ex["max_users"] = json!(10);
     let e = scopeless.handle(&ex).await.unwrap_err();
     assert_eq!(e.kind(), "MissingScope", "{e}");
@@ -705,12 +715,11 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
     let Some(env) = env_unseeded("next_license_information_run", &[]).await else {
         return;
     };
-    let state = env.sb.state.clone();
     let engine = SyncEngine {
         store: std::sync::Arc::new(env.records.clone()),
         clients: Arc::new(FixedClientFactory(env.client.clone())),
         queue: Arc::new(MemoryQueue::new()),
-        clock: Arc::new(move || state.clock.now()),
+        clock: sandbox_clock(&env.sb),
         options: EngineOptions::default(),
     };
     let run = |task| {
@@ -1141,7 +1150,6 @@ async fn a_crash_around_the_zoom_call_is_resolved_by_reactivate_from_the_live_st
         crashed: tokio::sync::Notify::new(),
         seen: Mutex::new(Vec::new()),
     });
-    let clock = env.sb.state.clone();
     let crashing = Reclaimer::new(
         Stores::from_store(Arc::new(env.records.clone())),
         Arc::new(Crashing {
@@ -1149,7 +1157,7 @@ async fn a_crash_around_the_zoom_call_is_resolved_by_reactivate_from_the_live_st
             state: state.clone(),
         }),
     )
-    .with_clock(Arc::new(move || clock.clock.now()));
+    .with_clock(sandbox_clock(&env.sb));
     let execute = |id: &str| {
         let mut ex = event("execute");
         ex["request_id"] = json!(id);
