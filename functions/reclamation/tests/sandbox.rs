@@ -8,7 +8,7 @@
 //! Needs moto (`tools/local/test.sh` starts it); without `ZTS_AWS_ENDPOINT_URL` the tests are
 //! skipped with a notice unless `ZTS_REQUIRE_AWS` is set.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -354,6 +354,11 @@ async fn licensed_counts(env: &Env) -> BTreeMap<String, i64> {
 /// inactive beyond (more than that many days), from the seeded records (the demo tenant is
 /// busy: most users met this week).
 async fn threshold_for_four(env: &Env) -> u32 {
+    threshold_for(env, 4).await
+}
+
+/// An inactivity threshold (days) that at least `n` licensed members are inactive beyond.
+async fn threshold_for(env: &Env, n: usize) -> u32 {
     let now = env.sb.state.clock.now();
     let accounts: Vec<AccountRecord> = env.records.list_accounts(CONN).try_collect().await.unwrap();
     let mut days = Vec::new();
@@ -376,11 +381,11 @@ async fn threshold_for_four(env: &Env) -> u32 {
     }
     days.sort_unstable_by(|a, b| b.cmp(a));
     assert!(
-        days.len() >= 4,
-        "the demo tenant has licensed members: {days:?}"
+        days.len() >= n,
+        "the demo tenant has {n} licensed members: {days:?}"
     );
-    // More than N days selects: one day less than the fourth longest inactivity.
-    (days[3] - 1).max(1) as u32
+    // More than N days selects: one day less than the n-th longest inactivity.
+    (days[n - 1] - 1).max(1) as u32
 }
 
 fn acted(r: &ReclamationResponse) -> Vec<String> {
@@ -1244,4 +1249,308 @@ async fn a_crash_around_the_zoom_call_is_resolved_by_reactivate_from_the_live_st
         (resolved.state, resolved.outcome.as_str()),
         (AuditState::NotApplied, "unchanged")
     );
+}
+
+// ----- lost answers on the user writes ----------------------------------------------------
+
+/// Zoom carries out a share `share` of the user writes (status `PUT`, type `PATCH`, the
+/// master's own and the sub accounts' forms) and then loses their answer: a dropped
+/// connection, a 502 page, or a short hold then 504.
+fn losing_write_answers(share: f64, seed: u64) -> zoom_sandbox::faults::FaultConfig {
+    zoom_sandbox::faults::FaultConfig {
+        lost: share,
+        lost_methods: vec!["PUT".into(), "PATCH".into()],
+        // Prefixes of the route templates: `/v2/users/{userId}` covers its `/status` too.
+        lost_paths: vec![
+            "/v2/users/{userId}".into(),
+            "/v2/accounts/{accountId}/users/{userId}".into(),
+        ],
+        hold_ms: Some(300),
+        seed,
+        ..Default::default()
+    }
+}
+
+/// Answers the sandbox lost on user writes so far, by `"METHOD /template"`.
+fn lost_write_answers(sb: &RunningSandbox) -> BTreeMap<String, u64> {
+    sb.state
+        .stats
+        .snapshot()
+        .lost_answers
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("PUT ") || k.starts_with("PATCH "))
+        .collect()
+}
+
+fn total(lost: &BTreeMap<String, u64>) -> u64 {
+    lost.values().sum()
+}
+
+/// Whether the sandbox shows `action`'s change between the (status, type) before and after:
+/// deactivated, or (downgrade) a paid type become Basic with the status kept.
+fn changed_by(action: &str, before: &(String, i64), after: &(String, i64)) -> bool {
+    match action {
+        "deactivate" => before.0 == "active" && after.0 == "inactive" && after.1 == before.1,
+        "downgrade" => matches!(before.1, 2 | 4) && after.1 == 1 && after.0 == before.0,
+        other => panic!("no action {other}"),
+    }
+}
+
+/// What one lost-answers run did, for the report.
+#[derive(Debug, Default)]
+struct LostRun {
+    seed: u64,
+    share: f64,
+    planned: usize,
+    /// Answers lost during the execute, and during the reactivate.
+    lost_execute: BTreeMap<String, u64>,
+    lost_reactivate: BTreeMap<String, u64>,
+    /// Users the sandbox shows changed after the execute, and changed back by the reactivate.
+    changed: usize,
+    restored: usize,
+}
+
+/// One real execute of `action` while the sandbox loses a share `share` of the write answers
+/// (seed `seed`), then a replay, a reactivate (answers still lost) and a second reactivate,
+/// each checked against the sandbox's own state. `None`: moto is not running.
+async fn execute_and_undo_losing_answers(action: &str, seed: u64, share: f64) -> Option<LostRun> {
+    let test = format!("lost_answers_{action}_{seed}");
+    let env = env(&test, &[]).await?;
+    let t = &env.sb.state.tenant;
+    let truth0 = truth_states(&env.sb);
+    // As many candidates as the demo tenant has (its owners and admins never are).
+    let days = threshold_for(&env, 8).await;
+    let request_id = format!("lost-{action}-{seed}");
+    let request = |mode: &str| {
+        let mut ev = event("execute");
+        ev["request_id"] = json!(request_id);
+        ev["action"] = json!(action);
+        ev["mode"] = json!(mode);
+        ev["policy"]["inactive_days"] = json!(days);
+        ev["max_users"] = json!(1000);
+        ev
+    };
+    // The candidates: the dry run's plan (no faults yet).
+    let plan = env.reclaimer.handle(&request("dry_run")).await.unwrap();
+    let planned: BTreeSet<String> = plan
+        .users
+        .iter()
+        .filter(|u| u.outcome == Outcome::WouldAct)
+        .filter_map(|u| u.user_id.clone())
+        .collect();
+    assert!(planned.len() >= 4, "{action}: {plan:#?}");
+
+    // Execute while answers of the user writes are lost.
+    env.sb.state.faults.set(losing_write_answers(share, seed));
+    let lost0 = lost_write_answers(&env.sb);
+    let ex = request("execute");
+    let done = env.reclaimer.handle(&ex).await.unwrap();
+    let lost1 = lost_write_answers(&env.sb);
+    let truth1 = truth_states(&env.sb);
+    let changed: BTreeSet<String> = truth0
+        .iter()
+        .filter(|(id, before)| truth1[*id] != **before)
+        .map(|(id, _)| id.clone())
+        .collect();
+    // Only candidates changed, each the way the action changes a user; owners and admins
+    // are untouched. A lost answer loses no change: every candidate was changed.
+    for id in &changed {
+        assert!(planned.contains(id), "seed {seed}: {id} changed unplanned");
+        assert!(
+            changed_by(action, &truth0[id], &truth1[id]),
+            "seed {seed}: {id} {:?} -> {:?}",
+            truth0[id],
+            truth1[id]
+        );
+    }
+    for (id, before) in &truth0 {
+        if t.find_user(id).unwrap().role != zoom_sandbox::tenant::Role::Member {
+            assert_eq!(&truth1[id], before, "seed {seed}: owner/admin {id}");
+        }
+    }
+    assert_eq!(changed, planned, "seed {seed}: {done:#?}");
+
+    // Every audit entry's final state tells the truth: done (acted) exactly for the users the
+    // sandbox shows changed; none left in `intent`. (Users left alone, such as the owners
+    // and admins the selection yields, get finished entries that say so.)
+    let entries: Vec<AuditEntry> = env
+        .records
+        .list_request_entries(&request_id)
+        .try_collect()
+        .await
+        .unwrap();
+    for e in &entries {
+        assert_ne!(e.state, AuditState::Intent, "seed {seed}: {e:?}");
+        let done_entry = e.state == AuditState::Done && e.outcome == "acted";
+        assert_eq!(
+            done_entry,
+            changed.contains(&e.user_key),
+            "seed {seed}: the audit of {} says {:?}/{} ({:?}), the sandbox shows {:?} -> {:?}",
+            e.user_key,
+            e.state,
+            e.outcome,
+            e.reason,
+            truth0.get(&e.user_key),
+            truth1.get(&e.user_key)
+        );
+    }
+    for id in &planned {
+        entry_of(&env, &request_id, id).await;
+    }
+    assert_eq!(
+        acted(&done).into_iter().collect::<BTreeSet<_>>(),
+        changed,
+        "seed {seed}: the response agrees"
+    );
+    if share >= 1.0 {
+        // No write was ever answered: each change was told from Zoom's live state.
+        for u in done.users.iter().filter(|u| u.outcome == Outcome::Acted) {
+            assert!(u.detail.contains("answer was lost"), "seed {seed}: {u:?}");
+        }
+    }
+
+    // A replay of the same request changes nothing more (answers still being lost).
+    let w = writes(&env.sb);
+    let again = env.reclaimer.handle(&ex).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        writes(&env.sb),
+        w,
+        "seed {seed}: a replay sends no PUT/PATCH"
+    );
+    assert_eq!(truth_states(&env.sb), truth1);
+    assert_eq!(acted(&again).into_iter().collect::<BTreeSet<_>>(), changed);
+
+    // Reactivate, answers still lost: every user the sandbox shows changed is back as before
+    // the run, and its audit says so.
+    let undo_id = format!("{request_id}-undo");
+    let mut undo = event("reactivate");
+    undo["request_id"] = json!(undo_id);
+    undo["restore_request_id"] = json!(request_id);
+    let r = env.reclaimer.handle(&undo).await.unwrap();
+    let lost2 = lost_write_answers(&env.sb);
+    let truth2 = truth_states(&env.sb);
+    let restored = changed
+        .iter()
+        .filter(|id| truth2[*id] == truth0[*id])
+        .count();
+    assert_eq!(
+        truth2, truth0,
+        "seed {seed}: everyone is back as before: {r:#?}"
+    );
+    let undo_entries: Vec<AuditEntry> = env
+        .records
+        .list_request_entries(&undo_id)
+        .try_collect()
+        .await
+        .unwrap();
+    for e in &undo_entries {
+        assert!(changed.contains(&e.user_key), "seed {seed}: {e:?}");
+        assert_eq!(
+            (e.state, e.outcome.as_str()),
+            (AuditState::Done, "acted"),
+            "seed {seed}: the sandbox shows {} restored: {e:?}",
+            e.user_key
+        );
+    }
+    assert_eq!(
+        undo_entries.len(),
+        changed.len(),
+        "seed {seed}: one entry per restored user"
+    );
+    assert_eq!(
+        acted(&r).into_iter().collect::<BTreeSet<_>>(),
+        changed,
+        "seed {seed}: {r:#?}"
+    );
+
+    // A second reactivate (a replay, and a new request) is a no-op.
+    let w = writes(&env.sb);
+    let replayed = env.reclaimer.handle(&undo).await.unwrap();
+    assert!(replayed.replayed);
+    let mut undo2 = undo.clone();
+    undo2["request_id"] = json!(format!("{undo_id}-again"));
+    let r2 = env.reclaimer.handle(&undo2).await.unwrap();
+    assert_eq!(writes(&env.sb), w, "seed {seed}: no PUT/PATCH");
+    assert_eq!(truth_states(&env.sb), truth0);
+    assert_eq!(r2.summary.acted, 0, "{r2:#?}");
+    for u in &r2.users {
+        assert_eq!(
+            (u.outcome, u.reason.as_deref()),
+            (Outcome::Unchanged, Some("already_restored")),
+            "seed {seed}: {u:?}"
+        );
+    }
+    env.sb.state.faults.set(Default::default());
+
+    let diff = |a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
+        b.iter()
+            .map(|(k, n)| (k.clone(), n - a.get(k).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect::<BTreeMap<_, _>>()
+    };
+    Some(LostRun {
+        seed,
+        share,
+        planned: planned.len(),
+        lost_execute: diff(&lost0, &lost1),
+        lost_reactivate: diff(&lost1, &lost2),
+        changed: changed.len(),
+        restored,
+    })
+}
+
+/// Runs `action` for every (seed, share) and checks that answers were really lost, on the
+/// executes and on the reactivations, at `endpoint` (`"METHOD /template"`, the master's form).
+async fn lost_answers_for(action: &str, runs: &[(u64, f64)], endpoint: &str) {
+    let mut figures = Vec::new();
+    for &(seed, share) in runs {
+        let Some(run) = execute_and_undo_losing_answers(action, seed, share).await else {
+            return;
+        };
+        eprintln!(
+            "{action}, seed {}, lost share {}: {} candidates, {} changed, {} restored; answers \
+             lost on execute {:?}, on reactivate {:?}",
+            run.seed,
+            run.share,
+            run.planned,
+            run.changed,
+            run.restored,
+            run.lost_execute,
+            run.lost_reactivate
+        );
+        figures.push(run);
+    }
+    let at = |lost: &BTreeMap<String, u64>| -> u64 {
+        lost.iter()
+            .filter(|(k, _)| {
+                let (method, path) = endpoint.split_once(' ').unwrap();
+                k.starts_with(method) && k.ends_with(path)
+            })
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let on_execute: u64 = figures.iter().map(|r| at(&r.lost_execute)).sum();
+    let on_reactivate: u64 = figures.iter().map(|r| at(&r.lost_reactivate)).sum();
+    assert!(
+        on_execute > 0 && on_reactivate > 0,
+        "answers were lost at {endpoint}: {figures:#?}"
+    );
+    // Share 1: every write's answer was lost, and still every change is told and undone.
+    for r in figures.iter().filter(|r| r.share >= 1.0) {
+        assert!(total(&r.lost_execute) >= r.changed as u64, "{r:?}");
+        assert!(total(&r.lost_reactivate) >= r.restored as u64, "{r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_on_deactivations_leave_a_true_audit_and_a_full_undo() {
+    let runs = [(1, 0.5), (2, 0.5), (3, 0.5), (4, 0.5), (5, 0.5), (6, 1.0)];
+    lost_answers_for("deactivate", &runs, "PUT /users/{userId}/status").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_on_downgrades_leave_a_true_audit_and_a_full_undo() {
+    let runs = [(1, 0.5), (2, 0.5), (3, 0.5), (4, 1.0)];
+    lost_answers_for("downgrade", &runs, "PATCH /users/{userId}").await;
 }

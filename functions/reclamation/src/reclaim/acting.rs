@@ -9,8 +9,8 @@ use sync_domain::reclamation::{frees_seat, holds_seat, is_paid};
 use sync_domain::{ActivityDates, inactive_beyond};
 
 use super::journal::Journal;
-use super::response::{Outcome, UserResult, already_recorded, failed, reason};
-use super::restore::restore;
+use super::response::{Outcome, UserResult, already_recorded, failed, reason, unknown};
+use super::restore::{ReadBack, read_back, restore};
 use super::selection::{Candidate, threshold};
 use crate::gateway::{AccountRef, LiveUser, ZoomFailure, ZoomUsers};
 use crate::request::{Action, Execution, ReclamationRequest};
@@ -280,24 +280,39 @@ async fn act(
         Action::Downgrade => zoom.set_type(account, uid, 1).await,
         _ => zoom.set_status(account, uid, false).await,
     };
-    match done {
-        Ok(tracking) => {
-            r.zoom_tracking_id = tracking;
-            r.outcome = Outcome::Acted;
-            r.detail = format!("{done_verb}: {detail}");
-            let after = zoom.get_user(account, uid).await.ok();
-            let seat_after = after.as_ref().map(|u| holds_seat(&u.status, u.user_type));
-            r.after = Some(match &after {
-                Some(u) => u.state(),
-                None => {
-                    json!({ "status": if action == Action::Downgrade { live.status.clone() } else { "inactive".into() } })
-                }
-            });
-            if frees_seat(action.as_str(), Some(seat_before), seat_after) {
-                r.license_change = r.license_name.clone();
-            }
-            r
+    let (tracking, after, lost) = match done {
+        Ok(tracking) => (tracking, zoom.get_user(account, uid).await.ok(), ""),
+        // A failed answer may be a lost one: what Zoom shows now decides.
+        Err(f) => match read_back(zoom, account, uid, &f, |u| shows_change(action, u)).await {
+            ReadBack::Made(u) => (
+                f.tracking_id,
+                Some(u),
+                " (Zoom's answer was lost; its live state shows the change)",
+            ),
+            ReadBack::NotMade => return failed(r, f, &format!("Zoom refused to {verb} the user")),
+            ReadBack::Unknown => return unknown(r, f, &format!("trying to {verb} the user")),
+        },
+    };
+    r.zoom_tracking_id = tracking;
+    r.outcome = Outcome::Acted;
+    r.detail = format!("{done_verb}{lost}: {detail}");
+    let seat_after = after.as_ref().map(|u| holds_seat(&u.status, u.user_type));
+    r.after = Some(match &after {
+        Some(u) => u.state(),
+        None => {
+            json!({ "status": if action == Action::Downgrade { live.status.clone() } else { "inactive".into() } })
         }
-        Err(f) => failed(r, f, &format!("Zoom refused to {verb} the user")),
+    });
+    if frees_seat(action.as_str(), Some(seat_before), seat_after) {
+        r.license_change = r.license_name.clone();
+    }
+    r
+}
+
+/// Whether Zoom shows `action`'s change on the user: deactivated, or (downgrade) no paid type.
+fn shows_change(action: Action, u: &LiveUser) -> bool {
+    match action {
+        Action::Downgrade => !is_paid(u.user_type),
+        _ => u.status == "inactive",
     }
 }

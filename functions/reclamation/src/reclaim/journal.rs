@@ -102,6 +102,11 @@ impl<'a> Journal<'a> {
         if self.taken {
             return Ok(None);
         }
+        if r.outcome == Outcome::Unknown && self.intent.is_some() {
+            // What Zoom did is unknown: the intent stays, for reactivate to resolve.
+            warn!(user_key = %self.user_key, "outcome unknown; the audit intent stays");
+            return Ok(Some(AuditState::Intent));
+        }
         let state = if r.outcome == Outcome::Failed {
             AuditState::Failed
         } else {

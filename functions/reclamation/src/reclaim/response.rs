@@ -238,6 +238,22 @@ pub(super) fn failed(mut r: UserResult, f: ZoomFailure, what: &str) -> UserResul
     r
 }
 
+/// A write Zoom gave no answer to (`f` leaves its outcome open) and after which the user
+/// could not be read back: the outcome is unknown, and the user's audit intent stays for a
+/// reactivate of the request to resolve from the live state.
+pub(super) fn unknown(mut r: UserResult, f: ZoomFailure, what: &str) -> UserResult {
+    r.outcome = Outcome::Unknown;
+    r.reason = Some(reason::UNKNOWN_OUTCOME.into());
+    r.detail = format!(
+        "{what}: no answer from Zoom ({}) and the user could not be read back; Zoom may have \
+         made the change: a reactivate of this request resolves it from the user's live state",
+        f.message
+    );
+    r.zoom_tracking_id = f.tracking_id.clone();
+    r.error = Some(f);
+    r
+}
+
 /// An audit entry's `before`: the state read from Zoom with the license the user held.
 pub(super) fn with_license(before: Option<Value>, license: Option<&str>) -> Value {
     match before {

@@ -7,10 +7,11 @@
 use ports::{AuditEntry, AuditState, StoreError};
 use serde_json::Value;
 use sync_domain::reclamation::{holds_seat, is_paid, takes_seat};
+use tracing::warn;
 
 use super::journal::Journal;
-use super::response::{Outcome, UserResult, already_recorded, failed, reason};
-use crate::gateway::{AccountRef, LiveUser, ZoomUsers};
+use super::response::{Outcome, UserResult, already_recorded, failed, reason, unknown};
+use crate::gateway::{AccountRef, LiveUser, ZoomFailure, ZoomUsers};
 
 /// Whether Zoom shows the change of an earlier request's intent: deactivated, or (downgrade)
 /// holding no paid type where the intent recorded one.
@@ -26,6 +27,37 @@ pub(super) fn intent_applied(entry: &AuditEntry, live: &LiveUser) -> bool {
                     .is_some_and(is_paid)
         }
         _ => false,
+    }
+}
+
+/// What Zoom shows after a write it answered with a failure. A failed answer does not mean
+/// the write failed: Zoom may have carried it out and the answer been lost (a dropped
+/// connection, a 502 page, a 504 after a hold), so the user is read back.
+pub(super) enum ReadBack {
+    /// Zoom shows the change (`made` holds): the write was carried out, its answer lost.
+    Made(LiveUser),
+    /// Zoom shows no change, or refused the write outright: it failed.
+    NotMade,
+    /// The user could not be read back after a failure that leaves the write's outcome open.
+    Unknown,
+}
+
+/// Reads the user back after `failure` of a write; `made` says whether Zoom shows the change.
+pub(super) async fn read_back(
+    zoom: &dyn ZoomUsers,
+    account: &AccountRef,
+    uid: &str,
+    failure: &ZoomFailure,
+    made: impl Fn(&LiveUser) -> bool,
+) -> ReadBack {
+    match zoom.get_user(account, uid).await {
+        Ok(u) if made(&u) => {
+            warn!(user_id = uid, error = %failure, "Zoom's answer was lost but it shows the change made");
+            ReadBack::Made(u)
+        }
+        Ok(_) => ReadBack::NotMade,
+        Err(_) if failure.transient => ReadBack::Unknown,
+        Err(_) => ReadBack::NotMade,
     }
 }
 
@@ -115,21 +147,31 @@ pub(super) async fn restore(
     if activate {
         match zoom.set_status(account, uid, true).await {
             Ok(t) => r.zoom_tracking_id = t,
-            Err(f) => return Ok(failed(r, f, "Zoom refused to activate the user")),
+            Err(f) => match read_back(zoom, account, uid, &f, |u| u.status != "inactive").await {
+                ReadBack::Made(_) => r.zoom_tracking_id = f.tracking_id,
+                ReadBack::NotMade => return Ok(failed(r, f, "Zoom refused to activate the user")),
+                ReadBack::Unknown => return Ok(unknown(r, f, "activating the user")),
+            },
         }
     }
     if let Some(t) = retype {
         match zoom.set_type(account, uid, t).await {
             Ok(tid) => r.zoom_tracking_id = tid.or(r.zoom_tracking_id.take()),
-            Err(f) => {
-                let msg = if activate {
-                    "the user was activated, but Zoom refused to restore the user type"
-                } else {
-                    "Zoom refused to restore the user type"
-                };
-                r.after = zoom.get_user(account, uid).await.ok().map(|u| u.state());
-                return Ok(failed(r, f, msg));
-            }
+            Err(f) => match read_back(zoom, account, uid, &f, |u| u.user_type == t).await {
+                ReadBack::Made(_) => {
+                    r.zoom_tracking_id = f.tracking_id.or(r.zoom_tracking_id.take())
+                }
+                ReadBack::NotMade => {
+                    let msg = if activate {
+                        "the user was activated, but Zoom refused to restore the user type"
+                    } else {
+                        "Zoom refused to restore the user type"
+                    };
+                    r.after = zoom.get_user(account, uid).await.ok().map(|u| u.state());
+                    return Ok(failed(r, f, msg));
+                }
+                ReadBack::Unknown => return Ok(unknown(r, f, "restoring the user type")),
+            },
         }
     }
     r.outcome = Outcome::Acted;
