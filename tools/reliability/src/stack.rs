@@ -116,6 +116,28 @@ impl Stack {
         })
     }
 
+    /// Connects the account again with `tokens`, as the OAuth callback does after an admin
+    /// re-authorizes: the tokens stored as a new authorization, the connection active.
+    pub async fn reauthorize(&self, tokens: TokenSet) -> anyhow::Result<()> {
+        let now = Utc::now();
+        SecretsManagerTokenStore::new(self.clients.secrets.clone(), self.token_prefix.clone())
+            .write_new_authorization(
+                &self.connection_id,
+                &StoredTokens {
+                    tokens,
+                    refreshed_at: now,
+                },
+            )
+            .await?;
+        self.records
+            .update_connection(&self.connection_id, &move |c| {
+                c.status = ports::ConnectionStatus::Active;
+                c.authorized_at = Some(now);
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Starts `binary` (the `task-function` executable) as `task`'s Lambda process polling
     /// `runtime`, sending its AWS calls to `aws_endpoint`; its output goes to a log file, at
     /// `ZTS_FUNCTION_LOG` (a `RUST_LOG` value; default warn).

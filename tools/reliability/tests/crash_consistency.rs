@@ -8,6 +8,13 @@
 //! empty. Then a clean run of the four tasks must end with records equal to the sandbox's truth:
 //! nothing lost, nothing duplicated, no unit stuck, the connection still active.
 //!
+//! Answers are lost too (the sandbox's `lost=`: carried out, then dropped, a 502 or a held 504):
+//! per seed ([`TokenFate`]), either on 3% of the `/v2` reads, or on the refresh the first
+//! invocation makes, or the process is killed after Zoom rotated the token and before the save.
+//! In the last two Zoom has made the grant unusable: the connection must then be flagged for
+//! re-authorization and the tasks must stop asking for tokens; after the admin connects again
+//! the clean run must still end with the truth. Otherwise the connection must stay active.
+//!
 //! Each seed is reproducible: it picks the kill points and the sandbox's fault sequence.
 //! `ZTS_SOAK_ROUNDS` seeds (default 3; `make soak`: 20). `ZTS_SEED=n` runs that seed alone; to
 //! narrow a failing seed down, `ZTS_KILLS=k` sets the kill points per seed (default 3) and
@@ -17,7 +24,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -40,8 +47,12 @@ const WRITES: [&str; 5] = [
     "DynamoDB_20120810.BatchWriteItem",
     "DynamoDB_20120810.TransactWriteItems",
 ];
+/// The token vault's save of a rotated token (the only Secrets Manager write the tasks make).
+const TOKEN_SAVE: &str = "secretsmanager.PutSecretValue";
 const VISIBILITY_SECS: u32 = 2;
 const MAX_RECEIVES: u32 = 12;
+/// How long a lost answer of the timeout kind is held before its 504.
+const LOST_HOLD_MS: u64 = 3_000;
 
 /// The AWS endpoint the functions see: forwards to moto, counts DynamoDB writes, and at a kill
 /// point forwards the write (or not) and then never answers, signalling `killed`.
@@ -53,6 +64,9 @@ struct KillingProxy {
     kill_at: std::sync::Mutex<BTreeMap<u64, bool>>,
     kill: Notify,
     kills: AtomicU64,
+    /// Kill at the next token save without letting it through: Zoom has rotated the refresh
+    /// token and the process dies before storing it.
+    kill_token_save: AtomicBool,
 }
 
 impl KillingProxy {
@@ -68,6 +82,11 @@ impl KillingProxy {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        if target == TOKEN_SAVE && self.kill_token_save.swap(false, Ordering::SeqCst) {
+            self.kills.fetch_add(1, Ordering::SeqCst);
+            self.kill.notify_one();
+            std::future::pending::<()>().await;
+        }
         if WRITES.contains(&target.as_str()) {
             let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
             let point = self.kill_at.lock().unwrap().remove(&n);
@@ -278,6 +297,28 @@ fn knob(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// What happens to the refresh token the first invocation rotates (picked by the seed, so the
+/// three seeds of `make test` see each once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenFate {
+    /// Stored (token endpoint faults permitting); answers lost on Zoom's `/v2` reads instead.
+    Kept,
+    /// Zoom rotates the refresh token and its answer is lost: Zoom made the grant unusable.
+    AnswerLost,
+    /// Zoom rotates it and the function is killed before the save reaches Secrets Manager.
+    KilledBeforeSave,
+}
+
+impl TokenFate {
+    fn of_seed(seed: u64) -> Self {
+        match seed % 5 {
+            1 => Self::AnswerLost,
+            3 => Self::KilledBeforeSave,
+            _ => Self::Kept,
+        }
+    }
+}
+
 fn seeds() -> Vec<u64> {
     if let Some(seed) = std::env::var("ZTS_SEED").ok().and_then(|v| v.parse().ok()) {
         return vec![seed];
@@ -298,6 +339,7 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
     let moto = aws_adapters::AwsConfig::from_env().endpoint_url.unwrap();
     for seed in seeds() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let fate = TokenFate::of_seed(seed);
         // The functions run on the machine's clock: the tenant's anchor is the generator's
         // default (the latest midnight), not the tests' fixed one.
         let sb = sandbox(zoom_sandbox::tenant::TenantSpec::demo()).await;
@@ -324,6 +366,7 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
             kill_at: std::sync::Mutex::new(kill_at),
             kill: Notify::new(),
             kills: AtomicU64::new(0),
+            kill_token_save: AtomicBool::new(fate == TokenFate::KilledBeforeSave),
         });
         let proxy_url = format!("http://{}", start_proxy(proxy.clone()).await);
         if let Ok(spec) = std::env::var("ZTS_ZOOM_FAULT_SPEC") {
@@ -331,12 +374,34 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
             faults.seed = seed;
             sb.state.faults.set(faults);
         } else if knob("ZTS_ZOOM_FAULTS", 1) != 0 {
+            // Lost answers: on 3% of the `/v2` reads, or on the first refresh for `AnswerLost`.
+            let lost_path = match fate {
+                TokenFate::AnswerLost => "/oauth/token",
+                _ => "/v2",
+            };
             sb.state.faults.set(FaultConfig {
                 error_500: 0.03,
                 error_503: 0.02,
                 drop: 0.02,
                 rate_limit: 0.01,
                 oauth: true,
+                lost: if fate == TokenFate::AnswerLost {
+                    1.0
+                } else {
+                    0.03
+                },
+                lost_limit: (fate == TokenFate::AnswerLost).then_some(1),
+                lost_paths: vec![lost_path.into()],
+                hold_ms: Some(LOST_HOLD_MS),
+                seed,
+                ..Default::default()
+            });
+        } else if fate == TokenFate::AnswerLost {
+            sb.state.faults.set(FaultConfig {
+                lost: 1.0,
+                lost_limit: Some(1),
+                lost_paths: vec!["/oauth/token".into()],
+                hold_ms: Some(LOST_HOLD_MS),
                 seed,
                 ..Default::default()
             });
@@ -346,24 +411,68 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
         }
         let writes = proxy.writes.load(Ordering::SeqCst);
         let kills = proxy.kills.load(Ordering::SeqCst);
-        let faults = sb.state.stats.snapshot().faults;
-
-        // The clean run: no faults, no kills.
+        let zoom = sb.state.stats.snapshot();
+        let faults = zoom.faults.clone();
+        let lost_refreshes = zoom.lost_at("POST", "/oauth/token");
         sb.state.faults.clear();
         proxy.kill_at.lock().unwrap().clear();
-        for task in Task::ALL {
-            run_task(&stack, task, &proxy, &proxy_url).await;
-        }
-        let connection =
+        let connection = || async {
             ports::ConnectionStore::get_connection(&stack.records, &stack.connection_id)
                 .await
                 .unwrap()
-                .unwrap();
-        assert!(
-            connection.status.is_active(),
-            "seed {seed}: connection {:?}",
-            connection.status
-        );
+                .unwrap()
+        };
+        let grant_lost = match fate {
+            TokenFate::Kept => false,
+            TokenFate::AnswerLost => {
+                assert!(
+                    lost_refreshes > 0,
+                    "seed {seed}: no refresh answer was lost"
+                );
+                true
+            }
+            TokenFate::KilledBeforeSave => {
+                assert!(
+                    !proxy.kill_token_save.load(Ordering::SeqCst),
+                    "seed {seed}: the token save was never reached"
+                );
+                true
+            }
+        };
+        if grant_lost {
+            // Zoom made the grant unusable: the connection is flagged, and the tasks stop
+            // asking Zoom for tokens (another round of the four adds no token request).
+            let status = connection().await.status;
+            assert!(
+                matches!(status, ports::ConnectionStatus::NeedsReauthorization { .. }),
+                "seed {seed} ({fate:?}): connection {status:?}"
+            );
+            let token_requests = sb.state.stats.snapshot().endpoint("POST", "/oauth/token");
+            for task in Task::ALL {
+                run_task(&stack, task, &proxy, &proxy_url).await;
+            }
+            assert_eq!(
+                sb.state.stats.snapshot().endpoint("POST", "/oauth/token"),
+                token_requests,
+                "seed {seed} ({fate:?}): the tasks kept asking for tokens on a dead grant"
+            );
+            // An admin connects the account again.
+            stack.reauthorize(sandbox_tokens(&sb, &[])).await.unwrap();
+        } else {
+            assert_eq!(lost_refreshes, 0, "seed {seed}: a refresh answer was lost");
+            let status = connection().await.status;
+            assert!(
+                status.is_active(),
+                "seed {seed}: a connection was lost with its grant alive: {status:?}"
+            );
+        }
+
+        // The clean run: no faults, no kills.
+        for task in Task::ALL {
+            run_task(&stack, task, &proxy, &proxy_url).await;
+        }
+        let status = connection().await.status;
+        assert!(status.is_active(), "seed {seed}: connection {status:?}");
         let stats = assert_matches_truth(
             &stack.records,
             &truth,
@@ -373,7 +482,7 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
         )
         .await;
         eprintln!(
-            "seed {seed}: kill points {points:?}, {kills} kills in {writes} writes; Zoom faults {faults:?}; records equal the truth ({stats:?})"
+            "seed {seed}: token {fate:?}, kill points {points:?}, {kills} kills in {writes} writes; Zoom faults {faults:?}; records equal the truth ({stats:?})"
         );
     }
 }

@@ -73,6 +73,9 @@ pub struct FaultConfig {
     /// `POST /oauth/token` when `oauth` is set. A prefix covering `/oauth/token` applies there
     /// whatever `oauth` says.
     pub lost_paths: Vec<String>,
+    /// At most this many answers are lost (then the requests `lost` would have hit are answered
+    /// normally; counts down like `burst_429`). `None`: no limit.
+    pub lost_limit: Option<u64>,
 }
 
 pub const DEFAULT_HOLD_MS: u64 = 30_000;
@@ -225,7 +228,8 @@ impl FromStr for FaultConfig {
     /// `5xx=0.05` (split evenly over 500/502/503), `500=`, `502=`, `503=`, `timeout=0.01`,
     /// `hold=30s`, `drop=0.02`, `latency=20ms`, `jitter=10ms`, `429=0.05`, `burst429=10`,
     /// `seed=7`, `oauth=true` (also fault `/oauth/token`), `lost=0.05` (carried out, answer
-    /// lost), `lost_methods=PUT,PATCH,POST`, `lost_paths=/oauth/token,/v2/users`. A list key
+    /// lost), `lost_methods=PUT,PATCH,POST`, `lost_paths=/oauth/token,/v2/users`, `lost_limit=1` (at
+    /// most that many lost). A list key
     /// takes the items after it that are not `key=value` (or `|`-separated values:
     /// `lost_methods=PUT|PATCH`). Shares accept `0.05` or `5%`; `none` or an empty string means
     /// no faults.
@@ -287,6 +291,11 @@ impl FromStr for FaultConfig {
                     }
                 }
                 "lost" => c.lost = parse_share(&key, value)?,
+                "lost_limit" => {
+                    c.lost_limit = Some(value.trim().parse().map_err(|_| {
+                        ConfigError(format!("faults lost_limit: {value:?} is not a count"))
+                    })?)
+                }
                 "lost_methods" | "lost_paths" => {
                     let key = if key == "lost_methods" {
                         "lost_methods"
@@ -299,7 +308,7 @@ impl FromStr for FaultConfig {
                 other => {
                     return Err(ConfigError(format!(
                         "unknown faults key {other:?} (known: 5xx, 500, 502, 503, timeout, hold, drop, \
-                         latency, jitter, 429, burst429, seed, oauth, lost, lost_methods, lost_paths)"
+                         latency, jitter, 429, burst429, seed, oauth, lost, lost_methods, lost_paths, lost_limit)"
                     )));
                 }
             }
@@ -386,6 +395,8 @@ pub struct Faults {
     config: RwLock<FaultConfig>,
     sequence: AtomicU64,
     burst_left: AtomicU64,
+    /// Lost answers left under `lost_limit` (`u64::MAX`: no limit).
+    lost_left: AtomicU64,
     release: tokio::sync::Notify,
 }
 
@@ -414,12 +425,15 @@ impl Faults {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         c.burst_429 = self.burst_left.load(Ordering::Relaxed);
+        c.lost_limit = c.lost_limit.map(|_| self.lost_left.load(Ordering::Relaxed));
         c
     }
 
     /// Replace the settings; the deterministic sequence restarts from request 0.
     pub fn set(&self, config: FaultConfig) {
         self.burst_left.store(config.burst_429, Ordering::Relaxed);
+        self.lost_left
+            .store(config.lost_limit.unwrap_or(u64::MAX), Ordering::Relaxed);
         self.sequence.store(0, Ordering::Relaxed);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
@@ -502,6 +516,16 @@ impl Faults {
         for (share, fault) in table {
             end += share;
             if share > 0.0 && r < end {
+                if matches!(fault, Some(Fault::Lost(_)))
+                    && self
+                        .lost_left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                            left.checked_sub(1)
+                        })
+                        .is_err()
+                {
+                    return (latency, None);
+                }
                 return (latency, fault);
             }
         }
@@ -628,6 +652,33 @@ mod tests {
         let share = |f: Fault| a.iter().filter(|x| **x == Some(f)).count() as f64 / a.len() as f64;
         assert!((share(Fault::Status(500)) - 0.1).abs() < 0.01);
         assert!((share(Fault::Drop) - 0.05).abs() < 0.01);
+    }
+
+    #[test]
+    fn lost_limit_counts_down_and_leaves_the_other_draws_alone() {
+        let config: FaultConfig = "lost=1,500=0,lost_limit=2,seed=4".parse().unwrap();
+        assert_eq!(config.lost_limit, Some(2));
+        let f = Faults::new(config);
+        let lost: Vec<bool> = (0..5)
+            .map(|_| matches!(f.next(&ME).1, Some(Fault::Lost(_))))
+            .collect();
+        assert_eq!(lost, [true, true, false, false, false]);
+        assert_eq!(f.config().lost_limit, Some(0));
+        // With a limit, the faults other than `lost` fall where they fall without one.
+        let run = |limit| {
+            let f = Faults::new(FaultConfig {
+                error_500: 0.2,
+                lost: 0.3,
+                lost_limit: limit,
+                seed: 9,
+                ..FaultConfig::default()
+            });
+            (0..2_000)
+                .map(|_| f.next(&ME).1 == Some(Fault::Status(500)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(Some(1)), run(None));
+        assert!("lost_limit=x".parse::<FaultConfig>().is_err());
     }
 
     #[test]
