@@ -1,7 +1,7 @@
 //! The use case over in-memory stores and a fake Zoom: selection, live re-checks, cap, scope,
 //! idempotency, audit, reactivate, malformed requests. Events come from `events/reclamation/`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -92,6 +92,13 @@ struct FakeZoom {
     keep_type_on_deactivate: std::sync::atomic::AtomicBool,
     /// `GET /users/{id}` calls made.
     reads: std::sync::atomic::AtomicUsize,
+    /// user id → the next write's answer is lost (a 502 page after the client's retries):
+    /// `true`, Zoom carried the write out first; `false`, it never did. One write each.
+    lost_answers: Mutex<HashMap<String, bool>>,
+    /// User ids whose reads fail (transient) from their next write on: Zoom unreachable.
+    unreadable_after_write: Mutex<HashSet<String>>,
+    /// User ids whose reads fail now (transient 503).
+    unreadable: Mutex<HashSet<String>>,
 }
 
 impl FakeZoom {
@@ -102,8 +109,18 @@ impl FakeZoom {
         self.users.lock().unwrap()[id].clone()
     }
 
-    /// Before a write: the intent check, and the crash before the change.
+    /// Zoom healthy again: every user can be read.
+    fn heal(&self) {
+        self.unreadable.lock().unwrap().clear();
+        self.unreadable_after_write.lock().unwrap().clear();
+    }
+
+    /// Before a write: the intent check, reads starting to fail, and the crash before the
+    /// change.
     async fn write_arrives(&self, user_id: &str) {
+        if self.unreadable_after_write.lock().unwrap().remove(user_id) {
+            self.unreadable.lock().unwrap().insert(user_id.into());
+        }
         let audit = self.audit.lock().unwrap().clone();
         if let Some(records) = audit {
             let entries: Vec<AuditEntry> = records
@@ -135,6 +152,9 @@ impl ZoomUsers for FakeZoom {
     async fn get_user(&self, account: &AccountRef, user_id: &str) -> Result<LiveUser, ZoomFailure> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.unreadable.lock().unwrap().contains(user_id) {
+            return Err(unavailable());
+        }
         let users = self.users.lock().unwrap();
         let u = users.get(user_id).cloned().ok_or_else(not_found)?;
         let acct = match account {
@@ -157,6 +177,10 @@ impl ZoomUsers for FakeZoom {
         if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
             return Err(f.clone());
         }
+        let lost = self.lost_answers.lock().unwrap().remove(user_id);
+        if lost == Some(false) {
+            return Err(lost_answer());
+        }
         self.writes.lock().unwrap().push((
             user_id.into(),
             if activate { "activate" } else { "deactivate" }.into(),
@@ -175,6 +199,9 @@ impl ZoomUsers for FakeZoom {
             }
         }
         self.maybe_crash(user_id, Crash::AfterChange).await;
+        if lost.is_some() {
+            return Err(lost_answer());
+        }
         Ok(Some(format!("trk-{user_id}")))
     }
 
@@ -188,6 +215,10 @@ impl ZoomUsers for FakeZoom {
         if let Some(f) = self.fail_writes.lock().unwrap().get(user_id) {
             return Err(f.clone());
         }
+        let lost = self.lost_answers.lock().unwrap().remove(user_id);
+        if lost == Some(false) {
+            return Err(lost_answer());
+        }
         self.writes
             .lock()
             .unwrap()
@@ -199,6 +230,9 @@ impl ZoomUsers for FakeZoom {
             .ok_or_else(not_found)?
             .user_type = user_type;
         self.maybe_crash(user_id, Crash::AfterChange).await;
+        if lost.is_some() {
+            return Err(lost_answer());
+        }
         Ok(None)
     }
 }
@@ -210,6 +244,29 @@ fn not_found() -> ZoomFailure {
         message: "User does not exist".into(),
         tracking_id: Some("trk-404".into()),
         transient: false,
+    }
+}
+
+/// A write's answer lost (a 502 page after the client's retries): Zoom may or may not have
+/// carried the write out.
+fn lost_answer() -> ZoomFailure {
+    ZoomFailure {
+        status: Some(502),
+        code: None,
+        message: "Bad Gateway".into(),
+        tracking_id: None,
+        transient: true,
+    }
+}
+
+/// Zoom unreachable for a read.
+fn unavailable() -> ZoomFailure {
+    ZoomFailure {
+        status: Some(503),
+        code: None,
+        message: "Service Unavailable".into(),
+        tracking_id: None,
+        transient: true,
     }
 }
 
@@ -1751,4 +1808,378 @@ async fn a_failed_completion_stops_the_run_and_leaves_the_intent_for_reactivate(
     assert_eq!(line(&r, "m1").outcome, Outcome::Acted, "{r:#?}");
     assert_eq!(f.zoom.user("m1").status, "active");
     assert_eq!(entry_of(&f, EXECUTED, "m1").await.state, AuditState::Done);
+}
+
+// ----- lost answers: a failed write is read back before it is called failed ----------------
+
+/// The fake's user `id` as `(status, type)`.
+fn state_of(f: &Fixture, id: &str) -> (String, i64) {
+    let u = f.zoom.user(id);
+    (u.status, u.user_type)
+}
+
+/// `r`'s line of `id` has `after` as the fake shows the user.
+fn assert_after_is_live(r: &ReclamationResponse, f: &Fixture, id: &str) {
+    let (status, user_type) = state_of(f, id);
+    let after = line(r, id).after.as_ref().expect("after");
+    assert_eq!(
+        (after["status"].as_str(), after["type"].as_i64()),
+        (Some(status.as_str()), Some(user_type)),
+        "{id}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_with_the_change_made_is_acted_and_done() {
+    let f = fixture().await;
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("m1".into(), true);
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    // The fake carried the deactivation out (and dropped the type to Basic) but answered 502.
+    assert_eq!(state_of(&f, "m1"), ("inactive".into(), 1));
+    assert!(
+        f.zoom
+            .writes()
+            .contains(&("m1".to_owned(), "deactivate".to_owned()))
+    );
+    // Acted, as if Zoom had answered: the lines and the seats are those of a clean run.
+    assert_eq!(by_user(&r), expected_execute());
+    let m1 = line(&r, "m1");
+    assert!(
+        m1.detail
+            .starts_with("deactivated (Zoom's answer was lost; its live state shows the change)"),
+        "{}",
+        m1.detail
+    );
+    assert_eq!(m1.error, None);
+    assert_eq!(m1.license_change.as_deref(), Some("Business"));
+    assert_eq!(m1.audit_state, Some(AuditState::Done));
+    assert_after_is_live(&r, &f, "m1");
+    assert_eq!(
+        (r.summary.acted, r.summary.failed, r.summary.unknown),
+        (2, 1, 0)
+    );
+    assert_eq!(
+        r.summary.licenses_freed,
+        [("Business".to_owned(), 2)].into()
+    );
+    let entry = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(
+        (entry.state, entry.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+    assert_eq!(entry.after["status"], "inactive");
+    assert_eq!(entry.before["status"], "active");
+
+    // Reactivate's own activate answer is lost too, the fake activating m1: acted, and the
+    // type is restored after it.
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("m1".into(), true);
+    let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(back.summary.acted, 2, "{back:#?}");
+    assert_eq!(back.summary.unknown + back.summary.failed, 0);
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 2));
+    assert_eq!(
+        back.summary.licenses_restored,
+        [("Business".to_owned(), 2)].into()
+    );
+    assert_after_is_live(&back, &f, "m1");
+    let undo = entry_of(&f, "2026-11-q4-review-undo", "m1").await;
+    assert_eq!(
+        (undo.state, undo.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_without_the_change_is_failed() {
+    let f = fixture().await;
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("m1".into(), false);
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    // The fake never carried the write out.
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 2));
+    assert!(f.zoom.writes().iter().all(|(id, _)| id != "m1"));
+    let m1 = line(&r, "m1");
+    assert_eq!(
+        (m1.outcome, m1.reason.as_deref()),
+        (Outcome::Failed, Some("zoom_error")),
+        "{m1:?}"
+    );
+    assert!(
+        m1.detail.contains("Zoom refused to deactivate the user")
+            && m1.detail.contains("Bad Gateway")
+            && m1.detail.contains("temporary"),
+        "{}",
+        m1.detail
+    );
+    assert_eq!(m1.error.as_ref().and_then(|e| e.status), Some(502));
+    assert_eq!(m1.license_change, None);
+    assert_eq!(m1.audit_state, Some(AuditState::Failed));
+    assert_eq!(
+        (r.summary.acted, r.summary.failed, r.summary.unknown),
+        (1, 2, 0)
+    );
+    assert_eq!(
+        r.summary.licenses_freed,
+        [("Business".to_owned(), 1)].into()
+    );
+    let entry = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(
+        (entry.state, entry.outcome.as_str()),
+        (AuditState::Failed, "failed")
+    );
+
+    // Reactivate leaves m1 alone; s5's activate answer is lost without the change: failed,
+    // and s5 stays deactivated at the fake.
+    let writes = f.zoom.writes().len();
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("s5".into(), false);
+    let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    assert_eq!(state_of(&f, "s5").0, "inactive");
+    let s5 = line(&back, "s5");
+    assert_eq!(s5.outcome, Outcome::Failed, "{s5:?}");
+    assert!(
+        s5.detail.contains("Zoom refused to activate the user"),
+        "{}",
+        s5.detail
+    );
+    assert!(back.summary.licenses_restored.is_empty());
+    assert_eq!(f.zoom.writes().len(), writes, "nothing was carried out");
+    assert_eq!(
+        entry_of(&f, "2026-11-q4-review-undo", "s5").await.state,
+        AuditState::Failed
+    );
+    // A new reactivate restores s5.
+    let again = f.reclaimer.handle(&undo("undo-retry")).await.unwrap();
+    assert_eq!(line(&again, "s5").outcome, Outcome::Acted, "{again:#?}");
+    assert_eq!(state_of(&f, "s5"), ("active".into(), 2));
+    assert!(f.zoom.writes()[writes..].iter().all(|(id, _)| id != "m1"));
+}
+
+#[tokio::test]
+async fn a_lost_answer_that_cannot_be_read_back_stays_an_intent_for_reactivate() {
+    let f = fixture().await;
+    // m1: deactivated, answer lost; s5: never deactivated, answer lost; s3: refused (400).
+    // After its write, none of them can be read (Zoom unreachable).
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .extend([("m1".to_owned(), true), ("s5".to_owned(), false)]);
+    f.zoom.unreadable_after_write.lock().unwrap().extend([
+        "m1".to_owned(),
+        "s5".to_owned(),
+        "s3".to_owned(),
+    ]);
+    let r = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert_eq!(state_of(&f, "m1"), ("inactive".into(), 1));
+    assert_eq!(state_of(&f, "s5"), ("active".into(), 2));
+    assert_eq!(
+        f.zoom.unreadable.lock().unwrap().len(),
+        3,
+        "each write was made, then the reads failed"
+    );
+
+    // Neither acted nor failed: unknown, the audit intent kept, no seat counted.
+    let mut expected = expected_execute();
+    for id in ["m1", "s5"] {
+        expected.insert(
+            id.into(),
+            (Outcome::Unknown, Some("unknown_outcome".into())),
+        );
+    }
+    assert_eq!(by_user(&r), expected);
+    for id in ["m1", "s5"] {
+        let u = line(&r, id);
+        assert_eq!(u.audit_state, Some(AuditState::Intent), "{id}");
+        assert_eq!(u.license_change, None, "{id}");
+        assert_eq!(u.error.as_ref().and_then(|e| e.status), Some(502), "{id}");
+        assert!(
+            u.detail.contains("could not be read back") && u.detail.contains("reactivate"),
+            "{id}: {}",
+            u.detail
+        );
+        let entry = entry_of(&f, EXECUTED, id).await;
+        assert_eq!(
+            (entry.state, entry.outcome.as_str()),
+            (AuditState::Intent, "unknown"),
+            "{id}"
+        );
+        assert_eq!(entry.after, Value::Null, "{id}");
+        assert_eq!(entry.before["type"], 2, "{id}");
+    }
+    // A refusal (4xx) is failed even when the user cannot be read back.
+    let s3 = line(&r, "s3");
+    assert_eq!(s3.audit_state, Some(AuditState::Failed));
+    assert_eq!(s3.error.as_ref().and_then(|e| e.status), Some(400));
+    assert_eq!(
+        (r.summary.acted, r.summary.failed, r.summary.unknown),
+        (0, 1, 2)
+    );
+    assert!(r.summary.licenses_freed.is_empty(), "{:?}", r.summary);
+
+    // A replay reports the same and sends nothing.
+    let writes = f.zoom.writes().len();
+    let replay = f.reclaimer.handle(&event("execute")).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(by_user(&replay), expected);
+    assert!(replay.summary.licenses_freed.is_empty());
+    assert_eq!(f.zoom.writes().len(), writes);
+
+    // Zoom healthy again: reactivate settles each intent from the live status. m1 shows the
+    // deactivation: undone, recorded done. s5 shows none: nothing sent, recorded not applied.
+    f.zoom.heal();
+    let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
+    let m1 = line(&back, "m1");
+    assert_eq!(
+        (m1.outcome, m1.reason.as_deref()),
+        (Outcome::Acted, Some("outcome_was_unknown")),
+        "{m1:?}"
+    );
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 2));
+    let s5 = line(&back, "s5");
+    assert_eq!(
+        (s5.outcome, s5.reason.as_deref()),
+        (Outcome::Unchanged, Some("not_applied")),
+        "{s5:?}"
+    );
+    assert!(f.zoom.writes()[writes..].iter().all(|(id, _)| id != "s5"));
+    assert_eq!(state_of(&f, "s5"), ("active".into(), 2));
+    assert_eq!(
+        back.summary.licenses_restored,
+        [("Business".to_owned(), 1)].into()
+    );
+    assert_eq!(back.users.len(), 2, "m1 and s5 only: {back:#?}");
+
+    let m1_entry = entry_of(&f, EXECUTED, "m1").await;
+    assert_eq!(
+        (m1_entry.state, m1_entry.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+    assert_eq!(m1_entry.after["status"], "inactive");
+    assert!(
+        m1_entry
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("outcome_was_unknown: resolved at"),
+        "{m1_entry:?}"
+    );
+    let s5_entry = entry_of(&f, EXECUTED, "s5").await;
+    assert_eq!(
+        (s5_entry.state, s5_entry.outcome.as_str()),
+        (AuditState::NotApplied, "unchanged")
+    );
+    assert_eq!(s5_entry.after["status"], "active");
+    assert_eq!(
+        entry_of(&f, "2026-11-q4-review-undo", "m1").await.state,
+        AuditState::Done
+    );
+    // Settled once: a new reactivate finds nothing left to undo.
+    let writes = f.zoom.writes().len();
+    let again = f.reclaimer.handle(&undo("undo-again")).await.unwrap();
+    assert!(
+        again
+            .users
+            .iter()
+            .all(|u| u.outcome == Outcome::Unchanged && u.license_change.is_none()),
+        "{again:#?}"
+    );
+    assert_eq!(f.zoom.writes().len(), writes);
+}
+
+#[tokio::test]
+async fn a_lost_downgrade_answer_is_read_back_by_type() {
+    const DOWNGRADE: &str = "2026-11-business-subs";
+    let downgrade = || {
+        let mut ev = event("policy");
+        ev["mode"] = json!("execute");
+        ev["policy"]["inactive_days"] = json!(90);
+        ev["policy"]["account_ids"] = json!([MASTER]);
+        ev
+    };
+    // The change shown (type 1 while still active): acted with the lost answer said.
+    let f = fixture().await;
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("m1".into(), true);
+    let r = f.reclaimer.handle(&downgrade()).await.unwrap();
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 1));
+    let m1 = line(&r, "m1");
+    assert_eq!(m1.outcome, Outcome::Acted, "{m1:?}");
+    assert!(
+        m1.detail
+            .starts_with("downgraded to Basic (Zoom's answer was lost"),
+        "{}",
+        m1.detail
+    );
+    assert_after_is_live(&r, &f, "m1");
+    assert_eq!(
+        r.summary.licenses_freed,
+        [("Business".to_owned(), 1)].into()
+    );
+    assert_eq!(entry_of(&f, DOWNGRADE, "m1").await.state, AuditState::Done);
+
+    // Not readable after the lost answer: unknown, the intent kept; reactivate finds type 1
+    // where the intent recorded 2 and restores it.
+    let f = fixture().await;
+    f.zoom
+        .lost_answers
+        .lock()
+        .unwrap()
+        .insert("m1".into(), true);
+    f.zoom
+        .unreadable_after_write
+        .lock()
+        .unwrap()
+        .insert("m1".into());
+    let r = f.reclaimer.handle(&downgrade()).await.unwrap();
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 1));
+    let m1 = line(&r, "m1");
+    assert_eq!(
+        (m1.outcome, m1.audit_state),
+        (Outcome::Unknown, Some(AuditState::Intent)),
+        "{m1:?}"
+    );
+    assert!(r.summary.licenses_freed.is_empty());
+    assert_eq!(
+        entry_of(&f, DOWNGRADE, "m1").await.state,
+        AuditState::Intent
+    );
+    f.zoom.heal();
+    let mut ev = undo("undo-downgrade");
+    ev["restore_request_id"] = json!(DOWNGRADE);
+    let back = f.reclaimer.handle(&ev).await.unwrap();
+    let m1 = line(&back, "m1");
+    assert_eq!(
+        (m1.outcome, m1.reason.as_deref()),
+        (Outcome::Acted, Some("outcome_was_unknown")),
+        "{m1:?}"
+    );
+    assert_eq!(state_of(&f, "m1"), ("active".into(), 2));
+    assert_eq!(
+        back.summary.licenses_restored,
+        [("Business".to_owned(), 1)].into()
+    );
+    let entry = entry_of(&f, DOWNGRADE, "m1").await;
+    assert_eq!(
+        (entry.state, entry.outcome.as_str()),
+        (AuditState::Done, "acted")
+    );
+    assert_eq!(entry.after["type"], 1);
 }
