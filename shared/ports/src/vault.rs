@@ -3,7 +3,8 @@
 //! Zoom rotates the refresh token on every refresh and kills the old one at once, so two
 //! invocations refreshing the same connection concurrently would lose it. [`VaultTokenSource`]
 //! therefore:
-//! 1. serves the cached / stored access token while it is valid (5 minutes margin);
+//! 1. serves the cached / stored access token while it is valid (5 minutes margin, or a quarter
+//!    of the token's lifetime if that is shorter);
 //! 2. otherwise takes the connection's DynamoDB lease (conditional put with owner and expiry;
 //!    an expired lease is taken over, so a crashed holder blocks for at most its TTL);
 //! 3. re-reads the secret under the lease — if someone refreshed meanwhile, uses that;
@@ -41,7 +42,8 @@ use crate::tokens::{StoredTokens, TokenStore};
 /// Tuning of [`VaultTokenSource`].
 #[derive(Clone, Debug)]
 pub struct VaultOptions {
-    /// Refresh this long before the access token expires (Zoom: 1 h tokens; 1-5 min usual).
+    /// Refresh this long before the access token expires (Zoom: 1 h tokens; 1-5 min usual), or
+    /// a quarter of the token's lifetime before if that is shorter.
     pub refresh_margin: chrono::Duration,
     /// Lease lifetime: longer than one refresh at Zoom plus the write retries below.
     pub lease_ttl: Duration,
@@ -194,8 +196,12 @@ impl VaultTokenSource {
         &self.connection_id
     }
 
+    /// Usable without a refresh: valid for the refresh margin more (shortened for a
+    /// short-lived token, [`zoom::refresh_margin`]).
     fn usable(&self, stored: &StoredTokens, need: &Need) -> bool {
-        self.valid_for(stored, need, self.vault.options.refresh_margin)
+        let lifetime = stored.tokens.expires_at - stored.refreshed_at;
+        let margin = zoom::refresh_margin(self.vault.options.refresh_margin, lifetime);
+        self.valid_for(stored, need, margin)
     }
 
     /// Whether `stored` serves `need` and its access token stays valid for `wanted` more.
@@ -670,6 +676,36 @@ mod tests {
             VaultOptions::default().min_time_for_refresh,
             MIN_TIME_FOR_REFRESH
         );
+    }
+
+    /// A 60-second token received `age` seconds ago.
+    fn sixty_second_token(f: &Fixture, age: i64) {
+        let mut stored = f.original.clone();
+        stored.refreshed_at = Utc::now() - chrono::Duration::seconds(age);
+        stored.tokens.expires_at = stored.refreshed_at + chrono::Duration::seconds(60);
+        *f.tokens.stored.lock().unwrap() = Some(stored);
+    }
+
+    #[tokio::test]
+    async fn a_short_lived_token_serves_three_quarters_of_its_life() {
+        // The 5-minute margin would refresh a 60-second token before every request; a
+        // quarter of its lifetime (15 s) is the margin instead.
+        let f = fixture(chrono::Duration::minutes(50));
+        sixty_second_token(&f, 40);
+        let token = f.vault.token_source("c1").access_token(None).await.unwrap();
+        assert_eq!(token.token.expose(), "at-old");
+        assert_eq!(f.refreshes(), 0);
+        sixty_second_token(&f, 50);
+        let token = f.vault.token_source("c1").access_token(None).await.unwrap();
+        assert_eq!(token.token.expose(), "at-new-1");
+        assert_eq!(f.refreshes(), 1);
+        // An hour-long token keeps the configured 5 minutes.
+        let f = fixture(chrono::Duration::minutes(4));
+        let mut stored = f.stored();
+        stored.refreshed_at = stored.tokens.expires_at - chrono::Duration::hours(1);
+        *f.tokens.stored.lock().unwrap() = Some(stored);
+        f.vault.token_source("c1").access_token(None).await.unwrap();
+        assert_eq!(f.refreshes(), 1);
     }
 
     #[tokio::test]

@@ -40,4 +40,4 @@ pub use paginate::Paged;
 pub use ratelimit::{Category, RateLimiter, RateProfile};
 pub use secret::Secret;
 pub use source::{MemoryTokenSource, PersistFn};
-pub use token::{AccessToken, TokenError, TokenRefresher, TokenSet, TokenSource};
+pub use token::{AccessToken, TokenError, TokenRefresher, TokenSet, TokenSource, refresh_margin};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -15,7 +15,8 @@ use crate::{AccessToken, TokenError, TokenRefresher, TokenSet, TokenSource};
 pub type PersistFn = dyn Fn(&TokenSet) -> Result<(), TokenError> + Send + Sync;
 
 enum State {
-    Ready(TokenSet),
+    /// The tokens and when they were received (their lifetime sets the refresh margin).
+    Ready(TokenSet, DateTime<Utc>),
     /// The grant is dead; no further refresh is attempted (no hot loop against Zoom).
     Dead(String),
     Empty,
@@ -23,7 +24,8 @@ enum State {
 
 /// Keeps one authorization's tokens in memory.
 ///
-/// - Refreshes `margin` (default 60 s) before expiry.
+/// - Refreshes `margin` (default 60 s) before expiry, or a quarter of the token's lifetime
+///   if that is shorter ([`crate::refresh_margin`]).
 /// - Single-flight: concurrent callers wait for one refresh; a refresh happens under the lock,
 ///   so exactly one request reaches Zoom's token endpoint.
 /// - `token_rejected` refreshes only if the rejected token is still the current one.
@@ -50,7 +52,7 @@ impl MemoryTokenSource {
     pub fn new(tokens: TokenSet, refresher: Arc<dyn TokenRefresher>) -> Self {
         Self {
             refresher,
-            state: Mutex::new(State::Ready(tokens)),
+            state: Mutex::new(State::Ready(tokens, Utc::now())),
             margin: chrono::Duration::seconds(60),
             persist: None,
             refreshes: AtomicU64::new(0),
@@ -87,19 +89,19 @@ impl MemoryTokenSource {
     /// The current token set (e.g. to store it at the end of a run).
     pub async fn tokens(&self) -> Option<TokenSet> {
         match &*self.state.lock().await {
-            State::Ready(set) => Some(set.clone()),
+            State::Ready(set, _) => Some(set.clone()),
             _ => None,
         }
     }
 
     /// Replace the tokens (e.g. after a new authorization).
     pub async fn set_tokens(&self, tokens: TokenSet) {
-        *self.state.lock().await = State::Ready(tokens);
+        *self.state.lock().await = State::Ready(tokens, Utc::now());
     }
 
     async fn refresh_locked(&self, state: &mut State) -> Result<AccessToken, TokenError> {
         let current = match state {
-            State::Ready(set) => set.clone(),
+            State::Ready(set, _) => set.clone(),
             State::Dead(reason) => {
                 return Err(TokenError::InvalidGrant {
                     reason: reason.clone(),
@@ -114,13 +116,13 @@ impl MemoryTokenSource {
                     && let Err(e) = persist(&new_set)
                 {
                     // Keep the new set in memory anyway: the old refresh token is dead.
-                    *state = State::Ready(new_set);
+                    *state = State::Ready(new_set, Utc::now());
                     return Err(TokenError::StoreFailed {
                         reason: e.to_string(),
                     });
                 }
                 let token = AccessToken::from(&new_set);
-                *state = State::Ready(new_set);
+                *state = State::Ready(new_set, Utc::now());
                 tracing::debug!("Zoom access token refreshed");
                 Ok(token)
             }
@@ -149,8 +151,8 @@ fn placeholder() -> TokenSet {
 impl TokenSource for MemoryTokenSource {
     async fn access_token(&self, _deadline: Option<Instant>) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
-        if let State::Ready(set) = &*state
-            && !set.expires_within(self.margin, Utc::now())
+        if let State::Ready(set, received_at) = &*state
+            && !set.refresh_due(self.margin, *received_at, Utc::now())
         {
             return Ok(AccessToken::from(set));
         }
@@ -163,9 +165,9 @@ impl TokenSource for MemoryTokenSource {
         _deadline: Option<Instant>,
     ) -> Result<AccessToken, TokenError> {
         let mut state = self.state.lock().await;
-        if let State::Ready(set) = &*state
+        if let State::Ready(set, received_at) = &*state
             && set.access_token != rejected.token
-            && !set.expires_within(self.margin, Utc::now())
+            && !set.refresh_due(self.margin, *received_at, Utc::now())
         {
             // Someone already replaced the rejected token.
             return Ok(AccessToken::from(set));

@@ -32,9 +32,34 @@ impl TokenSet {
         self.expires_at - margin <= now
     }
 
+    /// Whether the access token, received at `received_at`, is due for a refresh at `now`:
+    /// [`refresh_margin`] before it expires.
+    pub fn refresh_due(
+        &self,
+        max_margin: chrono::Duration,
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.expires_within(
+            refresh_margin(max_margin, self.expires_at - received_at),
+            now,
+        )
+    }
+
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scope.split_whitespace()
     }
+}
+
+/// How long before its expiry a token that lives `lifetime` is refreshed: `max_margin`, but at
+/// most a quarter of the token's own lifetime, so a short-lived token (Zoom's are an hour; a
+/// stand-in's may be a minute) is used for three quarters of its life instead of being
+/// refreshed before every request.
+pub fn refresh_margin(
+    max_margin: chrono::Duration,
+    lifetime: chrono::Duration,
+) -> chrono::Duration {
+    max_margin.min(lifetime / 4).max(chrono::Duration::zero())
 }
 
 /// An access token handed to the client for one or more requests.
@@ -132,4 +157,19 @@ pub trait TokenSource: Send + Sync {
 #[async_trait]
 pub trait TokenRefresher: Send + Sync {
     async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, TokenError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_margin_is_at_most_a_quarter_of_the_lifetime() {
+        let five_min = chrono::Duration::minutes(5);
+        let margin = |secs| refresh_margin(five_min, chrono::Duration::seconds(secs));
+        assert_eq!(margin(3_600), five_min);
+        assert_eq!(margin(60), chrono::Duration::seconds(15));
+        assert_eq!(margin(1_200), five_min);
+        assert_eq!(margin(-5), chrono::Duration::zero());
+    }
 }
