@@ -285,6 +285,7 @@ impl ZoomClient {
         let mut attempt: u32 = 0;
         let mut failures: u32 = 0;
         let mut reauthed = false;
+        let mut daily_waits: u32 = 0;
         let mut last: Option<ZoomError> = None;
         loop {
             attempt += 1;
@@ -292,6 +293,10 @@ impl ZoomClient {
             let slot = match inner.limiter.reserve(&inner.budget, ep.category) {
                 Ok(slot) => slot,
                 Err(Denied::DailyLimit(reset_at)) => {
+                    if let Some(wait) = daily_reset_wait(reset_at, deadline, &mut daily_waits) {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
                     return Err(ZoomError::DailyLimit {
                         endpoint: ep.template,
                         category: ep.category,
@@ -337,7 +342,21 @@ impl ZoomClient {
             };
             match outcome {
                 Outcome::Done(answer) => return Ok(answer),
-                Outcome::Fail(e) => return Err(e),
+                Outcome::Fail(e) => {
+                    if let ZoomError::DailyLimit { reset_at, .. } = &e
+                        && let Some(wait) = daily_reset_wait(*reset_at, deadline, &mut daily_waits)
+                    {
+                        tracing::info!(
+                            endpoint = ep.template,
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            "Zoom's daily limit resets before the deadline; waiting for it"
+                        );
+                        tokio::time::sleep(wait).await;
+                        last = Some(e);
+                        continue;
+                    }
+                    return Err(e);
+                }
                 Outcome::Reauth(e) => {
                     let Some(token) = token.as_ref().filter(|_| !reauthed) else {
                         return Err(e);
@@ -534,6 +553,30 @@ impl ZoomClient {
     }
 }
 
+/// Waits for a daily limit's reset per request, at most (a server that keeps announcing a
+/// reset that does not come is then believed).
+const MAX_DAILY_WAITS: u32 = 2;
+/// Added to the wait for a daily reset: the server's day must have turned.
+const DAILY_RESET_SLACK: Duration = Duration::from_millis(200);
+
+/// How long to wait for a daily quota that resets at `reset_at`, if that is before `deadline`:
+/// Zoom's daily limits reset at 00:00 UTC, so a unit that meets one shortly before goes on
+/// after midnight instead of failing until the next day's schedule.
+fn daily_reset_wait(
+    reset_at: DateTime<Utc>,
+    deadline: Instant,
+    waits: &mut u32,
+) -> Option<Duration> {
+    if *waits >= MAX_DAILY_WAITS {
+        return None;
+    }
+    let wait = (reset_at - Utc::now()).to_std().unwrap_or(Duration::ZERO) + DAILY_RESET_SLACK;
+    (Instant::now() + wait <= deadline).then(|| {
+        *waits += 1;
+        wait
+    })
+}
+
 fn deadline_error(ep: Endpoint, attempts: u32, last: Option<ZoomError>) -> ZoomError {
     let last = last.unwrap_or(ZoomError::Invalid(
         "the deadline had already passed".to_string(),
@@ -591,10 +634,20 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Opti
     {
         return Some(now + chrono::Duration::milliseconds((secs.min(604_800.0) * 1000.0) as i64));
     }
-    if let Ok(t) = DateTime::parse_from_rfc2822(value) {
-        return Some(t.with_timezone(&Utc));
-    }
-    crate::models::parse_time(value)
+    let at = match DateTime::parse_from_rfc2822(value) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => crate::models::parse_time(value)?,
+    };
+    // An absolute time is on the server's clock: read it against the answer's `Date` so that a
+    // difference between the two clocks does not change the wait. `Date` has whole seconds: a
+    // difference under two seconds is below what it can show and is left alone.
+    let skew = headers
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v.trim()).ok())
+        .map(|server_now| now - server_now.with_timezone(&Utc))
+        .filter(|skew| skew.abs() >= chrono::Duration::seconds(2));
+    Some(at + skew.unwrap_or_else(chrono::Duration::zero))
 }
 
 pub(crate) fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
@@ -640,6 +693,29 @@ mod tests {
         );
         assert_eq!(parse_retry_after(&headers("soon"), now), None);
         assert_eq!(next_utc_midnight(now), midnight);
+    }
+
+    #[test]
+    fn an_absolute_retry_after_is_read_against_the_servers_date() {
+        // The server's clock is 12 hours ahead of ours: its midnight is 3 s away for both.
+        let now = DateTime::parse_from_rfc3339("2026-02-28T11:59:57Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut h = headers("2026-03-01T00:00:00Z");
+        h.insert(
+            reqwest::header::DATE,
+            HeaderValue::from_static("Sat, 28 Feb 2026 23:59:57 GMT"),
+        );
+        assert_eq!(
+            parse_retry_after(&h, now),
+            Some(now + chrono::Duration::seconds(3))
+        );
+        // A delay in seconds needs no clock.
+        h.insert(RETRY_AFTER, HeaderValue::from_static("4"));
+        assert_eq!(
+            parse_retry_after(&h, now),
+            Some(now + chrono::Duration::seconds(4))
+        );
     }
 
     #[test]

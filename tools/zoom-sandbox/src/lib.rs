@@ -38,8 +38,23 @@ pub fn router(state: Arc<SandboxState>) -> axum::Router {
         .nest("/v2", api::router(state.clone()))
         .merge(truth::router())
         .merge(control::router())
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::map_response(add_tracking_id))
+        .layer(axum::middleware::map_response_with_state(state, add_date))
+}
+
+/// Every HTTP server sends `Date` (RFC 9110 §6.6.1); the sandbox's is its own clock's, as a
+/// server's is, so a client can read an absolute `Retry-After` (the daily limit's next
+/// midnight) against the server's time rather than its own.
+async fn add_date(
+    axum::extract::State(state): axum::extract::State<Arc<SandboxState>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let date = state.clock.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(v) = date.parse() {
+        response.headers_mut().insert(axum::http::header::DATE, v);
+    }
+    response
 }
 
 /// Zoom sends `x-zm-trackingid` on every response.
