@@ -152,6 +152,12 @@ pub struct RateLimitConfig {
     /// Multiplier for the daily caps; `None` uses `scale`.
     pub daily_scale: Option<f64>,
     pub budget: BudgetMode,
+    /// Share (0 to 0.95) of every per-second budget another app installed on the account
+    /// spends while the sandbox runs (Zoom's limits are shared by every app of the account):
+    /// at each whole second it takes that share of a second's refill at once, a burst rather
+    /// than a steady trickle (the harsher of the two; Zoom does not say how other apps spend).
+    /// The limit headers still show the account's whole limit.
+    pub foreign_share: f64,
 }
 
 impl Default for RateLimitConfig {
@@ -161,6 +167,7 @@ impl Default for RateLimitConfig {
             scale: 1.0,
             daily_scale: None,
             budget: BudgetMode::Token,
+            foreign_share: 0.0,
         }
     }
 }
@@ -182,6 +189,11 @@ impl RateLimitConfig {
         if !ok(self.scale) || !self.daily_scale.is_none_or(ok) {
             return Err(ConfigError(
                 "rate-limit scales must be finite and greater than zero".into(),
+            ));
+        }
+        if !(0.0..=0.95).contains(&self.foreign_share) {
+            return Err(ConfigError(
+                "the foreign app's share must be between 0 and 0.95".into(),
             ));
         }
         Ok(())

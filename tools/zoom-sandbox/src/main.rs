@@ -66,6 +66,11 @@ struct Args {
     #[arg(long, env = "ZOOM_SANDBOX_DAILY_SCALE")]
     daily_scale: Option<f64>,
 
+    /// Share of every per-second budget another app on the account spends meanwhile (0 to
+    /// 0.95; taken in a burst at each whole second).
+    #[arg(long, env = "ZOOM_SANDBOX_FOREIGN_SHARE", default_value_t = 0.0)]
+    foreign_share: f64,
+
     /// Whose budget a request draws on: `token` (the token's account, i.e. the master for calls
     /// on sub accounts; default) or `target` (the account in `/accounts/{accountId}/…`).
     #[arg(long, env = "ZOOM_SANDBOX_RATE_BUDGET", default_value = "token")]
@@ -153,6 +158,7 @@ impl Args {
             scale: self.rate_scale,
             daily_scale: self.daily_scale,
             budget: self.rate_budget,
+            foreign_share: self.foreign_share,
         };
         rate_limits.validate().map_err(|e| e.to_string())?;
         Ok(SandboxConfig {

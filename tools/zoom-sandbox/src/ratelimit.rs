@@ -299,6 +299,7 @@ impl RateLimiter {
     pub fn check(&self, account: &str, category: Category, now: DateTime<Utc>) -> Option<Decision> {
         let mut inner = self.lock();
         let (window, daily) = effective(&inner.config, category)?;
+        let foreign_share = inner.config.foreign_share;
         let capacity = window.count.max(1.0);
         let rate = window.count / window.window_secs;
         let limit = window.count.round().max(1.0) as u64;
@@ -345,6 +346,14 @@ impl RateLimiter {
             });
         if now > bucket.last {
             bucket.tokens = (bucket.tokens + secs_between(bucket.last, now) * rate).min(capacity);
+            // The foreign app's bursts, one per whole second passed. It gets its share even
+            // when the bucket is empty (what it takes then is owed from the next refill, up
+            // to a bucket's worth): the account's other app is not the one slowed down.
+            let seconds_turned = now.timestamp() - bucket.last.timestamp();
+            if foreign_share > 0.0 && seconds_turned > 0 {
+                let burst = foreign_share * rate * seconds_turned as f64;
+                bucket.tokens = (bucket.tokens - burst).max(-capacity);
+            }
             bucket.last = now;
         }
         if bucket.tokens < 1.0 {
@@ -460,6 +469,40 @@ mod tests {
             assert!(d.limited.is_none());
             now += Duration::microseconds(1_000_000 / 60 + 1);
         }
+    }
+
+    #[test]
+    fn a_foreign_app_spends_its_share_in_bursts() {
+        // Business Medium: 60/s. A foreign app takes half of each second's refill: a client
+        // asking every 7 ms for 20 s gets the full bucket (60) plus the refill less the
+        // foreign app's bursts.
+        let admitted = |foreign_share: f64| {
+            let rl = RateLimiter::new(RateLimitConfig {
+                foreign_share,
+                ..RateLimitConfig::profile(RateLimitProfile::Business)
+            });
+            let mut now = t0();
+            let mut admitted = 0u64;
+            let end = now + Duration::seconds(20);
+            while now < end {
+                let d = rl.check("m", Category::Medium, now).unwrap();
+                admitted += u64::from(d.limited.is_none());
+                // The headers show the account's whole limit.
+                assert_eq!(d.limit, 60);
+                now += Duration::milliseconds(7);
+            }
+            admitted as f64
+        };
+        let (alone, shared) = (admitted(0.0), admitted(0.5));
+        let near = |got: f64, want: f64| (got - want).abs() <= want * 0.02;
+        assert!(near(alone, 60.0 + 60.0 * 20.0), "{alone}");
+        // 19 whole seconds turn after the start (12:00:00) and before the end: 19 bursts.
+        assert!(near(shared, 60.0 + 60.0 * 20.0 - 30.0 * 19.0), "{shared}");
+        let bad = RateLimitConfig {
+            foreign_share: 0.99,
+            ..RateLimitConfig::profile(RateLimitProfile::Business)
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]
