@@ -60,11 +60,14 @@ async fn seen(request: reqwest::RequestBuilder) -> (Seen, String) {
     }
 }
 
+/// At the fixed date: the tenant's users (and which of them are active licensed members) do
+/// not change with the day the test runs.
 async fn sandbox(faults: &str) -> RunningSandbox {
     let config = SandboxConfig {
         tenant: TenantSpec::sized(31, 2, 400),
         ..SandboxConfig::demo()
     }
+    .at_fixed_date()
     .with_faults(faults.parse().unwrap());
     start(config).await
 }

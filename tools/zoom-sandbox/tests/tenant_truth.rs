@@ -38,7 +38,7 @@ fn same_seed_same_data_other_seed_other_data() {
 
 #[test]
 fn tenants_have_every_kind_of_user() {
-    let t = Tenant::generate(TenantSpec::sized(11, 10, 3000));
+    let t = Tenant::generate(TenantSpec::sized(11, 10, 3000).with_anchor(fixed_anchor()));
     let mut types = BTreeMap::new();
     let mut statuses = HashMap::new();
     let (mut never, mut unicode, mut licensed_inactive) = (0, 0, 0);
@@ -97,7 +97,7 @@ fn tenants_have_every_kind_of_user() {
 
 #[test]
 fn demo_tenant_is_small_and_complete() {
-    let t = Tenant::generate(TenantSpec::demo());
+    let t = Tenant::generate(TenantSpec::demo().with_anchor(fixed_anchor()));
     assert_eq!(t.sub_accounts().len(), 2);
     let total: u32 = t.accounts()[..3].iter().map(|a| a.users).sum();
     assert!((20..=60).contains(&total));

@@ -13,11 +13,16 @@ pub(crate) struct Api {
     pub http: reqwest::Client,
 }
 
+/// A sandbox on `spec`'s tenant at the fixed date ([`SandboxConfig::at_fixed_date`]): the
+/// tenant anchored at [`zoom_sandbox::tenant::fixed_anchor`] (whatever anchor `spec` had) and
+/// the clock started 36 hours later, so the data, the report windows and the 6-month limit
+/// are the same on every day the tests run.
 pub(crate) async fn start(spec: TenantSpec) -> Api {
     let config = SandboxConfig {
         tenant: spec,
         ..SandboxConfig::demo()
-    };
+    }
+    .at_fixed_date();
     let sb = zoom_sandbox::start_local(config)
         .await
         .expect("sandbox starts");
