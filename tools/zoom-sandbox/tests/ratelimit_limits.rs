@@ -1,10 +1,10 @@
 //! Rate limits at the gate: 429s with Zoom's bodies and headers beyond the limits, none below.
-//! Timing-robust: bursts are checked against bounds that allow for the real time they took,
-//! pacing uses the sandbox clock instead of sleeping.
+//! Independent of the machine's speed and of the day: the sandboxes run at the fixed date (noon,
+//! far from the UTC midnight where daily caps reset), a burst runs with the sandbox clock held
+//! back (no refill however long the requests take), pacing uses the sandbox clock instead of
+//! sleeping.
 
 mod oauth_common;
-
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use oauth_common::*;
@@ -18,11 +18,13 @@ const QPS_BODY: &str =
 const DAILY_BODY: &str = "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.";
 
 fn business(scale: f64) -> SandboxConfig {
-    SandboxConfig::demo().with_rate_limits(RateLimitConfig {
-        profile: RateLimitProfile::Business,
-        scale,
-        ..RateLimitConfig::default()
-    })
+    SandboxConfig::demo()
+        .at_fixed_date()
+        .with_rate_limits(RateLimitConfig {
+            profile: RateLimitProfile::Business,
+            scale,
+            ..RateLimitConfig::default()
+        })
 }
 
 #[tokio::test]
@@ -30,10 +32,16 @@ async fn a_burst_beyond_the_medium_limit_gets_zoom_429s() {
     // Business Medium is 60/s; scaled by 0.05: 3 per second, at most 3 at once.
     let sb = start(business(0.05)).await;
     let token = sb.state.issue_token_for_tests(&[]).access_token;
-    let started = Instant::now();
     let mut ok = 0u32;
     let mut limited = Vec::new();
-    for _ in 0..20 {
+    for i in 0..20 {
+        if i == 1 {
+            // The first request made the bucket (full: 3, one taken) at the sandbox's now.
+            // Held back an hour, the clock stays before that time for the whole burst: the
+            // bucket refills nothing, however long the requests take (it used to refill 3
+            // per second of real time, so a slow enough machine saw no 429).
+            sb.state.clock.advance(-3600);
+        }
         let r = api_get(&sb, &token, "/users?page_size=1").await;
         match r.status().as_u16() {
             200 => {
@@ -46,15 +54,10 @@ async fn a_burst_beyond_the_medium_limit_gets_zoom_429s() {
             s => panic!("unexpected status {s}"),
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    // The bucket holds 3 and refills 3 per second of (real) time.
-    let bound = 3 + (elapsed * 3.0).ceil() as u32;
-    assert!(ok >= 3, "the first 3 pass");
-    assert!(
-        ok <= bound,
-        "{ok} admitted in {elapsed:.2}s (bound {bound})"
-    );
-    assert!(!limited.is_empty(), "20 requests in {elapsed:.2}s");
+    // The bucket holds 3 and no sandbox time passed for it: the first 3 pass, the other 17
+    // are refused.
+    assert_eq!(ok, 3, "admitted of 20");
+    assert_eq!(limited.len(), 17, "refused of 20");
     let n_limited = limited.len() as u64;
     for r in limited {
         assert!(header(&r, "x-zm-trackingid").is_some());
@@ -123,6 +126,9 @@ async fn sub_account_calls_draw_on_the_masters_budget_unless_told_otherwise() {
         api_get(&sb, &token, "/users?page_size=1").await.status(),
         200
     );
+    // Held back, the clock gives the spent bucket no time to refill (1.7 s of real time
+    // would), however slowly the next request comes.
+    sb.state.clock.advance(-3600);
     // The master's Medium budget is spent: the sub-account listing is refused too.
     let r = api_get(&sb, &token, &sub_users).await;
     assert_eq!(r.status().as_u16(), 429);
@@ -168,12 +174,18 @@ async fn sandbox_now(sb: &zoom_sandbox::RunningSandbox) -> DateTime<Utc> {
 #[tokio::test]
 async fn the_daily_cap_runs_out_with_a_retry_after_date() {
     // Free: Medium 2/s and 2,000 a day; per-second limits ×10 (20/s), daily caps ×0.005 (10).
-    let sb = start(SandboxConfig::demo().with_rate_limits(RateLimitConfig {
-        profile: RateLimitProfile::Free,
-        scale: 10.0,
-        daily_scale: Some(0.005),
-        ..RateLimitConfig::default()
-    }))
+    // At the fixed date: the 13 requests cannot straddle a UTC midnight (the sandbox's day
+    // starts at noon), so the counts and the retry-after date hold on every run.
+    let sb = start(
+        SandboxConfig::demo()
+            .at_fixed_date()
+            .with_rate_limits(RateLimitConfig {
+                profile: RateLimitProfile::Free,
+                scale: 10.0,
+                daily_scale: Some(0.005),
+                ..RateLimitConfig::default()
+            }),
+    )
     .await;
     let token = sb.state.issue_token_for_tests(&[]).access_token;
     let now = sandbox_now(&sb).await;
