@@ -18,7 +18,6 @@ use aws_adapters::{
     AppCredentials, AppSecrets, AwsClients, Records, SecretsManagerTokenStore,
     create_table_if_missing,
 };
-use chrono::Utc;
 use common::*;
 use futures::TryStreamExt;
 use lambda_http::{Body, Request, Response};
@@ -78,6 +77,7 @@ struct Env {
     vault: SecretsManagerTokenStore,
     table: String,
     secret_prefix: String,
+    /// At the fixed date ([`SandboxConfig::at_fixed_date`]).
     sandbox: RunningSandbox,
     /// Seconds added to the function's clock (expire states without sleeping).
     offset: Arc<AtomicI64>,
@@ -117,11 +117,16 @@ fn moto_endpoint(test: &str) -> Option<String> {
 }
 
 /// A sandbox whose app redirects to [`REDIRECT`], moto resources of this test only, and the
-/// function wired exactly as `main` wires it (from configuration variables).
+/// function wired exactly as `main` wires it (from configuration variables). The sandbox runs
+/// at the fixed date (its tenant anchored at 2026-06-01, its clock from 36 hours later) and the
+/// function's clock starts where the sandbox's reads and runs on at the same pace (plus
+/// [`Env::offset`]): what either side signs, issues or stamps is judged at the same time on the
+/// other, on whatever day the test runs. Advancing the sandbox clock (an expired code) leaves
+/// the function's clock alone, as before.
 async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
     let endpoint = moto_endpoint(test)?;
     capture_logs();
-    let mut sandbox_config = sandbox_config;
+    let mut sandbox_config = sandbox_config.at_fixed_date();
     for app in &mut sandbox_config.apps {
         app.redirect_uris = vec![REDIRECT.to_string()];
     }
@@ -163,11 +168,14 @@ async fn setup(test: &str, sandbox_config: SandboxConfig) -> Option<Env> {
 
     let offset = Arc::new(AtomicI64::new(0));
     let clock_offset = offset.clone();
+    let (zoom_then, since) = (sandbox.state.clock.now(), std::time::Instant::now());
     let app = build_app(&config, &wiring)
         .await
         .unwrap()
         .with_clock(Arc::new(move || {
-            Utc::now() + chrono::Duration::seconds(clock_offset.load(Ordering::Relaxed))
+            zoom_then
+                + since.elapsed()
+                + chrono::Duration::seconds(clock_offset.load(Ordering::Relaxed))
         }));
     let minter = connect_link::LinkMinter {
         states: Arc::new(Records::dynamo(clients.dynamodb.clone(), table.clone())),
@@ -467,7 +475,10 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
         env.sandbox
             .state
             .oauth
-            .authenticate(stored.tokens.access_token.expose(), Utc::now())
+            .authenticate(
+                stored.tokens.access_token.expose(),
+                env.sandbox.state.clock.now()
+            )
             .is_some()
     );
     assert!(stored.tokens.scopes().any(|s| s == "user:master"));
@@ -546,7 +557,7 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
         assert_eq!(env.snapshot().await, connected, "{what} changed nothing");
     }
 
-    let before = Utc::now();
+    let before = (env.app.clock)();
     let d = send_app_deauthorized(state, &url, AuthorizeAs::Master, &SendOptions::default())
         .await
         .unwrap();
@@ -569,7 +580,7 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
         .unwrap();
     match c.status {
         ConnectionStatus::Deauthorized { at, purge_after } => {
-            assert!(at >= before - chrono::Duration::seconds(5) && at <= Utc::now());
+            assert!(at >= before - chrono::Duration::seconds(5) && at <= (env.app.clock)());
             let retention = purge_after - at;
             assert!(
                 (retention - chrono::Duration::days(10)).num_seconds().abs() < 60,
@@ -601,7 +612,7 @@ async fn browser_connects_reconnects_and_zoom_deauthorizes() {
     // --- Zoom delivers the uninstall's event again after the re-install (a retry: same body,
     // signed afresh). It is older than the new authorization: nothing changes.
     let reinstalled = env.snapshot().await;
-    let timestamp = Utc::now().timestamp();
+    let timestamp = state.clock.now().timestamp();
     let retry = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/json")
