@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::config::{ConfigError, ZoomConfig};
 use crate::error::ZoomError;
 use crate::metrics::{Metrics, MetricsSnapshot};
-use crate::ratelimit::{Category, Denied, RateLimiter, RateProfile};
+use crate::ratelimit::{Category, Denied, QpsHeaders, RateLimiter, RateProfile};
 use crate::{AccessToken, TokenSource};
 
 /// Retry behaviour for transient failures (5xx, timeouts, connection errors, 429).
@@ -309,6 +309,12 @@ impl ZoomClient {
                 return Err(deadline_error(ep, attempt - 1, last));
             }
             tokio::time::sleep_until(slot).await;
+            if inner.limiter.paused(&inner.budget, ep.category) {
+                // A 429 came while this request waited for its slot: the bucket is empty, so
+                // take a slot after the pause instead (not an attempt: nothing was sent).
+                attempt -= 1;
+                continue;
+            }
 
             // The token source sees the caller's own deadline (none: the default budget only
             // bounds this request), so that it does not start a refresh it may not finish.
@@ -481,7 +487,15 @@ impl ZoomClient {
                 }
             };
             tracing::debug!(status, latency_ms = latency, "Zoom request done");
+            let category = headers
+                .get("x-ratelimit-category")
+                .and_then(|v| v.to_str().ok())
+                .and_then(Category::from_header)
+                .unwrap_or(ep.category);
             if (200..300).contains(&status) {
+                inner
+                    .limiter
+                    .record_success(&inner.budget, category, qps_headers(&headers));
                 return Outcome::Done(Answer { body, tracking_id });
             }
             let parsed = ErrorBody::parse(&body);
@@ -501,11 +515,6 @@ impl ZoomClient {
             match status {
                 429 => {
                     inner.metrics.rate_limited();
-                    let category = headers
-                        .get("x-ratelimit-category")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(Category::from_header)
-                        .unwrap_or(ep.category);
                     let retry_after = parse_retry_after(&headers, Utc::now());
                     if is_daily_limit(&headers, &message) {
                         inner.metrics.daily_limit();
@@ -519,6 +528,7 @@ impl ZoomClient {
                             tracking_id,
                         });
                     }
+                    inner.limiter.record_rate_limited(&inner.budget, category);
                     let wait = retry_after
                         .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                         .unwrap_or_else(|| {
@@ -611,6 +621,24 @@ pub(crate) fn decode<T: DeserializeOwned>(
             // except for unknown variants; cap the length anyway.
             message: inner.to_string().chars().take(200).collect(),
         }
+    })
+}
+
+/// `X-RateLimit-Limit` and `-Remaining` of a per-second budget (`X-RateLimit-Type: QPS`), when
+/// Zoom sends them (REFERENCE §8: documented once, to be treated as optional).
+fn qps_headers(headers: &HeaderMap) -> Option<QpsHeaders> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if !get("x-ratelimit-type")?.eq_ignore_ascii_case("qps") {
+        return None;
+    }
+    Some(QpsHeaders {
+        limit: get("x-ratelimit-limit")?.parse().ok()?,
+        remaining: get("x-ratelimit-remaining")?.parse().ok()?,
     })
 }
 

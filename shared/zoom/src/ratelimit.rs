@@ -5,6 +5,20 @@
 //! master's calls against its sub accounts draw on the master's budget). The limiter spaces
 //! requests evenly at the configured rate so that a correctly configured client sees (almost)
 //! no 429 answers in steady state while many requests are in flight.
+//!
+//! The configured rate is an upper bound, not a promise: the account may be on a smaller plan,
+//! other apps spend the same budget, Zoom changes the numbers. Each bucket therefore paces at
+//! a learned part of it (its *pace*, 1.0 until Zoom says otherwise):
+//! - a per-second 429 cuts the pace by [`CUT_ON_429`] (once per [`CUT_GAP`], since the
+//!   requests already in flight were sent at the old pace) and remembers the pace it was met at;
+//! - `X-RateLimit-Limit` on a per-second answer caps the pace at the account's real limit;
+//!   `X-RateLimit-Remaining` under [`LOW_REMAINING`] of it (someone else is draining the
+//!   bucket) trims it by [`TRIM_ON_LOW`] (once per [`TRIM_GAP`]), before a 429 comes;
+//! - successes win back [`RECOVERY_PER_SEC`] of the configured rate per second up to just
+//!   below the pace the last 429 was met at, then grow it by [`PROBE_PER_SEC`] of itself per
+//!   second; a 429 is forgotten after [`FORGET_429_AFTER`].
+//!
+//! Without 429s and without the headers the pace stays 1.0: the configured rate, as before.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -174,6 +188,48 @@ struct BucketState {
     next: Instant,
     /// The daily quota is exhausted until this time.
     blocked_until: Option<DateTime<Utc>>,
+    /// The learned part of the configured rate this bucket paces at (see the module docs).
+    pace: f64,
+    /// The most the account's `X-RateLimit-Limit` allows, as a part of the configured rate.
+    cap: f64,
+    /// The pace the last per-second 429 was met at (recovery above it is slow).
+    limited_at: f64,
+    /// A 429 holds the category until then (slots handed out before it must wait too).
+    paused_until: Option<Instant>,
+    /// When the pace last grew (recovery is by time, not by request count).
+    grown_at: Instant,
+    /// When the pace was last cut by a 429, or trimmed on a low `X-RateLimit-Remaining`.
+    cut_at: Option<Instant>,
+    trimmed_at: Option<Instant>,
+}
+
+/// The pace a per-second 429 leaves: this part of what it was.
+pub(crate) const CUT_ON_429: f64 = 0.7;
+/// At most one cut per this long: the answers to requests sent before the cut arrive after it.
+pub(crate) const CUT_GAP: Duration = Duration::from_secs(1);
+/// `X-RateLimit-Remaining` below this part of `X-RateLimit-Limit` trims the pace.
+pub(crate) const LOW_REMAINING: f64 = 0.25;
+/// The pace a low `X-RateLimit-Remaining` leaves: this part of what it was.
+pub(crate) const TRIM_ON_LOW: f64 = 0.9;
+/// At most one trim per this long.
+pub(crate) const TRIM_GAP: Duration = Duration::from_millis(250);
+/// What a second of successes wins back, as a part of the configured rate, up to
+/// [`RECOVER_TO`] of the pace the last 429 was met at.
+pub(crate) const RECOVERY_PER_SEC: f64 = 0.05;
+pub(crate) const RECOVER_TO: f64 = 0.95;
+/// Beyond that, the pace grows by this part of itself per second: the limit is probed slowly.
+pub(crate) const PROBE_PER_SEC: f64 = 0.002;
+/// A 429 older than this no longer holds recovery back (the account's budget may have grown:
+/// another app stopped).
+pub(crate) const FORGET_429_AFTER: Duration = Duration::from_secs(60);
+/// The pace never falls below this (1% of Business Medium is 0.6 requests a second).
+pub(crate) const MIN_PACE: f64 = 0.01;
+
+/// What Zoom's rate-limit headers said about a per-second budget (`X-RateLimit-Type: QPS`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct QpsHeaders {
+    pub limit: u64,
+    pub remaining: u64,
 }
 
 /// Why a request may not be sent now.
@@ -230,6 +286,13 @@ impl RateLimiter {
                     state: Mutex::new(BucketState {
                         next: Instant::now(),
                         blocked_until: None,
+                        pace: 1.0,
+                        cap: 1.0,
+                        limited_at: f64::INFINITY,
+                        paused_until: None,
+                        grown_at: Instant::now(),
+                        cut_at: None,
+                        trimmed_at: None,
                     }),
                 })
             })
@@ -250,9 +313,91 @@ impl RateLimiter {
         let now = Instant::now();
         let slot = state.next.max(now);
         if let Some(interval) = bucket.interval {
-            state.next = slot + interval.div_f64(self.share());
+            state.next = slot + interval.div_f64(self.share() * state.pace);
         }
         Ok(slot)
+    }
+
+    /// The part of the configured rate `category` of `budget` paces at now (1.0: all of it).
+    pub fn pace(&self, budget: &str, category: Category) -> f64 {
+        self.bucket(budget, category)
+            .state
+            .lock()
+            .expect("bucket lock")
+            .pace
+    }
+
+    /// Starts `category` of `budget` at `pace` (what another process of the same connection
+    /// learned), unless this limiter already paces lower.
+    pub fn adopt_pace(&self, budget: &str, category: Category, pace: f64) {
+        if !pace.is_finite() {
+            return;
+        }
+        let bucket = self.bucket(budget, category);
+        let mut state = bucket.state.lock().expect("bucket lock");
+        state.pace = state.pace.min(pace.clamp(MIN_PACE, 1.0));
+        state.grown_at = Instant::now();
+    }
+
+    /// Zoom answered a request of `category` (2xx): the pace recovers, within what the headers
+    /// (when Zoom sent them for a per-second budget) say the account allows.
+    pub(crate) fn record_success(
+        &self,
+        budget: &str,
+        category: Category,
+        headers: Option<QpsHeaders>,
+    ) {
+        let configured = self.profile.limit(category);
+        let bucket = self.bucket(budget, category);
+        let mut state = bucket.state.lock().expect("bucket lock");
+        let now = Instant::now();
+        // Resource-intensive's window is a minute: its header counts are not per second.
+        if let (Some(h), Some(configured), false) =
+            (headers, configured, category == Category::ResourceIntensive)
+            && h.limit > 0
+            && configured > 0.0
+        {
+            state.cap = (h.limit as f64 / configured).clamp(MIN_PACE, 1.0);
+            if (h.remaining as f64) < LOW_REMAINING * h.limit as f64 {
+                // The bucket runs low: trim (not more often than the answers can show the
+                // effect), and do not grow meanwhile.
+                if state.trimmed_at.is_none_or(|t| now - t >= TRIM_GAP) {
+                    state.pace = (state.pace * TRIM_ON_LOW).max(MIN_PACE);
+                    state.trimmed_at = Some(now);
+                }
+                state.pace = state.pace.min(state.cap);
+                state.grown_at = now;
+                return;
+            }
+        }
+        let elapsed = (now - state.grown_at)
+            .min(Duration::from_secs(1))
+            .as_secs_f64();
+        state.grown_at = now;
+        if state.cut_at.is_some_and(|t| now - t >= FORGET_429_AFTER) {
+            state.limited_at = f64::INFINITY;
+        }
+        let below_the_429 = state.limited_at * RECOVER_TO;
+        let grown = if state.pace < below_the_429 {
+            (state.pace + RECOVERY_PER_SEC * elapsed).min(below_the_429)
+        } else {
+            state.pace * (1.0 + PROBE_PER_SEC * elapsed)
+        };
+        state.pace = grown.min(state.cap).max(MIN_PACE);
+    }
+
+    /// Zoom answered a per-second 429 for `category`: the pace is cut (once per burst).
+    pub(crate) fn record_rate_limited(&self, budget: &str, category: Category) {
+        let bucket = self.bucket(budget, category);
+        let mut state = bucket.state.lock().expect("bucket lock");
+        let now = Instant::now();
+        if state.cut_at.is_some_and(|t| now - t < CUT_GAP) {
+            return;
+        }
+        state.limited_at = state.pace;
+        state.pace = (state.pace * CUT_ON_429).max(MIN_PACE);
+        state.cut_at = Some(now);
+        state.grown_at = now;
     }
 
     /// Zoom answered 429 (per-second): nobody in this category starts before `until`.
@@ -262,6 +407,17 @@ impl RateLimiter {
         if state.next < until {
             state.next = until;
         }
+        if state.paused_until.is_none_or(|p| p < until) {
+            state.paused_until = Some(until);
+        }
+    }
+
+    /// Whether a 429 paused the category after a slot was handed out: the slot's holder must
+    /// reserve again rather than send into an empty bucket.
+    pub(crate) fn paused(&self, budget: &str, category: Category) -> bool {
+        let bucket = self.bucket(budget, category);
+        let state = bucket.state.lock().expect("bucket lock");
+        state.paused_until.is_some_and(|p| Instant::now() < p)
     }
 
     /// The daily quota of the category is exhausted until `reset_at`.
@@ -313,6 +469,119 @@ mod tests {
         assert_eq!(limiter.share(), 1.0);
         limiter.set_share(0.0);
         assert_eq!(limiter.share(), 0.01);
+    }
+
+    const M: Category = Category::Medium;
+
+    fn business() -> Arc<RateLimiter> {
+        RateLimiter::new(RateProfile::business().with_headroom(1.0))
+    }
+
+    /// The spacing of the next two Medium slots, in seconds.
+    fn spacing(limiter: &RateLimiter) -> f64 {
+        let a = limiter.reserve("acct", M).unwrap();
+        let b = limiter.reserve("acct", M).unwrap();
+        (b - a).as_secs_f64()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_cuts_the_pace_once_per_burst() {
+        let limiter = business();
+        limiter.record_rate_limited("acct", M);
+        assert!((limiter.pace("acct", M) - CUT_ON_429).abs() < 1e-9);
+        // The other answers of the same burst do not cut again.
+        limiter.record_rate_limited("acct", M);
+        assert!((limiter.pace("acct", M) - CUT_ON_429).abs() < 1e-9);
+        tokio::time::advance(CUT_GAP).await;
+        limiter.record_rate_limited("acct", M);
+        assert!((limiter.pace("acct", M) - CUT_ON_429 * CUT_ON_429).abs() < 1e-9);
+        // Slots are spaced at the pace: 60/s × 0.49.
+        let gap = spacing(&limiter);
+        assert!((gap - 1.0 / (60.0 * 0.49)).abs() < 1e-6, "{gap}");
+        // Other categories and budgets keep theirs.
+        assert_eq!(limiter.pace("acct", Category::Light), 1.0);
+        assert_eq!(limiter.pace("other", M), 1.0);
+        // Never below the floor.
+        for _ in 0..50 {
+            tokio::time::advance(CUT_GAP).await;
+            limiter.record_rate_limited("acct", M);
+        }
+        assert_eq!(limiter.pace("acct", M), MIN_PACE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn successes_recover_fast_below_the_429_then_probe() {
+        let limiter = business();
+        limiter.record_rate_limited("acct", M); // met at 1.0, now 0.7
+        let mut paces = vec![];
+        for _ in 0..10 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            limiter.record_success("acct", M, None);
+            paces.push(limiter.pace("acct", M));
+        }
+        // 0.05 a second up to 0.95 of the pace the 429 was met at …
+        assert!((paces[0] - 0.75).abs() < 1e-9, "{paces:?}");
+        assert!((paces[3] - 0.90).abs() < 1e-9, "{paces:?}");
+        assert!((paces[4] - 0.95).abs() < 1e-9, "{paces:?}");
+        // … then 0.2% of itself a second.
+        assert!(
+            (paces[5] - 0.95 * (1.0 + PROBE_PER_SEC)).abs() < 1e-9,
+            "{paces:?}"
+        );
+        // Never above the configured rate; the 429 is forgotten after a minute.
+        for _ in 0..120 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            limiter.record_success("acct", M, None);
+        }
+        assert_eq!(limiter.pace("acct", M), 1.0);
+        // Without any 429 nothing changes: the configured rate as before.
+        assert_eq!(limiter.pace("acct", Category::Light), 1.0);
+        limiter.record_success("acct", Category::Light, None);
+        assert_eq!(limiter.pace("acct", Category::Light), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_header_caps_and_a_low_remaining_trims() {
+        let limiter = business();
+        // The account allows 20 Medium a second, not 60.
+        let h = |remaining| QpsHeaders {
+            limit: 20,
+            remaining,
+        };
+        limiter.record_success("acct", M, Some(h(19)));
+        assert!((limiter.pace("acct", M) - 1.0 / 3.0).abs() < 1e-9);
+        let gap = spacing(&limiter);
+        assert!((gap - 1.0 / 20.0).abs() < 1e-6, "{gap}");
+        // Remaining under a quarter of the limit: trimmed, once per 250 ms, no growth between.
+        limiter.record_success("acct", M, Some(h(4)));
+        let trimmed = limiter.pace("acct", M);
+        assert!((trimmed - TRIM_ON_LOW / 3.0).abs() < 1e-9, "{trimmed}");
+        tokio::time::advance(Duration::from_millis(100)).await;
+        limiter.record_success("acct", M, Some(h(3)));
+        assert_eq!(limiter.pace("acct", M), trimmed);
+        tokio::time::advance(TRIM_GAP).await;
+        limiter.record_success("acct", M, Some(h(3)));
+        assert!((limiter.pace("acct", M) - trimmed * TRIM_ON_LOW).abs() < 1e-9);
+        // A full bucket again: recovery, up to the cap only.
+        for _ in 0..30 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+            limiter.record_success("acct", M, Some(h(19)));
+        }
+        assert!((limiter.pace("acct", M) - 1.0 / 3.0).abs() < 1e-9);
+        // Resource-intensive counts per minute: its header is not a per-second limit.
+        limiter.record_success("acct", Category::ResourceIntensive, Some(h(19)));
+        assert_eq!(limiter.pace("acct", Category::ResourceIntensive), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_adopted_pace_only_lowers() {
+        let limiter = business();
+        limiter.adopt_pace("acct", M, 0.4);
+        assert_eq!(limiter.pace("acct", M), 0.4);
+        limiter.adopt_pace("acct", M, 0.9);
+        assert_eq!(limiter.pace("acct", M), 0.4);
+        limiter.adopt_pace("acct", M, f64::NAN);
+        assert_eq!(limiter.pace("acct", M), 0.4);
     }
 
     #[tokio::test(start_paused = true)]

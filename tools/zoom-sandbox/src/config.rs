@@ -158,6 +158,9 @@ pub struct RateLimitConfig {
     /// than a steady trickle (the harsher of the two; Zoom does not say how other apps spend).
     /// The limit headers still show the account's whole limit.
     pub foreign_share: f64,
+    /// Whether answers carry `X-RateLimit-*` and a 429's `Retry-After` (on by default). Zoom's
+    /// 2026 page no longer documents them (REFERENCE §8); off plays a Zoom that sends none.
+    pub limit_headers: bool,
 }
 
 impl Default for RateLimitConfig {
@@ -168,6 +171,7 @@ impl Default for RateLimitConfig {
             daily_scale: None,
             budget: BudgetMode::Token,
             foreign_share: 0.0,
+            limit_headers: true,
         }
     }
 }

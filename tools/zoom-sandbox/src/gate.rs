@@ -164,8 +164,14 @@ async fn serve(
     caller: Caller,
 ) -> Response {
     let mut decision = None;
+    let config = state.rate_limiter.config();
+    let apply_headers = |response: &mut Response, d: &Decision| {
+        if config.limit_headers {
+            apply_headers(response, d);
+        }
+    };
     if let Some(category) = category {
-        let mode = state.rate_limiter.config().budget;
+        let mode = config.budget;
         let account = budget_account(mode, &caller, request.uri().path());
         if let Some(d) = state
             .rate_limiter

@@ -71,6 +71,10 @@ struct Args {
     #[arg(long, env = "ZOOM_SANDBOX_FOREIGN_SHARE", default_value_t = 0.0)]
     foreign_share: f64,
 
+    /// Leave out `X-RateLimit-*` and a 429's `Retry-After` (Zoom no longer documents them).
+    #[arg(long, env = "ZOOM_SANDBOX_NO_LIMIT_HEADERS")]
+    no_limit_headers: bool,
+
     /// Whose budget a request draws on: `token` (the token's account, i.e. the master for calls
     /// on sub accounts; default) or `target` (the account in `/accounts/{accountId}/…`).
     #[arg(long, env = "ZOOM_SANDBOX_RATE_BUDGET", default_value = "token")]
@@ -159,6 +163,7 @@ impl Args {
             daily_scale: self.daily_scale,
             budget: self.rate_budget,
             foreign_share: self.foreign_share,
+            limit_headers: !self.no_limit_headers,
         };
         rate_limits.validate().map_err(|e| e.to_string())?;
         Ok(SandboxConfig {
