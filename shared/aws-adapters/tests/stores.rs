@@ -946,7 +946,7 @@ async fn leases(r: Records) {
 }
 
 // Running-task marks: renewed by the holder, expired ones ignored, cleared only by the holder,
-// scoped to the connection, and gone with the connection's purge.
+// scoped to the connection, and gone with the connection's purge (the learned pace too).
 both!(running_tasks);
 async fn running_tasks(r: Records) {
     let mark = |cid: &str, task: &str, owner: &str, until| RunningTask {
@@ -1001,8 +1001,24 @@ async fn running_tasks(r: Records) {
         tasks(r.running_tasks("c2", t(6)).await.unwrap()),
         ["license-information"]
     );
+    // The learned pace: one per connection, the last writer's, gone with the purge too.
+    assert!(r.learned_pace("c1").await.unwrap().is_none());
+    let pace = |owner: &str, medium: f64| LearnedPace {
+        connection_id: "c1".into(),
+        paces: [("Medium".to_owned(), medium), ("Heavy".to_owned(), 1.0)].into(),
+        owner: owner.into(),
+        at: t(3),
+    };
+    r.record_pace(&pace("run-a", 0.3)).await.unwrap();
+    r.record_pace(&pace("run-r", 0.25)).await.unwrap();
+    assert_eq!(
+        r.learned_pace("c1").await.unwrap(),
+        Some(pace("run-r", 0.25))
+    );
+    assert!(r.learned_pace("c2").await.unwrap().is_none());
     r.purge_connection("c1").await.unwrap();
     assert!(r.running_tasks("c1", t(1)).await.unwrap().is_empty());
+    assert!(r.learned_pace("c1").await.unwrap().is_none());
 }
 
 // Raw queries page on LastEvaluatedKey, forwards and backwards.

@@ -494,6 +494,19 @@ pub struct RunningTask {
     pub until: DateTime<Utc>,
 }
 
+/// What a connection's units learned about its Zoom budget: for each rate-limit category, the
+/// part of the configured rate the account turned out to allow (`zoom::RateLimiter::pace`), so
+/// that a unit starting in another process does not rediscover it from the configured rate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearnedPace {
+    pub connection_id: String,
+    /// By category name (`Light`, `Medium`, `Heavy`, `Resource-intensive`).
+    pub paces: std::collections::BTreeMap<String, f64>,
+    /// The unit run that wrote it (a unit does not adopt its own).
+    pub owner: String,
+    pub at: DateTime<Utc>,
+}
+
 /// A lease (mutual exclusion with expiry).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {

@@ -410,6 +410,10 @@ pub trait BudgetStore: Send + Sync {
         connection_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<RunningTask>, StoreError>;
+    /// The latest pace a unit of the connection recorded.
+    async fn learned_pace(&self, connection_id: &str) -> Result<Option<LearnedPace>, StoreError>;
+    /// Records `pace` as the connection's latest (the last writer wins).
+    async fn record_pace(&self, pace: &LearnedPace) -> Result<(), StoreError>;
 }
 
 /// Deletes everything the connector recorded for a connection (after deauthorization and its

@@ -6,14 +6,20 @@
 //! running: Application Access alone gets the whole budget, and when Roster and License
 //! Information start beside it, all three slow down to their weights within one heartbeat.
 //! A crashed unit's mark expires after `mark_ttl`.
+//!
+//! The pace each client learns (the part of the configured rate the account really allows,
+//! `zoom::RateLimiter::pace`) is shared the same way: at every heartbeat a unit records its
+//! paces for the connection and adopts a lower one another unit recorded since it last looked;
+//! a unit that starts adopts the connection's recorded paces if they are under
+//! [`PACE_MEMORY`] old, instead of rediscovering the budget from the configured rate.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use ports::{BudgetStore, RunningTask};
+use chrono::{DateTime, Utc};
+use ports::{BudgetStore, LearnedPace, RunningTask};
 use tokio::task::JoinHandle;
-use zoom::RateLimiter;
+use zoom::{Category, RateLimiter};
 
 use crate::unit::Task;
 
@@ -33,6 +39,10 @@ impl Default for BudgetTiming {
         }
     }
 }
+
+/// How long a recorded pace is believed by a unit that starts: the budget changes as the
+/// account's other apps start and stop.
+pub const PACE_MEMORY: chrono::Duration = chrono::Duration::minutes(15);
 
 /// `task`'s part of the budget while `running` (which may or may not list it) are running.
 pub fn share_of(task: Task, running: impl IntoIterator<Item = Task>) -> f64 {
@@ -75,6 +85,8 @@ impl BudgetMember {
             until: Utc::now(),
         };
         rebalance(store.as_ref(), &mark, task, &limiter, timing).await;
+        let mut seen = None;
+        exchange_pace(store.as_ref(), &mark, &limiter, &mut seen).await;
         let heartbeat = tokio::spawn({
             let store = store.clone();
             let mark = mark.clone();
@@ -82,6 +94,7 @@ impl BudgetMember {
                 loop {
                     tokio::time::sleep(timing.heartbeat).await;
                     rebalance(store.as_ref(), &mark, task, &limiter, timing).await;
+                    exchange_pace(store.as_ref(), &mark, &limiter, &mut seen).await;
                 }
             }
         });
@@ -111,6 +124,55 @@ impl BudgetMember {
 impl Drop for BudgetMember {
     fn drop(&mut self) {
         self.heartbeat.abort();
+    }
+}
+
+/// Adopts the connection's recorded pace if another unit recorded it after `seen` and within
+/// [`PACE_MEMORY`] (a lower pace only: `RateLimiter::adopt_pace`), then records this unit's
+/// paces over it (categories this unit has not paced keep the recorded value). A store error
+/// changes nothing: the unit goes on with what its own client learns.
+async fn exchange_pace(
+    store: &dyn BudgetStore,
+    mark: &RunningTask,
+    limiter: &RateLimiter,
+    seen: &mut Option<DateTime<Utc>>,
+) {
+    let cid = &mark.connection_id;
+    let now = Utc::now();
+    let recorded = match store.learned_pace(cid).await {
+        Ok(recorded) => recorded.filter(|r| now - r.at <= PACE_MEMORY),
+        Err(e) => {
+            tracing::debug!(connection_id = %cid, error = %e, "could not read the learned pace");
+            return;
+        }
+    };
+    let mut paces = std::collections::BTreeMap::new();
+    if let Some(r) = &recorded {
+        if r.owner != mark.owner && seen.is_none_or(|s| r.at > s) {
+            for (name, pace) in &r.paces {
+                if let Some(category) = Category::from_header(name) {
+                    limiter.adopt_pace(cid, category, *pace);
+                }
+            }
+            *seen = Some(r.at);
+        }
+        paces = r.paces.clone();
+    }
+    let own = limiter.paces(cid);
+    if own.is_empty() {
+        return; // nothing learned yet: leave the record to those who have
+    }
+    for (category, pace) in own {
+        paces.insert(category.as_str().to_owned(), pace);
+    }
+    let learned = LearnedPace {
+        connection_id: cid.clone(),
+        paces,
+        owner: mark.owner.clone(),
+        at: now,
+    };
+    if let Err(e) = store.record_pace(&learned).await {
+        tracing::debug!(connection_id = %cid, error = %e, "could not record the learned pace");
     }
 }
 
@@ -225,6 +287,84 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn a_unit_starts_at_the_pace_another_unit_learned() {
+        let store: Arc<dyn BudgetStore> = Arc::new(aws_adapters::Records::in_memory());
+        let timing = BudgetTiming {
+            heartbeat: Duration::from_millis(20),
+            mark_ttl: Duration::from_secs(60),
+        };
+        let limiter = || RateLimiter::new(zoom::RateProfile::business());
+        // Access's client learned that the account allows 30% of the configured Medium rate.
+        let access_limiter = limiter();
+        access_limiter.adopt_pace("c1", Category::Medium, 0.3);
+        let access = BudgetMember::join(
+            store.clone(),
+            "c1",
+            Task::ApplicationAccess,
+            "run-a",
+            access_limiter.clone(),
+            timing,
+        )
+        .await;
+        let recorded = store.learned_pace("c1").await.unwrap().unwrap();
+        assert_eq!(recorded.paces.get("Medium"), Some(&0.3));
+        assert_eq!(recorded.owner, "run-a");
+        // A unit in another process starts there, not at the configured rate.
+        let roster_limiter = limiter();
+        let roster = BudgetMember::join(
+            store.clone(),
+            "c1",
+            Task::ApplicationRoster,
+            "run-r",
+            roster_limiter.clone(),
+            timing,
+        )
+        .await;
+        assert_eq!(roster_limiter.pace("c1", Category::Medium), 0.3);
+        assert_eq!(roster_limiter.pace("c1", Category::Light), 1.0);
+        // Another connection's units do not take it.
+        let other_limiter = limiter();
+        let other = BudgetMember::join(
+            store.clone(),
+            "c2",
+            Task::ApplicationRoster,
+            "run-o",
+            other_limiter.clone(),
+            timing,
+        )
+        .await;
+        assert_eq!(other_limiter.pace("c2", Category::Medium), 1.0);
+        // A lower pace learned later reaches the running unit at its next heartbeat.
+        access_limiter.adopt_pace("c1", Category::Medium, 0.2);
+        wait_for(|| roster_limiter.pace("c1", Category::Medium) == 0.2).await;
+        for m in [access, roster, other] {
+            m.leave().await;
+        }
+        // A record older than PACE_MEMORY is not believed.
+        store
+            .record_pace(&LearnedPace {
+                connection_id: "c3".into(),
+                paces: [("Medium".to_owned(), 0.1)].into(),
+                owner: "run-old".into(),
+                at: Utc::now() - PACE_MEMORY - chrono::Duration::minutes(1),
+            })
+            .await
+            .unwrap();
+        let late_limiter = limiter();
+        let late = BudgetMember::join(
+            store.clone(),
+            "c3",
+            Task::ApplicationAccess,
+            "run-l",
+            late_limiter.clone(),
+            timing,
+        )
+        .await;
+        assert_eq!(late_limiter.pace("c3", Category::Medium), 1.0);
+        late.leave().await;
     }
 
     async fn wait_for(done: impl Fn() -> bool) {

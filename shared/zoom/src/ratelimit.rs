@@ -327,6 +327,24 @@ impl RateLimiter {
             .pace
     }
 
+    /// The pace of every category of `budget` this limiter has paced.
+    pub fn paces(&self, budget: &str) -> Vec<(Category, f64)> {
+        let buckets: Vec<(Category, Arc<Bucket>)> = self
+            .buckets
+            .lock()
+            .expect("limiter lock")
+            .iter()
+            .filter(|((b, _), _)| b == budget)
+            .map(|((_, c), bucket)| (*c, bucket.clone()))
+            .collect();
+        let mut paces: Vec<(Category, f64)> = buckets
+            .into_iter()
+            .map(|(c, bucket)| (c, bucket.state.lock().expect("bucket lock").pace))
+            .collect();
+        paces.sort_by_key(|(c, _)| *c);
+        paces
+    }
+
     /// Starts `category` of `budget` at `pace` (what another process of the same connection
     /// learned), unless this limiter already paces lower.
     pub fn adopt_pace(&self, budget: &str, category: Category, pace: f64) {

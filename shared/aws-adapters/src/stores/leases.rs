@@ -1,4 +1,4 @@
-//! [`LeaseStore`] and [`BudgetStore`] (the running-task marks).
+//! [`LeaseStore`] and [`BudgetStore`] (the running-task marks and the learned pace).
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use super::keys::{conn_pk, lease_pk, running_sk};
 use super::{Records, decode, encode, written};
 use crate::backend::Cond;
 use crate::table::{PK, SK};
-use ports::{BudgetStore, Lease, LeaseStore, RunningTask, StoreError};
+use ports::{BudgetStore, LearnedPace, Lease, LeaseStore, RunningTask, StoreError};
 
 #[async_trait]
 impl LeaseStore for Records {
@@ -104,4 +104,24 @@ impl BudgetStore for Records {
             .await?;
         Ok(marks.into_iter().filter(|m| m.until > now).collect())
     }
+
+    async fn learned_pace(&self, cid: &str) -> Result<Option<LearnedPace>, StoreError> {
+        self.table
+            .get(&conn_pk(cid), PACE_SK)
+            .await?
+            .map(decode)
+            .transpose()
+    }
+
+    async fn record_pace(&self, pace: &LearnedPace) -> Result<(), StoreError> {
+        let item = encode(
+            pace,
+            &[(PK, conn_pk(&pace.connection_id)), (SK, PACE_SK.into())],
+            Some((pace.at + chrono::Duration::days(1)).timestamp()),
+        )?;
+        self.table.put(item, None).await
+    }
 }
+
+/// The sort key of a connection's [`LearnedPace`].
+const PACE_SK: &str = "PACE";
