@@ -12,9 +12,14 @@ use serde_json::{Value, json};
 use zoom_sandbox::tenant::{Role, TenantSpec, User, UserStatus};
 use zoom_sandbox::{RunningSandbox, SandboxConfig};
 
-/// The client gives up long before the sandbox's hold (a lost answer of the timeout kind).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
-const HOLD: &str = "hold=10s";
+/// The client gives up long before the sandbox's hold (a lost answer of the timeout kind),
+/// and long after any answer that is not held comes: a dropped connection or a 502 that took
+/// longer than this on a loaded machine would read as a timeout (and a status change checked
+/// right after it might not be carried out yet). 3 s: a stall of that length is no longer a
+/// matter of load; 1 s was not far from a CI runner's worst pause.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Ten times the client's timeout (held answers are cut short when the sandbox shuts down).
+const HOLD: &str = "hold=30s";
 
 /// What the client saw of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,7 +300,7 @@ async fn token_answers_are_lost_with_oauth_only_without_a_path_filter() {
         &sb,
         Method::POST,
         "faults",
-        Some(json!({"lost": 1.0, "oauth": true, "hold_ms": 10000})),
+        Some(json!({"lost": 1.0, "oauth": true, "hold_ms": 30000})),
     )
     .await;
     assert_eq!(s, 200);
