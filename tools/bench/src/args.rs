@@ -15,8 +15,13 @@ pub(crate) struct Args {
     /// Larger sizes: the rate run on 200,000 users, overhead up to 200,000 users.
     #[arg(long)]
     pub(crate) full: bool,
-    /// Figures to run (comma separated): rate, overhead, coldstart (economy and cost come with rate).
-    #[arg(long, value_delimiter = ',', default_value = "rate,overhead,coldstart")]
+    /// Figures to run (comma separated): rate, pacing, overhead, coldstart (economy and cost
+    /// come with rate).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "rate,pacing,overhead,coldstart"
+    )]
     pub(crate) only: Vec<String>,
     /// Rate run: sub accounts.
     #[arg(long, default_value_t = 50)]
@@ -24,6 +29,12 @@ pub(crate) struct Args {
     /// Rate run: users (master + sub accounts); `--full` makes it 200,000.
     #[arg(long, default_value_t = 50_000)]
     pub(crate) users: u32,
+    /// Pacing figure: users of its tenant (five full syncs, one per scenario).
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) pacing_users: u32,
+    /// Pacing figure: sub accounts of its tenant.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) pacing_subs: u32,
     /// Average scheduled meetings per meeting-capable user (7: about 5.7 per user with an id,
     /// the "≥ 5 meetings per user").
     #[arg(long, default_value_t = 7)]

@@ -9,15 +9,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
-use aws_adapters::Records;
 use aws_adapters::backend::MemoryTable;
+use aws_adapters::{MemoryTokenStore, Records};
 use chrono::{DateTime, Utc};
-use ports::{ConnectionRecord, ConnectionSettings, ConnectionStore, ZoomRegion};
+use ports::{
+    ConnectionRecord, ConnectionSettings, ConnectionStore, StoredTokens, TokenStore, TokenVault,
+    VaultOptions, ZoomRegion,
+};
 use serde::{Deserialize, Serialize};
 use sync_domain::{InactivityThreshold, YesNo};
 use sync_engine::{ClientFactory, DirectInvoke, MemoryQueue, SyncEngine, SyncError, Task};
 use test_support::TestClock;
-use zoom::{ConfigError, RateProfile, RetryPolicy, ZoomClient};
+use zoom::{ConfigError, OAuthClient, RateProfile, RetryPolicy, ZoomClient, ZoomConfig};
 use zoom_sandbox::oauth::TokenResponse;
 
 use crate::metered::MeteredTable;
@@ -44,21 +47,48 @@ impl Grant {
 }
 
 /// One client per task over the whole profile, starting at the task's weight; the engine sets
-/// its share of the connection's budget while a unit runs (the production `VaultClientFactory`
-/// does the same with tokens from the vault).
+/// its share of the connection's budget while a unit runs. Tokens come from the token vault
+/// (in-memory secret, leases on the engine's table), as the production `VaultClientFactory`
+/// builds them, so that token refreshes cost what they cost there.
 pub struct ShareFactory {
-    grant: Grant,
+    config: ZoomConfig,
+    vault: TokenVault,
     profile: RateProfile,
     cache: Mutex<HashMap<Task, ZoomClient>>,
 }
 
 impl ShareFactory {
-    pub fn new(grant: Grant, profile: RateProfile) -> Self {
-        Self {
-            grant,
+    /// Stores `grant`'s tokens for [`CONNECTION`] in a vault whose leases and connection marks
+    /// live in `records`. Requests time out after 30 s (the default).
+    pub async fn new(
+        grant: Grant,
+        profile: RateProfile,
+        records: &Records,
+    ) -> anyhow::Result<Self> {
+        let config = test_support::sandbox_config(&grant.base_url, Duration::from_secs(30))?;
+        let tokens = Arc::new(MemoryTokenStore::new());
+        tokens
+            .write(
+                CONNECTION,
+                &StoredTokens {
+                    tokens: test_support::grant_tokens(&grant.tokens, &grant.base_url),
+                    refreshed_at: Utc::now(),
+                },
+            )
+            .await?;
+        let vault = TokenVault {
+            tokens,
+            leases: Arc::new(records.clone()),
+            connections: Arc::new(records.clone()),
+            refresher: Arc::new(OAuthClient::new(&config)?),
+            options: VaultOptions::default(),
+        };
+        Ok(Self {
+            config,
+            vault,
             profile,
             cache: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// Every client built so far (for their metrics).
@@ -69,16 +99,15 @@ impl ShareFactory {
             .unwrap_or_default()
     }
 
-    /// A client with the production retries and the connection's budget; requests time out
-    /// after 30 s (the default).
+    /// A client with the production retries and the connection's budget.
     fn build(&self, profile: RateProfile) -> Result<ZoomClient, SyncError> {
-        let g = &self.grant;
-        let client_error = |e: ConfigError| SyncError::Client(e.to_string());
-        let config = test_support::sandbox_config(&g.base_url, Duration::from_secs(30))
-            .map_err(client_error)?;
-        let tokens = test_support::grant_tokens(&g.tokens, &g.base_url);
-        test_support::client_on(config, tokens, profile, RetryPolicy::default(), CONNECTION)
-            .map_err(client_error)
+        let source = Arc::new(self.vault.token_source(CONNECTION));
+        ZoomClient::builder(self.config.clone(), source)
+            .rate_profile(profile)
+            .retry_policy(RetryPolicy::default())
+            .budget_key(CONNECTION)
+            .build()
+            .map_err(|e: ConfigError| SyncError::Client(e.to_string()))
     }
 }
 
@@ -119,7 +148,7 @@ pub async fn bench_engine(
     ));
     let records = Records::new(table.clone());
     let master = grant.master_account_id.clone();
-    let factory = Arc::new(ShareFactory::new(grant, profile));
+    let factory = Arc::new(ShareFactory::new(grant, profile, &records).await?);
     let clock = TestClock::at(now);
     let connection = ConnectionRecord::new(
         CONNECTION,

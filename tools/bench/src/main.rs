@@ -10,7 +10,7 @@ use bench::procfs;
 use clap::Parser;
 
 use crate::args::{Args, Cmd};
-use crate::figures::{cold_start, cost, overhead, rate};
+use crate::figures::{cold_start, cost, overhead, pacing, rate};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -55,6 +55,9 @@ async fn all(mut args: Args) -> anyhow::Result<()> {
     let mut rate = None;
     if want("rate") {
         rate = Some(rate::rate_and_economy(&args).await?);
+    }
+    if want("pacing") {
+        pacing::pacing_figures(&args).await?;
     }
     let mut overhead = Vec::new();
     if want("overhead") {
