@@ -109,6 +109,23 @@ impl FakeZoom {
         self.users.lock().unwrap()[id].clone()
     }
 
+    /// `user_id`'s next write answers a 502 after the client's retries; `carried_out`: Zoom
+    /// made the change first.
+    fn lose_next_answer(&self, user_id: &str, carried_out: bool) {
+        self.lost_answers
+            .lock()
+            .unwrap()
+            .insert(user_id.into(), carried_out);
+    }
+
+    /// `user_id` cannot be read from its next write on.
+    fn unreadable_after_next_write(&self, user_id: &str) {
+        self.unreadable_after_write
+            .lock()
+            .unwrap()
+            .insert(user_id.into());
+    }
+
     /// Zoom healthy again: every user can be read.
     fn heal(&self) {
         self.unreadable.lock().unwrap().clear();
@@ -1832,11 +1849,7 @@ fn assert_after_is_live(r: &ReclamationResponse, f: &Fixture, id: &str) {
 #[tokio::test]
 async fn a_lost_answer_with_the_change_made_is_acted_and_done() {
     let f = fixture().await;
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("m1".into(), true);
+    f.zoom.lose_next_answer("m1", true);
     let r = f.reclaimer.handle(&event("execute")).await.unwrap();
     // The fake carried the deactivation out (and dropped the type to Basic) but answered 502.
     assert_eq!(state_of(&f, "m1"), ("inactive".into(), 1));
@@ -1876,11 +1889,7 @@ async fn a_lost_answer_with_the_change_made_is_acted_and_done() {
 
     // Reactivate's own activate answer is lost too, the fake activating m1: acted, and the
     // type is restored after it.
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("m1".into(), true);
+    f.zoom.lose_next_answer("m1", true);
     let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
     assert_eq!(back.summary.acted, 2, "{back:#?}");
     assert_eq!(back.summary.unknown + back.summary.failed, 0);
@@ -1900,11 +1909,7 @@ async fn a_lost_answer_with_the_change_made_is_acted_and_done() {
 #[tokio::test]
 async fn a_lost_answer_without_the_change_is_failed() {
     let f = fixture().await;
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("m1".into(), false);
+    f.zoom.lose_next_answer("m1", false);
     let r = f.reclaimer.handle(&event("execute")).await.unwrap();
     // The fake never carried the write out.
     assert_eq!(state_of(&f, "m1"), ("active".into(), 2));
@@ -1942,11 +1947,7 @@ async fn a_lost_answer_without_the_change_is_failed() {
     // Reactivate leaves m1 alone; s5's activate answer is lost without the change: failed,
     // and s5 stays deactivated at the fake.
     let writes = f.zoom.writes().len();
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("s5".into(), false);
+    f.zoom.lose_next_answer("s5", false);
     let back = f.reclaimer.handle(&event("reactivate")).await.unwrap();
     assert_eq!(state_of(&f, "s5").0, "inactive");
     let s5 = line(&back, "s5");
@@ -2113,11 +2114,7 @@ async fn a_lost_downgrade_answer_is_read_back_by_type() {
     };
     // The change shown (type 1 while still active): acted with the lost answer said.
     let f = fixture().await;
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("m1".into(), true);
+    f.zoom.lose_next_answer("m1", true);
     let r = f.reclaimer.handle(&downgrade()).await.unwrap();
     assert_eq!(state_of(&f, "m1"), ("active".into(), 1));
     let m1 = line(&r, "m1");
@@ -2138,16 +2135,8 @@ async fn a_lost_downgrade_answer_is_read_back_by_type() {
     // Not readable after the lost answer: unknown, the intent kept; reactivate finds type 1
     // where the intent recorded 2 and restores it.
     let f = fixture().await;
-    f.zoom
-        .lost_answers
-        .lock()
-        .unwrap()
-        .insert("m1".into(), true);
-    f.zoom
-        .unreadable_after_write
-        .lock()
-        .unwrap()
-        .insert("m1".into());
+    f.zoom.lose_next_answer("m1", true);
+    f.zoom.unreadable_after_next_write("m1");
     let r = f.reclaimer.handle(&downgrade()).await.unwrap();
     assert_eq!(state_of(&f, "m1"), ("active".into(), 1));
     let m1 = line(&r, "m1");

@@ -242,8 +242,8 @@ mod tests {
         };
         let limiter = |_| RateLimiter::new(zoom::RateProfile::business());
         let access_limiter = limiter(());
-        let access = BudgetMember::join(
-            store.clone(),
+        let access = join(
+            &store,
             "c1",
             Task::ApplicationAccess,
             "run-a",
@@ -254,8 +254,8 @@ mod tests {
         assert_eq!(access_limiter.share(), 1.0, "alone: the whole budget");
 
         let roster_limiter = limiter(());
-        let roster = BudgetMember::join(
-            store.clone(),
+        let roster = join(
+            &store,
             "c1",
             Task::ApplicationRoster,
             "run-r",
@@ -267,8 +267,8 @@ mod tests {
         // Access notices at its next heartbeat.
         wait_for(|| (access_limiter.share() - 0.75 / 0.90).abs() < 1e-9).await;
         // Another connection's tasks do not count.
-        let other = BudgetMember::join(
-            store.clone(),
+        let other = join(
+            &store,
             "c2",
             Task::LicenseInformation,
             "run-l",
@@ -300,8 +300,8 @@ mod tests {
         // Access's client learned that the account allows 30% of the configured Medium rate.
         let access_limiter = limiter();
         access_limiter.adopt_pace("c1", Category::Medium, 0.3);
-        let access = BudgetMember::join(
-            store.clone(),
+        let access = join(
+            &store,
             "c1",
             Task::ApplicationAccess,
             "run-a",
@@ -314,8 +314,8 @@ mod tests {
         assert_eq!(recorded.owner, "run-a");
         // A unit in another process starts there, not at the configured rate.
         let roster_limiter = limiter();
-        let roster = BudgetMember::join(
-            store.clone(),
+        let roster = join(
+            &store,
             "c1",
             Task::ApplicationRoster,
             "run-r",
@@ -327,8 +327,8 @@ mod tests {
         assert_eq!(roster_limiter.pace("c1", Category::Light), 1.0);
         // Another connection's units do not take it.
         let other_limiter = limiter();
-        let other = BudgetMember::join(
-            store.clone(),
+        let other = join(
+            &store,
             "c2",
             Task::ApplicationRoster,
             "run-o",
@@ -354,8 +354,8 @@ mod tests {
             .await
             .unwrap();
         let late_limiter = limiter();
-        let late = BudgetMember::join(
-            store.clone(),
+        let late = join(
+            &store,
             "c3",
             Task::ApplicationAccess,
             "run-l",
@@ -365,6 +365,17 @@ mod tests {
         .await;
         assert_eq!(late_limiter.pace("c3", Category::Medium), 1.0);
         late.leave().await;
+    }
+
+    async fn join(
+        store: &Arc<dyn BudgetStore>,
+        connection_id: &str,
+        task: Task,
+        owner: &str,
+        limiter: Arc<RateLimiter>,
+        timing: BudgetTiming,
+    ) -> BudgetMember {
+        BudgetMember::join(store.clone(), connection_id, task, owner, limiter, timing).await
     }
 
     async fn wait_for(done: impl Fn() -> bool) {
