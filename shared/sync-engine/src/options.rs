@@ -16,6 +16,11 @@ pub struct EngineOptions {
     pub host_concurrency: usize,
     /// Heartbeat of the connection's budget split (`budget`).
     pub budget: BudgetTiming,
+    /// The part of Zoom's daily Heavy cap Application Access may spend reading participant
+    /// lists from the report API (Heavy) beside past meetings (Medium): a list goes there
+    /// when Heavy's next slot comes sooner, while more than `1 - share` of the cap is left
+    /// (the rest is for the account's other apps and tomorrow's report sweep). 0: Medium only.
+    pub heavy_participants_share: f64,
 }
 
 impl Default for EngineOptions {
@@ -25,6 +30,7 @@ impl Default for EngineOptions {
             deadline_margin: Duration::from_secs(60),
             host_concurrency: 16,
             budget: BudgetTiming::default(),
+            heavy_participants_share: 0.5,
         }
     }
 }

@@ -228,3 +228,57 @@ async fn the_documented_five_scopes_never_fail_a_unit() {
     let now = (env.engine.clock)();
     assert_matches_truth(&env.records, &truth, cid, &s, now).await;
 }
+
+/// Participant lists read from the report API (Heavy) give the same records as past meetings
+/// (Medium). The sandbox meters Business limits (scaled up: the test is not about speed) so
+/// that its answers carry the daily Heavy count the choice needs; the client does not pace, so
+/// every list goes to the report when allowed (a tie goes to Heavy) and none when not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_from_the_report_give_the_same_records() {
+    use zoom_sandbox::config::{RateLimitConfig, RateLimitProfile};
+    let metered = || {
+        zoom_sandbox::SandboxConfig {
+            tenant: org_spec(),
+            ..zoom_sandbox::SandboxConfig::demo()
+        }
+        .with_rate_limits(RateLimitConfig {
+            scale: 100.0,
+            ..RateLimitConfig::profile(RateLimitProfile::Business)
+        })
+    };
+    let s = settings(true, true);
+    let cid = "conn-heavy";
+    let mut records = Vec::new();
+    for share in [0.0, 1.0] {
+        let sb = zoom_sandbox::start_local(metered()).await.unwrap();
+        let truth = truth(&sb);
+        let mut env = env_on(sb, Records::in_memory());
+        env.engine.options.heavy_participants_share = share;
+        connect(&env.records, &truth, cid, s).await;
+        run_every_task(&env.engine, &direct(cid)).await;
+        let now = (env.engine.clock)();
+        assert_matches_truth(&env.records, &truth, cid, &s, now).await;
+        let runs = task_runs(&env.records, cid, Task::ApplicationAccess, 100).await;
+        let requests = |endpoint: &str| -> u64 {
+            runs.iter()
+                .map(|r| r.requests_by_endpoint.get(endpoint).copied().unwrap_or(0))
+                .sum()
+        };
+        let by_report = requests("GET /report/meetings/{meetingId}/participants")
+            + requests("GET /accounts/{accountId}/report/meetings/{meetingId}/participants");
+        let by_past = requests("GET /past_meetings/{meetingUUID}/participants");
+        if share == 0.0 {
+            assert_eq!(by_report, 0, "share 0: past meetings only");
+            assert!(by_past > 0);
+        } else {
+            assert!(by_report > 0, "share 1: the report's lists");
+            assert!(
+                by_past < by_report / 10,
+                "past meetings only where the report had no list: {by_past} vs {by_report}"
+            );
+        }
+        let accounts: Vec<String> = tree(&truth).iter().map(|a| a.id.clone()).collect();
+        records.push(all_access(&env.records, cid, &accounts).await);
+    }
+    assert_eq!(records[0], records[1]);
+}

@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::config::{ConfigError, ZoomConfig};
 use crate::error::ZoomError;
 use crate::metrics::{Metrics, MetricsSnapshot};
-use crate::ratelimit::{Category, Denied, QpsHeaders, RateLimiter, RateProfile};
+use crate::ratelimit::{Category, Denied, LimitHeaders, RateLimiter, RateProfile};
 use crate::{AccessToken, TokenSource};
 
 /// Retry behaviour for transient failures (5xx, timeouts, connection errors, 429).
@@ -256,6 +256,11 @@ impl ZoomClient {
         &self.inner.limiter
     }
 
+    /// The budget key this client spends (its limiter's buckets are keyed by it).
+    pub fn budget(&self) -> &str {
+        &self.inner.budget
+    }
+
     pub fn config(&self) -> &ZoomConfig {
         &self.inner.config
     }
@@ -495,7 +500,7 @@ impl ZoomClient {
             if (200..300).contains(&status) {
                 inner
                     .limiter
-                    .record_success(&inner.budget, category, qps_headers(&headers));
+                    .record_success(&inner.budget, category, limit_headers(&headers));
                 return Outcome::Done(Answer { body, tracking_id });
             }
             let parsed = ErrorBody::parse(&body);
@@ -624,19 +629,23 @@ pub(crate) fn decode<T: DeserializeOwned>(
     })
 }
 
-/// `X-RateLimit-Limit` and `-Remaining` of a per-second budget (`X-RateLimit-Type: QPS`), when
-/// Zoom sends them (REFERENCE §8: documented once, to be treated as optional).
-fn qps_headers(headers: &HeaderMap) -> Option<QpsHeaders> {
+/// `X-RateLimit-Type`, `-Limit` and `-Remaining`, when Zoom sends them (REFERENCE §8:
+/// documented once, to be treated as optional).
+fn limit_headers(headers: &HeaderMap) -> Option<LimitHeaders> {
     let get = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if !get("x-ratelimit-type")?.eq_ignore_ascii_case("qps") {
-        return None;
-    }
-    Some(QpsHeaders {
+    let kind = get("x-ratelimit-type")?.to_ascii_lowercase();
+    let daily = match kind.as_str() {
+        "qps" => false,
+        k if k.contains("daily") => true,
+        _ => return None,
+    };
+    Some(LimitHeaders {
+        daily,
         limit: get("x-ratelimit-limit")?.parse().ok()?,
         remaining: get("x-ratelimit-remaining")?.parse().ok()?,
     })
@@ -692,6 +701,34 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
         h
+    }
+
+    #[test]
+    fn limit_headers_of_either_kind() {
+        let of = |kind: &str, limit: &str, remaining: &str| {
+            let mut h = HeaderMap::new();
+            for (name, v) in [
+                ("x-ratelimit-type", kind),
+                ("x-ratelimit-limit", limit),
+                ("x-ratelimit-remaining", remaining),
+            ] {
+                h.insert(name, HeaderValue::from_str(v).unwrap());
+            }
+            limit_headers(&h)
+        };
+        let headers = |daily, limit, remaining| {
+            Some(LimitHeaders {
+                daily,
+                limit,
+                remaining,
+            })
+        };
+        assert_eq!(of("QPS", "30", "29"), headers(false, 30, 29));
+        assert_eq!(of("Daily-limit", "60000", "12"), headers(true, 60_000, 12));
+        assert_eq!(of(" daily-limit ", "10", "0"), headers(true, 10, 0));
+        assert_eq!(of("per-minute", "10", "0"), None);
+        assert_eq!(of("QPS", "thirty", "29"), None);
+        assert_eq!(limit_headers(&HeaderMap::new()), None);
     }
 
     #[test]

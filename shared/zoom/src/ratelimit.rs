@@ -198,6 +198,8 @@ struct BucketState {
     paused_until: Option<Instant>,
     /// When the pace last grew (recovery is by time, not by request count).
     grown_at: Instant,
+    /// The daily cap and what is left of it, as the last answer's headers said.
+    daily: Option<(u64, u64)>,
     /// When the pace was last cut by a 429, or trimmed on a low `X-RateLimit-Remaining`.
     cut_at: Option<Instant>,
     trimmed_at: Option<Instant>,
@@ -225,9 +227,11 @@ pub(crate) const FORGET_429_AFTER: Duration = Duration::from_secs(60);
 /// The pace never falls below this (1% of Business Medium is 0.6 requests a second).
 pub(crate) const MIN_PACE: f64 = 0.01;
 
-/// What Zoom's rate-limit headers said about a per-second budget (`X-RateLimit-Type: QPS`).
+/// What Zoom's rate-limit headers said: a per-second budget (`X-RateLimit-Type: QPS`) or the
+/// daily cap (`Daily-limit`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct QpsHeaders {
+pub(crate) struct LimitHeaders {
+    pub daily: bool,
     pub limit: u64,
     pub remaining: u64,
 }
@@ -290,6 +294,7 @@ impl RateLimiter {
                         cap: 1.0,
                         limited_at: f64::INFINITY,
                         paused_until: None,
+                        daily: None,
                         grown_at: Instant::now(),
                         cut_at: None,
                         trimmed_at: None,
@@ -316,6 +321,21 @@ impl RateLimiter {
             state.next = slot + interval.div_f64(self.share() * state.pace);
         }
         Ok(slot)
+    }
+
+    /// When the next request of `category` on `budget` could start (a peek: nothing reserved).
+    pub fn next_slot(&self, budget: &str, category: Category) -> Instant {
+        let bucket = self.bucket(budget, category);
+        let state = bucket.state.lock().expect("bucket lock");
+        state.next.max(Instant::now())
+    }
+
+    /// The daily cap of `category` and what is left of it today, as Zoom's last answer said
+    /// (`None`: no answer with the daily headers yet).
+    pub fn daily_left(&self, budget: &str, category: Category) -> Option<(u64, u64)> {
+        let bucket = self.bucket(budget, category);
+        let state = bucket.state.lock().expect("bucket lock");
+        state.daily
     }
 
     /// The part of the configured rate `category` of `budget` paces at now (1.0: all of it).
@@ -363,12 +383,16 @@ impl RateLimiter {
         &self,
         budget: &str,
         category: Category,
-        headers: Option<QpsHeaders>,
+        headers: Option<LimitHeaders>,
     ) {
         let configured = self.profile.limit(category);
         let bucket = self.bucket(budget, category);
         let mut state = bucket.state.lock().expect("bucket lock");
         let now = Instant::now();
+        if let Some(h) = headers.filter(|h| h.daily) {
+            state.daily = Some((h.limit, h.remaining));
+        }
+        let headers = headers.filter(|h| !h.daily);
         // Resource-intensive's window is a minute: its header counts are not per second.
         if let (Some(h), Some(configured), false) =
             (headers, configured, category == Category::ResourceIntensive)
@@ -562,7 +586,8 @@ mod tests {
     async fn the_limit_header_caps_and_a_low_remaining_trims() {
         let limiter = business();
         // The account allows 20 Medium a second, not 60.
-        let h = |remaining| QpsHeaders {
+        let h = |remaining| LimitHeaders {
+            daily: false,
             limit: 20,
             remaining,
         };
@@ -589,6 +614,31 @@ mod tests {
         // Resource-intensive counts per minute: its header is not a per-second limit.
         limiter.record_success("acct", Category::ResourceIntensive, Some(h(19)));
         assert_eq!(limiter.pace("acct", Category::ResourceIntensive), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_daily_headers_are_kept_and_do_not_pace() {
+        let limiter = business();
+        let heavy = Category::Heavy;
+        assert_eq!(limiter.daily_left("acct", heavy), None);
+        let daily = |remaining| LimitHeaders {
+            daily: true,
+            limit: 60_000,
+            remaining,
+        };
+        limiter.record_success("acct", heavy, Some(daily(59_000)));
+        assert_eq!(limiter.daily_left("acct", heavy), Some((60_000, 59_000)));
+        // A count far below the per-second rate is not a per-second limit: no cap, no trim.
+        limiter.record_success("acct", heavy, Some(daily(3)));
+        assert_eq!(limiter.daily_left("acct", heavy), Some((60_000, 3)));
+        assert_eq!(limiter.pace("acct", heavy), 1.0);
+        assert_eq!(limiter.daily_left("other", heavy), None);
+        // The next slot is a peek: it moves only when a request is admitted.
+        let first = limiter.next_slot("acct", heavy);
+        assert_eq!(limiter.next_slot("acct", heavy), first);
+        limiter.reserve("acct", heavy).unwrap();
+        limiter.reserve("acct", heavy).unwrap();
+        assert!(limiter.next_slot("acct", heavy) > first);
     }
 
     #[tokio::test(start_paused = true)]

@@ -486,3 +486,94 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
         );
     }
 }
+
+/// The admin revokes the app at Zoom while Application Access runs (its access and refresh
+/// tokens die at once). The connection must be flagged for re-authorization, the units must
+/// not loop on the dead grant (the queue drains; another round asks Zoom for no token), and
+/// after the admin connects again a clean run ends with the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_revoked_mid_sync_is_flagged_and_recovered() {
+    let Some(clients) = moto_clients("grant_revoked_mid_sync").await else {
+        eprintln!("NOTICE grant_revoked_mid_sync: skipped, no local AWS");
+        return;
+    };
+    let moto = aws_adapters::AwsConfig::from_env().endpoint_url.unwrap();
+    let sb = sandbox(zoom_sandbox::tenant::TenantSpec::demo()).await;
+    let truth = truth(&sb);
+    let s = settings(true, false);
+    let n: u64 = rand::random();
+    let name = format!("revoked-{n:08x}");
+    let stack = Stack::create(
+        clients.clone(),
+        &sb,
+        &name,
+        s,
+        sandbox_tokens(&sb, &[]),
+        VISIBILITY_SECS,
+    )
+    .await
+    .unwrap();
+    let proxy = Arc::new(KillingProxy {
+        moto,
+        http: reqwest::Client::new(),
+        writes: AtomicU64::new(0),
+        kill_at: std::sync::Mutex::new(BTreeMap::new()),
+        kill: Notify::new(),
+        kills: AtomicU64::new(0),
+        kill_token_save: AtomicBool::new(false),
+    });
+    let proxy_url = format!("http://{}", start_proxy(proxy.clone()).await);
+    run_task(&stack, Task::ApplicationRoster, &proxy, &proxy_url).await;
+
+    // Revoke once Access has made a few dozen requests.
+    let started = sb.state.stats.snapshot().requests;
+    let revoker = tokio::spawn({
+        let state = sb.state.clone();
+        async move {
+            while state.stats.snapshot().requests < started + 40 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            state.oauth.revoke_all()
+        }
+    });
+    run_task(&stack, Task::ApplicationAccess, &proxy, &proxy_url).await;
+    let revoked = tokio::time::timeout(Duration::from_secs(5), revoker)
+        .await
+        .expect("Access ended before its 40th request: nothing was revoked mid-run");
+    assert!(revoked.unwrap() > 0, "the grant was revoked mid-run");
+    let status = ports::ConnectionStore::get_connection(&stack.records, &stack.connection_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert!(
+        matches!(status, ports::ConnectionStatus::NeedsReauthorization { .. }),
+        "connection {status:?}"
+    );
+    let token_requests = sb.state.stats.snapshot().endpoint("POST", "/oauth/token");
+    for task in Task::ALL {
+        run_task(&stack, task, &proxy, &proxy_url).await;
+    }
+    assert_eq!(
+        sb.state.stats.snapshot().endpoint("POST", "/oauth/token"),
+        token_requests,
+        "the tasks kept asking for tokens on a revoked grant"
+    );
+
+    stack.reauthorize(sandbox_tokens(&sb, &[])).await.unwrap();
+    for task in Task::ALL {
+        run_task(&stack, task, &proxy, &proxy_url).await;
+    }
+    let stats = assert_matches_truth(
+        &stack.records,
+        &truth,
+        &stack.connection_id,
+        &s,
+        chrono::Utc::now(),
+    )
+    .await;
+    eprintln!(
+        "grant revoked after {} requests of Access; {token_requests} token requests; records equal the truth ({stats:?})",
+        40
+    );
+}

@@ -50,7 +50,11 @@ async fn add_date(
     axum::extract::State(state): axum::extract::State<Arc<SandboxState>>,
     mut response: axum::response::Response,
 ) -> axum::response::Response {
-    let date = state.clock.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let date = state
+        .clock
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
     if let Ok(v) = date.parse() {
         response.headers_mut().insert(axum::http::header::DATE, v);
     }

@@ -135,8 +135,8 @@ pub(super) async fn user_meetings(
 }
 
 /// `GET /report/meetings/{meetingId}/participants`: like past meeting participants (same UUID
-/// encoding rule) plus `participant_user_id` and `customer_key`; the meeting must belong to the
-/// addressed account.
+/// encoding rule) plus `participant_user_id` and `customer_key`, without `internal_user` and
+/// `status` (not in its schema); the meeting must belong to the addressed account.
 pub(super) async fn meeting_participants(
     call: Call,
     OriginalUri(uri): OriginalUri,
@@ -157,6 +157,12 @@ pub(super) async fn meeting_participants(
                 serde_json::to_value(super::meetings::participant_row(r)).unwrap_or_default();
             v["participant_user_id"] = json!(r.id);
             v["customer_key"] = json!("");
+            // Not in the report's schema (REFERENCE §3.10): a report row cannot say whether
+            // the person is of the account.
+            if let Some(row) = v.as_object_mut() {
+                row.remove("internal_user");
+                row.remove("status");
+            }
             v
         })
         .collect();

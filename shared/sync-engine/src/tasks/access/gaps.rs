@@ -61,6 +61,9 @@ struct Seen {
 pub(super) struct ScopeGaps {
     master: bool,
     seen: Mutex<Seen>,
+    /// The report's participant lists were refused (a granular scope of their own): they are
+    /// read from past meetings only. Not a gap: nothing goes uncollected.
+    report_participants_refused: std::sync::atomic::AtomicBool,
 }
 
 impl ScopeGaps {
@@ -68,11 +71,27 @@ impl ScopeGaps {
         Self {
             master,
             seen: Mutex::default(),
+            report_participants_refused: Default::default(),
         }
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Zoom refused the report's participant lists for a missing scope.
+    pub(super) fn refuse_report_participants(&self) {
+        self.report_participants_refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether participant lists may be read from the report (the reports are readable and
+    /// its participant lists were not refused).
+    pub(super) fn report_participants_allowed(&self) -> bool {
+        !self.refused(Need::Reports)
+            && !self
+                .report_participants_refused
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether calls of this kind are known to be refused (not worth sending again).

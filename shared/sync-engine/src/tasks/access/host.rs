@@ -10,7 +10,11 @@
 //!   only where that is more than the instances found above does the unit ask
 //!   `GET /report/users/{id}/meetings` (Heavy) for the range, which lists every instance.
 //!
-//! Joins come from `GET /past_meetings/{uuid}/participants` (Medium) of each ended instance.
+//! Joins come from `GET /past_meetings/{uuid}/participants` (Medium) of each ended instance, or
+//! from `GET /report/meetings/{uuid}/participants` (Heavy), which returns the same rows
+//! (REFERENCE §3.10): Zoom meters the categories separately, so a list is read from the report
+//! when Heavy's next slot comes no later than Medium's and the daily Heavy cap still has more
+//! than its reserved part left (`EngineOptions::heavy_participants_share`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -221,6 +225,25 @@ pub(super) async fn host_activity(
     Ok(out)
 }
 
+/// Whether the next participant list is read from the report API (Heavy) rather than past
+/// meetings (Medium): Heavy's slot comes no later, the reports are readable, and more than
+/// `1 - heavy_participants_share` of today's Heavy cap is left by Zoom's last count (no count
+/// yet, e.g. a Zoom that sends no rate-limit headers: Medium only).
+fn by_report(ctx: &UnitCtx<'_>, gaps: &ScopeGaps) -> bool {
+    let share = ctx.options.heavy_participants_share;
+    if share <= 0.0 || !gaps.report_participants_allowed() {
+        return false;
+    }
+    let (limiter, budget) = (ctx.zoom().rate_limiter(), ctx.zoom().budget());
+    let Some((cap, left)) = limiter.daily_left(budget, zoom::Category::Heavy) else {
+        return false;
+    };
+    // A tie (both idle, or neither paced) goes to Heavy: the work goes where there is room.
+    left as f64 > cap as f64 * (1.0 - share.min(1.0))
+        && limiter.next_slot(budget, zoom::Category::Heavy)
+            <= limiter.next_slot(budget, zoom::Category::Medium)
+}
+
 /// Reads the participants of `instances`, sorting each row's join to this account's users
 /// (by id, or by e-mail where Zoom gives one: rows of the host's own account) or to other
 /// accounts' users (by id). Returns the start of every instance that had ended.
@@ -236,12 +259,34 @@ async fn read_participants(
     }
     let mut lists = stream::iter(instances)
         .map(|instance| async move {
-            let result = ctx
-                .zoom()
-                .past_meeting_participants(&instance.uuid)
-                .stream()
-                .try_collect::<Vec<zoom::Participant>>()
-                .await;
+            let medium = || {
+                ctx.zoom()
+                    .past_meeting_participants(&instance.uuid)
+                    .stream()
+                    .try_collect::<Vec<zoom::Participant>>()
+            };
+            let result = if by_report(ctx, gaps) {
+                let heavy = ctx
+                    .api()
+                    .report_meeting_participants(&instance.uuid)
+                    .stream()
+                    .try_collect::<Vec<zoom::Participant>>()
+                    .await;
+                match heavy {
+                    // The daily cap ran out, or the report does not have the meeting (yet,
+                    // or ever: it keeps only meetings of two or more): past meetings is the
+                    // authority.
+                    Err(zoom::ZoomError::DailyLimit { .. }) => medium().await,
+                    Err(e) if e.is_not_found() => medium().await,
+                    Err(e) if e.is_missing_scope() => {
+                        gaps.refuse_report_participants();
+                        medium().await
+                    }
+                    other => other,
+                }
+            } else {
+                medium().await
+            };
             match result {
                 // Not ended yet (or gone): not held, no participants.
                 Err(e) if e.is_not_found() => Ok((instance.start, None)),
