@@ -15,12 +15,12 @@ pub(crate) struct Args {
     /// Larger sizes: the rate run on 200,000 users, overhead up to 200,000 users.
     #[arg(long)]
     pub(crate) full: bool,
-    /// Figures to run (comma separated): rate, pacing, overhead, coldstart (economy and cost
-    /// come with rate).
+    /// Figures to run (comma separated): rate, pacing, heavy, overhead, coldstart (economy
+    /// and cost come with rate).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "rate,pacing,overhead,coldstart"
+        default_value = "rate,pacing,heavy,overhead,coldstart"
     )]
     pub(crate) only: Vec<String>,
     /// Rate run: sub accounts.
@@ -32,6 +32,10 @@ pub(crate) struct Args {
     /// Pacing figure: users of its tenant (five full syncs, one per scenario).
     #[arg(long, default_value_t = 10_000)]
     pub(crate) pacing_users: u32,
+    /// Heavy-participants figure: Zoom's real daily caps (60,000 Heavy a day) instead of
+    /// caps scaled like the per-second limits.
+    #[arg(long)]
+    pub(crate) heavy_real_cap: bool,
     /// Pacing figure: sub accounts of its tenant.
     #[arg(long, default_value_t = 10)]
     pub(crate) pacing_subs: u32,

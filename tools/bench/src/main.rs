@@ -10,7 +10,7 @@ use bench::procfs;
 use clap::Parser;
 
 use crate::args::{Args, Cmd};
-use crate::figures::{cold_start, cost, overhead, pacing, rate};
+use crate::figures::{cold_start, cost, heavy, overhead, pacing, rate};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -58,6 +58,9 @@ async fn all(mut args: Args) -> anyhow::Result<()> {
     }
     if want("pacing") {
         pacing::pacing_figures(&args).await?;
+    }
+    if want("heavy") {
+        heavy::heavy_figures(&args).await?;
     }
     let mut overhead = Vec::new();
     if want("overhead") {

@@ -6,6 +6,12 @@ pub fn status_kb(pid: &str, field: &str) -> Option<u64> {
     parse_status_kb(&text, field)
 }
 
+/// Starts this process's peak resident memory (`VmHWM`) afresh from the current resident
+/// memory (Linux ≥ 4.0: `5` written to `/proc/self/clear_refs`). False where not allowed.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 pub fn parse_status_kb(text: &str, field: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))

@@ -18,6 +18,8 @@ pub(crate) struct ChildReport {
     /// Peak resident memory before the sync (runtime, clients, empty store), kB.
     baseline_kb: u64,
     peak_kb: u64,
+    /// Peak resident memory while each task ran (the tasks one after the other), kB.
+    task_peaks_kb: Vec<(String, u64)>,
     requests: u64,
     store: StoreFigures,
     runs: Vec<TaskRun>,
@@ -88,6 +90,12 @@ pub(crate) async fn overhead_figures(args: &Args) -> anyhow::Result<Vec<Overhead
             report.peak_kb as f64 / 1024.0,
             report.baseline_kb as f64 / 1024.0,
         );
+        let peaks: Vec<String> = report
+            .task_peaks_kb
+            .iter()
+            .map(|(task, kb)| format!("{task} {:.1} MB", *kb as f64 / 1024.0))
+            .collect();
+        println!("         peak RSS by task: {}", peaks.join(", "));
         rows.push(OverheadRow {
             users: u64::from(n),
             report,
@@ -112,7 +120,22 @@ pub(crate) async fn overhead_child() -> anyhow::Result<()> {
         harness::bench_engine(grant, RateProfile::unlimited(), false, chrono::Utc::now()).await?;
     let baseline_kb = procfs::status_kb("self", "VmHWM").unwrap_or(0);
     let (u0, s0) = procfs::cpu_seconds();
-    let (runs, wall) = harness::daily_sync(&b.engine, None).await;
+    // The tasks one after the other (not access beside License Information as scheduled), so
+    // that each one's peak is its own.
+    let started = std::time::Instant::now();
+    let mut runs = Vec::new();
+    let mut task_peaks_kb = Vec::new();
+    let mut peak_kb = baseline_kb;
+    for task in sync_engine::Task::ALL {
+        let reset = procfs::reset_peak();
+        runs.push(harness::run_task(&b.engine, task, None).await);
+        let peak = procfs::status_kb("self", "VmHWM").unwrap_or(0);
+        peak_kb = peak_kb.max(peak);
+        if reset {
+            task_peaks_kb.push((task.as_str().to_owned(), peak));
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
     let (u1, s1) = procfs::cpu_seconds();
     let requests = b
         .factory
@@ -125,7 +148,8 @@ pub(crate) async fn overhead_child() -> anyhow::Result<()> {
         user_cpu: u1 - u0,
         sys_cpu: s1 - s0,
         baseline_kb,
-        peak_kb: procfs::status_kb("self", "VmHWM").unwrap_or(0),
+        peak_kb,
+        task_peaks_kb,
         requests,
         store: b.table.figures(),
         runs,
