@@ -38,6 +38,8 @@ pub struct TaskConfig {
     pub queue_url: String,
     pub rate_profile: RateProfile,
     pub deadline_margin: Duration,
+    /// `EngineOptions::heavy_participants_share`, from a percentage.
+    pub heavy_participants_share: f64,
 }
 
 impl TaskConfig {
@@ -64,12 +66,14 @@ impl TaskConfig {
         };
         let scale: f64 = vars.parsed("ZTS_RATE_SCALE", 1.0)?;
         let margin = vars.number_in("ZTS_DEADLINE_MARGIN_SECS", 0..=900, 60)?;
+        let heavy_percent = vars.number_in("ZTS_HEAVY_PARTICIPANTS_PERCENT", 0..=100, 50)?;
         Ok(Self {
             aws: vars.aws(),
             zoom: ZoomSettings::from_vars(vars)?,
             queue_url,
             rate_profile: base.scaled(scale),
             deadline_margin: Duration::from_secs(margin.unsigned_abs()),
+            heavy_participants_share: heavy_percent as f64 / 100.0,
         })
     }
 }
@@ -90,6 +94,7 @@ pub async fn task_engine(config: &TaskConfig) -> Result<SyncEngine, StartupError
         clock: system_clock(),
         options: EngineOptions {
             deadline_margin: config.deadline_margin,
+            heavy_participants_share: config.heavy_participants_share,
             ..EngineOptions::default()
         },
     })
@@ -273,6 +278,19 @@ mod tests {
         let c = config(&[("ZTS_QUEUE_URL", "q"), ("ZTS_DEADLINE_MARGIN_SECS", "30")]).unwrap();
         assert_eq!(c.deadline_margin, Duration::from_secs(30));
         assert_eq!(c.rate_profile, RateProfile::business());
+        assert_eq!(c.heavy_participants_share, 0.5);
+        let c = config(&[
+            ("ZTS_QUEUE_URL", "q"),
+            ("ZTS_HEAVY_PARTICIPANTS_PERCENT", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.heavy_participants_share, 0.0);
+        let e = config(&[
+            ("ZTS_QUEUE_URL", "q"),
+            ("ZTS_HEAVY_PARTICIPANTS_PERCENT", "150"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("ZTS_HEAVY_PARTICIPANTS_PERCENT"), "{e}");
         let e = config(&[("ZTS_QUEUE_URL", "q"), ("ZTS_RATE_PROFILE", "gold")]).unwrap_err();
         assert!(e.0.contains("ZTS_RATE_PROFILE"), "{e}");
         let e = config(&[("ZTS_QUEUE_URL", "q"), ("ZTS_RATE_SCALE", "fast")]).unwrap_err();

@@ -36,6 +36,10 @@ pub(crate) struct Args {
     /// caps scaled like the per-second limits.
     #[arg(long)]
     pub(crate) heavy_real_cap: bool,
+    /// Pacing and Heavy-participants figures: hosts an access unit looks at at once
+    /// (`EngineOptions::host_concurrency`).
+    #[arg(long, default_value_t = sync_engine::EngineOptions::default().host_concurrency)]
+    pub(crate) host_concurrency: usize,
     /// Pacing figure: sub accounts of its tenant.
     #[arg(long, default_value_t = 10)]
     pub(crate) pacing_subs: u32,

@@ -19,10 +19,11 @@ use zoom_sandbox::config::{RateLimitConfig, RateLimitProfile};
 
 use crate::args::Args;
 
-/// The report API's participant lists, as the sandbox names its endpoints.
+/// The report API's meeting endpoints, as the sandbox's statistics name them: the sync calls
+/// only their participant lists.
 const REPORT_PARTICIPANTS: [&str; 2] = [
-    "GET /report/meetings/{meetingId}/participants",
-    "GET /accounts/{accountId}/report/meetings/{meetingId}/participants",
+    "GET /v2/report/meetings/{*rest}",
+    "GET /v2/accounts/{accountId}/report/meetings/{*rest}",
 ];
 
 pub(crate) async fn heavy_figures(args: &Args) -> anyhow::Result<()> {
@@ -58,6 +59,7 @@ pub(crate) async fn heavy_figures(args: &Args) -> anyhow::Result<()> {
         let now = sb.state.clock.now();
         let mut b = harness::bench_engine(Grant::issue(&sb), profile, true, now).await?;
         b.engine.options.heavy_participants_share = share;
+        b.engine.options.host_concurrency = args.host_concurrency;
         sb.state.stats.reset(now);
         let (runs, wall) = harness::daily_sync(&b.engine, None).await;
         let stats = sb.state.stats.snapshot();

@@ -90,7 +90,8 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
         }
         let sb = zoom_sandbox::start_local(config).await?;
         let now = sb.state.clock.now();
-        let b = harness::bench_engine(Grant::issue(&sb), profile, false, now).await?;
+        let mut b = harness::bench_engine(Grant::issue(&sb), profile, false, now).await?;
+        b.engine.options.host_concurrency = args.host_concurrency;
         sb.state.stats.reset(now);
         let (runs, wall) = harness::daily_sync(&b.engine, None).await;
         let stats = sb.state.stats.snapshot();
