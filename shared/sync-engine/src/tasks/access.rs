@@ -219,12 +219,21 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             .collect(),
     };
     let since = run.progress.since;
-    // Hosts are looked at `host_concurrency` at a time, their results taken in host order, so
-    // that `next_host` stays "the first host not finished" for the checkpoint.
-    let pending: Vec<(String, Option<String>)> = run.hosts[run.progress.next_host..]
+    // Hosts are looked at `host_concurrency` at a time, each result recorded when it comes (a
+    // host with many meetings does not hold back the others); `next_host` advances only past
+    // an unbroken run of finished hosts, so it stays "the first host not finished" for the
+    // checkpoint (hosts finished beyond it are looked at again after a stop: their dates
+    // only repeat what the run holds).
+    let first = run.progress.next_host;
+    let pending: Vec<(usize, String, Option<String>)> = run.hosts[first..]
         .iter()
-        .map(|key| (key.clone(), users.get(key).and_then(|u| u.id.clone())))
+        .enumerate()
+        .map(|(i, key)| {
+            let id = users.get(key).and_then(|u| u.id.clone());
+            (first + i, key.clone(), id)
+        })
         .collect();
+    let mut finished_ahead: BTreeSet<usize> = BTreeSet::new();
     let mut processed = 0u64;
     let mut participant_lists = 0u64;
     let mut report_lookups = 0u64;
@@ -234,36 +243,44 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         let ctx: &UnitCtx<'_> = ctx;
         let (index, gaps, hosted) = (&index, &gaps, hosted.as_ref());
         let mut results = stream::iter(pending)
-            .map(|(key, user_id)| async move {
+            .map(|(position, key, user_id)| async move {
                 let activity = match user_id {
                     Some(id) => {
                         Some(host_activity(ctx, gaps, &id, since, now, hosted, index).await?)
                     }
                     None => None,
                 };
-                Ok::<_, SyncError>((key, activity))
+                Ok::<_, SyncError>((position, key, activity))
             })
-            .buffered(ctx.options.host_concurrency.max(1));
+            .buffer_unordered(ctx.options.host_concurrency.max(1));
         while let Some(result) = results.next().await {
             match result {
-                Ok((key, Some(activity))) => {
-                    participant_lists += activity.participant_lists;
-                    report_lookups += activity.report_lookups;
-                    for (id, at) in activity.foreign {
-                        later(&mut foreign, id, at);
+                Ok((position, key, activity)) => {
+                    if let Some(activity) = activity {
+                        participant_lists += activity.participant_lists;
+                        report_lookups += activity.report_lookups;
+                        for (id, at) in activity.foreign {
+                            later(&mut foreign, id, at);
+                        }
+                        run.record(key, activity.created, activity.joins);
+                        processed += 1;
                     }
-                    run.record(key, activity.created, activity.joins);
-                    processed += 1;
+                    finished_ahead.insert(position);
+                    while finished_ahead.remove(&run.progress.next_host) {
+                        run.progress.next_host += 1;
+                    }
                 }
-                Ok((_, None)) => {}
                 Err(SyncError::Zoom(ZoomError::DeadlineExceeded { .. })) => {
                     stopped = true;
                     break;
                 }
                 Err(e) => return Err(e),
             }
-            run.progress.next_host += 1;
-            if ctx.out_of_time() && processed > 0 && run.progress.next_host < run.hosts.len() {
+            // Stop only once the checkpoint moves (a segment always gets somewhere).
+            if ctx.out_of_time()
+                && run.progress.next_host > first
+                && run.progress.next_host < run.hosts.len()
+            {
                 stopped = true;
                 break;
             }
