@@ -290,6 +290,37 @@ async fn run_task(stack: &Stack, task: Task, proxy: &KillingProxy, proxy_url: &s
     }
 }
 
+/// A grant Zoom made unusable: the connection is flagged for re-authorization, and the tasks
+/// stop asking Zoom for tokens (another round of the four adds no token request). Returns the
+/// token requests made so far.
+async fn assert_flagged_and_quiet(
+    stack: &Stack,
+    sb: &zoom_sandbox::RunningSandbox,
+    proxy: &KillingProxy,
+    proxy_url: &str,
+    context: &str,
+) -> u64 {
+    let status = ports::ConnectionStore::get_connection(&stack.records, &stack.connection_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert!(
+        matches!(status, ports::ConnectionStatus::NeedsReauthorization { .. }),
+        "{context}: connection {status:?}"
+    );
+    let token_requests = sb.state.stats.snapshot().endpoint("POST", "/oauth/token");
+    for task in Task::ALL {
+        run_task(stack, task, proxy, proxy_url).await;
+    }
+    assert_eq!(
+        sb.state.stats.snapshot().endpoint("POST", "/oauth/token"),
+        token_requests,
+        "{context}: the tasks kept asking for tokens on a dead grant"
+    );
+    token_requests
+}
+
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -440,22 +471,15 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
             }
         };
         if grant_lost {
-            // Zoom made the grant unusable: the connection is flagged, and the tasks stop
-            // asking Zoom for tokens (another round of the four adds no token request).
-            let status = connection().await.status;
-            assert!(
-                matches!(status, ports::ConnectionStatus::NeedsReauthorization { .. }),
-                "seed {seed} ({fate:?}): connection {status:?}"
-            );
-            let token_requests = sb.state.stats.snapshot().endpoint("POST", "/oauth/token");
-            for task in Task::ALL {
-                run_task(&stack, task, &proxy, &proxy_url).await;
-            }
-            assert_eq!(
-                sb.state.stats.snapshot().endpoint("POST", "/oauth/token"),
-                token_requests,
-                "seed {seed} ({fate:?}): the tasks kept asking for tokens on a dead grant"
-            );
+            // Zoom made the grant unusable.
+            assert_flagged_and_quiet(
+                &stack,
+                &sb,
+                &proxy,
+                &proxy_url,
+                &format!("seed {seed} ({fate:?})"),
+            )
+            .await;
             // An admin connects the account again.
             stack.reauthorize(sandbox_tokens(&sb, &[])).await.unwrap();
         } else {
@@ -541,24 +565,8 @@ async fn a_grant_revoked_mid_sync_is_flagged_and_recovered() {
         .await
         .expect("Access ended before its 40th request: nothing was revoked mid-run");
     assert!(revoked.unwrap() > 0, "the grant was revoked mid-run");
-    let status = ports::ConnectionStore::get_connection(&stack.records, &stack.connection_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .status;
-    assert!(
-        matches!(status, ports::ConnectionStatus::NeedsReauthorization { .. }),
-        "connection {status:?}"
-    );
-    let token_requests = sb.state.stats.snapshot().endpoint("POST", "/oauth/token");
-    for task in Task::ALL {
-        run_task(&stack, task, &proxy, &proxy_url).await;
-    }
-    assert_eq!(
-        sb.state.stats.snapshot().endpoint("POST", "/oauth/token"),
-        token_requests,
-        "the tasks kept asking for tokens on a revoked grant"
-    );
+    let token_requests =
+        assert_flagged_and_quiet(&stack, &sb, &proxy, &proxy_url, "revoked mid-sync").await;
 
     stack.reauthorize(sandbox_tokens(&sb, &[])).await.unwrap();
     for task in Task::ALL {
