@@ -70,6 +70,18 @@ struct KillingProxy {
 }
 
 impl KillingProxy {
+    fn new(moto: String, kill_at: BTreeMap<u64, bool>, kill_token_save: bool) -> Arc<Self> {
+        Arc::new(Self {
+            moto,
+            http: reqwest::Client::new(),
+            writes: AtomicU64::new(0),
+            kill_at: std::sync::Mutex::new(kill_at),
+            kill: Notify::new(),
+            kills: AtomicU64::new(0),
+            kill_token_save: AtomicBool::new(kill_token_save),
+        })
+    }
+
     async fn forward(
         &self,
         method: Method,
@@ -321,6 +333,27 @@ async fn assert_flagged_and_quiet(
     token_requests
 }
 
+/// A round of the four tasks; the records must then equal the truth.
+async fn clean_round(
+    stack: &Stack,
+    proxy: &KillingProxy,
+    proxy_url: &str,
+    truth: &zoom_sandbox::truth::TenantTruth,
+    s: &ports::ConnectionSettings,
+) -> Stats {
+    for task in Task::ALL {
+        run_task(stack, task, proxy, proxy_url).await;
+    }
+    assert_matches_truth(
+        &stack.records,
+        truth,
+        &stack.connection_id,
+        s,
+        chrono::Utc::now(),
+    )
+    .await
+}
+
 fn knob(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -390,15 +423,7 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
             kill_at.insert(rng.random_range(1..=140u64), rng.random_bool(0.5));
         }
         let points = kill_at.clone();
-        let proxy = Arc::new(KillingProxy {
-            moto: moto.clone(),
-            http: reqwest::Client::new(),
-            writes: AtomicU64::new(0),
-            kill_at: std::sync::Mutex::new(kill_at),
-            kill: Notify::new(),
-            kills: AtomicU64::new(0),
-            kill_token_save: AtomicBool::new(fate == TokenFate::KilledBeforeSave),
-        });
+        let proxy = KillingProxy::new(moto.clone(), kill_at, fate == TokenFate::KilledBeforeSave);
         let proxy_url = format!("http://{}", start_proxy(proxy.clone()).await);
         if let Ok(spec) = std::env::var("ZTS_ZOOM_FAULT_SPEC") {
             let mut faults: FaultConfig = spec.parse().expect("ZTS_ZOOM_FAULT_SPEC");
@@ -492,19 +517,9 @@ async fn killed_workers_and_zoom_faults_leave_the_records_of_the_truth() {
         }
 
         // The clean run: no faults, no kills.
-        for task in Task::ALL {
-            run_task(&stack, task, &proxy, &proxy_url).await;
-        }
+        let stats = clean_round(&stack, &proxy, &proxy_url, &truth, &s).await;
         let status = connection().await.status;
         assert!(status.is_active(), "seed {seed}: connection {status:?}");
-        let stats = assert_matches_truth(
-            &stack.records,
-            &truth,
-            &stack.connection_id,
-            &s,
-            chrono::Utc::now(),
-        )
-        .await;
         eprintln!(
             "seed {seed}: token {fate:?}, kill points {points:?}, {kills} kills in {writes} writes; Zoom faults {faults:?}; records equal the truth ({stats:?})"
         );
@@ -537,15 +552,7 @@ async fn a_grant_revoked_mid_sync_is_flagged_and_recovered() {
     )
     .await
     .unwrap();
-    let proxy = Arc::new(KillingProxy {
-        moto,
-        http: reqwest::Client::new(),
-        writes: AtomicU64::new(0),
-        kill_at: std::sync::Mutex::new(BTreeMap::new()),
-        kill: Notify::new(),
-        kills: AtomicU64::new(0),
-        kill_token_save: AtomicBool::new(false),
-    });
+    let proxy = KillingProxy::new(moto, BTreeMap::new(), false);
     let proxy_url = format!("http://{}", start_proxy(proxy.clone()).await);
     run_task(&stack, Task::ApplicationRoster, &proxy, &proxy_url).await;
 
@@ -569,17 +576,7 @@ async fn a_grant_revoked_mid_sync_is_flagged_and_recovered() {
         assert_flagged_and_quiet(&stack, &sb, &proxy, &proxy_url, "revoked mid-sync").await;
 
     stack.reauthorize(sandbox_tokens(&sb, &[])).await.unwrap();
-    for task in Task::ALL {
-        run_task(&stack, task, &proxy, &proxy_url).await;
-    }
-    let stats = assert_matches_truth(
-        &stack.records,
-        &truth,
-        &stack.connection_id,
-        &s,
-        chrono::Utc::now(),
-    )
-    .await;
+    let stats = clean_round(&stack, &proxy, &proxy_url, &truth, &s).await;
     eprintln!(
         "grant revoked after {} requests of Access; {token_requests} token requests; records equal the truth ({stats:?})",
         40
