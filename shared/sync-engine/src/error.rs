@@ -23,6 +23,9 @@ pub enum SyncError {
     Invalid(String),
     #[error("could not build the Zoom client: {0}")]
     Client(String),
+    /// The task's scratch space (the temporary directory) failed.
+    #[error("scratch space: {0}")]
+    Scratch(#[from] std::io::Error),
 }
 
 impl SyncError {
@@ -44,7 +47,8 @@ impl SyncError {
         match self {
             Self::Zoom(e) => e.is_transient() && self.daily_reset().is_none(),
             Self::Store(e) => e.is_retryable(),
-            Self::Queue(_) => true,
+            // Another invocation (another sandbox) gets fresh scratch space.
+            Self::Queue(_) | Self::Scratch(_) => true,
             _ => false,
         }
     }
@@ -61,12 +65,13 @@ impl SyncError {
             Self::Inactive { .. } => "connection_inactive",
             Self::Invalid(_) => "invalid_request",
             Self::Client(_) => "client_config",
+            Self::Scratch(_) => "scratch_space",
         }
     }
 }
 
 /// Every value [`SyncError::failure_reason`] gives.
-pub const FAILURE_REASONS: [&str; 19] = [
+pub const FAILURE_REASONS: [&str; 20] = [
     "deadline",
     "needs_reauthorization",
     "zoom_rate_limited",
@@ -85,6 +90,7 @@ pub const FAILURE_REASONS: [&str; 19] = [
     "connection_inactive",
     "invalid_request",
     "client_config",
+    "scratch_space",
     "other",
 ];
 

@@ -10,6 +10,7 @@ pub mod engine;
 mod error;
 mod options;
 pub mod queue;
+mod spill;
 mod tasks;
 pub mod unit;
 

@@ -21,6 +21,9 @@ pub struct EngineOptions {
     /// when Heavy's next slot comes sooner, while more than `1 - share` of the cap is left
     /// (the rest is for the account's other apps and tomorrow's report sweep). 0: Medium only.
     pub heavy_participants_share: f64,
+    /// Users a unit sorts in memory before it writes them to scratch space (the temporary
+    /// directory) as one sorted run: bounds a unit's memory whatever the account's size.
+    pub scratch_run_items: usize,
 }
 
 impl Default for EngineOptions {
@@ -31,6 +34,7 @@ impl Default for EngineOptions {
             host_concurrency: 16,
             budget: BudgetTiming::default(),
             heavy_participants_share: 0.5,
+            scratch_run_items: crate::spill::RUN_ITEMS,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! A full run of the four tasks stores exactly the sandbox's ground truth, for the demo tenant
-//! and a 20-sub-account tenant, under every combination of the two Include options.
+//! and a 20-sub-account tenant, under every combination of the two Include options, with the
+//! listings sorted through scratch files.
 
+use ports::ConnectionStore;
 use sync_engine::Task;
 use test_support::*;
 
@@ -9,10 +11,13 @@ async fn full_runs_match_truth(
     test: &str,
     records: Option<aws_adapters::Records>,
 ) -> u64 {
-    let env = match records {
+    let mut env = match records {
         Some(r) => env_on(sandbox(spec).await, r),
         None => env(spec, test).await,
     };
+    // Sorted runs of 25 users: every account's listing goes through scratch files, merged
+    // with the store's own key order (DynamoDB's on moto, the in-memory table's).
+    env.engine.options.scratch_run_items = 25;
     let truth = truth(&env.sb);
     let truth_on_prem: u64 = tree(&truth)
         .iter()
@@ -82,4 +87,102 @@ async fn twenty_sub_accounts_full_runs_match_truth() {
         on_prem > 0,
         "the tenant has On-prem users to include or leave out"
     );
+}
+
+/// The roster's merge with the store, through scratch files: users left out by a changed
+/// Include option are marked removed (with that run's date, kept by later runs), and come back
+/// when the option returns; only those users are written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untracked_users_are_marked_removed_and_come_back() {
+    let mut env = env_on(
+        sandbox(twenty_subs_spec()).await,
+        aws_adapters::Records::in_memory(),
+    );
+    env.engine.options.scratch_run_items = 25;
+    let truth = truth(&env.sb);
+    let cid = "conn-include-changes";
+    let start = (env.engine.clock)();
+    let live_and_removed = || {
+        let records = &env.records;
+        let truth = &truth;
+        async move {
+            let mut live = std::collections::BTreeSet::new();
+            let mut removed = std::collections::BTreeMap::new();
+            for account in tree(truth) {
+                for (key, view) in views(records, cid, &account.id).await {
+                    match view.roster.removed_at {
+                        None => live.insert((account.id.clone(), key)),
+                        Some(when) => removed.insert((account.id.clone(), key), when).is_none(),
+                    };
+                }
+            }
+            (live, removed)
+        }
+    };
+    let expected = |free: bool| -> std::collections::BTreeSet<(String, String)> {
+        oracle::expect_tenant(&truth, &oracle_settings(&settings(free, true)), start)
+            .into_iter()
+            .flat_map(|e| e.users.into_keys().map(move |k| (e.account.id.clone(), k)))
+            .collect()
+    };
+    let roster = |env: &test_support::Env| {
+        let engine = env.engine.clone();
+        async move {
+            let report = run_connection(&engine, Task::ApplicationRoster, cid).await;
+            assert!(report.failed.is_empty(), "{:?}", report.failed);
+            let count = |name: &str| -> u64 {
+                report
+                    .units
+                    .iter()
+                    .map(|u| u.run.counts.get(name).copied().unwrap_or(0))
+                    .sum()
+            };
+            (count("written"), count("removed"))
+        }
+    };
+    let (with_free, without_free) = (expected(true), expected(false));
+    let free: std::collections::BTreeSet<_> =
+        with_free.difference(&without_free).cloned().collect();
+    assert!(
+        free.len() > 10,
+        "the tenant has free users ({})",
+        free.len()
+    );
+
+    connect(&env.records, &truth, cid, settings(true, true)).await;
+    assert_eq!(roster(&env).await, (with_free.len() as u64, 0));
+    assert_eq!(live_and_removed().await.0, with_free);
+
+    // Free users left out: each marked removed once, with this run's date.
+    let later = start + chrono::Duration::hours(1);
+    env.clock.set(later);
+    env.records
+        .update_connection(cid, &|c| c.settings = settings(false, true))
+        .await
+        .unwrap();
+    assert_eq!(roster(&env).await, (0, free.len() as u64));
+    let (live, removed) = live_and_removed().await;
+    assert_eq!(live, without_free);
+    assert_eq!(
+        removed
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        free
+    );
+    assert!(removed.values().all(|at| *at == later));
+    // A second run changes nothing (the first date stays).
+    env.clock.set(later + chrono::Duration::hours(1));
+    assert_eq!(roster(&env).await, (0, 0));
+    assert!(live_and_removed().await.1.values().all(|at| *at == later));
+
+    // Back: written again, live.
+    env.records
+        .update_connection(cid, &|c| c.settings = settings(true, true))
+        .await
+        .unwrap();
+    assert_eq!(roster(&env).await, (free.len() as u64, 0));
+    let (live, removed) = live_and_removed().await;
+    assert_eq!(live, with_free);
+    assert!(removed.is_empty());
 }

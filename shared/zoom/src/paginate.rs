@@ -5,7 +5,8 @@
 //!   a loop.
 //! - An expired token (code 300, tokens live 15 minutes, e.g. behind a slow consumer) restarts the
 //!   listing from page 1; items already yielded (by id, or email for pending users) are skipped,
-//!   so the stream never yields duplicates.
+//!   so the stream never yields duplicates; a consumer that drops repeats itself can ask for
+//!   them instead ([`Paged::repeats_allowed`]), and then the listing keeps no per-item state.
 
 use std::collections::{HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -56,6 +57,7 @@ pub struct Paged<T> {
     request: ApiRequest,
     page_size: u32,
     key: fn(&T) -> String,
+    distinct: bool,
     _items: PhantomData<fn() -> T>,
 }
 
@@ -73,6 +75,7 @@ struct State<T> {
     request: ApiRequest,
     page_size: u32,
     key: fn(&T) -> String,
+    distinct: bool,
     buf: VecDeque<T>,
     next_token: Option<String>,
     tokens_seen: HashSet<String>,
@@ -93,8 +96,17 @@ where
             request,
             page_size,
             key,
+            distinct: true,
             _items: PhantomData,
         }
+    }
+
+    /// After an expired page token the listing starts over and yields again what it yielded
+    /// before, instead of remembering every item's key (memory flat in the listing's size).
+    /// For consumers that keep one item per key themselves.
+    pub fn repeats_allowed(mut self) -> Self {
+        self.distinct = false;
+        self
     }
 
     /// Items per page (default: the client's, 300). Zoom may cap it; its answer is trusted.
@@ -116,6 +128,7 @@ where
             request: self.request,
             page_size: self.page_size,
             key: self.key,
+            distinct: self.distinct,
             buf: VecDeque::new(),
             next_token: None,
             tokens_seen: HashSet::new(),
@@ -144,7 +157,7 @@ where
                 match st.client.json::<Page<T>>(req).await {
                     Ok(page) => {
                         for item in page.items {
-                            if st.yielded.insert((st.key)(&item)) {
+                            if !st.distinct || st.yielded.insert((st.key)(&item)) {
                                 st.buf.push_back(item);
                             }
                         }

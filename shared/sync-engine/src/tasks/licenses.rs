@@ -30,7 +30,7 @@ use sync_domain::LicenseKind;
 use zoom::{Plans, UserSummary, ZoomError};
 
 use super::ctx::{UnitCtx, UnitProgress};
-use super::{kind_of, list_account_users, status_str};
+use super::{account_users, kind_of, status_str};
 use crate::SyncError;
 
 /// Seats of one license counted from the roster.
@@ -265,7 +265,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         !master && details.options.get("pay_mode").and_then(|v| v.as_str()) == Some("sub");
     let on_prem = settings.include_on_premises.is_yes();
     let (users, usage, summary) = futures::join!(
-        list_account_users(ctx),
+        // Type and status of each user: what the tallies need, whatever the account's size.
+        account_users(ctx, |user| (kind_of(user), status_str(user))),
         async {
             if pays_own_bill {
                 None
@@ -330,10 +331,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
 
     let mut tallies: BTreeMap<LicenseKind, Tally> = BTreeMap::new();
     tallies.entry(LicenseKind::Licensed).or_default();
-    for user in users.values() {
-        let kind = kind_of(user);
+    let mut listed = 0u64;
+    for user in users {
+        let (_, (kind, status)) = user?;
+        listed += 1;
         if kind.is_tracked(&settings) {
-            tallies.entry(kind).or_default().add(&status_str(user));
+            tallies.entry(kind).or_default().add(&status);
         }
     }
     if let Some(Ok(s)) = &summary
@@ -382,7 +385,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     ctx.store
         .replace_account_licenses(&cid, &account_id, &licenses)
         .await?;
-    ctx.count("users", users.len() as u64);
+    ctx.count("users", listed);
     ctx.count("licenses", licenses.len() as u64);
     ctx.count(
         "zoom_figures",

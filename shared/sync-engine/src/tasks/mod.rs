@@ -10,43 +10,87 @@ use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
 use ports::user_key;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sync_domain::LicenseKind;
 use zoom::{User, UserStatus};
 
 use self::ctx::UnitCtx;
 use crate::SyncError;
+use crate::spill::{Sorted, Spill};
 
-/// Every user of the unit's account: one listing per status (Zoom lists one status per call;
-/// the three run at once, their pages in order), keyed like the stored records (a user seen
-/// twice while changing status counts once, the later status in this order wins).
-pub(crate) async fn list_account_users(
+/// Every user of the unit's account, in key order (the store's order), in memory bounded
+/// whatever the account's size: one listing per status (Zoom lists one status per call; the
+/// three run at once), each user turned into what the task keeps (`keep`) and spilled to
+/// scratch space. A user listed twice (a status change while listing, or pages repeated after
+/// an expired page token) comes once: the later status in the order active, inactive,
+/// pending wins.
+pub(crate) async fn account_users<T: Serialize + DeserializeOwned>(
     ctx: &UnitCtx<'_>,
-) -> Result<BTreeMap<String, User>, SyncError> {
+    keep: impl Fn(&User) -> T,
+) -> Result<ListedUsers<T>, SyncError> {
     let api = ctx.api();
-    let listing = |status: UserStatus| {
-        let api = &api;
-        async move {
-            let mut users: Vec<User> = api.users(status.clone()).stream().try_collect().await?;
-            for user in &mut users {
+    let listing = |rank: u8, status: UserStatus| {
+        api.users(status.clone())
+            .repeats_allowed()
+            .stream()
+            .map_ok(move |mut user| {
                 if user.status.is_none() {
                     user.status = Some(status.clone());
                 }
                 user.id = user.id.take().filter(|id| !id.is_empty());
-            }
-            Ok::<_, SyncError>(users)
-        }
+                (rank, user)
+            })
     };
-    let (active, inactive, pending) = futures::try_join!(
-        listing(UserStatus::Active),
-        listing(UserStatus::Inactive),
-        listing(UserStatus::Pending)
-    )?;
-    Ok(active
-        .into_iter()
-        .chain(inactive)
-        .chain(pending)
-        .map(|user| (user_key(user.id.as_deref(), &user.email), user))
-        .collect())
+    let mut all = futures::stream::select_all([
+        listing(0, UserStatus::Active),
+        listing(1, UserStatus::Inactive),
+        listing(2, UserStatus::Pending),
+    ]);
+    let mut spill = Spill::new(ctx.options.scratch_run_items);
+    while let Some((rank, user)) = all.try_next().await? {
+        spill.push(
+            user_key(user.id.as_deref(), &user.email),
+            (rank, keep(&user)),
+        )?;
+    }
+    Ok(ListedUsers {
+        sorted: spill.into_sorted()?.peekable(),
+    })
+}
+
+/// What [`account_users`] kept of each user, in key order, one per key.
+pub(crate) struct ListedUsers<T: DeserializeOwned> {
+    sorted: std::iter::Peekable<Sorted<(u8, T)>>,
+}
+
+impl<T: DeserializeOwned> Iterator for ListedUsers<T> {
+    type Item = Result<(String, T), SyncError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (key, (mut rank, mut kept)) = match self.sorted.next()? {
+            Ok(entry) => entry,
+            Err(e) => return Some(Err(e.into())),
+        };
+        // Repeats sort together, in listing order: the highest rank wins, then the latest.
+        while let Some(Ok((next, _))) = self.sorted.peek()
+            && *next == key
+        {
+            if let Some(Ok((_, (r, k)))) = self.sorted.next()
+                && r >= rank
+            {
+                (rank, kept) = (r, k);
+            }
+        }
+        Some(Ok((key, kept)))
+    }
+}
+
+/// Every user of the unit's account, keyed like the stored records (see [`account_users`]).
+pub(crate) async fn list_account_users(
+    ctx: &UnitCtx<'_>,
+) -> Result<BTreeMap<String, User>, SyncError> {
+    account_users(ctx, User::clone).await?.collect()
 }
 
 pub(crate) fn kind_of(user: &User) -> LicenseKind {

@@ -1,0 +1,219 @@
+//! Key-ordered scratch space in bounded memory: items pushed in any order (Zoom lists users
+//! in its own order) come back in key order (the store's order), so a task can merge them
+//! with a stored listing without holding an account in memory. Up to `run_items` items are
+//! sorted in memory; beyond that each sorted run goes to a file in the temporary directory
+//! (Lambda's `/tmp`, 512 MB by default: 200,000 users take about 60 MB) and reading merges
+//! the runs. Memory: one run while pushing, one buffered entry per run while reading. The
+//! files go when the spill (or its reader) is dropped.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Items sorted in memory before a run is written out.
+pub(crate) const RUN_ITEMS: usize = 4_096;
+
+/// The directory of one spill's runs; removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn create() -> io::Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "zts-spill-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        // A leftover of an earlier invocation with the same pid (Lambda reuses sandboxes).
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Items to be read back in key order; equal keys come back in push order.
+pub(crate) struct Spill<T> {
+    run_items: usize,
+    run: Vec<(String, u64, T)>,
+    pushed: u64,
+    dir: Option<ScratchDir>,
+    runs: Vec<PathBuf>,
+}
+
+impl<T: Serialize + DeserializeOwned> Spill<T> {
+    pub(crate) fn new(run_items: usize) -> Self {
+        Self {
+            run_items: run_items.max(1),
+            run: Vec::new(),
+            pushed: 0,
+            dir: None,
+            runs: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, key: String, item: T) -> io::Result<()> {
+        self.run.push((key, self.pushed, item));
+        self.pushed += 1;
+        if self.run.len() >= self.run_items {
+            self.write_run()?;
+        }
+        Ok(())
+    }
+
+    fn write_run(&mut self) -> io::Result<()> {
+        if self.dir.is_none() {
+            self.dir = Some(ScratchDir::create()?);
+        }
+        let dir = self.dir.as_ref().map(|d| d.0.clone()).unwrap_or_default();
+        let path = dir.join(format!("run-{}", self.runs.len()));
+        let mut out = BufWriter::new(File::create(&path)?);
+        let mut run = std::mem::take(&mut self.run);
+        run.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for entry in &run {
+            serde_json::to_writer(&mut out, entry)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        self.runs.push(path);
+        Ok(())
+    }
+
+    /// Every item, in (key, push order) order.
+    pub(crate) fn into_sorted(mut self) -> io::Result<Sorted<T>> {
+        if self.runs.is_empty() {
+            let mut run = std::mem::take(&mut self.run);
+            run.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+            return Ok(Sorted {
+                memory: run.into_iter(),
+                readers: Vec::new(),
+                heads: BinaryHeap::new(),
+                pending: Vec::new(),
+                _dir: None,
+            });
+        }
+        if !self.run.is_empty() {
+            self.write_run()?;
+        }
+        let mut sorted = Sorted {
+            memory: Vec::new().into_iter(),
+            readers: Vec::new(),
+            heads: BinaryHeap::new(),
+            pending: Vec::new(),
+            _dir: self.dir.take(),
+        };
+        for path in &self.runs {
+            sorted
+                .readers
+                .push(BufReader::new(File::open(path)?).lines());
+            sorted.pending.push(None);
+            let i = sorted.readers.len() - 1;
+            sorted.advance(i)?;
+        }
+        Ok(sorted)
+    }
+}
+
+/// A spill's items in key order.
+pub(crate) struct Sorted<T> {
+    memory: std::vec::IntoIter<(String, u64, T)>,
+    readers: Vec<io::Lines<BufReader<File>>>,
+    /// The smallest unread entry of each run: (key, push order, run).
+    heads: BinaryHeap<Reverse<(String, u64, usize)>>,
+    /// Each run's head item.
+    pending: Vec<Option<T>>,
+    _dir: Option<ScratchDir>,
+}
+
+impl<T: DeserializeOwned> Sorted<T> {
+    fn advance(&mut self, run: usize) -> io::Result<()> {
+        if let Some(line) = self.readers[run].next() {
+            let (key, seq, item): (String, u64, T) = serde_json::from_str(&line?)?;
+            self.heads.push(Reverse((key, seq, run)));
+            self.pending[run] = Some(item);
+        }
+        Ok(())
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for Sorted<T> {
+    type Item = io::Result<(String, T)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.readers.is_empty() {
+            return self.memory.next().map(|(key, _, item)| Ok((key, item)));
+        }
+        let Reverse((key, _, run)) = self.heads.pop()?;
+        let item = self.pending[run].take()?;
+        Some(self.advance(run).map(|()| (key, item)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pseudo-random order (a fixed LCG) with repeated keys.
+    fn scrambled(n: u64) -> Vec<(String, u64)> {
+        let mut x = 7u64;
+        (0..n)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (format!("key-{:05}", (x >> 33) % (n / 2).max(1)), i)
+            })
+            .collect()
+    }
+
+    fn read_back(n: u64, run_items: usize) -> (Vec<(String, u64)>, usize) {
+        let mut spill = Spill::new(run_items);
+        for (key, value) in scrambled(n) {
+            spill.push(key, value).unwrap();
+        }
+        let runs = spill.runs.len() + usize::from(!spill.run.is_empty() && !spill.runs.is_empty());
+        let items = spill.into_sorted().unwrap().map(Result::unwrap).collect();
+        (items, runs)
+    }
+
+    /// The same order the rule gives (sort by key, stable on push order), in memory and from
+    /// many files alike.
+    #[test]
+    fn items_come_back_in_key_then_push_order() {
+        let mut expected = scrambled(10_000);
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let (in_memory, runs) = read_back(10_000, 20_000);
+        assert_eq!(runs, 0);
+        assert_eq!(in_memory, expected);
+        let (from_files, runs) = read_back(10_000, 333);
+        assert_eq!(runs, 31, "10,000 items in runs of 333");
+        assert_eq!(from_files, expected);
+    }
+
+    #[test]
+    fn the_files_go_with_the_reader() {
+        let mut spill = Spill::new(2);
+        for i in 0..5u32 {
+            spill.push(format!("k{i}"), i).unwrap();
+        }
+        let dir = spill.dir.as_ref().unwrap().0.clone();
+        assert!(dir.exists());
+        let mut sorted = spill.into_sorted().unwrap();
+        assert_eq!(sorted.next().unwrap().unwrap(), ("k0".to_owned(), 0));
+        drop(sorted);
+        assert!(!dir.exists());
+        let empty: Spill<u32> = Spill::new(2);
+        assert_eq!(empty.into_sorted().unwrap().count(), 0);
+    }
+}
