@@ -722,7 +722,7 @@ async fn checkpoint_parts(r: Records) {
     r.put_checkpoint_part(&other).await.unwrap();
 
     let got = r
-        .checkpoint_parts("c1", "application-access", "acctA", "run-1", 3)
+        .checkpoint_parts("c1", "application-access", "acctA", "run-1", 0..3)
         .await
         .unwrap();
     let data: Vec<_> = got.iter().map(|p| p.data.clone()).collect();
@@ -730,6 +730,12 @@ async fn checkpoint_parts(r: Records) {
         data,
         vec![json!({"n": 0}), json!({"n": "one"}), json!({"n": 2})]
     );
+    let middle = r
+        .checkpoint_parts("c1", "application-access", "acctA", "run-1", 1..2)
+        .await
+        .unwrap();
+    assert_eq!(middle.len(), 1);
+    assert_eq!(middle[0].data, json!({"n": "one"}));
 
     // A part near DynamoDB's item limit is refused, one well under it is stored.
     let big = "x".repeat(420 * 1024);
@@ -750,13 +756,13 @@ async fn checkpoint_parts(r: Records) {
         .unwrap();
     assert_eq!(deleted, 6);
     assert!(
-        r.checkpoint_parts("c1", "application-access", "acctA", "run-1", 10)
+        r.checkpoint_parts("c1", "application-access", "acctA", "run-1", 0..10)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        r.checkpoint_parts("c1", "application-access", "acctB", "run-1", 10)
+        r.checkpoint_parts("c1", "application-access", "acctB", "run-1", 0..10)
             .await
             .unwrap()
             .len(),
@@ -1162,6 +1168,19 @@ async fn joins_move_forward(r: Records) {
     );
     assert_eq!(r.locate_user_id("c2", &id_b).await.unwrap(), None);
 
+    // Only where a record exists: none yet for b (nothing created), a's account has none.
+    assert_eq!(
+        r.advance_joined_if_recorded("c1", "acctB", &b.key(), t(5))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        r.advance_joined_if_recorded("c1", "acctA", &b.key(), t(5))
+            .await
+            .unwrap(),
+        None
+    );
     // A join written before the user's own unit ever ran creates the record.
     assert!(
         r.advance_joined("c1", "acctB", &b.key(), t(5))
@@ -1178,6 +1197,24 @@ async fn joins_move_forward(r: Records) {
             .await
             .unwrap()
     );
+    // Now recorded: forward only.
+    assert_eq!(
+        r.advance_joined_if_recorded("c1", "acctB", &b.key(), t(4))
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        r.advance_joined_if_recorded("c1", "acctB", &b.key(), t(6))
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert!(
+        !r.advance_joined("c1", "acctB", &b.key(), t(6))
+            .await
+            .unwrap()
+    );
     let joined = |r: Records, key: String| async move {
         r.list_account_access("c1", "acctB")
             .try_collect::<Vec<UserAccess>>()
@@ -1190,7 +1227,7 @@ async fn joins_move_forward(r: Records) {
     let stored = joined(r.clone(), b.key()).await;
     assert_eq!(
         (stored.dates.last_login, stored.dates.last_meeting_joined),
-        (None, Some(t(5)))
+        (None, Some(t(6)))
     );
 
     // The user's own unit writes an older join and its login: the login lands, the join
@@ -1213,7 +1250,7 @@ async fn joins_move_forward(r: Records) {
     let stored = joined(r.clone(), b.key()).await;
     assert_eq!(stored.dates.last_login, Some(t(3)));
     assert_eq!(stored.dates.last_meeting_created, Some(t(2)));
-    assert_eq!(stored.dates.last_meeting_joined, Some(t(5)));
+    assert_eq!(stored.dates.last_meeting_joined, Some(t(6)));
     // Writing the same again changes nothing.
     assert_eq!(r.upsert_access("c1", &[own]).await.unwrap(), 0);
 

@@ -192,6 +192,15 @@ pub trait UserStore: Send + Sync {
         user_key: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Like [`Self::advance_joined`], for a user that has an activity record in that account
+    /// only (nothing is created). `None`: there is no such record.
+    async fn advance_joined_if_recorded(
+        &self,
+        connection_id: &str,
+        account_id: &str,
+        user_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<bool>, StoreError>;
     /// The account and key of the connection's user with this Zoom user id (the
     /// connection-wide index), preferring an account where the user is not removed.
     async fn locate_user_id(
@@ -338,14 +347,14 @@ pub trait SyncRunStore: Send + Sync {
     /// Stores part `seq` of a run's checkpoint data (progress too big for the checkpoint item:
     /// DynamoDB items hold at most 400 KB). Rewriting a part replaces it.
     async fn put_checkpoint_part(&self, part: &CheckpointPart) -> Result<(), StoreError>;
-    /// Parts `0..count` of a run, in order (fewer if some are missing).
+    /// Parts `seqs` of a run, in order (fewer if some are missing).
     async fn checkpoint_parts(
         &self,
         connection_id: &str,
         task: &str,
         account_id: &str,
         run_id: &str,
-        count: u32,
+        seqs: std::ops::Range<u32>,
     ) -> Result<Vec<CheckpointPart>, StoreError>;
     /// Deletes every run's parts of a task and account (the unit finished).
     async fn delete_checkpoint_parts(

@@ -160,6 +160,70 @@ impl<T: DeserializeOwned> Iterator for Sorted<T> {
     }
 }
 
+/// (key, value) pairs in key order in a scratch file: scanned in order, or looked up many
+/// sorted keys at a time (one pass over the file, a merge). Memory: one line.
+pub(crate) struct SortedTable {
+    path: PathBuf,
+    _dir: ScratchDir,
+}
+
+impl SortedTable {
+    /// From pairs in key order (a pair out of order is an error: the lookups rely on it).
+    pub(crate) fn write<E: From<io::Error>>(
+        pairs: impl Iterator<Item = Result<(String, String), E>>,
+    ) -> Result<Self, E> {
+        let dir = ScratchDir::create()?;
+        let path = dir.0.join("table");
+        let mut out = BufWriter::new(File::create(&path)?);
+        let mut last: Option<String> = None;
+        for pair in pairs {
+            let (key, value) = pair?;
+            if last.as_ref().is_some_and(|l| *l > key) {
+                return Err(io::Error::other("table keys out of order").into());
+            }
+            serde_json::to_writer(&mut out, &(&key, &value)).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+            last = Some(key);
+        }
+        out.flush()?;
+        Ok(Self { path, _dir: dir })
+    }
+
+    /// Every pair, in key order.
+    pub(crate) fn scan(&self) -> io::Result<impl Iterator<Item = io::Result<(String, String)>>> {
+        let lines = BufReader::new(File::open(&self.path)?).lines();
+        Ok(lines.map(|line| Ok(serde_json::from_str(&line?)?)))
+    }
+
+    /// The value of each of `keys` (ascending; `None`: not in the table).
+    pub(crate) fn lookup<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> io::Result<Vec<Option<String>>> {
+        let mut pairs = self.scan()?.peekable();
+        let mut found = Vec::new();
+        for key in keys {
+            while pairs
+                .peek()
+                .is_some_and(|p| p.as_ref().is_ok_and(|(k, _)| k.as_str() < key))
+            {
+                pairs.next();
+            }
+            found.push(match pairs.peek() {
+                Some(Ok((k, v))) if k == key => Some(v.clone()),
+                Some(Err(_)) => {
+                    return Err(pairs
+                        .next()
+                        .and_then(Result::err)
+                        .unwrap_or_else(|| io::Error::other("scratch table")));
+                }
+                _ => None,
+            });
+        }
+        Ok(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +263,26 @@ mod tests {
         let (from_files, runs) = read_back(10_000, 333);
         assert_eq!(runs, 31, "10,000 items in runs of 333");
         assert_eq!(from_files, expected);
+    }
+
+    /// Lookups find exactly the keys the table holds, whatever the mix.
+    #[test]
+    fn a_table_answers_sorted_lookups() {
+        let pairs: Vec<(String, String)> = (0..1_000)
+            .map(|i| (format!("k{:04}", i * 3), format!("v{i}")))
+            .collect();
+        let table = SortedTable::write(pairs.iter().cloned().map(Ok::<_, io::Error>)).unwrap();
+        let keys: Vec<String> = (0..3_010).map(|i| format!("k{i:04}")).collect();
+        let found = table.lookup(keys.iter().map(String::as_str)).unwrap();
+        for (key, value) in keys.iter().zip(&found) {
+            let want = pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+            assert_eq!(*value, want, "{key}");
+        }
+        let scanned: Vec<_> = table.scan().unwrap().map(Result::unwrap).collect();
+        assert_eq!(scanned, pairs);
+        let unordered =
+            [("b", "1"), ("a", "2")].map(|(k, v)| Ok::<_, io::Error>((k.into(), v.into())));
+        assert!(SortedTable::write(unordered.into_iter()).is_err());
     }
 
     #[test]

@@ -117,14 +117,21 @@ impl SyncRunStore for Records {
         task: &str,
         account_id: &str,
         run_id: &str,
-        count: u32,
+        seqs: std::ops::Range<u32>,
     ) -> Result<Vec<CheckpointPart>, StoreError> {
-        let prefix = format!("{}{run_id}#", checkpoint_parts_prefix(task, account_id));
-        let parts: Vec<CheckpointPart> = self
-            .decoded_under(conn_pk(cid), prefix)
-            .try_collect()
-            .await?;
-        Ok(parts.into_iter().filter(|p| p.seq < count).collect())
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prefix = checkpoint_parts_prefix(task, account_id);
+        let sk = |seq: u32| format!("{prefix}{run_id}#{seq:06}");
+        self.decoded::<CheckpointPart>(Query::new(
+            Index::Primary,
+            conn_pk(cid),
+            SkCond::Between(sk(seqs.start), sk(seqs.end - 1)),
+        ))
+        .try_filter(|p| std::future::ready(seqs.contains(&p.seq)))
+        .try_collect()
+        .await
     }
 
     async fn delete_checkpoint_parts(

@@ -74,13 +74,15 @@ impl Records {
         cid: &str,
         account_id: &str,
         user_key: &str,
-        change: impl Fn(Option<&UserAccess>) -> UserAccess + Send + Sync,
-    ) -> Result<bool, StoreError> {
+        change: impl Fn(Option<&UserAccess>) -> Option<UserAccess> + Send + Sync,
+    ) -> Result<Option<bool>, StoreError> {
         let (pk, sk) = (users_pk(cid, account_id), access_sk(user_key));
         for _ in 0..CAS_ATTEMPTS {
             let item = self.table.get(&pk, &sk).await?;
             let stored: Option<UserAccess> = item.clone().map(decode).transpose()?;
-            let mut next = change(stored.as_ref());
+            let Some(mut next) = change(stored.as_ref()) else {
+                return Ok(None);
+            };
             next.account_id = account_id.to_owned();
             next.user_key = user_key.to_owned();
             next.dates.last_meeting_joined = next
@@ -88,7 +90,7 @@ impl Records {
                 .last_meeting_joined
                 .max(stored.as_ref().and_then(|s| s.dates.last_meeting_joined));
             if stored.as_ref() == Some(&next) {
-                return Ok(false);
+                return Ok(Some(false));
             }
             let cond = match item.as_ref().and_then(|i| i.get(DATA)) {
                 Some(data) => Cond::Eq(DATA, data.clone()),
@@ -96,7 +98,7 @@ impl Records {
             };
             let new_item = encode(&next, &[(PK, pk.clone()), (SK, sk.clone())], None)?;
             match self.table.put(new_item, Some(cond)).await {
-                Ok(()) => return Ok(true),
+                Ok(()) => return Ok(Some(true)),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e),
             }
@@ -129,10 +131,12 @@ impl UserStore for Records {
         }
         let changed: Vec<bool> = stream::iter(latest.into_values())
             .map(|a| async move {
-                self.merge_access(cid, &a.account_id.clone(), &a.user_key.clone(), move |_| {
-                    a.clone()
-                })
-                .await
+                let changed = self
+                    .merge_access(cid, &a.account_id.clone(), &a.user_key.clone(), move |_| {
+                        Some(a.clone())
+                    })
+                    .await?;
+                Ok::<_, StoreError>(changed == Some(true))
             })
             .buffer_unordered(ACCESS_WRITES_AT_ONCE)
             .try_collect()
@@ -147,14 +151,31 @@ impl UserStore for Records {
         user_key: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let moved = self
+            .merge_access(cid, account_id, user_key, |stored| {
+                let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
+                    user_key: user_key.to_owned(),
+                    account_id: account_id.to_owned(),
+                    dates: ActivityDates::default(),
+                });
+                a.dates.last_meeting_joined = Some(at);
+                Some(a)
+            })
+            .await?;
+        Ok(moved == Some(true))
+    }
+
+    async fn advance_joined_if_recorded(
+        &self,
+        cid: &str,
+        account_id: &str,
+        user_key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<bool>, StoreError> {
         self.merge_access(cid, account_id, user_key, |stored| {
-            let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
-                user_key: user_key.to_owned(),
-                account_id: account_id.to_owned(),
-                dates: ActivityDates::default(),
-            });
+            let mut a = stored?.clone();
             a.dates.last_meeting_joined = Some(at);
-            a
+            Some(a)
         })
         .await
     }

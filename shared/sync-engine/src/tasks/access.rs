@@ -18,27 +18,38 @@
 //! only move forward: a date once seen stays until a later one replaces it.
 //!
 //! A call Zoom refuses for a missing scope leaves its fields out and notes the scope on the
-//! connection (`gaps`). Long units stop before the deadline, save their progress in the
-//! checkpoint and continue in a follow-up message; a redelivered or restarted segment resumes
-//! from the last checkpoint.
+//! connection (`gaps`).
+//!
+//! Memory stays flat in the account's size. A run is planned once: the account's listing
+//! (sorted by key in scratch files, see `account_users`), the stored records (the store lists
+//! them in key order) and the report sweep (spilled by host) are merged into the run's
+//! entries, which go to checkpoint parts before any record is written. Segments then work
+//! through the entries a part at a time, writing each user's record when its host is done and
+//! joins as they pile up (monotone writes: a redone entry writes the same dates). A join's id
+//! is this account's user if the listing (a scratch table each segment) has it, else looked up
+//! in the connection-wide index. Long units stop before the deadline, save how far they got in
+//! the checkpoint and continue in a follow-up message; a redelivered or restarted segment, or
+//! a new unit finding the run unfinished, resumes from the last checkpoint.
 
 mod gaps;
 mod host;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use ports::{AccountKind, Checkpoint, CheckpointPart, StoreError, UserAccess};
 use serde::{Deserialize, Serialize};
 use sync_domain::ActivityDates;
-use zoom::{ReportUserType, User, ZoomError};
+use zoom::{ReportUserType, ZoomError};
 
 use self::gaps::{Need, ScopeGaps};
-use self::host::{AccountIndex, Hosted, host_activity};
+use self::host::{HostActivity, RangeCounts, host_activity};
+use super::account_users;
 use super::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
-use super::list_account_users;
 use crate::SyncError;
+use crate::spill::{Sorted, SortedTable, Spill};
 use crate::unit::{Mode, Unit};
 
 /// The report endpoints accept ranges of at most a month.
@@ -51,12 +62,20 @@ const REPORT_RANGES: i64 = 6;
 const REPORT_RANGE_DAYS: i64 = 30;
 /// Checkpoint flag: the last run could not collect every field.
 const PARTIAL: &str = "partial";
-/// Other accounts' users looked up and written at once.
-const FOREIGN_WRITES_AT_ONCE: usize = 16;
+/// Joins written at once.
+const JOIN_WRITES_AT_ONCE: usize = 16;
+/// Entries per checkpoint part (at most about 300 bytes each): inside DynamoDB's 400 KB item
+/// limit.
+const PART_ENTRIES: usize = 1_000;
+/// Distinct users whose joins are held before they are written.
+const JOIN_BUFFER: usize = 8_192;
+/// Activity records written at once.
+const WRITE_BATCH: usize = 100;
+/// A new unit that finds its account's run unfinished continues it (a first segment that
+/// was redelivered after writing records) unless the run is older than this.
+const RESUME_WITHIN: Duration = Duration::hours(12);
 
-/// Where a run is: the checkpoint item's data. It stays small whatever the account's size;
-/// the host list and the dates found so far go into checkpoint parts (DynamoDB items hold at
-/// most 400 KB, about 5,000 users' worth of progress).
+/// Where a run is: the checkpoint item's data. Its entries are in checkpoint parts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Progress {
     run_id: String,
@@ -64,122 +83,105 @@ struct Progress {
     started_at: DateTime<Utc>,
     /// Incremental runs: only meetings that started at or after this.
     since: Option<DateTime<Utc>>,
-    host_count: usize,
-    next_host: usize,
-    /// Parts `0..parts` hold this run's hosts, then the dates found segment by segment.
+    /// The report sweep's ranges; `None`: the reports were not readable.
+    ranges: Option<Vec<(NaiveDate, NaiveDate)>>,
+    entries: usize,
+    /// The first entry not finished.
+    next_entry: usize,
+    /// Parts `0..parts` hold the entries, [`PART_ENTRIES`] each.
     parts: u32,
+    /// Some call was refused for a missing scope (the next run is then full).
+    #[serde(default)]
+    partial: bool,
 }
 
-/// One checkpoint part: a slice of the host list, or dates found in one segment.
+/// One user the run looks at, as planned: a host whose meetings to read, or a user whose
+/// record changes (new, or a last login that moved).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Entry {
+    #[serde(rename = "k")]
+    key: String,
+    /// Read the user's meetings (users with a Zoom id, which is then their key).
+    #[serde(rename = "h", default, skip_serializing_if = "std::ops::Not::not")]
+    host: bool,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    last_login: Option<DateTime<Utc>>,
+    /// The stored record's dates when the run was planned (`None`: no record).
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    stored: Option<ActivityDates>,
+    /// Meetings the report counts per range (index into [`Progress::ranges`]).
+    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
+    hosted: Vec<(usize, u64)>,
+}
+
+impl Entry {
+    /// The record the user gets once the entry is done: the login as listed, the later
+    /// meeting created, the joins as stored (joins found move on separately). `None`: the
+    /// stored record stays.
+    fn record(&self, created: Option<DateTime<Utc>>, account_id: &str) -> Option<UserAccess> {
+        let stored = self.stored.unwrap_or_default();
+        let dates = ActivityDates {
+            last_login: self.last_login,
+            last_meeting_created: created.max(stored.last_meeting_created),
+            last_meeting_joined: stored.last_meeting_joined,
+        };
+        (self.stored != Some(dates)).then(|| UserAccess {
+            user_key: self.key.clone(),
+            account_id: account_id.to_owned(),
+            dates,
+        })
+    }
+}
+
+/// One checkpoint part: a slice of the run's entries, in key order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Part {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    hosts: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    created: BTreeMap<String, Option<DateTime<Utc>>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    joined: BTreeMap<String, DateTime<Utc>>,
+    entries: Vec<Entry>,
 }
 
-/// Entries per part (about 60 bytes each): far inside the item limit.
-const PART_ENTRIES: usize = 2_000;
-
-/// A run in memory: its progress, hosts, and the dates found (all, and since the last save).
-#[derive(Debug, Clone)]
-struct RunState {
-    progress: Progress,
-    hosts: Vec<String>,
-    /// Latest meeting created per processed host (`None`: the host has no meetings).
-    created: BTreeMap<String, Option<DateTime<Utc>>>,
-    joined: BTreeMap<String, DateTime<Utc>>,
-    unsaved: Part,
+/// What the plan keeps of a listed user.
+#[derive(Debug, Serialize, Deserialize)]
+struct Listed {
+    #[serde(rename = "i")]
+    has_id: bool,
+    #[serde(rename = "e")]
+    email: String,
+    #[serde(rename = "l", default)]
+    last_login: Option<DateTime<Utc>>,
 }
 
-impl RunState {
-    fn new(progress: Progress, hosts: Vec<String>) -> Self {
-        Self {
-            progress,
-            hosts,
-            created: BTreeMap::new(),
-            joined: BTreeMap::new(),
-            unsaved: Part::default(),
-        }
-    }
-
-    /// Rebuilds a run from its checkpoint and parts; `None` if parts are missing.
-    fn restore(progress: Progress, parts: Vec<ports::CheckpointPart>) -> Option<Self> {
-        if parts.len() != progress.parts as usize {
-            return None;
-        }
-        let mut run = Self::new(progress, Vec::new());
-        for part in parts {
-            let part: Part = serde_json::from_value(part.data).ok()?;
-            run.hosts.extend(part.hosts);
-            run.created.extend(part.created);
-            for (key, at) in part.joined {
-                join(&mut run.joined, key, at);
-            }
-        }
-        (run.hosts.len() == run.progress.host_count).then_some(run)
-    }
-
-    fn record(
-        &mut self,
-        key: String,
-        created: Option<DateTime<Utc>>,
-        joins: Vec<(String, DateTime<Utc>)>,
-    ) {
-        self.created.insert(key.clone(), created);
-        self.unsaved.created.insert(key, created);
-        for (k, at) in joins {
-            join(&mut self.joined, k.clone(), at);
-            join(&mut self.unsaved.joined, k, at);
-        }
-    }
-
-    /// The parts this save writes: the host list on the first save, then what is unsaved.
-    fn parts_to_save(&self) -> Vec<Part> {
-        let mut parts = Vec::new();
-        if self.progress.parts == 0 {
-            parts.extend(self.hosts.chunks(PART_ENTRIES).map(|c| Part {
-                hosts: c.to_vec(),
-                ..Part::default()
-            }));
-        }
-        let created: Vec<_> = self.unsaved.created.iter().collect();
-        let joined: Vec<_> = self.unsaved.joined.iter().collect();
-        for chunk in created.chunks(PART_ENTRIES) {
-            parts.push(Part {
-                created: chunk.iter().map(|(k, v)| ((*k).clone(), **v)).collect(),
-                ..Part::default()
-            });
-        }
-        for chunk in joined.chunks(PART_ENTRIES) {
-            parts.push(Part {
-                joined: chunk.iter().map(|(k, v)| ((*k).clone(), **v)).collect(),
-                ..Part::default()
-            });
-        }
-        parts
-    }
+/// The account's users as Zoom lists them now, in scratch tables: by key (with what the plan
+/// needs) and by lower-case e-mail (to the key).
+struct Members {
+    by_key: SortedTable,
+    by_email: SortedTable,
+    count: u64,
 }
 
-/// Keeps the later join time.
-fn join(joined: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
-    let e = joined.entry(key).or_insert(at);
-    if at > *e {
-        *e = at;
-    }
-}
-
-/// Every stored access record of an account (tracked or not: they are the baseline of the
-/// incremental run), keyed by user key.
-async fn stored_access(ctx: &UnitCtx<'_>) -> Result<BTreeMap<String, UserAccess>, StoreError> {
-    ctx.store
-        .list_account_access(&ctx.connection.connection_id, &ctx.account.account_id)
-        .map_ok(|a| (a.user_key.clone(), a))
-        .try_collect()
-        .await
+async fn list_members(ctx: &UnitCtx<'_>) -> Result<Members, SyncError> {
+    let listed = account_users(ctx, |u| Listed {
+        has_id: u.id.is_some(),
+        email: u.email.to_lowercase(),
+        last_login: u.last_login_time,
+    })
+    .await?;
+    let mut emails: Spill<String> = Spill::new(ctx.options.scratch_run_items);
+    let mut count = 0u64;
+    let by_key = SortedTable::write(listed.map(|user| {
+        let (key, listed) = user?;
+        count += 1;
+        emails.push(listed.email.clone(), key.clone())?;
+        Ok::<_, SyncError>((
+            key,
+            serde_json::to_string(&listed).map_err(io::Error::from)?,
+        ))
+    }))?;
+    let by_email = SortedTable::write(emails.into_sorted()?)?;
+    Ok(Members {
+        by_key,
+        by_email,
+        count,
+    })
 }
 
 pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError> {
@@ -187,87 +189,77 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     let task = ctx.unit.task.as_str().to_owned();
     let account_id = ctx.account.account_id.clone();
     let checkpoint = ctx.store.get_checkpoint(&cid, &task, &account_id).await?;
-    let users = list_account_users(ctx).await?;
-    ctx.count("users", users.len() as u64);
-    let stored = stored_access(ctx).await?;
     let gaps = ScopeGaps::new(ctx.account.kind == AccountKind::Master);
     let now = ctx.now();
+    let members = list_members(ctx).await?;
+    ctx.count("users", members.count);
 
-    let resumed = resume(ctx, checkpoint.as_ref()).await?;
-    let (full, since) = match &resumed {
-        Some(run) => (run.progress.full, run.progress.since),
-        None => full_or_incremental(ctx, checkpoint.as_ref()),
-    };
-    let hosted = sweep_reports(ctx, &gaps, report_ranges(full, since, now), &users).await?;
-    let mut run = match resumed {
-        Some(run) => run,
+    let mut progress = match resume(ctx, checkpoint.as_ref()) {
+        Some(progress) => progress,
         None => {
-            let run = plan(ctx, full, since, &users, &stored, hosted.as_ref());
+            let (full, since) = full_or_incremental(ctx, checkpoint.as_ref());
+            let progress = plan(ctx, &gaps, full, since, now, &members).await?;
             ctx.count(if full { "full" } else { "incremental" }, 1);
-            run
+            // Saved before any record is written: the plan's choices depend on the stored
+            // records, so a restart continues this plan instead of making another.
+            save_progress(ctx, checkpoint.as_ref(), &progress).await?;
+            progress
         }
     };
 
-    let index = AccountIndex {
-        by_id: users
-            .iter()
-            .filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k.as_str())))
-            .collect(),
-        by_email: users
-            .iter()
-            .map(|(k, u)| (u.email.to_lowercase(), k.as_str()))
-            .collect(),
-    };
-    let since = run.progress.since;
-    // Hosts are looked at `host_concurrency` at a time, each result recorded when it comes (a
-    // host with many meetings does not hold back the others); `next_host` advances only past
-    // an unbroken run of finished hosts, so it stays "the first host not finished" for the
-    // checkpoint (hosts finished beyond it are looked at again after a stop: their dates
-    // only repeat what the run holds).
-    let first = run.progress.next_host;
-    let pending: Vec<(usize, String, Option<String>)> = run.hosts[first..]
-        .iter()
-        .enumerate()
-        .map(|(i, key)| {
-            let id = users.get(key).and_then(|u| u.id.clone());
-            (first + i, key.clone(), id)
-        })
-        .collect();
+    let first = progress.next_entry;
+    let (since, ranges) = (progress.since, progress.ranges.clone());
+    let run_id = progress.run_id.clone();
     let mut finished_ahead: BTreeSet<usize> = BTreeSet::new();
-    let mut processed = 0u64;
-    let mut participant_lists = 0u64;
-    let mut report_lookups = 0u64;
-    let mut foreign: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut tally = Tally::default();
+    let mut joins = Joins::default();
+    let mut writes: Vec<UserAccess> = Vec::new();
     let mut stopped = false;
     {
         let ctx: &UnitCtx<'_> = ctx;
-        let (index, gaps, hosted) = (&index, &gaps, hosted.as_ref());
-        let mut results = stream::iter(pending)
-            .map(|(position, key, user_id)| async move {
-                let activity = match user_id {
-                    Some(id) => {
-                        Some(host_activity(ctx, gaps, &id, since, now, hosted, index).await?)
-                    }
-                    None => None,
+        let (gaps, ranges, run_id) = (&gaps, ranges.as_deref(), run_id.as_str());
+        // The entries from `first` on, a part at a time, looked at `host_concurrency` at
+        // once, each result recorded when it comes (a host with many meetings does not hold
+        // back the others); `next_entry` advances only past an unbroken run of finished
+        // entries, so it stays "the first entry not finished" for the checkpoint (entries
+        // finished beyond it are done again after a stop: their writes only repeat).
+        let entries = stream::iter(first / PART_ENTRIES..progress.parts as usize)
+            .then(move |seq| load_part(ctx, run_id, seq))
+            .map_ok(move |(seq, part)| {
+                stream::iter(
+                    part.entries
+                        .into_iter()
+                        .enumerate()
+                        .map(move |(i, entry)| Ok::<_, SyncError>((seq * PART_ENTRIES + i, entry))),
+                )
+            })
+            .try_flatten()
+            .try_filter(move |(position, _)| std::future::ready(*position >= first));
+        let results = entries
+            .map(|entry| async move {
+                let (position, entry) = entry?;
+                let activity = if entry.host {
+                    let counts = ranges.map(|r| range_counts(r, &entry.hosted));
+                    Some(host_activity(ctx, gaps, &entry.key, since, now, counts).await?)
+                } else {
+                    None
                 };
-                Ok::<_, SyncError>((position, key, activity))
+                Ok::<_, SyncError>((position, entry, activity))
             })
             .buffer_unordered(ctx.options.host_concurrency.max(1));
+        let mut results = std::pin::pin!(results);
         while let Some(result) = results.next().await {
             match result {
-                Ok((position, key, activity)) => {
+                Ok((position, entry, activity)) => {
+                    let created = activity.as_ref().and_then(|a| a.created);
                     if let Some(activity) = activity {
-                        participant_lists += activity.participant_lists;
-                        report_lookups += activity.report_lookups;
-                        for (id, at) in activity.foreign {
-                            later(&mut foreign, id, at);
-                        }
-                        run.record(key, activity.created, activity.joins);
-                        processed += 1;
+                        tally.host(&activity);
+                        joins.add(activity);
                     }
+                    writes.extend(entry.record(created, &account_id));
                     finished_ahead.insert(position);
-                    while finished_ahead.remove(&run.progress.next_host) {
-                        run.progress.next_host += 1;
+                    while finished_ahead.remove(&progress.next_entry) {
+                        progress.next_entry += 1;
                     }
                 }
                 Err(SyncError::Zoom(ZoomError::DeadlineExceeded { .. })) => {
@@ -276,38 +268,33 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                 }
                 Err(e) => return Err(e),
             }
+            if writes.len() >= WRITE_BATCH {
+                tally.written += ctx.store.upsert_access(&cid, &writes).await? as u64;
+                writes.clear();
+            }
+            if joins.len() >= JOIN_BUFFER {
+                joins.write(ctx, &members, &mut tally).await?;
+            }
             // Stop only once the checkpoint moves (a segment always gets somewhere).
             if ctx.out_of_time()
-                && run.progress.next_host > first
-                && run.progress.next_host < run.hosts.len()
+                && progress.next_entry > first
+                && progress.next_entry < progress.entries
             {
                 stopped = true;
                 break;
             }
         }
     }
-    ctx.count("hosts", processed);
-    ctx.count("participant_lists", participant_lists);
-    ctx.count("report_lookups", report_lookups);
-    write_foreign_joins(ctx, foreign).await?;
+    // What this segment found is written before the checkpoint says it is done.
+    tally.written += ctx.store.upsert_access(&cid, &writes).await? as u64;
+    joins.write(ctx, &members, &mut tally).await?;
+    tally.count(ctx);
     gaps.save(ctx, now).await?;
-    let partial = gaps.count() > 0;
     ctx.count(SCOPE_GAPS, gaps.count());
+    progress.partial |= gaps.count() > 0;
     if stopped {
-        return save_and_continue(ctx, checkpoint, run).await;
+        return save_and_continue(ctx, checkpoint, progress).await;
     }
-
-    // Merge and write.
-    let mut changed = Vec::new();
-    for (key, user) in &users {
-        let base = stored.get(key);
-        let record = merge(&run, key, user, base, &account_id);
-        if base != Some(&record) {
-            changed.push(record);
-        }
-    }
-    let written = ctx.store.upsert_access(&cid, &changed).await?;
-    ctx.count("written", written as u64);
 
     let previous_full = checkpoint.as_ref().and_then(|c| c.last_full_run_at);
     let version = current_version(ctx, &cid, &task, &account_id).await?;
@@ -316,16 +303,16 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             connection_id: cid.clone(),
             task: task.clone(),
             account_id: account_id.clone(),
-            watermark: Some(run.progress.started_at),
+            watermark: Some(progress.started_at),
             cursor: None,
-            last_full_run_at: if run.progress.full {
-                Some(run.progress.started_at)
+            last_full_run_at: if progress.full {
+                Some(progress.started_at)
             } else {
                 previous_full
             },
             // A run that missed fields makes the next one full (nothing is looked back for
             // once the scope is there).
-            data: if partial {
+            data: if progress.partial {
                 serde_json::json!({ PARTIAL: true })
             } else {
                 serde_json::Value::Null
@@ -340,67 +327,134 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     Ok(UnitProgress::Done)
 }
 
-/// Keeps the later date per key.
-fn later(map: &mut HashMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
-    let e = map.entry(key).or_insert(at);
-    if at > *e {
-        *e = at;
+/// A host's report counts as ranges.
+fn range_counts(ranges: &[(NaiveDate, NaiveDate)], hosted: &[(usize, u64)]) -> RangeCounts {
+    hosted
+        .iter()
+        .filter_map(|&(w, n)| ranges.get(w).map(|r| (*r, n)))
+        .collect()
+}
+
+/// The segment's counts.
+#[derive(Debug, Default)]
+struct Tally {
+    hosts: u64,
+    participant_lists: u64,
+    report_lookups: u64,
+    /// Activity records written (entries done, joins of this account's users moved).
+    written: u64,
+    joins_other_accounts: u64,
+    joins_other_accounts_written: u64,
+    join_ids_outside: u64,
+}
+
+impl Tally {
+    fn host(&mut self, activity: &HostActivity) {
+        self.hosts += 1;
+        self.participant_lists += activity.participant_lists;
+        self.report_lookups += activity.report_lookups;
+    }
+
+    fn count(&self, ctx: &mut UnitCtx<'_>) {
+        ctx.count("hosts", self.hosts);
+        ctx.count("participant_lists", self.participant_lists);
+        ctx.count("report_lookups", self.report_lookups);
+        ctx.count("written", self.written);
+        ctx.count("joins_other_accounts", self.joins_other_accounts);
+        ctx.count(
+            "joins_other_accounts_written",
+            self.joins_other_accounts_written,
+        );
+        ctx.count("join_ids_outside", self.join_ids_outside);
     }
 }
 
-/// Writes joins of users of other accounts of the connection to their records (found through
-/// the connection-wide index; ids nobody in the connection has are people from outside).
-async fn write_foreign_joins(
-    ctx: &mut UnitCtx<'_>,
-    foreign: HashMap<String, DateTime<Utc>>,
-) -> Result<(), SyncError> {
-    let cid = ctx.connection.connection_id.clone();
-    let records = ctx.store;
-    let outcomes: Vec<(bool, bool)> = stream::iter(foreign)
-        .map(|(id, at)| {
-            let cid = &cid;
-            async move {
-                match records.locate_user_id(cid, &id).await? {
+/// Joins found and not written yet: the latest per Zoom user id, and per e-mail (rows
+/// without an id).
+#[derive(Debug, Default)]
+struct Joins {
+    by_id: BTreeMap<String, DateTime<Utc>>,
+    by_email: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl Joins {
+    fn len(&self) -> usize {
+        self.by_id.len() + self.by_email.len()
+    }
+
+    fn add(&mut self, activity: HostActivity) {
+        for (id, at) in activity.joins {
+            later(&mut self.by_id, id, at);
+        }
+        for (email, at) in activity.email_joins {
+            later(&mut self.by_email, email, at);
+        }
+    }
+
+    /// Writes the joins: ids and e-mails of this account's users (the listing has them) to
+    /// their records here, other ids to the records of the account the connection-wide index
+    /// names (ids nobody in the connection has are people from outside).
+    async fn write(
+        &mut self,
+        ctx: &UnitCtx<'_>,
+        members: &Members,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        let by_id = std::mem::take(&mut self.by_id);
+        let by_email = std::mem::take(&mut self.by_email);
+        let listed = members.by_key.lookup(by_id.keys().map(String::as_str))?;
+        let keys = members
+            .by_email
+            .lookup(by_email.keys().map(String::as_str))?;
+        let mut own: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        let mut others = Vec::new();
+        for ((id, at), listed) in by_id.into_iter().zip(listed) {
+            match listed {
+                // A user's key is their id.
+                Some(_) => later(&mut own, id, at),
+                None => others.push((id, at)),
+            }
+        }
+        for ((_, at), key) in by_email.into_iter().zip(keys) {
+            if let Some(key) = key {
+                later(&mut own, key, at);
+            }
+        }
+        let cid = ctx.connection.connection_id.as_str();
+        let account_id = ctx.account.account_id.as_str();
+        let store = ctx.store;
+        let moved: Vec<bool> = stream::iter(own)
+            .map(|(key, at)| async move { store.advance_joined(cid, account_id, &key, at).await })
+            .buffer_unordered(JOIN_WRITES_AT_ONCE)
+            .try_collect()
+            .await?;
+        tally.written += moved.iter().filter(|m| **m).count() as u64;
+        let outcomes: Vec<(bool, bool)> = stream::iter(others)
+            .map(|(id, at)| async move {
+                match store.locate_user_id(cid, &id).await? {
                     Some((account, key)) => {
-                        let moved = records.advance_joined(cid, &account, &key, at).await?;
+                        let moved = store.advance_joined(cid, &account, &key, at).await?;
                         Ok::<_, StoreError>((true, moved))
                     }
                     None => Ok((false, false)),
                 }
-            }
-        })
-        .buffer_unordered(FOREIGN_WRITES_AT_ONCE)
-        .try_collect()
-        .await?;
-    let known = outcomes.iter().filter(|(k, _)| *k).count() as u64;
-    ctx.count("joins_other_accounts", known);
-    ctx.count(
-        "joins_other_accounts_written",
-        outcomes.iter().filter(|(_, m)| *m).count() as u64,
-    );
-    ctx.count("join_ids_outside", outcomes.len() as u64 - known);
-    Ok(())
+            })
+            .buffer_unordered(JOIN_WRITES_AT_ONCE)
+            .try_collect()
+            .await?;
+        let known = outcomes.iter().filter(|(k, _)| *k).count() as u64;
+        tally.joins_other_accounts += known;
+        tally.joins_other_accounts_written += outcomes.iter().filter(|(_, m)| *m).count() as u64;
+        tally.join_ids_outside += outcomes.len() as u64 - known;
+        Ok(())
+    }
 }
 
-/// Dates only move forward: what this run found, or what is stored if that is later (a
-/// meeting created or joined stays a fact when a later listing no longer shows it).
-fn merge(
-    run: &RunState,
-    key: &str,
-    user: &User,
-    base: Option<&UserAccess>,
-    account_id: &str,
-) -> UserAccess {
-    let created = run.created.get(key).copied().flatten();
-    let joined = run.joined.get(key).copied();
-    UserAccess {
-        user_key: key.to_owned(),
-        account_id: account_id.to_owned(),
-        dates: ActivityDates {
-            last_login: user.last_login_time,
-            last_meeting_created: created.max(base.and_then(|b| b.dates.last_meeting_created)),
-            last_meeting_joined: joined.max(base.and_then(|b| b.dates.last_meeting_joined)),
-        },
+/// Keeps the later date per key.
+fn later(map: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
+    let e = map.entry(key).or_insert(at);
+    if at > *e {
+        *e = at;
     }
 }
 
@@ -418,82 +472,96 @@ async fn current_version(
         .unwrap_or(0))
 }
 
-/// The run a follow-up message continues, if the checkpoint still holds it.
-async fn resume(
+/// The run to continue, if the checkpoint holds one: the run a follow-up message continues,
+/// or (a new unit) an unfinished run of the account younger than [`RESUME_WITHIN`] that does
+/// at least what the unit asks for.
+fn resume(ctx: &UnitCtx<'_>, checkpoint: Option<&Checkpoint>) -> Option<Progress> {
+    let progress: Progress =
+        checkpoint.and_then(|c| serde_json::from_value(c.data.clone()).ok())?;
+    let resumes = match ctx.unit.continues_run.as_deref() {
+        Some(run_id) => run_id == progress.run_id,
+        None => {
+            ctx.started_at - progress.started_at < RESUME_WITHIN
+                && (progress.full || ctx.unit.mode != Mode::Full)
+        }
+    };
+    resumes.then_some(progress)
+}
+
+/// Part `seq` of the run's entries (`seq` and the entries, in key order).
+async fn load_part(
     ctx: &UnitCtx<'_>,
-    checkpoint: Option<&Checkpoint>,
-) -> Result<Option<RunState>, SyncError> {
-    let Some(run_id) = ctx.unit.continues_run.as_deref() else {
-        return Ok(None);
-    };
-    let Some(progress) = checkpoint
-        .and_then(|c| serde_json::from_value::<Progress>(c.data.clone()).ok())
-        .filter(|p| p.run_id == run_id)
-    else {
-        return Ok(None);
-    };
-    let parts = ctx
+    run_id: &str,
+    seq: usize,
+) -> Result<(usize, Part), SyncError> {
+    let seq32 = u32::try_from(seq).map_err(|_| SyncError::Invalid("checkpoint part".into()))?;
+    let mut parts = ctx
         .store
         .checkpoint_parts(
             &ctx.connection.connection_id,
             ctx.unit.task.as_str(),
             &ctx.account.account_id,
             run_id,
-            progress.parts,
+            seq32..seq32 + 1,
         )
         .await?;
-    let run = RunState::restore(progress, parts);
-    if run.is_none() {
-        tracing::warn!(run_id, "checkpoint parts missing: the unit starts over");
-    }
-    Ok(run)
+    let part = parts
+        .pop()
+        .and_then(|p| serde_json::from_value::<Part>(p.data).ok())
+        .ok_or_else(|| {
+            tracing::warn!(run_id, seq, "checkpoint part missing or unreadable");
+            SyncError::Store(StoreError::NotFound(format!(
+                "part {seq} of run {run_id}'s checkpoint"
+            )))
+        })?;
+    Ok((seq, part))
 }
 
-/// Saves the run (parts first, then the checkpoint that counts them) and asks for a
-/// follow-up. The follow-up's deduplication id is the checkpoint's new version: a redelivered
-/// segment that saves the same state sends the same follow-up, and a segment that stopped
-/// without progress still sends a new one.
-async fn save_and_continue(
-    ctx: &mut UnitCtx<'_>,
-    checkpoint: Option<Checkpoint>,
-    mut run: RunState,
-) -> Result<UnitProgress, SyncError> {
-    let cid = ctx.connection.connection_id.clone();
-    let task = ctx.unit.task.as_str().to_owned();
-    let account_id = ctx.account.account_id.clone();
-    for part in run.parts_to_save() {
-        ctx.store
-            .put_checkpoint_part(&CheckpointPart {
-                connection_id: cid.clone(),
-                task: task.clone(),
-                account_id: account_id.clone(),
-                run_id: run.progress.run_id.clone(),
-                seq: run.progress.parts,
-                data: serde_json::to_value(&part).map_err(|e| SyncError::Invalid(e.to_string()))?,
-            })
-            .await?;
-        run.progress.parts += 1;
-    }
-    run.unsaved = Part::default();
-    let version = current_version(ctx, &cid, &task, &account_id).await?;
-    ctx.count("checkpointed_at_host", run.progress.next_host as u64);
-    let saved = ctx
+/// Saves the run's progress in the checkpoint (the watermark and last full run stay).
+async fn save_progress(
+    ctx: &UnitCtx<'_>,
+    checkpoint: Option<&Checkpoint>,
+    progress: &Progress,
+) -> Result<Checkpoint, SyncError> {
+    let (cid, task, account_id) = (
+        &ctx.connection.connection_id,
+        ctx.unit.task.as_str(),
+        &ctx.account.account_id,
+    );
+    let version = current_version(ctx, cid, task, account_id).await?;
+    Ok(ctx
         .store
         .put_checkpoint(&Checkpoint {
             connection_id: cid.clone(),
-            task,
+            task: task.to_owned(),
             account_id: account_id.clone(),
-            watermark: checkpoint.as_ref().and_then(|c| c.watermark),
-            cursor: Some(run.progress.next_host.to_string()),
-            last_full_run_at: checkpoint.as_ref().and_then(|c| c.last_full_run_at),
-            data: serde_json::to_value(&run.progress)
-                .map_err(|e| SyncError::Invalid(e.to_string()))?,
+            watermark: checkpoint.and_then(|c| c.watermark),
+            cursor: Some(progress.next_entry.to_string()),
+            last_full_run_at: checkpoint.and_then(|c| c.last_full_run_at),
+            data: serde_json::to_value(progress).map_err(|e| SyncError::Invalid(e.to_string()))?,
             updated_at: ctx.now(),
             version,
         })
-        .await?;
-    let mut next = Unit::new(ctx.unit.task, &cid, &account_id, ctx.unit.mode);
-    next.continues_run = Some(run.progress.run_id);
+        .await?)
+}
+
+/// Saves how far the run got and asks for a follow-up. The follow-up's deduplication id is
+/// the checkpoint's new version: a redelivered segment that saves the same state sends the
+/// same follow-up, and a segment that stopped without progress still sends a new one.
+async fn save_and_continue(
+    ctx: &mut UnitCtx<'_>,
+    checkpoint: Option<Checkpoint>,
+    progress: Progress,
+) -> Result<UnitProgress, SyncError> {
+    ctx.count("checkpointed_at_host", progress.next_entry as u64);
+    let saved = save_progress(ctx, checkpoint.as_ref(), &progress).await?;
+    let mut next = Unit::new(
+        ctx.unit.task,
+        &ctx.connection.connection_id,
+        &ctx.account.account_id,
+        ctx.unit.mode,
+    );
+    next.continues_run = Some(progress.run_id);
     Ok(UnitProgress::Continue {
         next,
         segment: format!("v{}", saved.version),
@@ -508,7 +576,10 @@ fn full_or_incremental(
     let now = ctx.started_at;
     let watermark = checkpoint.and_then(|c| c.watermark);
     let last_full = checkpoint.and_then(|c| c.last_full_run_at);
-    let partial = checkpoint.is_some_and(|c| c.data.get(PARTIAL).is_some_and(|p| p == true));
+    let partial = checkpoint.is_some_and(|c| {
+        c.data.get(PARTIAL).is_some_and(|p| p == true)
+            || serde_json::from_value::<Progress>(c.data.clone()).is_ok_and(|p| p.partial)
+    });
     let full = match (ctx.unit.mode, watermark, last_full) {
         (Mode::Full, _, _) | (_, None, _) | (_, _, None) => true,
         _ if partial => true,
@@ -539,79 +610,192 @@ fn report_ranges(
     }
 }
 
+/// The report's counts by host key, in key order.
+struct HostCounts {
+    rows: std::iter::Peekable<Sorted<(usize, u64)>>,
+}
+
+impl HostCounts {
+    /// The counts of `key` per range (keys asked in ascending order; rows of smaller keys,
+    /// hosts the listing does not have, are passed over).
+    fn take(&mut self, key: &str) -> Result<Vec<(usize, u64)>, SyncError> {
+        let mut counts: Vec<(usize, u64)> = Vec::new();
+        loop {
+            match self.rows.peek() {
+                Some(Ok((k, _))) if k.as_str() <= key => {
+                    let same = k == key;
+                    if let Some(Ok((_, (range, n)))) = self.rows.next()
+                        && same
+                    {
+                        // A page repeated after an expired token: once per range.
+                        counts.retain(|(r, _)| *r != range);
+                        counts.push((range, n));
+                    }
+                }
+                Some(Err(_)) => {
+                    return Err(match self.rows.next() {
+                        Some(Err(e)) => e.into(),
+                        _ => SyncError::Scratch(io::Error::other("report counts")),
+                    });
+                }
+                _ => return Ok(counts),
+            }
+        }
+    }
+}
+
 /// How many meetings each host held per range (`GET /report/users?type=active`, Heavy: a page
-/// per 300 hosts). `None` when the app may not read the reports.
+/// per 300 hosts), by host key. Rows without an id are the listed user with that e-mail.
+/// `None` when the app may not read the reports.
 async fn sweep_reports(
     ctx: &UnitCtx<'_>,
     gaps: &ScopeGaps,
-    windows: Vec<(NaiveDate, NaiveDate)>,
-    users: &BTreeMap<String, User>,
-) -> Result<Option<Hosted>, SyncError> {
-    let id_by_email: HashMap<String, &str> = users
-        .values()
-        .filter_map(|u| u.id.as_deref().map(|id| (u.email.to_lowercase(), id)))
-        .collect();
-    let mut by_host: HashMap<String, Vec<(usize, u64)>> = HashMap::new();
-    for (w, (from, to)) in windows.iter().enumerate() {
-        let result = ctx
+    ranges: &[(NaiveDate, NaiveDate)],
+    members: &Members,
+) -> Result<Option<HostCounts>, SyncError> {
+    let run_items = ctx.options.scratch_run_items;
+    let mut by_key: Spill<(usize, u64)> = Spill::new(run_items);
+    let mut by_email: Spill<(usize, u64)> = Spill::new(run_items);
+    for (range, (from, to)) in ranges.iter().enumerate() {
+        let mut rows = ctx
             .api()
             .report_users(ReportUserType::Active, *from, *to)
-            .stream()
-            .try_collect::<Vec<zoom::ReportUser>>()
-            .await;
-        let Some(rows) = gaps.check(Need::Reports, result)? else {
-            return Ok(None);
-        };
-        for row in rows {
-            let id = row.id.clone().filter(|id| !id.is_empty()).or_else(|| {
-                id_by_email
-                    .get(&row.email.to_lowercase())
-                    .map(|id| (*id).to_owned())
-            });
-            let (Some(id), Some(n)) = (id, row.meetings) else {
-                continue;
+            .repeats_allowed()
+            .stream();
+        loop {
+            let row = match rows.try_next().await {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(e) => {
+                    // Refused for a missing scope: noted, no reports; anything else fails.
+                    gaps.check::<()>(Need::Reports, Err(e))?;
+                    return Ok(None);
+                }
             };
-            by_host.entry(id).or_default().push((w, n.max(0) as u64));
+            let Some(n) = row.meetings else { continue };
+            let n = n.max(0) as u64;
+            match row.id.filter(|id| !id.is_empty()) {
+                Some(id) => by_key.push(id, (range, n))?,
+                None => by_email.push(row.email.to_lowercase(), (range, n))?,
+            }
+        }
+        gaps.check(Need::Reports, Ok(()))?;
+    }
+    let mut by_email = by_email.into_sorted()?.peekable();
+    loop {
+        let chunk: Vec<(String, (usize, u64))> = by_email
+            .by_ref()
+            .take(run_items.max(1))
+            .collect::<Result<_, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let keys = members
+            .by_email
+            .lookup(chunk.iter().map(|(email, _)| email.as_str()))?;
+        for ((_, counts), key) in chunk.into_iter().zip(keys) {
+            if let Some(key) = key {
+                by_key.push(key, counts)?;
+            }
         }
     }
-    Ok(Some(Hosted { windows, by_host }))
+    Ok(Some(HostCounts {
+        rows: by_key.into_sorted()?.peekable(),
+    }))
 }
 
-/// Which hosts to look at: everyone with an id (full run, or no reports), or (incremental)
-/// users whose last login moved, new users, and the hosts the report saw since the watermark.
-fn plan(
+/// Plans a run: the listing merged with the stored records and the report sweep, all in key
+/// order, into entries saved as checkpoint parts. Hosts: everyone with an id (full run, or no
+/// reports), or (incremental) users whose last login moved, new users, and the hosts of the
+/// report.
+async fn plan(
     ctx: &UnitCtx<'_>,
+    gaps: &ScopeGaps,
     full: bool,
     since: Option<DateTime<Utc>>,
-    users: &BTreeMap<String, User>,
-    stored: &BTreeMap<String, UserAccess>,
-    hosted: Option<&Hosted>,
-) -> RunState {
-    let progress = |host_count| Progress {
+    now: DateTime<Utc>,
+    members: &Members,
+) -> Result<Progress, SyncError> {
+    let ranges = report_ranges(full, since, now);
+    let mut hosted = sweep_reports(ctx, gaps, &ranges, members).await?;
+    let mut progress = Progress {
         run_id: ctx.run_id.clone(),
         full,
         started_at: ctx.started_at,
         since,
-        host_count,
-        next_host: 0,
+        ranges: hosted.is_some().then_some(ranges),
+        entries: 0,
+        next_entry: 0,
         parts: 0,
+        partial: false,
     };
-    let hosts: BTreeSet<String> = users
-        .iter()
-        .filter(|(k, u)| {
-            u.id.as_deref().is_some_and(|id| {
-                // Without the reports a daily run cannot tell who hosted: everyone.
-                full || hosted.is_none()
-                    || stored
-                        .get(*k)
-                        .is_none_or(|s| s.dates.last_login != u.last_login_time)
-                    || hosted.is_some_and(|h| h.by_host.contains_key(id))
-            })
+    let (cid, account_id) = (&ctx.connection.connection_id, &ctx.account.account_id);
+    let mut stored = ctx.store.list_account_access(cid, account_id);
+    let mut next_stored = stored.try_next().await?;
+    let mut part = Part::default();
+    for user in members.by_key.scan()? {
+        let (key, listed) = user?;
+        let listed: Listed = serde_json::from_str(&listed).map_err(io::Error::from)?;
+        while let Some(s) = next_stored.as_ref()
+            && s.user_key < key
+        {
+            let previous = s.user_key.clone();
+            next_stored = stored.try_next().await?;
+            if next_stored.as_ref().is_some_and(|n| n.user_key <= previous) {
+                return Err(SyncError::Invalid(
+                    "the store listed the account's activity out of key order".into(),
+                ));
+            }
+        }
+        let stored_dates = next_stored
+            .as_ref()
+            .filter(|s| s.user_key == key)
+            .map(|s| s.dates);
+        let counts = match hosted.as_mut() {
+            Some(h) => h.take(&key)?,
+            None => Vec::new(),
+        };
+        let changed = stored_dates.is_none_or(|d| d.last_login != listed.last_login);
+        let host =
+            listed.has_id && (full || progress.ranges.is_none() || changed || !counts.is_empty());
+        if !host && !changed {
+            continue;
+        }
+        part.entries.push(Entry {
+            key,
+            host,
+            last_login: listed.last_login,
+            stored: stored_dates,
+            hosted: counts,
+        });
+        progress.entries += 1;
+        if part.entries.len() == PART_ENTRIES {
+            save_part(ctx, &mut progress, std::mem::take(&mut part)).await?;
+        }
+    }
+    if !part.entries.is_empty() {
+        save_part(ctx, &mut progress, part).await?;
+    }
+    Ok(progress)
+}
+
+async fn save_part(
+    ctx: &UnitCtx<'_>,
+    progress: &mut Progress,
+    part: Part,
+) -> Result<(), SyncError> {
+    ctx.store
+        .put_checkpoint_part(&CheckpointPart {
+            connection_id: ctx.connection.connection_id.clone(),
+            task: ctx.unit.task.as_str().to_owned(),
+            account_id: ctx.account.account_id.clone(),
+            run_id: progress.run_id.clone(),
+            seq: progress.parts,
+            data: serde_json::to_value(&part).map_err(|e| SyncError::Invalid(e.to_string()))?,
         })
-        .map(|(k, _)| k.clone())
-        .collect();
-    let hosts: Vec<String> = hosts.into_iter().collect();
-    RunState::new(progress(hosts.len()), hosts)
+        .await?;
+    progress.parts += 1;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -622,82 +806,73 @@ mod tests {
         DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000) + Duration::minutes(minute)
     }
 
-    fn key(i: usize) -> String {
-        format!("user-key-{i:012}")
-    }
-
-    fn saved_parts(run: &RunState) -> Vec<ports::CheckpointPart> {
-        run.parts_to_save()
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| ports::CheckpointPart {
-                connection_id: "c".into(),
-                task: "application-access".into(),
-                account_id: "a".into(),
-                run_id: run.progress.run_id.clone(),
-                seq: run.progress.parts + i as u32,
-                data: serde_json::to_value(&p).unwrap(),
-            })
-            .collect()
-    }
-
-    /// A 12,000-user account, saved in two segments: every part fits a DynamoDB item, and the
-    /// restored run equals the one in memory (joins keep the later time across segments).
+    /// A full part of the longest entries (e-mail keys of 100 characters, every date, six
+    /// report ranges) fits a DynamoDB item with room to spare.
     #[test]
-    fn big_runs_split_into_parts_that_restore_exactly() {
-        let users = 12_000;
-        let hosts: Vec<String> = (0..users).map(key).collect();
-        let progress = Progress {
-            run_id: "run-1".into(),
-            full: true,
-            started_at: at(0),
-            since: None,
-            host_count: users,
-            next_host: 0,
-            parts: 0,
+    fn a_full_part_fits_an_item() {
+        let entries = (0..PART_ENTRIES)
+            .map(|i| Entry {
+                key: format!("email:{}{i:06}@example.com", "x".repeat(75)),
+                host: true,
+                last_login: Some(at(i as i64)),
+                stored: Some(ActivityDates {
+                    last_login: Some(at(1)),
+                    last_meeting_created: Some(at(2)),
+                    last_meeting_joined: Some(at(3)),
+                }),
+                hosted: (0..6).map(|r| (r, 1_000 + r as u64)).collect(),
+            })
+            .collect();
+        let part = Part { entries };
+        let size = serde_json::to_vec(&part).unwrap().len();
+        assert!(size < 350 * 1024, "a full part is {size} bytes");
+        let back: Part = serde_json::from_value(serde_json::to_value(&part).unwrap()).unwrap();
+        assert_eq!(back.entries, part.entries);
+    }
+
+    /// An entry's record: the login as listed, the later meeting created, the joins as stored;
+    /// nothing when that is what is stored.
+    #[test]
+    fn an_entry_writes_only_what_moves() {
+        let stored = ActivityDates {
+            last_login: Some(at(10)),
+            last_meeting_created: Some(at(20)),
+            last_meeting_joined: Some(at(30)),
         };
-        let mut run = RunState::new(progress, hosts);
-        let mut all_parts = Vec::new();
-        for segment in 0..2 {
-            let range = if segment == 0 { 0..7_000 } else { 7_000..users };
-            for i in range {
-                let created = (i % 3 != 0).then(|| at(i as i64));
-                // Every host's meetings were joined by two users, one of them seen again
-                // in the next segment with a later time.
-                let joins = vec![
-                    (key((i * 7) % users), at(10 * i as i64)),
-                    (key(i % 100), at(i as i64)),
-                ];
-                run.record(key(i), created, joins);
-                run.progress.next_host = i + 1;
+        let entry = Entry {
+            key: "u1".into(),
+            host: true,
+            last_login: Some(at(10)),
+            stored: Some(stored),
+            hosted: Vec::new(),
+        };
+        assert_eq!(entry.record(None, "a"), None);
+        assert_eq!(entry.record(Some(at(15)), "a"), None, "an older find");
+        let moved = entry.record(Some(at(25)), "a").unwrap();
+        assert_eq!(
+            moved.dates,
+            ActivityDates {
+                last_meeting_created: Some(at(25)),
+                ..stored
             }
-            let parts = saved_parts(&run);
-            for p in &parts {
-                let size = serde_json::to_vec(&p).unwrap().len();
-                assert!(size < 350 * 1024, "part {} is {size} bytes", p.seq);
-            }
-            run.progress.parts += parts.len() as u32;
-            run.unsaved = Part::default();
-            all_parts.extend(parts);
-        }
-        let whole = serde_json::to_vec(&(&run.hosts, &run.created, &run.joined))
-            .unwrap()
-            .len();
-        assert!(
-            whole > 400 * 1024,
-            "the test needs more than one item's worth ({whole})"
         );
-
-        let restored =
-            RunState::restore(run.progress.clone(), all_parts.clone()).expect("restores");
-        assert_eq!(restored.hosts, run.hosts);
-        assert_eq!(restored.created, run.created);
-        assert_eq!(restored.joined, run.joined);
-        assert_eq!(restored.progress.next_host, users);
-
-        // A missing part: not resumable (the unit starts over instead of losing dates).
-        let mut missing = all_parts;
-        missing.remove(3);
-        assert!(RunState::restore(run.progress.clone(), missing).is_none());
+        let login = Entry {
+            last_login: Some(at(40)),
+            ..entry.clone()
+        };
+        assert_eq!(
+            login.record(None, "a").unwrap().dates.last_login,
+            Some(at(40))
+        );
+        // A new user gets a record even with no dates at all.
+        let new = Entry {
+            last_login: None,
+            stored: None,
+            ..entry
+        };
+        assert_eq!(
+            new.record(None, "a").unwrap().dates,
+            ActivityDates::default()
+        );
     }
 }

@@ -6,8 +6,6 @@ pub(crate) mod differentiation;
 pub(crate) mod licenses;
 pub(crate) mod roster;
 
-use std::collections::BTreeMap;
-
 use futures::TryStreamExt;
 use ports::user_key;
 use serde::Serialize;
@@ -84,13 +82,6 @@ impl<T: DeserializeOwned> Iterator for ListedUsers<T> {
         }
         Some(Ok((key, kept)))
     }
-}
-
-/// Every user of the unit's account, keyed like the stored records (see [`account_users`]).
-pub(crate) async fn list_account_users(
-    ctx: &UnitCtx<'_>,
-) -> Result<BTreeMap<String, User>, SyncError> {
-    account_users(ctx, User::clone).await?.collect()
 }
 
 pub(crate) fn kind_of(user: &User) -> LicenseKind {

@@ -16,7 +16,7 @@
 //! when Heavy's next slot comes no later than Medium's and the daily Heavy cap still has more
 //! than its reserved part left (`EngineOptions::heavy_participants_share`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -28,31 +28,20 @@ use crate::tasks::ctx::UnitCtx;
 /// A host's participant lists fetched at once.
 const MEETINGS_AT_ONCE: usize = 4;
 
-/// Date ranges of the report sweep and, per host id, the meetings Zoom says the host held in
-/// each (`None`: the reports are not available to this app).
-#[derive(Debug, Default)]
-pub(super) struct Hosted {
-    pub windows: Vec<(NaiveDate, NaiveDate)>,
-    pub by_host: HashMap<String, Vec<(usize, u64)>>,
-}
-
-/// Who a participant row is, as far as the unit's own account can tell.
-pub(super) struct AccountIndex<'a> {
-    /// Zoom user id → user key, users of this account.
-    pub by_id: HashMap<&'a str, &'a str>,
-    /// Lower-case e-mail → user key, users of this account.
-    pub by_email: HashMap<String, &'a str>,
-}
+/// The meetings Zoom's report says a host held in each range of the sweep.
+pub(super) type RangeCounts = Vec<((NaiveDate, NaiveDate), u64)>;
 
 /// What one host's meetings showed.
 #[derive(Debug, Default)]
 pub(super) struct HostActivity {
     /// Latest created date among the host's listed meetings and instant meetings found.
     pub created: Option<DateTime<Utc>>,
-    /// Joins of this account's users (by user key).
+    /// Joins by Zoom user id (of this account's users, other accounts' or outsiders': the
+    /// unit sorts them out).
     pub joins: Vec<(String, DateTime<Utc>)>,
-    /// Joins of users of other accounts (by Zoom user id), or of ids nobody here knows.
-    pub foreign: Vec<(String, DateTime<Utc>)>,
+    /// Joins by lower-case e-mail, of rows without an id (Zoom gives the e-mail of users of
+    /// the host's own account only).
+    pub email_joins: Vec<(String, DateTime<Utc>)>,
     pub participant_lists: u64,
     pub report_lookups: u64,
 }
@@ -70,8 +59,8 @@ pub(super) async fn host_activity(
     user_id: &str,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-    hosted: Option<&Hosted>,
-    index: &AccountIndex<'_>,
+    // `None`: the reports are not available to this app.
+    counts: Option<RangeCounts>,
 ) -> Result<HostActivity, SyncError> {
     let mut out = HostActivity::default();
     let in_scope = |start: DateTime<Utc>| start <= now && since.is_none_or(|s| start >= s);
@@ -88,13 +77,6 @@ pub(super) async fn host_activity(
     };
     out.created = listed.iter().filter_map(|m| m.created_at).max();
 
-    // Zoom's report: meetings held per range (`None`: not available to this app).
-    let counts: Option<Vec<((NaiveDate, NaiveDate), u64)>> = hosted.map(|h| {
-        h.by_host
-            .get(user_id)
-            .map(|c| c.iter().map(|&(w, n)| (h.windows[w], n)).collect())
-            .unwrap_or_default()
-    });
     // The ranges where the report counts more meetings than the instances found so far.
     let unexplained = |held: &[DateTime<Utc>]| -> Vec<(NaiveDate, NaiveDate)> {
         counts
@@ -141,7 +123,7 @@ pub(super) async fn host_activity(
         }
     }
     // An instance Zoom does not know as ended (404) was not held.
-    let ended = read_participants(ctx, gaps, &to_read, index, &mut out).await?;
+    let ended = read_participants(ctx, gaps, &to_read, &mut out).await?;
     held.extend(ended);
 
     // 2. Each past occurrence of the recurring meetings: all of them on a full run (and
@@ -182,7 +164,7 @@ pub(super) async fn host_activity(
                 held.push(start);
             }
         }
-        let ended = read_participants(ctx, gaps, &occurrences, index, &mut out).await?;
+        let ended = read_participants(ctx, gaps, &occurrences, &mut out).await?;
         held.extend(ended);
     }
 
@@ -219,7 +201,7 @@ pub(super) async fn host_activity(
                 start,
             });
         }
-        let ended = read_participants(ctx, gaps, &extra, index, &mut out).await?;
+        let ended = read_participants(ctx, gaps, &extra, &mut out).await?;
         held.extend(ended);
     }
     Ok(out)
@@ -244,14 +226,13 @@ fn by_report(ctx: &UnitCtx<'_>, gaps: &ScopeGaps) -> bool {
             <= limiter.next_slot(budget, zoom::Category::Medium)
 }
 
-/// Reads the participants of `instances`, sorting each row's join to this account's users
-/// (by id, or by e-mail where Zoom gives one: rows of the host's own account) or to other
-/// accounts' users (by id). Returns the start of every instance that had ended.
+/// Reads the participants of `instances`, noting each row's join by id, or by e-mail where
+/// Zoom gives one without an id (rows of the host's own account). Returns the start of every
+/// instance that had ended.
 async fn read_participants(
     ctx: &UnitCtx<'_>,
     gaps: &ScopeGaps,
     instances: &[Instance],
-    index: &AccountIndex<'_>,
     out: &mut HostActivity,
 ) -> Result<Vec<DateTime<Utc>>, SyncError> {
     if gaps.refused(Need::Participants) {
@@ -308,19 +289,15 @@ async fn read_participants(
         ended.push(start);
         for p in rows {
             let Some(at) = p.join_time else { continue };
-            let id = p.id.as_deref().filter(|id| !id.is_empty());
-            if let Some(key) = id.and_then(|id| index.by_id.get(id)) {
-                out.joins.push(((*key).to_owned(), at));
-            } else if let Some(id) = id {
-                out.foreign.push((id.to_owned(), at));
-            } else if let Some(key) = p
+            if let Some(id) = p.id.as_deref().filter(|id| !id.is_empty()) {
+                out.joins.push((id.to_owned(), at));
+            } else if let Some(email) = p
                 .internal_user
                 .then_some(p.user_email.as_deref())
                 .flatten()
                 .filter(|e| !e.is_empty())
-                .and_then(|e| index.by_email.get(&e.to_lowercase()))
             {
-                out.joins.push(((*key).to_owned(), at));
+                out.email_joins.push((email.to_lowercase(), at));
             }
         }
     }
