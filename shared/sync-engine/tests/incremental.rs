@@ -98,3 +98,82 @@ fn env_on_store(env: &Env, records: Records) -> SyncEngine {
         ..env.engine.clone()
     }
 }
+
+/// A new unit that finds its account's run unfinished (stopped after its plan, with records
+/// written since) continues that run instead of planning another: the plan's choices depend on
+/// the stored records, so a second plan would pass over the hosts the first one had done part
+/// of. The next day's records still equal the ground truth. A run older than 12 hours is
+/// planned anew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_unit_continues_the_unfinished_run_of_its_account() {
+    use sync_engine::{EngineOptions, Mode, Unit};
+    let env = env_on(sandbox(incremental_spec()).await, Records::in_memory());
+    let s = settings(true, true);
+    connect(&env.records, &truth(&env.sb), CID, s).await;
+    run_all(&env.engine, None).await;
+    env.sb.state.clock.advance(86_400);
+    let now = env.sb.state.clock.now();
+    env.clock.set(now);
+    let (_, active) = env.sb.state.tenant.simulate_day(0.05, now);
+    assert!(active > 0);
+    let truth = truth(&env.sb);
+    let accounts: Vec<String> = tree(&truth).iter().map(|a| a.id.clone()).collect();
+
+    // Within its deadline margin from the start, a segment stops after its first entry; Zoom
+    // calls get 5 s (half the margin before the deadline).
+    let window = std::time::Duration::from_secs(5);
+    let short = SyncEngine {
+        options: EngineOptions {
+            deadline_margin: window * 6,
+            ..env.engine.options.clone()
+        },
+        ..env.engine.clone()
+    };
+    let planned = |r: &sync_engine::UnitReport| {
+        r.run.counts.contains_key("incremental") || r.run.counts.contains_key("full")
+    };
+    let stop_early = |account: &str, mode: Mode| {
+        let (short, queue) = (&short, &env.queue);
+        let unit = Unit::new(Task::ApplicationAccess, CID, account, mode);
+        async move {
+            let deadline = tokio::time::Instant::now() + window * 4;
+            let report = short.run_unit(&unit, Some(deadline)).await.unwrap();
+            // The follow-up message is lost.
+            queue.receive(usize::MAX);
+            (unit, report)
+        }
+    };
+    run_connection(&env.engine, Task::ApplicationRoster, CID).await;
+    let mut continued = 0;
+    for account in &accounts {
+        let (unit, report) = stop_early(account, Mode::Auto).await;
+        assert!(planned(&report), "{account}: the first segment plans");
+        if !report.continued {
+            continue;
+        }
+        continued += 1;
+        let again = env.engine.run_unit(&unit, None).await.unwrap();
+        assert!(
+            !planned(&again),
+            "{account}: a new unit planned again: {again:?}"
+        );
+        assert!(!again.continued);
+    }
+    assert!(continued > 0, "some account's run stopped early");
+    for task in [Task::LicenseInformation, Task::LicenseDifferentiation] {
+        run_connection(&env.engine, task, CID).await;
+    }
+    assert_matches_truth(&env.records, &truth, CID, &s, now).await;
+
+    // A full run stopped early, and the next unit comes 13 hours later: a new plan.
+    let (unit, report) = stop_early(&accounts[0], Mode::Full).await;
+    assert!(report.continued, "a full run of the master stops early");
+    let later = now + chrono::Duration::hours(13);
+    env.sb.state.clock.advance(13 * 3_600);
+    env.clock.set(later);
+    let fresh = env.engine.run_unit(&unit, None).await.unwrap();
+    assert!(
+        planned(&fresh),
+        "an old unfinished run is not continued: {fresh:?}"
+    );
+}

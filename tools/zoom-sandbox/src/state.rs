@@ -16,6 +16,8 @@ pub struct SandboxState {
     pub rate_limiter: crate::ratelimit::RateLimiter,
     pub faults: crate::faults::Faults,
     pub stats: crate::stats::Stats,
+    /// The last few `GET /report/users` reports, per overlay version (the API side's cache).
+    pub(crate) report_users: crate::api::UsersReportCache,
 }
 
 impl SandboxState {
@@ -26,6 +28,7 @@ impl SandboxState {
             rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
             faults: crate::faults::Faults::new(config.faults.clone()),
             stats: crate::stats::Stats::default(),
+            report_users: crate::api::UsersReportCache::default(),
             clock: Clock::starting_at(config.clock_start),
             config,
             tenant,

@@ -14,6 +14,13 @@ impl Tenant {
         self.overlay.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The overlay's version: bumped by every change (status, type, simulated day), so a value
+    /// derived from the tenant and kept with the version it was computed at is current while the
+    /// version is the same.
+    pub fn overlay_version(&self) -> u64 {
+        self.overlay().version
+    }
+
     /// Current users of an account by type and status (overlay included).
     pub fn counts(&self, account: u32) -> Counts {
         self.overlay()
