@@ -770,7 +770,8 @@ async fn checkpoint_parts(r: Records) {
     );
 }
 
-// Reclamation candidates: replaced per account (in the users' partition, not listed as users).
+// Reclamation candidates: written and deleted per user (in the users' partition, not listed as
+// users).
 both!(candidates);
 async fn candidates(r: Records) {
     r.upsert_users("c1", &[user("acctA", 1)]).await.unwrap();
@@ -791,13 +792,22 @@ async fn candidates(r: Records) {
         computed_at: t(20),
     };
     let first = vec![candidate("b", 70), candidate("a", 90), candidate("c", 61)];
-    r.replace_account_candidates("c1", "acctA", &first)
-        .await
-        .unwrap();
+    r.put_candidates("c1", &first).await.unwrap();
     let second = vec![candidate("c", 62), candidate("d", 100)];
-    r.replace_account_candidates("c1", "acctA", &second)
-        .await
-        .unwrap();
+    // A key twice in one call: the last wins.
+    r.put_candidates(
+        "c1",
+        &[candidate("d", 99), second[0].clone(), second[1].clone()],
+    )
+    .await
+    .unwrap();
+    r.delete_candidates(
+        "c1",
+        "acctA",
+        &["a".into(), "b".into(), "b".into(), "zz".into()],
+    )
+    .await
+    .unwrap();
     let listed: Vec<ReclamationCandidate> = r
         .list_account_candidates("c1", "acctA")
         .try_collect()

@@ -302,12 +302,18 @@ pub trait LicenseStore: Send + Sync {
 /// `USER#` range the roster queries).
 #[async_trait]
 pub trait CandidateStore: Send + Sync {
-    /// Replaces the candidates of one account.
-    async fn replace_account_candidates(
+    /// Writes candidates (each replaces its user's earlier one).
+    async fn put_candidates(
+        &self,
+        connection_id: &str,
+        candidates: &[ReclamationCandidate],
+    ) -> Result<(), StoreError>;
+    /// Deletes the candidates of these users of one account (no longer candidates).
+    async fn delete_candidates(
         &self,
         connection_id: &str,
         account_id: &str,
-        candidates: &[ReclamationCandidate],
+        user_keys: &[String],
     ) -> Result<(), StoreError>;
     /// The candidates of one account, in user-key order.
     fn list_account_candidates<'a>(

@@ -2,7 +2,8 @@
 //! and a 20-sub-account tenant, under every combination of the two Include options, with the
 //! listings sorted through scratch files.
 
-use ports::ConnectionStore;
+use futures::TryStreamExt;
+use ports::{CandidateStore, ConnectionStore};
 use sync_engine::Task;
 use test_support::*;
 
@@ -140,6 +141,24 @@ async fn untracked_users_are_marked_removed_and_come_back() {
             (count("written"), count("removed"))
         }
     };
+    // License Differentiation's candidates (merged with the stored ones): keys per account.
+    let candidates = || {
+        let (records, truth, engine) = (&env.records, &truth, env.engine.clone());
+        async move {
+            let report = run_connection(&engine, Task::LicenseDifferentiation, cid).await;
+            assert!(report.failed.is_empty(), "{:?}", report.failed);
+            let mut keys = std::collections::BTreeSet::new();
+            for account in tree(truth) {
+                let stored: Vec<ports::ReclamationCandidate> = records
+                    .list_account_candidates(cid, &account.id)
+                    .try_collect()
+                    .await
+                    .unwrap();
+                keys.extend(stored.into_iter().map(|c| (account.id.clone(), c.user_key)));
+            }
+            keys
+        }
+    };
     let (with_free, without_free) = (expected(true), expected(false));
     let free: std::collections::BTreeSet<_> =
         with_free.difference(&without_free).cloned().collect();
@@ -152,12 +171,19 @@ async fn untracked_users_are_marked_removed_and_come_back() {
     connect(&env.records, &truth, cid, settings(true, true)).await;
     assert_eq!(roster(&env).await, (with_free.len() as u64, 0));
     assert_eq!(live_and_removed().await.0, with_free);
+    let first = candidates().await;
+    assert!(first.is_subset(&with_free));
+    assert!(
+        first.intersection(&free).count() > 0 && first.difference(&free).count() > 0,
+        "free and other users among the candidates"
+    );
 
-    // Free users left out: each marked removed once, with this run's date.
+    // Free users left out (nothing else changes): each marked removed once, with this run's
+    // date.
     let later = start + chrono::Duration::hours(1);
     env.clock.set(later);
     env.records
-        .update_connection(cid, &|c| c.settings = settings(false, true))
+        .update_connection(cid, &|c| c.settings.include_free_users = false.into())
         .await
         .unwrap();
     assert_eq!(roster(&env).await, (0, free.len() as u64));
@@ -171,6 +197,9 @@ async fn untracked_users_are_marked_removed_and_come_back() {
         free
     );
     assert!(removed.values().all(|at| *at == later));
+    // The free users' candidates go, the others stay.
+    let kept: std::collections::BTreeSet<_> = first.difference(&free).cloned().collect();
+    assert_eq!(candidates().await, kept);
     // A second run changes nothing (the first date stays).
     env.clock.set(later + chrono::Duration::hours(1));
     assert_eq!(roster(&env).await, (0, 0));
@@ -178,11 +207,12 @@ async fn untracked_users_are_marked_removed_and_come_back() {
 
     // Back: written again, live.
     env.records
-        .update_connection(cid, &|c| c.settings = settings(true, true))
+        .update_connection(cid, &|c| c.settings.include_free_users = true.into())
         .await
         .unwrap();
     assert_eq!(roster(&env).await, (free.len() as u64, 0));
     let (live, removed) = live_and_removed().await;
     assert_eq!(live, with_free);
     assert!(removed.is_empty());
+    assert_eq!(candidates().await, first);
 }

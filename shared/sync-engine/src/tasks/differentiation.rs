@@ -14,7 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::TryStreamExt;
-use ports::{LicenseActivity, LicenseRecord, ReclamationCandidate, UserView};
+use futures::stream::BoxStream;
+use ports::{LicenseActivity, LicenseRecord, ReclamationCandidate, StoreError};
 use sync_domain::{ActivityBands, LicenseKind};
 
 use super::ctx::{UnitCtx, UnitProgress};
@@ -28,15 +29,15 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     let cid = ctx.connection.connection_id.clone();
     let account_id = ctx.account.account_id.clone();
     let plan = super::plan_name(ctx.account);
-    let views: Vec<UserView> = ctx
-        .store
-        .list_users(&cid, &account_id)
-        .try_collect()
-        .await?;
+    // The stored users, streamed; candidates written as they come, merged with the stored
+    // ones (both in key order) so that those no longer inactive are deleted.
+    let mut views = ctx.store.list_users(&cid, &account_id);
+    let mut candidates = Candidates::new(ctx.store.list_account_candidates(&cid, &account_id));
     let mut bands: BTreeMap<LicenseKind, ActivityBands> = BTreeMap::new();
     let mut tallies: BTreeMap<LicenseKind, Tally> = BTreeMap::new();
-    let mut candidates = Vec::new();
-    for view in &views {
+    let mut users = 0u64;
+    while let Some(view) = views.try_next().await? {
+        users += 1;
         let r = &view.roster;
         let kind = LicenseKind::from_user_type(r.user_type);
         if r.is_removed() || !kind.is_tracked(&settings) {
@@ -52,7 +53,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             .or_default()
             .add(&d, r.active_date, threshold, now);
         if d.is_inactive(r.active_date, threshold, now) {
-            candidates.push(ReclamationCandidate {
+            let candidate = ReclamationCandidate {
                 account_id: account_id.clone(),
                 user_key: r.key(),
                 user_id: r.user_id.clone(),
@@ -70,9 +71,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                 days_inactive: d.days_inactive(r.active_date, now).unwrap_or_default(),
                 threshold_days: threshold.days(),
                 computed_at: now,
-            });
+            };
+            candidates.add(ctx, candidate).await?;
         }
     }
+    drop(views);
+    let candidates = candidates.finish(ctx).await?;
     let known: BTreeSet<String> = ctx
         .store
         .list_account_licenses(&cid, &account_id)
@@ -130,11 +134,94 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     ctx.store
         .replace_account_license_activity(&cid, &account_id, &activity)
         .await?;
-    ctx.store
-        .replace_account_candidates(&cid, &account_id, &candidates)
-        .await?;
-    ctx.count("users", views.len() as u64);
+    ctx.count("users", users);
     ctx.count("licenses", activity.len() as u64);
-    ctx.count("candidates", candidates.len() as u64);
+    ctx.count("candidates", candidates);
     Ok(UnitProgress::Done)
+}
+
+/// Candidates written a batch at a time, and the stored candidates of users no longer among
+/// them deleted: a merge of the new candidates with the stored ones, both in key order.
+struct Candidates<'s> {
+    stored: BoxStream<'s, Result<ReclamationCandidate, StoreError>>,
+    next_stored: Option<String>,
+    started: bool,
+    writes: Vec<ReclamationCandidate>,
+    deletes: Vec<String>,
+    written: u64,
+}
+
+/// Candidates written or deleted at once.
+const BATCH: usize = 100;
+
+impl<'s> Candidates<'s> {
+    fn new(stored: BoxStream<'s, Result<ReclamationCandidate, StoreError>>) -> Self {
+        Self {
+            stored,
+            next_stored: None,
+            started: false,
+            writes: Vec::new(),
+            deletes: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Stored candidates with keys below `key` (all of them: `None`) are no longer candidates;
+    /// one with `key` itself is replaced.
+    async fn pass_stored(&mut self, key: Option<&str>) -> Result<(), StoreError> {
+        if !self.started {
+            self.started = true;
+            self.next_stored = self.stored.try_next().await?.map(|c| c.user_key);
+        }
+        while let Some(stored) = self.next_stored.take() {
+            match key {
+                Some(k) if stored.as_str() > k => {
+                    self.next_stored = Some(stored);
+                    return Ok(());
+                }
+                Some(k) if stored == k => {
+                    self.next_stored = self.stored.try_next().await?.map(|c| c.user_key);
+                    return Ok(());
+                }
+                _ => {
+                    self.deletes.push(stored);
+                    self.next_stored = self.stored.try_next().await?.map(|c| c.user_key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn add(
+        &mut self,
+        ctx: &UnitCtx<'_>,
+        candidate: ReclamationCandidate,
+    ) -> Result<(), StoreError> {
+        self.pass_stored(Some(&candidate.user_key)).await?;
+        self.writes.push(candidate);
+        self.flush(ctx, BATCH).await
+    }
+
+    async fn flush(&mut self, ctx: &UnitCtx<'_>, at_least: usize) -> Result<(), StoreError> {
+        let (cid, account_id) = (&ctx.connection.connection_id, &ctx.account.account_id);
+        if self.writes.len() >= at_least.max(1) {
+            ctx.store.put_candidates(cid, &self.writes).await?;
+            self.written += self.writes.len() as u64;
+            self.writes.clear();
+        }
+        if self.deletes.len() >= at_least.max(1) {
+            ctx.store
+                .delete_candidates(cid, account_id, &self.deletes)
+                .await?;
+            self.deletes.clear();
+        }
+        Ok(())
+    }
+
+    /// Deletes the remaining stored ones and writes what is left; returns the candidates.
+    async fn finish(mut self, ctx: &UnitCtx<'_>) -> Result<u64, StoreError> {
+        self.pass_stored(None).await?;
+        self.flush(ctx, 1).await?;
+        Ok(self.written)
+    }
 }
