@@ -419,30 +419,18 @@ async fn users(r: Records) {
     assert_eq!(by_email.len(), 1);
     assert_eq!(by_email[0].roster, a[3]);
 
-    // Users 0..10 vanish from Zoom and user 20 changes name: only that user is written.
-    let mut now_in_zoom: Vec<UserRecord> = a[10..].to_vec();
-    now_in_zoom[10].first_name = Some("Renamed".into());
-    assert_eq!(
-        r.sync_account_roster("c1", "acctA", &now_in_zoom, t(9))
-            .await
-            .unwrap(),
-        RosterChanges {
-            written: 1,
-            unchanged: 140,
-            removed: 10
-        }
-    );
-    // A second identical run writes nothing (original removal date kept).
-    assert_eq!(
-        r.sync_account_roster("c1", "acctA", &now_in_zoom, t(10))
-            .await
-            .unwrap(),
-        RosterChanges {
-            written: 0,
-            unchanged: 141,
-            removed: 0
-        }
-    );
+    // Users 0..10 vanish from Zoom (the roster marks them removed) and user 20 changes name.
+    let mut changed: Vec<UserRecord> = a[..10]
+        .iter()
+        .map(|u| UserRecord {
+            removed_at: Some(t(9)),
+            ..u.clone()
+        })
+        .collect();
+    let mut renamed = a[20].clone();
+    renamed.first_name = Some("Renamed".into());
+    changed.push(renamed);
+    assert_eq!(r.upsert_users("c1", &changed).await.unwrap(), 11);
     assert_eq!(
         r.get_user("c1", "acctA", &a[20].key())
             .await

@@ -22,7 +22,7 @@ pub use error::StoreError;
 pub use records::*;
 pub use stores::{
     AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,
-    LicenseStore, OAuthStateStore, PurgeStore, RosterChanges, Store, SyncRunStore, UserStore,
+    LicenseStore, OAuthStateStore, PurgeStore, Store, SyncRunStore, UserStore,
 };
 pub use tokens::{StoredTokens, TokenStore};
 pub use vault::{

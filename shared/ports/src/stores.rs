@@ -238,27 +238,6 @@ pub trait UserStore: Send + Sync {
         connection_id: &str,
         email: &str,
     ) -> Result<Vec<UserView>, StoreError>;
-    /// Brings one account's roster to `users` (records of that account): writes only the
-    /// records that differ from the stored ones, and marks stored users missing from `users`
-    /// removed at `at` (users already marked keep their original date).
-    async fn sync_account_roster(
-        &self,
-        connection_id: &str,
-        account_id: &str,
-        users: &[UserRecord],
-        at: DateTime<Utc>,
-    ) -> Result<RosterChanges, StoreError>;
-}
-
-/// What [`UserStore::sync_account_roster`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RosterChanges {
-    /// New or changed records written (returning users included).
-    pub written: usize,
-    /// Records already stored exactly so: not written.
-    pub unchanged: usize,
-    /// Stored users newly marked removed.
-    pub removed: usize,
 }
 
 #[async_trait]

@@ -11,7 +11,7 @@ use super::keys::{ACCESS_SUFFIX, access_sk, email_gsi, uid_gsi, user_sk, users_p
 use super::{CAS_ATTEMPTS, DATA, Records, decode, encode};
 use crate::backend::{Cond, Index, Item, Query, SkCond, WriteOp, query_all, str_attr};
 use crate::table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, SK};
-use ports::{RosterChanges, StoreError, UserAccess, UserRecord, UserStore, UserView};
+use ports::{StoreError, UserAccess, UserRecord, UserStore, UserView};
 use sync_domain::ActivityDates;
 
 /// Activity items written at once by one `upsert_access` (each is a read and a conditional put).
@@ -327,43 +327,5 @@ impl UserStore for Records {
             views.push(self.user_view(cid, roster).await?);
         }
         Ok(views)
-    }
-
-    async fn sync_account_roster(
-        &self,
-        cid: &str,
-        account_id: &str,
-        users: &[UserRecord],
-        at: DateTime<Utc>,
-    ) -> Result<RosterChanges, StoreError> {
-        // The last record of a key wins, as in `upsert_users`.
-        let mut incoming: BTreeMap<String, &UserRecord> =
-            users.iter().map(|u| (u.key(), u)).collect();
-        let mut changes = RosterChanges::default();
-        let mut ops = Vec::new();
-        let mut stored = self.list_users(cid, account_id);
-        while let Some(view) = stored.try_next().await? {
-            let mut roster = view.roster;
-            match incoming.get(&roster.key()) {
-                Some(new) if **new == roster => {
-                    incoming.remove(&roster.key());
-                    changes.unchanged += 1;
-                }
-                Some(_) => {}
-                None if roster.removed_at.is_none() => {
-                    roster.removed_at = Some(at);
-                    ops.push(WriteOp::Put(Self::user_item(cid, &roster)?));
-                    changes.removed += 1;
-                }
-                None => {}
-            }
-        }
-        drop(stored);
-        for user in incoming.values() {
-            ops.push(WriteOp::Put(Self::user_item(cid, user)?));
-            changes.written += 1;
-        }
-        self.table.batch_write(ops).await?;
-        Ok(changes)
     }
 }
