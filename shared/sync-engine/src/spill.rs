@@ -7,12 +7,13 @@
 //! files go when the spill (or its reader) is dropped.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -190,7 +191,9 @@ impl SortedTable {
     }
 
     /// Every pair, in key order.
-    pub(crate) fn scan(&self) -> io::Result<impl Iterator<Item = io::Result<(String, String)>>> {
+    pub(crate) fn scan(
+        &self,
+    ) -> io::Result<impl Iterator<Item = io::Result<(String, String)>> + use<>> {
         let lines = BufReader::new(File::open(&self.path)?).lines();
         Ok(lines.map(|line| Ok(serde_json::from_str(&line?)?)))
     }
@@ -222,6 +225,114 @@ impl SortedTable {
         }
         Ok(found)
     }
+}
+
+/// Runs merged into one once there are this many (open files stay few).
+const FAN_IN: usize = 16;
+
+/// The latest date per key, in bounded memory however many dates come: up to `limit` keys in
+/// memory; a full buffer becomes a sorted run in scratch space, and every [`FAN_IN`] runs are
+/// merged into one (the latest per key), so the files hold about one line per key.
+pub(crate) struct Latest {
+    limit: usize,
+    buffer: BTreeMap<String, i64>,
+    runs: Vec<SortedTable>,
+}
+
+/// A date as a fixed-width string (microseconds since 1970): string order is time order.
+fn encode_at(micros: i64) -> String {
+    format!("{:020}", micros.max(0))
+}
+
+impl Latest {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            limit: limit.max(1),
+            buffer: BTreeMap::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, key: String, at: DateTime<Utc>) -> io::Result<()> {
+        let micros = at.timestamp_micros();
+        let latest = self.buffer.entry(key).or_insert(micros);
+        *latest = (*latest).max(micros);
+        if self.buffer.len() >= self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        let buffer = std::mem::take(&mut self.buffer);
+        let pairs = buffer
+            .into_iter()
+            .map(|(k, v)| Ok::<_, io::Error>((k, encode_at(v))));
+        self.runs.push(SortedTable::write(pairs)?);
+        if self.runs.len() >= FAN_IN {
+            let runs = std::mem::take(&mut self.runs);
+            let merged = SortedTable::write(merge_latest(&runs)?)?;
+            self.runs.push(merged);
+        }
+        Ok(())
+    }
+
+    /// Every key once with its latest date, in key order.
+    pub(crate) fn into_sorted(
+        mut self,
+    ) -> io::Result<impl Iterator<Item = io::Result<(String, DateTime<Utc>)>>> {
+        if !self.buffer.is_empty() {
+            self.spill()?;
+        }
+        let merged = merge_latest(&self.runs)?;
+        // The runs' files stay until the merge is read (open files outlive their names).
+        let runs = self.runs;
+        Ok(merged.map(move |pair| {
+            let _keep = &runs;
+            let (key, at) = pair?;
+            let micros: i64 = at.parse().map_err(|_| io::Error::other("scratch date"))?;
+            let at = DateTime::<Utc>::from_timestamp_micros(micros)
+                .ok_or_else(|| io::Error::other("scratch date"))?;
+            Ok((key, at))
+        }))
+    }
+}
+
+/// The pairs of sorted tables in key order, each key once with its greatest value.
+fn merge_latest(
+    tables: &[SortedTable],
+) -> io::Result<impl Iterator<Item = io::Result<(String, String)>> + use<>> {
+    let mut scans = tables
+        .iter()
+        .map(|t| t.scan().map(|s| s.peekable()))
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(std::iter::from_fn(move || {
+        // The smallest key at the head of any scan; an error ends the merge with it.
+        let mut smallest: Option<String> = None;
+        for scan in &mut scans {
+            match scan.peek() {
+                Some(Ok((key, _))) => {
+                    if smallest.as_ref().is_none_or(|s| key < s) {
+                        smallest = Some(key.clone());
+                    }
+                }
+                Some(Err(_)) => return scan.next(),
+                None => {}
+            }
+        }
+        let key = smallest?;
+        let mut latest: Option<String> = None;
+        for scan in &mut scans {
+            if let Some(Ok((k, _))) = scan.peek()
+                && *k == key
+                && let Some(Ok((_, value))) = scan.next()
+                && latest.as_ref().is_none_or(|l| value > *l)
+            {
+                latest = Some(value);
+            }
+        }
+        latest.map(|value| Ok((key, value)))
+    }))
 }
 
 #[cfg(test)]
@@ -283,6 +394,39 @@ mod tests {
         let unordered =
             [("b", "1"), ("a", "2")].map(|(k, v)| Ok::<_, io::Error>((k.into(), v.into())));
         assert!(SortedTable::write(unordered.into_iter()).is_err());
+    }
+
+    /// The latest date of every key, whatever the buffer size and however many merges: the
+    /// same as the maximum the rule gives.
+    #[test]
+    fn latest_keeps_each_keys_latest_date() {
+        let base = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let events: Vec<(String, DateTime<Utc>)> = scrambled(30_000)
+            .into_iter()
+            .map(|(key, i)| {
+                (
+                    key,
+                    base + chrono::Duration::seconds(((i * 7_919) % 10_007) as i64),
+                )
+            })
+            .collect();
+        let mut expected: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+        for (key, at) in &events {
+            let e = expected.entry(key.clone()).or_insert(*at);
+            *e = (*e).max(*at);
+        }
+        for limit in [40, 500, 100_000] {
+            let mut latest = Latest::new(limit);
+            for (key, at) in &events {
+                latest.add(key.clone(), *at).unwrap();
+            }
+            if limit == 40 {
+                assert!(latest.runs.len() < FAN_IN, "runs are merged");
+            }
+            let got: BTreeMap<String, DateTime<Utc>> =
+                latest.into_sorted().unwrap().map(Result::unwrap).collect();
+            assert_eq!(got, expected, "limit {limit}");
+        }
     }
 
     #[test]

@@ -1,18 +1,22 @@
 //! A table wrapper that counts what a DynamoDB table would bill (write and read units, calls,
 //! items) and the time spent inside the store, around the in-memory table.
 //!
-//! With `retain_users = false` the roster and activity items (`SK` beginning `USER#`) are
-//! counted, sized and then dropped instead of kept: the worker's memory is then the worker's
-//! own, as with DynamoDB, and not the fake database's (which grows with the tenant). Everything
-//! else (connections, accounts, checkpoints, licenses, runs) is kept, so a full run behaves
-//! exactly as against a table that starts empty.
+//! With `retain_users = false` the per-user items (roster and activity, `SK` beginning `USER#`;
+//! reclamation candidates, `CAND#`) are counted, sized and then dropped instead of kept, and
+//! checkpoint parts (`CKPTPART#`, an access run's entries: they grow with the account) are kept
+//! in scratch files: the worker's memory is then the worker's own, as with DynamoDB, and not the
+//! fake database's (which grows with the tenant). Everything else (connections, accounts,
+//! checkpoints, licenses, runs) is kept in memory, so a full run behaves exactly as against a
+//! table that starts empty.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use aws_adapters::backend::{Cond, Item, Page, Query, Table, WriteOp};
+use aws_adapters::backend::{Cond, Index, Item, Page, Query, SkCond, Table, WriteOp};
 use ports::StoreError;
 use serde::Serialize;
 
@@ -49,6 +53,119 @@ pub struct MeteredTable {
     inner: Arc<dyn Table>,
     retain_users: bool,
     c: Counters,
+    files: Option<Files>,
+}
+
+/// Items kept in scratch files, one file per item, with an index of their keys in memory.
+struct Files {
+    dir: PathBuf,
+    index: Mutex<BTreeMap<(String, String), PathBuf>>,
+    next: AtomicU64,
+}
+
+/// Sort-key prefix of the items kept in files.
+const IN_FILES: &str = "CKPTPART#";
+
+impl Files {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("zts-bench-table-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self {
+            dir,
+            index: Mutex::default(),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    fn io(e: impl std::fmt::Display) -> StoreError {
+        StoreError::Dynamo {
+            op: "bench file table",
+            message: e.to_string(),
+        }
+    }
+
+    fn index(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), PathBuf>> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn put(&self, pk: &str, sk: &str, item: &Item) -> Result<(), StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(Self::io)?;
+        let path = self
+            .dir
+            .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        std::fs::write(&path, serde_json::to_vec(item).map_err(Self::io)?).map_err(Self::io)?;
+        if let Some(old) = self.index().insert((pk.to_owned(), sk.to_owned()), path) {
+            let _ = std::fs::remove_file(old);
+        }
+        Ok(())
+    }
+
+    fn read(path: &PathBuf) -> Result<Item, StoreError> {
+        serde_json::from_slice(&std::fs::read(path).map_err(Self::io)?).map_err(Self::io)
+    }
+
+    fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let path = self.index().get(&(pk.to_owned(), sk.to_owned())).cloned();
+        path.as_ref().map(Self::read).transpose()
+    }
+
+    fn delete(&self, pk: &str, sk: &str) -> Option<Item> {
+        let path = self.index().remove(&(pk.to_owned(), sk.to_owned()))?;
+        let item = Self::read(&path).ok();
+        let _ = std::fs::remove_file(path);
+        item
+    }
+
+    /// A primary-index query for items in files (in sort-key order, one page).
+    fn query(&self, q: &Query) -> Option<Result<Page, StoreError>> {
+        let in_files = |sk: &str| sk.starts_with(IN_FILES);
+        let matches: Box<dyn Fn(&str) -> bool> = match &q.sk {
+            SkCond::BeginsWith(p) if in_files(p) => {
+                let p = p.clone();
+                Box::new(move |sk| sk.starts_with(&p))
+            }
+            SkCond::Between(a, b) if in_files(a) && in_files(b) => {
+                let (a, b) = (a.clone(), b.clone());
+                Box::new(move |sk| a.as_str() <= sk && sk <= b.as_str())
+            }
+            _ => return None,
+        };
+        if q.index != Index::Primary {
+            return None;
+        }
+        let paths: Vec<PathBuf> = self
+            .index()
+            .iter()
+            .filter(|((pk, sk), _)| *pk == q.pk && matches(sk))
+            .map(|(_, path)| path.clone())
+            .collect();
+        let mut items = Vec::with_capacity(paths.len());
+        for path in &paths {
+            match Self::read(path) {
+                Ok(item) => items.push(item),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        if !q.forward {
+            items.reverse();
+        }
+        Some(Ok(Page { items, next: None }))
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn keys(item: &Item) -> (&str, &str) {
+    let attr = |name| {
+        item.get(name)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    (attr(aws_adapters::table::PK), attr(aws_adapters::table::SK))
 }
 
 impl MeteredTable {
@@ -57,6 +174,7 @@ impl MeteredTable {
             inner,
             retain_users,
             c: Counters::default(),
+            files: (!retain_users).then(Files::new),
         }
     }
 
@@ -103,11 +221,13 @@ impl MeteredTable {
     }
 
     fn is_user_item(&self, item: &Item) -> bool {
-        !self.retain_users
-            && item
-                .get(aws_adapters::table::SK)
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|sk| sk.starts_with("USER#"))
+        let sk = keys(item).1;
+        !self.retain_users && (sk.starts_with("USER#") || sk.starts_with("CAND#"))
+    }
+
+    /// The file table, for an item (or key) kept in files.
+    fn files_for(&self, sk: &str) -> Option<&Files> {
+        self.files.as_ref().filter(|_| sk.starts_with(IN_FILES))
     }
 }
 
@@ -115,7 +235,10 @@ impl MeteredTable {
 impl Table for MeteredTable {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let t = Instant::now();
-        let r = self.inner.get(pk, sk).await;
+        let r = match self.files_for(sk) {
+            Some(files) => files.get(pk, sk),
+            None => self.inner.get(pk, sk).await,
+        };
         if let Ok(item) = &r {
             self.read(item.as_ref().map_or(0, item_size));
         }
@@ -126,8 +249,11 @@ impl Table for MeteredTable {
     async fn put(&self, item: Item, cond: Option<Cond>) -> Result<(), StoreError> {
         let t = Instant::now();
         self.wrote(&item);
+        let (pk, sk) = keys(&item);
         let r = if self.is_user_item(&item) {
             Ok(())
+        } else if let Some(files) = self.files_for(sk) {
+            files.put(pk, sk, &item)
         } else {
             self.inner.put(item, cond).await
         };
@@ -143,14 +269,20 @@ impl Table for MeteredTable {
     ) -> Result<Option<Item>, StoreError> {
         let t = Instant::now();
         self.deleted();
-        let r = self.inner.delete(pk, sk, cond).await;
+        let r = match self.files_for(sk) {
+            Some(files) => Ok(files.delete(pk, sk)),
+            None => self.inner.delete(pk, sk, cond).await,
+        };
         self.timed(t);
         r
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let t = Instant::now();
-        let r = self.inner.query(query).await;
+        let r = match self.files.as_ref().and_then(|f| f.query(query)) {
+            Some(page) => page,
+            None => self.inner.query(query).await,
+        };
         if let Ok(page) = &r {
             self.read(page.items.iter().map(item_size).sum());
         }
@@ -168,13 +300,21 @@ impl Table for MeteredTable {
             match &op {
                 WriteOp::Put(item) => {
                     self.wrote(item);
-                    if !self.is_user_item(item) {
+                    let (pk, sk) = keys(item);
+                    if let Some(files) = self.files_for(sk) {
+                        files.put(pk, sk, item)?;
+                    } else if !self.is_user_item(item) {
                         kept.push(op);
                     }
                 }
-                WriteOp::Delete { .. } => {
+                WriteOp::Delete { pk, sk } => {
                     self.deleted();
-                    kept.push(op);
+                    match self.files_for(sk) {
+                        Some(files) => {
+                            files.delete(pk, sk);
+                        }
+                        None => kept.push(op),
+                    }
                 }
             }
         }

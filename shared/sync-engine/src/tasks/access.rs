@@ -34,7 +34,7 @@
 mod gaps;
 mod host;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -49,7 +49,7 @@ use self::host::{HostActivity, RangeCounts, host_activity};
 use super::account_users;
 use super::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
 use crate::SyncError;
-use crate::spill::{Sorted, SortedTable, Spill};
+use crate::spill::{Latest, Sorted, SortedTable, Spill};
 use crate::unit::{Mode, Unit};
 
 /// The report endpoints accept ranges of at most a month.
@@ -67,8 +67,6 @@ const JOIN_WRITES_AT_ONCE: usize = 16;
 /// Entries per checkpoint part (at most about 300 bytes each): inside DynamoDB's 400 KB item
 /// limit.
 const PART_ENTRIES: usize = 1_000;
-/// Distinct users whose joins are held before they are written.
-const JOIN_BUFFER: usize = 8_192;
 /// Activity records written at once.
 const WRITE_BATCH: usize = 100;
 /// A new unit that finds its account's run unfinished continues it (a first segment that
@@ -212,7 +210,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     let run_id = progress.run_id.clone();
     let mut finished_ahead: BTreeSet<usize> = BTreeSet::new();
     let mut tally = Tally::default();
-    let mut joins = Joins::default();
+    let mut joins = Joins::new(ctx.options.scratch_run_items);
     let mut writes: Vec<UserAccess> = Vec::new();
     let mut stopped = false;
     {
@@ -254,7 +252,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                     let created = activity.as_ref().and_then(|a| a.created);
                     if let Some(activity) = activity {
                         tally.host(&activity);
-                        joins.add(activity);
+                        joins.add(activity)?;
                     }
                     writes.extend(entry.record(created, &account_id));
                     finished_ahead.insert(position);
@@ -271,9 +269,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             if writes.len() >= WRITE_BATCH {
                 tally.written += ctx.store.upsert_access(&cid, &writes).await? as u64;
                 writes.clear();
-            }
-            if joins.len() >= JOIN_BUFFER {
-                joins.write(ctx, &members, &mut tally).await?;
             }
             // Stop only once the checkpoint moves (a segment always gets somewhere).
             if ctx.out_of_time()
@@ -370,92 +365,143 @@ impl Tally {
 }
 
 /// Joins found and not written yet: the latest per Zoom user id, and per e-mail (rows
-/// without an id).
-#[derive(Debug, Default)]
+/// without an id), held in scratch space beyond `EngineOptions::scratch_run_items` users;
+/// written when the segment ends (once per user and segment, however many meetings they
+/// joined).
 struct Joins {
-    by_id: BTreeMap<String, DateTime<Utc>>,
-    by_email: BTreeMap<String, DateTime<Utc>>,
+    by_id: Latest,
+    by_email: Latest,
 }
 
 impl Joins {
-    fn len(&self) -> usize {
-        self.by_id.len() + self.by_email.len()
+    fn new(in_memory: usize) -> Self {
+        Self {
+            by_id: Latest::new(in_memory),
+            by_email: Latest::new(in_memory),
+        }
     }
 
-    fn add(&mut self, activity: HostActivity) {
+    fn add(&mut self, activity: HostActivity) -> io::Result<()> {
         for (id, at) in activity.joins {
-            later(&mut self.by_id, id, at);
+            self.by_id.add(id, at)?;
         }
         for (email, at) in activity.email_joins {
-            later(&mut self.by_email, email, at);
+            self.by_email.add(email, at)?;
         }
+        Ok(())
     }
 
     /// Writes the joins: ids and e-mails of this account's users (the listing has them) to
     /// their records here, other ids to the records of the account the connection-wide index
-    /// names (ids nobody in the connection has are people from outside).
+    /// names (ids nobody in the connection has are people from outside). Ids and the listing
+    /// are both in key order (a user's key is their id), e-mails and the e-mail table too: two
+    /// merges.
     async fn write(
-        &mut self,
+        self,
         ctx: &UnitCtx<'_>,
         members: &Members,
         tally: &mut Tally,
     ) -> Result<(), SyncError> {
-        let by_id = std::mem::take(&mut self.by_id);
-        let by_email = std::mem::take(&mut self.by_email);
-        let listed = members.by_key.lookup(by_id.keys().map(String::as_str))?;
-        let keys = members
-            .by_email
-            .lookup(by_email.keys().map(String::as_str))?;
-        let mut own: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-        let mut others = Vec::new();
-        for ((id, at), listed) in by_id.into_iter().zip(listed) {
-            match listed {
-                // A user's key is their id.
-                Some(_) => later(&mut own, id, at),
-                None => others.push((id, at)),
+        let mut own: Vec<(String, DateTime<Utc>)> = Vec::new();
+        let mut others: Vec<(String, DateTime<Utc>)> = Vec::new();
+        let mut listed = members.by_key.scan()?.peekable();
+        for join in self.by_id.into_sorted()? {
+            let (id, at) = join?;
+            let member = next_match(&mut listed, &id)?.is_some();
+            if member {
+                own.push((id, at));
+            } else {
+                others.push((id, at));
+            }
+            if own.len() >= WRITE_BATCH {
+                write_own(ctx, &mut own, tally).await?;
+            }
+            if others.len() >= WRITE_BATCH {
+                write_others(ctx, &mut others, tally).await?;
             }
         }
-        for ((_, at), key) in by_email.into_iter().zip(keys) {
-            if let Some(key) = key {
-                later(&mut own, key, at);
+        let mut emails = members.by_email.scan()?.peekable();
+        for join in self.by_email.into_sorted()? {
+            let (email, at) = join?;
+            if let Some(key) = next_match(&mut emails, &email)? {
+                own.push((key, at));
+            }
+            if own.len() >= WRITE_BATCH {
+                write_own(ctx, &mut own, tally).await?;
             }
         }
-        let cid = ctx.connection.connection_id.as_str();
-        let account_id = ctx.account.account_id.as_str();
-        let store = ctx.store;
-        let moved: Vec<bool> = stream::iter(own)
-            .map(|(key, at)| async move { store.advance_joined(cid, account_id, &key, at).await })
-            .buffer_unordered(JOIN_WRITES_AT_ONCE)
-            .try_collect()
-            .await?;
-        tally.written += moved.iter().filter(|m| **m).count() as u64;
-        let outcomes: Vec<(bool, bool)> = stream::iter(others)
-            .map(|(id, at)| async move {
-                match store.locate_user_id(cid, &id).await? {
-                    Some((account, key)) => {
-                        let moved = store.advance_joined(cid, &account, &key, at).await?;
-                        Ok::<_, StoreError>((true, moved))
-                    }
-                    None => Ok((false, false)),
-                }
-            })
-            .buffer_unordered(JOIN_WRITES_AT_ONCE)
-            .try_collect()
-            .await?;
-        let known = outcomes.iter().filter(|(k, _)| *k).count() as u64;
-        tally.joins_other_accounts += known;
-        tally.joins_other_accounts_written += outcomes.iter().filter(|(_, m)| *m).count() as u64;
-        tally.join_ids_outside += outcomes.len() as u64 - known;
-        Ok(())
+        write_own(ctx, &mut own, tally).await?;
+        write_others(ctx, &mut others, tally).await
     }
 }
 
-/// Keeps the later date per key.
-fn later(map: &mut BTreeMap<String, DateTime<Utc>>, key: String, at: DateTime<Utc>) {
-    let e = map.entry(key).or_insert(at);
-    if at > *e {
-        *e = at;
+/// The value of `key` in a sorted scan, passing over smaller keys (keys asked in ascending
+/// order).
+fn next_match(
+    scan: &mut std::iter::Peekable<impl Iterator<Item = io::Result<(String, String)>>>,
+    key: &str,
+) -> io::Result<Option<String>> {
+    loop {
+        match scan.peek() {
+            Some(Ok((k, _))) if k.as_str() < key => {
+                scan.next();
+            }
+            Some(Ok((k, _))) if k == key => {
+                return Ok(scan.next().and_then(Result::ok).map(|(_, v)| v));
+            }
+            Some(Err(_)) => return scan.next().transpose().map(|_| None),
+            _ => return Ok(None),
+        }
     }
+}
+
+/// Joins of this account's users: their records here move forward (a user the unit has not
+/// written yet gets one).
+async fn write_own(
+    ctx: &UnitCtx<'_>,
+    own: &mut Vec<(String, DateTime<Utc>)>,
+    tally: &mut Tally,
+) -> Result<(), SyncError> {
+    let (cid, account_id, store) = (
+        ctx.connection.connection_id.as_str(),
+        ctx.account.account_id.as_str(),
+        ctx.store,
+    );
+    let moved: Vec<bool> = stream::iter(own.drain(..))
+        .map(|(key, at)| async move { store.advance_joined(cid, account_id, &key, at).await })
+        .buffer_unordered(JOIN_WRITES_AT_ONCE)
+        .try_collect()
+        .await?;
+    tally.written += moved.iter().filter(|m| **m).count() as u64;
+    Ok(())
+}
+
+/// Joins by ids this account's listing does not have: the account the connection-wide index
+/// names, or someone from outside.
+async fn write_others(
+    ctx: &UnitCtx<'_>,
+    others: &mut Vec<(String, DateTime<Utc>)>,
+    tally: &mut Tally,
+) -> Result<(), SyncError> {
+    let (cid, store) = (ctx.connection.connection_id.as_str(), ctx.store);
+    let outcomes: Vec<(bool, bool)> = stream::iter(others.drain(..))
+        .map(|(id, at)| async move {
+            match store.locate_user_id(cid, &id).await? {
+                Some((account, key)) => {
+                    let moved = store.advance_joined(cid, &account, &key, at).await?;
+                    Ok::<_, StoreError>((true, moved))
+                }
+                None => Ok((false, false)),
+            }
+        })
+        .buffer_unordered(JOIN_WRITES_AT_ONCE)
+        .try_collect()
+        .await?;
+    let known = outcomes.iter().filter(|(k, _)| *k).count() as u64;
+    tally.joins_other_accounts += known;
+    tally.joins_other_accounts_written += outcomes.iter().filter(|(_, m)| *m).count() as u64;
+    tally.join_ids_outside += outcomes.len() as u64 - known;
+    Ok(())
 }
 
 async fn current_version(
