@@ -107,22 +107,34 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
         if !self.run.is_empty() {
             self.write_run()?;
         }
-        let mut sorted = Sorted {
-            memory: Vec::new().into_iter(),
-            readers: Vec::new(),
-            heads: BinaryHeap::new(),
-            pending: Vec::new(),
-            _dir: self.dir.take(),
-        };
-        for path in &self.runs {
-            sorted
-                .readers
-                .push(BufReader::new(File::open(path)?).lines());
-            sorted.pending.push(None);
-            let i = sorted.readers.len() - 1;
-            sorted.advance(i)?;
+        // At most FAN_IN runs are read at once: more are merged FAN_IN at a time into longer
+        // runs first (open files and read buffers stay few whatever the size).
+        let dir = self.dir.take();
+        let mut runs = std::mem::take(&mut self.runs);
+        let mut merged = 0usize;
+        while runs.len() > FAN_IN {
+            let mut longer = Vec::new();
+            for group in runs.chunks(FAN_IN) {
+                let path = dir
+                    .as_ref()
+                    .map(|d| d.0.join(format!("merged-{merged}")))
+                    .unwrap_or_default();
+                merged += 1;
+                let mut out = BufWriter::new(File::create(&path)?);
+                let mut sorted = Sorted::<T>::reading(group, None)?;
+                while let Some(entry) = sorted.next_entry() {
+                    serde_json::to_writer(&mut out, &entry?)?;
+                    out.write_all(b"\n")?;
+                }
+                out.flush()?;
+                for done in group {
+                    std::fs::remove_file(done)?;
+                }
+                longer.push(path);
+            }
+            runs = longer;
         }
-        Ok(sorted)
+        Sorted::reading(&runs, dir)
     }
 }
 
@@ -138,6 +150,36 @@ pub(crate) struct Sorted<T> {
 }
 
 impl<T: DeserializeOwned> Sorted<T> {
+    /// A merge of the sorted runs at `paths`.
+    fn reading(paths: &[PathBuf], dir: Option<ScratchDir>) -> io::Result<Self> {
+        let mut sorted = Sorted {
+            memory: Vec::new().into_iter(),
+            readers: Vec::new(),
+            heads: BinaryHeap::new(),
+            pending: Vec::new(),
+            _dir: dir,
+        };
+        for path in paths {
+            sorted
+                .readers
+                .push(BufReader::new(File::open(path)?).lines());
+            sorted.pending.push(None);
+            let i = sorted.readers.len() - 1;
+            sorted.advance(i)?;
+        }
+        Ok(sorted)
+    }
+
+    /// The next entry with its push order.
+    fn next_entry(&mut self) -> Option<io::Result<(String, u64, T)>> {
+        if self.readers.is_empty() {
+            return self.memory.next().map(Ok);
+        }
+        let Reverse((key, seq, run)) = self.heads.pop()?;
+        let item = self.pending[run].take()?;
+        Some(self.advance(run).map(|()| (key, seq, item)))
+    }
+
     fn advance(&mut self, run: usize) -> io::Result<()> {
         if let Some(line) = self.readers[run].next() {
             let (key, seq, item): (String, u64, T) = serde_json::from_str(&line?)?;
@@ -152,12 +194,8 @@ impl<T: DeserializeOwned> Iterator for Sorted<T> {
     type Item = io::Result<(String, T)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.readers.is_empty() {
-            return self.memory.next().map(|(key, _, item)| Ok((key, item)));
-        }
-        let Reverse((key, _, run)) = self.heads.pop()?;
-        let item = self.pending[run].take()?;
-        Some(self.advance(run).map(|()| (key, item)))
+        self.next_entry()
+            .map(|entry| entry.map(|(key, _, item)| (key, item)))
     }
 }
 
@@ -374,6 +412,10 @@ mod tests {
         let (from_files, runs) = read_back(10_000, 333);
         assert_eq!(runs, 31, "10,000 items in runs of 333");
         assert_eq!(from_files, expected);
+        // 200 runs: merged FAN_IN at a time first (two rounds), the order the same.
+        let (many_files, runs) = read_back(10_000, 50);
+        assert_eq!(runs, 200);
+        assert_eq!(many_files, expected);
     }
 
     /// Lookups find exactly the keys the table holds, whatever the mix.
