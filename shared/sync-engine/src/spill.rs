@@ -349,13 +349,11 @@ fn merge_latest(
         let mut smallest: Option<String> = None;
         for scan in &mut scans {
             match scan.peek() {
-                Some(Ok((key, _))) => {
-                    if smallest.as_ref().is_none_or(|s| key < s) {
-                        smallest = Some(key.clone());
-                    }
+                Some(Ok((key, _))) if smallest.as_ref().is_none_or(|s| key < s) => {
+                    smallest = Some(key.clone());
                 }
                 Some(Err(_)) => return scan.next(),
-                None => {}
+                _ => {}
             }
         }
         let key = smallest?;

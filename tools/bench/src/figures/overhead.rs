@@ -50,7 +50,17 @@ pub(crate) async fn overhead_figures(args: &Args) -> anyhow::Result<Vec<Overhead
         let grant_json = serde_json::to_string(&grant)?;
         let exe = exe.clone();
         let child = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(exe)
+            // `BENCH_CHILD_WRAPPER=heaptrack` (or another tool taking the command) profiles
+            // the worker.
+            let mut command = match std::env::var_os("BENCH_CHILD_WRAPPER") {
+                Some(wrapper) => {
+                    let mut c = std::process::Command::new(wrapper);
+                    c.arg(exe);
+                    c
+                }
+                None => std::process::Command::new(exe),
+            };
+            command
                 .arg("overhead-child")
                 .env("BENCH_GRANT", grant_json)
                 .stderr(std::process::Stdio::inherit())
