@@ -23,6 +23,7 @@ pub mod state;
 pub mod stats;
 pub mod tenant;
 pub mod truth;
+mod users_report;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -17,7 +17,7 @@ pub struct SandboxState {
     pub faults: crate::faults::Faults,
     pub stats: crate::stats::Stats,
     /// The last few `GET /report/users` reports, per overlay version (the API side's cache).
-    pub(crate) report_users: crate::api::UsersReportCache,
+    pub(crate) report_users: crate::users_report::UsersReportCache,
 }
 
 impl SandboxState {
@@ -28,7 +28,7 @@ impl SandboxState {
             rate_limiter: crate::ratelimit::RateLimiter::new(config.rate_limits.clone()),
             faults: crate::faults::Faults::new(config.faults.clone()),
             stats: crate::stats::Stats::default(),
-            report_users: crate::api::UsersReportCache::default(),
+            report_users: crate::users_report::UsersReportCache::default(),
             clock: Clock::starting_at(config.clock_start),
             config,
             tenant,

@@ -323,7 +323,7 @@ pub(super) fn may_see_account(
 }
 
 /// A report's `from` and `to` days, both included.
-pub(super) type DateRange = (chrono::NaiveDate, chrono::NaiveDate);
+pub(super) use crate::users_report::{DateRange, in_range};
 
 /// `from`/`to` (`yyyy-mm-dd`) of report endpoints: default the last 30 days of the sandbox
 /// clock; at most one month apart, and `from` not older than 6 months before today (reports
@@ -363,11 +363,6 @@ pub(super) fn date_range(state: &SandboxState, q: &Params) -> Result<DateRange, 
 }
 
 /// Whether `t` falls on a day of the range.
-pub(super) fn in_range(t: chrono::DateTime<chrono::Utc>, (from, to): DateRange) -> bool {
-    let d = t.date_naive();
-    d >= from && d <= to
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

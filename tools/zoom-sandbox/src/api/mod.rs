@@ -41,8 +41,6 @@ use axum::routing::{MethodRouter, get, put};
 pub use crate::ratelimit::endpoint_category;
 use crate::state::SandboxState;
 
-pub(crate) use reports::UsersReportCache;
-
 pub fn router(state: Arc<SandboxState>) -> Router<Arc<SandboxState>> {
     // Endpoints served in one form only.
     let one_form = Router::new()
