@@ -24,10 +24,10 @@
 //! (sorted by key in scratch files, see `account_users`), the stored records (the store lists
 //! them in key order) and the report sweep (spilled by host) are merged into the run's
 //! entries, which go to checkpoint parts before any record is written. Segments then work
-//! through the entries a part at a time, writing each user's record when its host is done and
-//! joins as they pile up (monotone writes: a redone entry writes the same dates). A join's id
-//! is this account's user if the listing (a scratch table each segment) has it, else looked up
-//! in the connection-wide index. Long units stop before the deadline, save how far they got in
+//! through the entries a part at a time; the records of finished entries and the joins found
+//! wait in scratch space and are written when the segment ends, one write per user (monotone
+//! writes: a redone entry writes the same dates). A join's id is this account's user if the
+//! listing (a scratch table each segment) has it, else looked up in the connection-wide index. Long units stop before the deadline, save how far they got in
 //! the checkpoint and continue in a follow-up message; a redelivered or restarted segment, or
 //! a new unit finding the run unfinished, resumes from the last checkpoint.
 
@@ -211,7 +211,9 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     let mut finished_ahead: BTreeSet<usize> = BTreeSet::new();
     let mut tally = Tally::default();
     let mut joins = Joins::new(ctx.options.scratch_run_items);
-    let mut writes: Vec<UserAccess> = Vec::new();
+    // Records of finished entries, written with the joins when the segment ends (one write
+    // per user however both moved).
+    let mut records: Spill<UserAccess> = Spill::new(ctx.options.scratch_run_items);
     let mut stopped = false;
     {
         let ctx: &UnitCtx<'_> = ctx;
@@ -254,7 +256,9 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                         tally.host(&activity);
                         joins.add(activity)?;
                     }
-                    writes.extend(entry.record(created, &account_id));
+                    if let Some(record) = entry.record(created, &account_id) {
+                        records.push(record.user_key.clone(), record)?;
+                    }
                     finished_ahead.insert(position);
                     while finished_ahead.remove(&progress.next_entry) {
                         progress.next_entry += 1;
@@ -265,10 +269,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                     break;
                 }
                 Err(e) => return Err(e),
-            }
-            if writes.len() >= WRITE_BATCH {
-                tally.written += ctx.store.upsert_access(&cid, &writes).await? as u64;
-                writes.clear();
             }
             // Stop only once the checkpoint moves (a segment always gets somewhere).
             if ctx.out_of_time()
@@ -281,8 +281,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         }
     }
     // What this segment found is written before the checkpoint says it is done.
-    tally.written += ctx.store.upsert_access(&cid, &writes).await? as u64;
-    joins.write(ctx, &members, &mut tally).await?;
+    joins.write(ctx, &members, records, &mut tally).await?;
     tally.count(ctx);
     gaps.save(ctx, now).await?;
     ctx.count(SCOPE_GAPS, gaps.count());
@@ -391,34 +390,53 @@ impl Joins {
         Ok(())
     }
 
-    /// Writes the joins: ids and e-mails of this account's users (the listing has them) to
-    /// their records here, other ids to the records of the account the connection-wide index
-    /// names (ids nobody in the connection has are people from outside). Ids and the listing
-    /// are both in key order (a user's key is their id), e-mails and the e-mail table too: two
-    /// merges.
+    /// Writes the segment's records and joins: ids and e-mails of this account's users (the
+    /// listing has them) move their records here, merged with the records of finished entries
+    /// (one write per user), other ids move the records of the account the connection-wide
+    /// index names (ids nobody in the connection has are people from outside). Records, ids
+    /// and the listing are all in key order (a user's key is their id): one merge; e-mails
+    /// with the e-mail table: another.
     async fn write(
         self,
         ctx: &UnitCtx<'_>,
         members: &Members,
+        records: Spill<UserAccess>,
         tally: &mut Tally,
     ) -> Result<(), SyncError> {
+        let mut writes: Vec<UserAccess> = Vec::new();
         let mut own: Vec<(String, DateTime<Utc>)> = Vec::new();
         let mut others: Vec<(String, DateTime<Utc>)> = Vec::new();
         let mut listed = members.by_key.scan()?.peekable();
+        let mut records = records.into_sorted()?.peekable();
         for join in self.by_id.into_sorted()? {
             let (id, at) = join?;
-            let member = next_match(&mut listed, &id)?.is_some();
-            if member {
-                own.push((id, at));
-            } else {
+            // Records of keys before this id: written as they are.
+            while let Some(Ok((key, _))) = records.peek()
+                && *key < id
+            {
+                if let Some(record) = records.next() {
+                    writes.push(record?.1);
+                }
+            }
+            if next_match(&mut listed, &id)?.is_none() {
                 others.push((id, at));
+            } else if let Some(Ok((key, _))) = records.peek()
+                && *key == id
+            {
+                if let Some(record) = records.next() {
+                    let mut record = record?.1;
+                    record.dates.last_meeting_joined =
+                        record.dates.last_meeting_joined.max(Some(at));
+                    writes.push(record);
+                }
+            } else {
+                own.push((id, at));
             }
-            if own.len() >= WRITE_BATCH {
-                write_own(ctx, &mut own, tally).await?;
-            }
-            if others.len() >= WRITE_BATCH {
-                write_others(ctx, &mut others, tally).await?;
-            }
+            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
+        }
+        for record in records {
+            writes.push(record?.1);
+            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
         }
         let mut emails = members.by_email.scan()?.peekable();
         for join in self.by_email.into_sorted()? {
@@ -426,13 +444,36 @@ impl Joins {
             if let Some(key) = next_match(&mut emails, &email)? {
                 own.push((key, at));
             }
-            if own.len() >= WRITE_BATCH {
-                write_own(ctx, &mut own, tally).await?;
-            }
+            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
         }
-        write_own(ctx, &mut own, tally).await?;
-        write_others(ctx, &mut others, tally).await
+        write_batches(ctx, &mut writes, &mut own, &mut others, tally, 1).await
     }
+}
+
+/// Writes what has piled up once a batch is full (`at_least`: 1 writes everything): records
+/// (the joins stored move on with them), joins of this account's users and joins of others.
+async fn write_batches(
+    ctx: &UnitCtx<'_>,
+    writes: &mut Vec<UserAccess>,
+    own: &mut Vec<(String, DateTime<Utc>)>,
+    others: &mut Vec<(String, DateTime<Utc>)>,
+    tally: &mut Tally,
+    at_least: usize,
+) -> Result<(), SyncError> {
+    if writes.len() >= at_least {
+        tally.written += ctx
+            .store
+            .upsert_access(&ctx.connection.connection_id, writes)
+            .await? as u64;
+        writes.clear();
+    }
+    if own.len() >= at_least {
+        write_own(ctx, own, tally).await?;
+    }
+    if others.len() >= at_least {
+        write_others(ctx, others, tally).await?;
+    }
+    Ok(())
 }
 
 /// The value of `key` in a sorted scan, passing over smaller keys (keys asked in ascending
