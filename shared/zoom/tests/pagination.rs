@@ -84,8 +84,9 @@ async fn every_user_exactly_once_at_several_page_sizes() {
     assert_eq!(keys, truth_keys(&sb, sub.index));
 }
 
-#[tokio::test]
-async fn expired_page_token_restarts_without_duplicates() {
+/// The active users' keys as listed by a slow consumer: the page token expires (15 minutes)
+/// after the 700th user, before the next page. Returns what came and the truth's keys.
+async fn listed_by_a_slow_consumer(repeats_allowed: bool) -> (Vec<String>, BTreeSet<String>) {
     let sb = common::sandbox(big_tenant()).await;
     let h = common::client(&sb);
     let expected: BTreeSet<String> = sb
@@ -95,58 +96,40 @@ async fn expired_page_token_restarts_without_duplicates() {
         .filter(|u| u.status.as_str() == "active")
         .map(|u| format!("id:{}", u.id.unwrap()))
         .collect();
-
-    let mut stream = h
-        .client
-        .me()
-        .users(UserStatus::Active)
-        .page_size(300)
-        .stream();
+    let listing = h.client.me().users(UserStatus::Active).page_size(300);
+    let listing = if repeats_allowed {
+        listing.repeats_allowed()
+    } else {
+        listing
+    };
+    let mut stream = listing.stream();
     let mut got = Vec::new();
     while let Some(user) = stream.next().await {
         got.push(user.unwrap().key());
         if got.len() == 700 {
-            // A slow consumer: the page token expires (15 minutes) before the next page.
             sb.state.clock.advance(16 * 60);
         }
     }
+    assert_eq!(h.client.metrics().page_restarts, 1);
+    assert!(sb.state.stats.snapshot().status(400) >= 1);
+    (got, expected)
+}
+
+#[tokio::test]
+async fn expired_page_token_restarts_without_duplicates() {
+    let (got, expected) = listed_by_a_slow_consumer(false).await;
     let unique: BTreeSet<String> = got.iter().cloned().collect();
     assert_eq!(unique.len(), got.len(), "duplicates yielded");
     assert_eq!(unique, expected);
-    assert_eq!(h.client.metrics().page_restarts, 1);
-    assert!(sb.state.stats.snapshot().status(400) >= 1);
 }
 
 /// With repeats allowed, a restart yields the first pages again (the consumer drops repeats):
 /// every user still comes, the repeats are exactly what came before the restart.
 #[tokio::test]
 async fn repeats_allowed_restart_yields_the_early_pages_again() {
-    let sb = common::sandbox(big_tenant()).await;
-    let h = common::client(&sb);
-    let expected: BTreeSet<String> = sb
-        .state
-        .tenant
-        .truth_users(0)
-        .filter(|u| u.status.as_str() == "active")
-        .map(|u| format!("id:{}", u.id.unwrap()))
-        .collect();
-    let mut stream = h
-        .client
-        .me()
-        .users(UserStatus::Active)
-        .page_size(300)
-        .repeats_allowed()
-        .stream();
-    let mut got = Vec::new();
-    while let Some(user) = stream.next().await {
-        got.push(user.unwrap().key());
-        if got.len() == 700 {
-            sb.state.clock.advance(16 * 60);
-        }
-    }
+    let (got, expected) = listed_by_a_slow_consumer(true).await;
     let unique: BTreeSet<String> = got.iter().cloned().collect();
     assert_eq!(unique, expected);
-    assert_eq!(h.client.metrics().page_restarts, 1);
     // Page 4's token had expired when it was asked for (after 900 users): pages 1-3 came
     // twice.
     assert_eq!(got.len(), expected.len() + 900, "pages 1-3 repeat");
