@@ -2,6 +2,7 @@
 //! and leaves records identical to a full run (and to the ground truth).
 
 use aws_adapters::Records;
+use ports::SyncRunStore;
 use sync_engine::{DirectInvoke, SyncEngine, Task};
 use test_support::*;
 
@@ -176,4 +177,20 @@ async fn a_new_unit_continues_the_unfinished_run_of_its_account() {
         planned(&fresh),
         "an old unfinished run is not continued: {fresh:?}"
     );
+
+    // A run whose plan lost its parts (e.g. their TTL): the unit fails once and the next one
+    // plans a full run (an incremental one would miss what the lost run did not look at).
+    let (_, report) = stop_early(&accounts[0], Mode::Full).await;
+    assert!(report.continued, "{report:?}");
+    let unit = Unit::new(Task::ApplicationAccess, CID, &accounts[0], Mode::Auto);
+    let deleted = env
+        .records
+        .delete_checkpoint_parts(CID, Task::ApplicationAccess.as_str(), &accounts[0])
+        .await
+        .unwrap();
+    assert!(deleted > 0);
+    assert!(env.engine.run_unit(&unit, None).await.is_err());
+    let again = env.engine.run_unit(&unit, None).await.unwrap();
+    assert!(again.run.counts.contains_key("full"), "{again:?}");
+    assert!(!again.continued);
 }

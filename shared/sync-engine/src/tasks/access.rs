@@ -268,6 +268,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                     stopped = true;
                     break;
                 }
+                Err(e @ SyncError::Store(StoreError::NotFound(_))) => {
+                    // A part of the plan is gone (e.g. its TTL): the run cannot go on; the
+                    // next unit plans a full run instead of resuming this one.
+                    abandon(ctx, checkpoint.as_ref()).await?;
+                    return Err(e);
+                }
                 Err(e) => return Err(e),
             }
             // Stop only once the checkpoint moves (a segment always gets somewhere).
@@ -630,6 +636,31 @@ async fn save_progress(
             version,
         })
         .await?)
+}
+
+/// Drops the run from the checkpoint (the watermark and last full run stay) and marks it
+/// partial, so that the next unit plans a full run.
+async fn abandon(ctx: &UnitCtx<'_>, checkpoint: Option<&Checkpoint>) -> Result<(), SyncError> {
+    let (cid, task, account_id) = (
+        &ctx.connection.connection_id,
+        ctx.unit.task.as_str(),
+        &ctx.account.account_id,
+    );
+    let version = current_version(ctx, cid, task, account_id).await?;
+    ctx.store
+        .put_checkpoint(&Checkpoint {
+            connection_id: cid.clone(),
+            task: task.to_owned(),
+            account_id: account_id.clone(),
+            watermark: checkpoint.and_then(|c| c.watermark),
+            cursor: None,
+            last_full_run_at: checkpoint.and_then(|c| c.last_full_run_at),
+            data: serde_json::json!({ PARTIAL: true }),
+            updated_at: ctx.now(),
+            version,
+        })
+        .await?;
+    Ok(())
 }
 
 /// Saves how far the run got and asks for a follow-up. The follow-up's deduplication id is
