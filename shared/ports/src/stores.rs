@@ -192,15 +192,6 @@ pub trait UserStore: Send + Sync {
         user_key: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Like [`Self::advance_joined`], for a user that has an activity record in that account
-    /// only (nothing is created). `None`: there is no such record.
-    async fn advance_joined_if_recorded(
-        &self,
-        connection_id: &str,
-        account_id: &str,
-        user_key: &str,
-        at: DateTime<Utc>,
-    ) -> Result<Option<bool>, StoreError>;
     /// The account and key of the connection's user with this Zoom user id (the
     /// connection-wide index), preferring an account where the user is not removed.
     async fn locate_user_id(

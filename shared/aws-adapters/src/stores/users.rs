@@ -74,15 +74,13 @@ impl Records {
         cid: &str,
         account_id: &str,
         user_key: &str,
-        change: impl Fn(Option<&UserAccess>) -> Option<UserAccess> + Send + Sync,
-    ) -> Result<Option<bool>, StoreError> {
+        change: impl Fn(Option<&UserAccess>) -> UserAccess + Send + Sync,
+    ) -> Result<bool, StoreError> {
         let (pk, sk) = (users_pk(cid, account_id), access_sk(user_key));
         for _ in 0..CAS_ATTEMPTS {
             let item = self.table.get(&pk, &sk).await?;
             let stored: Option<UserAccess> = item.clone().map(decode).transpose()?;
-            let Some(mut next) = change(stored.as_ref()) else {
-                return Ok(None);
-            };
+            let mut next = change(stored.as_ref());
             next.account_id = account_id.to_owned();
             next.user_key = user_key.to_owned();
             next.dates.last_meeting_joined = next
@@ -90,7 +88,7 @@ impl Records {
                 .last_meeting_joined
                 .max(stored.as_ref().and_then(|s| s.dates.last_meeting_joined));
             if stored.as_ref() == Some(&next) {
-                return Ok(Some(false));
+                return Ok(false);
             }
             let cond = match item.as_ref().and_then(|i| i.get(DATA)) {
                 Some(data) => Cond::Eq(DATA, data.clone()),
@@ -98,7 +96,7 @@ impl Records {
             };
             let new_item = encode(&next, &[(PK, pk.clone()), (SK, sk.clone())], None)?;
             match self.table.put(new_item, Some(cond)).await {
-                Ok(()) => return Ok(Some(true)),
+                Ok(()) => return Ok(true),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e),
             }
@@ -131,12 +129,10 @@ impl UserStore for Records {
         }
         let changed: Vec<bool> = stream::iter(latest.into_values())
             .map(|a| async move {
-                let changed = self
-                    .merge_access(cid, &a.account_id.clone(), &a.user_key.clone(), move |_| {
-                        Some(a.clone())
-                    })
-                    .await?;
-                Ok::<_, StoreError>(changed == Some(true))
+                self.merge_access(cid, &a.account_id.clone(), &a.user_key.clone(), move |_| {
+                    a.clone()
+                })
+                .await
             })
             .buffer_unordered(ACCESS_WRITES_AT_ONCE)
             .try_collect()
@@ -151,31 +147,14 @@ impl UserStore for Records {
         user_key: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let moved = self
-            .merge_access(cid, account_id, user_key, |stored| {
-                let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
-                    user_key: user_key.to_owned(),
-                    account_id: account_id.to_owned(),
-                    dates: ActivityDates::default(),
-                });
-                a.dates.last_meeting_joined = Some(at);
-                Some(a)
-            })
-            .await?;
-        Ok(moved == Some(true))
-    }
-
-    async fn advance_joined_if_recorded(
-        &self,
-        cid: &str,
-        account_id: &str,
-        user_key: &str,
-        at: DateTime<Utc>,
-    ) -> Result<Option<bool>, StoreError> {
         self.merge_access(cid, account_id, user_key, |stored| {
-            let mut a = stored?.clone();
+            let mut a = stored.cloned().unwrap_or_else(|| UserAccess {
+                user_key: user_key.to_owned(),
+                account_id: account_id.to_owned(),
+                dates: ActivityDates::default(),
+            });
             a.dates.last_meeting_joined = Some(at);
-            Some(a)
+            a
         })
         .await
     }
