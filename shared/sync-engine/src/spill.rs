@@ -199,8 +199,8 @@ impl<T: DeserializeOwned> Iterator for Sorted<T> {
     }
 }
 
-/// (key, value) pairs in key order in a scratch file: scanned in order, or looked up many
-/// sorted keys at a time (one pass over the file, a merge). Memory: one line.
+/// (key, value) pairs in key order in a scratch file, scanned in order (many sorted keys are
+/// looked up in one pass: [`value_at`]). Memory: one line.
 pub(crate) struct SortedTable {
     path: PathBuf,
     _dir: ScratchDir,
@@ -235,33 +235,25 @@ impl SortedTable {
         let lines = BufReader::new(File::open(&self.path)?).lines();
         Ok(lines.map(|line| Ok(serde_json::from_str(&line?)?)))
     }
+}
 
-    /// The value of each of `keys` (ascending; `None`: not in the table).
-    pub(crate) fn lookup<'k>(
-        &self,
-        keys: impl IntoIterator<Item = &'k str>,
-    ) -> io::Result<Vec<Option<String>>> {
-        let mut pairs = self.scan()?.peekable();
-        let mut found = Vec::new();
-        for key in keys {
-            while pairs
-                .peek()
-                .is_some_and(|p| p.as_ref().is_ok_and(|(k, _)| k.as_str() < key))
-            {
-                pairs.next();
+/// The value of `key` in a sorted scan, passing over smaller keys (keys asked in ascending
+/// order: a merge).
+pub(crate) fn value_at(
+    scan: &mut std::iter::Peekable<impl Iterator<Item = io::Result<(String, String)>>>,
+    key: &str,
+) -> io::Result<Option<String>> {
+    loop {
+        match scan.peek() {
+            Some(Ok((k, _))) if k.as_str() < key => {
+                scan.next();
             }
-            found.push(match pairs.peek() {
-                Some(Ok((k, v))) if k == key => Some(v.clone()),
-                Some(Err(_)) => {
-                    return Err(pairs
-                        .next()
-                        .and_then(Result::err)
-                        .unwrap_or_else(|| io::Error::other("scratch table")));
-                }
-                _ => None,
-            });
+            Some(Ok((k, _))) if k == key => {
+                return Ok(scan.next().and_then(Result::ok).map(|(_, v)| v));
+            }
+            Some(Err(_)) => return scan.next().transpose().map(|_| None),
+            _ => return Ok(None),
         }
-        Ok(found)
     }
 }
 
@@ -424,7 +416,11 @@ mod tests {
             .collect();
         let table = SortedTable::write(pairs.iter().cloned().map(Ok::<_, io::Error>)).unwrap();
         let keys: Vec<String> = (0..3_010).map(|i| format!("k{i:04}")).collect();
-        let found = table.lookup(keys.iter().map(String::as_str)).unwrap();
+        let mut scan = table.scan().unwrap().peekable();
+        let found: Vec<Option<String>> = keys
+            .iter()
+            .map(|k| value_at(&mut scan, k).unwrap())
+            .collect();
         for (key, value) in keys.iter().zip(&found) {
             let want = pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
             assert_eq!(*value, want, "{key}");

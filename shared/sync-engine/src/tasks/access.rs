@@ -49,7 +49,7 @@ use self::host::{HostActivity, RangeCounts, host_activity};
 use super::account_users;
 use super::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
 use crate::SyncError;
-use crate::spill::{Latest, Sorted, SortedTable, Spill};
+use crate::spill::{Latest, Sorted, SortedTable, Spill, value_at};
 use crate::unit::{Mode, Unit};
 
 /// The report endpoints accept ranges of at most a month.
@@ -424,7 +424,7 @@ impl Joins {
                     writes.push(record?.1);
                 }
             }
-            if next_match(&mut listed, &id)?.is_none() {
+            if value_at(&mut listed, &id)?.is_none() {
                 others.push((id, at));
             } else if let Some(Ok((key, _))) = records.peek()
                 && *key == id
@@ -447,7 +447,7 @@ impl Joins {
         let mut emails = members.by_email.scan()?.peekable();
         for join in self.by_email.into_sorted()? {
             let (email, at) = join?;
-            if let Some(key) = next_match(&mut emails, &email)? {
+            if let Some(key) = value_at(&mut emails, &email)? {
                 own.push((key, at));
             }
             write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
@@ -480,26 +480,6 @@ async fn write_batches(
         write_others(ctx, others, tally).await?;
     }
     Ok(())
-}
-
-/// The value of `key` in a sorted scan, passing over smaller keys (keys asked in ascending
-/// order).
-fn next_match(
-    scan: &mut std::iter::Peekable<impl Iterator<Item = io::Result<(String, String)>>>,
-    key: &str,
-) -> io::Result<Option<String>> {
-    loop {
-        match scan.peek() {
-            Some(Ok((k, _))) if k.as_str() < key => {
-                scan.next();
-            }
-            Some(Ok((k, _))) if k == key => {
-                return Ok(scan.next().and_then(Result::ok).map(|(_, v)| v));
-            }
-            Some(Err(_)) => return scan.next().transpose().map(|_| None),
-            _ => return Ok(None),
-        }
-    }
 }
 
 /// Joins of this account's users: their records here move forward (a user the unit has not
@@ -799,22 +779,12 @@ async fn sweep_reports(
         }
         gaps.check(Need::Reports, Ok(()))?;
     }
-    let mut by_email = by_email.into_sorted()?.peekable();
-    loop {
-        let chunk: Vec<(String, (usize, u64))> = by_email
-            .by_ref()
-            .take(run_items.max(1))
-            .collect::<Result<_, _>>()?;
-        if chunk.is_empty() {
-            break;
-        }
-        let keys = members
-            .by_email
-            .lookup(chunk.iter().map(|(email, _)| email.as_str()))?;
-        for ((_, counts), key) in chunk.into_iter().zip(keys) {
-            if let Some(key) = key {
-                by_key.push(key, counts)?;
-            }
+    // Rows without an id, in e-mail order, against the listing's e-mail table: one merge.
+    let mut emails = members.by_email.scan()?.peekable();
+    for row in by_email.into_sorted()? {
+        let (email, counts) = row?;
+        if let Some(key) = value_at(&mut emails, &email)? {
+            by_key.push(key, counts)?;
         }
     }
     Ok(Some(HostCounts {
