@@ -80,13 +80,14 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
         let dir = self.dir.as_ref().map(|d| d.0.clone()).unwrap_or_default();
         let path = dir.join(format!("run-{}", self.runs.len()));
         let mut out = BufWriter::new(File::create(&path)?);
-        let mut run = std::mem::take(&mut self.run);
-        run.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        for entry in &run {
+        self.run.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for entry in &self.run {
             serde_json::to_writer(&mut out, entry)?;
             out.write_all(b"\n")?;
         }
         out.flush()?;
+        // The next run fills the same buffer instead of growing a new one.
+        self.run.clear();
         self.runs.push(path);
         Ok(())
     }

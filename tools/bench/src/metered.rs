@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use aws_adapters::backend::{Cond, Index, Item, Page, Query, SkCond, Table, WriteOp};
+use aws_adapters::table::{PK, SK};
 use ports::StoreError;
 use serde::Serialize;
 
@@ -133,25 +134,57 @@ impl Files {
         if q.index != Index::Primary {
             return None;
         }
-        let paths: Vec<PathBuf> = self
+        // One page as DynamoDB gives it: from after `start`, in the query's order, until
+        // `limit` items or the first item that reaches 1 MB read.
+        let after = q
+            .start
+            .as_ref()
+            .and_then(|s| s.get(SK)?.as_str())
+            .map(str::to_owned);
+        let mut paths: Vec<(String, PathBuf)> = self
             .index()
             .iter()
             .filter(|((pk, sk), _)| *pk == q.pk && matches(sk))
-            .map(|(_, path)| path.clone())
+            .map(|((_, sk), path)| (sk.clone(), path.clone()))
             .collect();
-        let mut items = Vec::with_capacity(paths.len());
-        for path in &paths {
-            match Self::read(path) {
-                Ok(item) => items.push(item),
+        if !q.forward {
+            paths.reverse();
+        }
+        let limit = q.limit.map_or(usize::MAX, |l| l.max(1) as usize);
+        let mut rest = paths
+            .into_iter()
+            .filter(|(sk, _)| match &after {
+                None => true,
+                Some(a) if q.forward => sk > a,
+                Some(a) => sk < a,
+            })
+            .peekable();
+        let (mut items, mut bytes) = (Vec::new(), 0u64);
+        while let Some((_, path)) = rest.next_if(|_| items.len() < limit && bytes < PAGE_BYTES) {
+            match Self::read(&path) {
+                Ok(item) => {
+                    bytes += item_size(&item);
+                    items.push(item);
+                }
                 Err(e) => return Some(Err(e)),
             }
         }
-        if !q.forward {
-            items.reverse();
-        }
-        Some(Ok(Page { items, next: None }))
+        let next = match (rest.peek(), items.last()) {
+            // The last item's key, as DynamoDB's LastEvaluatedKey.
+            (Some(_), Some(last)) => Some(
+                [PK, SK]
+                    .iter()
+                    .filter_map(|k| Some(((*k).to_owned(), last.get(*k)?.clone())))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Some(Ok(Page { items, next }))
     }
 }
+
+/// DynamoDB ends a query page once it has read 1 MB.
+const PAGE_BYTES: u64 = 1 << 20;
 
 impl Drop for Files {
     fn drop(&mut self) {
@@ -325,5 +358,72 @@ impl Table for MeteredTable {
         };
         self.timed(t);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_adapters::backend::{MemoryTable, query_all};
+    use futures::TryStreamExt;
+
+    /// A checkpoint part of about `kb` KB.
+    fn part(n: usize, kb: usize) -> Item {
+        serde_json::json!({ PK: "CONN#c", SK: format!("CKPTPART#a#{n:04}"), "data": "x".repeat(kb * 1024) })
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn parts_in_files_come_in_pages_of_one_megabyte_as_from_dynamodb() {
+        let table = MeteredTable::new(Arc::new(MemoryTable::default()), false);
+        for n in 0..5 {
+            table.put(part(n, 300), None).await.unwrap();
+        }
+        let query = Query::new(
+            Index::Primary,
+            "CONN#c",
+            SkCond::BeginsWith("CKPTPART#a#".into()),
+        );
+        // 300 KB items: the page that reaches 1 MB ends with its fourth item.
+        let first = table.query(&query).await.unwrap();
+        let sks = |page: &Page| -> Vec<String> {
+            page.items.iter().map(|i| keys(i).1.to_owned()).collect()
+        };
+        assert_eq!(sks(&first).len(), 4);
+        let next = first.next.clone().expect("a second page");
+        assert_eq!(next.len(), 2, "the key only: {next:?}");
+        let second = table
+            .query(&Query {
+                start: Some(next),
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(sks(&second), vec!["CKPTPART#a#0004".to_owned()]);
+        assert!(second.next.is_none());
+        // A limit, and backwards.
+        let limited = table
+            .query(&Query {
+                limit: Some(2),
+                forward: false,
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            sks(&limited),
+            vec!["CKPTPART#a#0004".to_owned(), "CKPTPART#a#0003".to_owned()]
+        );
+        // Every page read through: all five, in order.
+        let all: Vec<Item> = query_all(&table, query).try_collect().await.unwrap();
+        let all: Vec<&str> = all.iter().map(|i| keys(i).1).collect();
+        assert_eq!(
+            all,
+            (0..5)
+                .map(|n| format!("CKPTPART#a#{n:04}"))
+                .collect::<Vec<_>>()
+        );
     }
 }

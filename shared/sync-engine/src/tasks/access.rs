@@ -754,31 +754,34 @@ async fn sweep_reports(
     let run_items = ctx.options.scratch_run_items;
     let mut by_key: Spill<(usize, u64)> = Spill::new(run_items);
     let mut by_email: Spill<(usize, u64)> = Spill::new(run_items);
-    for (range, (from, to)) in ranges.iter().enumerate() {
-        let mut rows = ctx
-            .api()
+    // Every range's pages at once: the pages of one range follow each other, and a unit
+    // that read the ranges one after the other left the budget idle while it planned.
+    let mut rows = stream::select_all(ranges.iter().enumerate().map(|(range, (from, to))| {
+        ctx.api()
             .report_users(ReportUserType::Active, *from, *to)
             .repeats_allowed()
-            .stream();
-        loop {
-            let row = match rows.try_next().await {
-                Ok(Some(row)) => row,
-                Ok(None) => break,
-                Err(e) => {
-                    // Refused for a missing scope: noted, no reports; anything else fails.
-                    gaps.check::<()>(Need::Reports, Err(e))?;
-                    return Ok(None);
-                }
-            };
-            let Some(n) = row.meetings else { continue };
-            let n = n.max(0) as u64;
-            match row.id.filter(|id| !id.is_empty()) {
-                Some(id) => by_key.push(id, (range, n))?,
-                None => by_email.push(row.email.to_lowercase(), (range, n))?,
+            .stream()
+            .map_ok(move |row| (range, row))
+            .boxed()
+    }));
+    loop {
+        let (range, row) = match rows.try_next().await {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                // Refused for a missing scope: noted, no reports; anything else fails.
+                gaps.check::<()>(Need::Reports, Err(e))?;
+                return Ok(None);
             }
+        };
+        let Some(n) = row.meetings else { continue };
+        let n = n.max(0) as u64;
+        match row.id.filter(|id| !id.is_empty()) {
+            Some(id) => by_key.push(id, (range, n))?,
+            None => by_email.push(row.email.to_lowercase(), (range, n))?,
         }
-        gaps.check(Need::Reports, Ok(()))?;
     }
+    gaps.check(Need::Reports, Ok(()))?;
     // Rows without an id, in e-mail order, against the listing's e-mail table: one merge.
     let mut emails = members.by_email.scan()?.peekable();
     for row in by_email.into_sorted()? {
