@@ -245,31 +245,16 @@ mod tests {
 
     #[tokio::test]
     async fn members_rebalance_as_tasks_join_and_leave() {
-        let store: Arc<dyn BudgetStore> = Arc::new(aws_adapters::Records::in_memory());
-        let timing = BudgetTiming {
-            heartbeat: Duration::from_millis(20),
-            shared_heartbeat: Duration::from_millis(20),
-            mark_ttl: Duration::from_secs(60),
-        };
-        let limiter = |_| RateLimiter::new(zoom::RateProfile::business());
-        let access_limiter = limiter(());
-        let access = join(
-            &store,
-            "c1",
-            Task::ApplicationAccess,
-            "run-a",
-            access_limiter.clone(),
-            timing,
-        )
-        .await;
+        let store = store();
+        let timing = timing(Duration::from_millis(20), Duration::from_millis(20));
+        let (access, access_limiter) = join_access(&store, timing).await;
         assert_eq!(access_limiter.share(), 1.0, "alone: the whole budget");
 
-        let roster_limiter = limiter(());
+        let roster_limiter = business();
         let roster = join(
             &store,
             "c1",
             Task::ApplicationRoster,
-            "run-r",
             roster_limiter.clone(),
             timing,
         )
@@ -278,15 +263,7 @@ mod tests {
         // Access notices at its next heartbeat.
         wait_for(|| (access_limiter.share() - 0.75 / 0.90).abs() < 1e-9).await;
         // Another connection's tasks do not count.
-        let other = join(
-            &store,
-            "c2",
-            Task::LicenseInformation,
-            "run-l",
-            limiter(()),
-            timing,
-        )
-        .await;
+        let other = join(&store, "c2", Task::LicenseInformation, business(), timing).await;
         roster.leave().await;
         wait_for(|| access_limiter.share() == 1.0).await;
         other.leave().await;
@@ -302,33 +279,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_unit_sharing_the_budget_takes_it_back_soon_after_the_other_leaves() {
-        let store: Arc<dyn BudgetStore> = Arc::new(aws_adapters::Records::in_memory());
+        let store = store();
         // A heartbeat far longer than the test may wait: only the shared heartbeat can notice.
-        let timing = BudgetTiming {
-            heartbeat: Duration::from_secs(3_600),
-            shared_heartbeat: Duration::from_millis(20),
-            mark_ttl: Duration::from_secs(60),
-        };
-        let limiter = || RateLimiter::new(zoom::RateProfile::business());
-        let license = join(
-            &store,
-            "c1",
-            Task::LicenseInformation,
-            "run-l",
-            limiter(),
-            timing,
-        )
-        .await;
-        let access_limiter = limiter();
-        let access = join(
-            &store,
-            "c1",
-            Task::ApplicationAccess,
-            "run-a",
-            access_limiter.clone(),
-            timing,
-        )
-        .await;
+        let timing = timing(Duration::from_secs(3_600), Duration::from_millis(20));
+        let license = join(&store, "c1", Task::LicenseInformation, business(), timing).await;
+        let (access, access_limiter) = join_access(&store, timing).await;
         let shared = share_of(Task::ApplicationAccess, [Task::LicenseInformation]);
         assert!(shared < 1.0);
         assert!((access_limiter.share() - shared).abs() < 1e-9);
@@ -339,35 +294,28 @@ mod tests {
 
     #[tokio::test]
     async fn a_unit_starts_at_the_pace_another_unit_learned() {
-        let store: Arc<dyn BudgetStore> = Arc::new(aws_adapters::Records::in_memory());
-        let timing = BudgetTiming {
-            heartbeat: Duration::from_millis(20),
-            shared_heartbeat: Duration::from_millis(20),
-            mark_ttl: Duration::from_secs(60),
-        };
-        let limiter = || RateLimiter::new(zoom::RateProfile::business());
+        let store = store();
+        let timing = timing(Duration::from_millis(20), Duration::from_millis(20));
         // Access's client learned that the account allows 30% of the configured Medium rate.
-        let access_limiter = limiter();
+        let access_limiter = business();
         access_limiter.adopt_pace("c1", Category::Medium, 0.3);
         let access = join(
             &store,
             "c1",
             Task::ApplicationAccess,
-            "run-a",
             access_limiter.clone(),
             timing,
         )
         .await;
         let recorded = store.learned_pace("c1").await.unwrap().unwrap();
         assert_eq!(recorded.paces.get("Medium"), Some(&0.3));
-        assert_eq!(recorded.owner, "run-a");
+        assert_eq!(recorded.owner, "run-application-access");
         // A unit in another process starts there, not at the configured rate.
-        let roster_limiter = limiter();
+        let roster_limiter = business();
         let roster = join(
             &store,
             "c1",
             Task::ApplicationRoster,
-            "run-r",
             roster_limiter.clone(),
             timing,
         )
@@ -375,12 +323,11 @@ mod tests {
         assert_eq!(roster_limiter.pace("c1", Category::Medium), 0.3);
         assert_eq!(roster_limiter.pace("c1", Category::Light), 1.0);
         // Another connection's units do not take it.
-        let other_limiter = limiter();
+        let other_limiter = business();
         let other = join(
             &store,
             "c2",
             Task::ApplicationRoster,
-            "run-o",
             other_limiter.clone(),
             timing,
         )
@@ -402,12 +349,11 @@ mod tests {
             })
             .await
             .unwrap();
-        let late_limiter = limiter();
+        let late_limiter = business();
         let late = join(
             &store,
             "c3",
             Task::ApplicationAccess,
-            "run-l",
             late_limiter.clone(),
             timing,
         )
@@ -416,15 +362,49 @@ mod tests {
         late.leave().await;
     }
 
+    /// `task` joins `connection_id`'s budget as the unit `run-{task}`.
     async fn join(
         store: &Arc<dyn BudgetStore>,
         connection_id: &str,
         task: Task,
-        owner: &str,
         limiter: Arc<RateLimiter>,
         timing: BudgetTiming,
     ) -> BudgetMember {
-        BudgetMember::join(store.clone(), connection_id, task, owner, limiter, timing).await
+        let owner = format!("run-{task}");
+        BudgetMember::join(store.clone(), connection_id, task, &owner, limiter, timing).await
+    }
+
+    /// Application Access joins `c1`'s budget with a Business limiter of its own.
+    async fn join_access(
+        store: &Arc<dyn BudgetStore>,
+        timing: BudgetTiming,
+    ) -> (BudgetMember, Arc<RateLimiter>) {
+        let limiter = business();
+        let member = join(
+            store,
+            "c1",
+            Task::ApplicationAccess,
+            limiter.clone(),
+            timing,
+        )
+        .await;
+        (member, limiter)
+    }
+
+    fn store() -> Arc<dyn BudgetStore> {
+        Arc::new(aws_adapters::Records::in_memory())
+    }
+
+    fn business() -> Arc<RateLimiter> {
+        RateLimiter::new(zoom::RateProfile::business())
+    }
+
+    fn timing(heartbeat: Duration, shared_heartbeat: Duration) -> BudgetTiming {
+        BudgetTiming {
+            heartbeat,
+            shared_heartbeat,
+            mark_ttl: Duration::from_secs(60),
+        }
     }
 
     async fn wait_for(done: impl Fn() -> bool) {
