@@ -1049,6 +1049,21 @@ async fn pagination(r: Records) {
     let mut expected: Vec<String> = users.iter().map(|u| format!("USER#{}", u.key())).collect();
     expected.sort();
     assert_eq!(keys, expected);
+    // Keys only (what a delete reads): the same keys, and nothing else.
+    let keys_only: Vec<_> = query_all(&*table, q.clone().keys_only())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(
+        keys_only
+            .iter()
+            .all(|i| i.len() == 2 && i.contains_key("pk"))
+    );
+    let only: Vec<String> = keys_only
+        .iter()
+        .map(|i| i["sk"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(only, expected);
     let back: Vec<_> = query_all(&*table, q.backward())
         .try_collect()
         .await
@@ -1086,7 +1101,8 @@ async fn purge(r: Records) {
         )
         .await
         .unwrap();
-        let users: Vec<UserRecord> = (0..30)
+        // More users than the in-memory table's page: the purge deletes page after page.
+        let users: Vec<UserRecord> = (0..250)
             .map(|i| user(if i % 2 == 0 { "m" } else { "s" }, i))
             .collect();
         r.upsert_users(cid, &users).await.unwrap();
@@ -1105,7 +1121,7 @@ async fn purge(r: Records) {
     other.connection_id = "c2".into();
     assert!(r.record_entry(&other).await.unwrap());
     let deleted = r.purge_connection("c1").await.unwrap();
-    assert_eq!(deleted, 1 + 2 + 30 + 1 + 1);
+    assert_eq!(deleted, 1 + 2 + 250 + 1 + 1);
     assert!(
         r.list_request_entries("req-1")
             .try_collect::<Vec<_>>()
@@ -1136,7 +1152,7 @@ async fn purge(r: Records) {
             .await
             .unwrap()
             .len(),
-        15
+        125
     );
     assert!(r.get_connection("c2").await.unwrap().is_some());
     assert_eq!(

@@ -288,6 +288,9 @@ impl Table for DynamoTable {
                 key_cond.push_str(&format!(" AND {n} BETWEEN {va} AND {vb}"));
             }
         }
+        let projection = query
+            .keys_only
+            .then(|| format!("{}, {}", expr.name(PK), expr.name(SK)));
         let out = self
             .client
             .query()
@@ -299,7 +302,12 @@ impl Table for DynamoTable {
             .scan_index_forward(query.forward)
             .set_limit(query.limit)
             .set_consistent_read(query.index.name().is_none().then_some(true))
-            .select(Select::AllAttributes)
+            .select(if projection.is_some() {
+                Select::SpecificAttributes
+            } else {
+                Select::AllAttributes
+            })
+            .set_projection_expression(projection)
             .set_exclusive_start_key(query.start.as_ref().map(to_map))
             .send()
             .await

@@ -112,6 +112,16 @@ fn check_size(op: &'static str, item: &Item) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A page as the query asked for it: the table keys only, or whole items.
+fn projected(query: &Query, mut page: Page) -> Page {
+    if query.keys_only {
+        for item in &mut page.items {
+            item.retain(|attr, _| attr == PK || attr == SK);
+        }
+    }
+    page
+}
+
 fn primary_key(item: &Item) -> Result<(String, String), StoreError> {
     match (str_attr(item, PK), str_attr(item, SK)) {
         (Some(pk), Some(sk)) => Ok((pk.to_owned(), sk.to_owned())),
@@ -196,7 +206,7 @@ impl Table for MemoryTable {
             } else {
                 None
             };
-            return Ok(Page { items: page, next });
+            return Ok(projected(query, Page { items: page, next }));
         }
         // (index sk, table pk, table sk) orders items within an index partition as DynamoDB
         // does for our purposes (ties on the index sort key are ordered by the table key).
@@ -267,7 +277,7 @@ impl Table for MemoryTable {
             }
             _ => None,
         };
-        Ok(Page { items: page, next })
+        Ok(projected(query, Page { items: page, next }))
     }
 
     async fn batch_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {

@@ -67,6 +67,9 @@ pub struct Query {
     pub limit: Option<i32>,
     /// Where the previous page stopped (its `next`).
     pub start: Option<Item>,
+    /// The items' table keys only (`pk`, `sk`): what a delete needs. DynamoDB still reads
+    /// (and bills, and pages at 1 MB of) whole items, but sends and parses the keys only.
+    pub keys_only: bool,
 }
 
 impl Query {
@@ -78,7 +81,13 @@ impl Query {
             forward: true,
             limit: None,
             start: None,
+            keys_only: false,
         }
+    }
+
+    pub fn keys_only(mut self) -> Self {
+        self.keys_only = true;
+        self
     }
 
     pub fn backward(mut self) -> Self {

@@ -185,19 +185,29 @@ impl Records {
     }
 
     /// Deletes the items of partition `pk` whose sort keys match `sk`; returns how many.
+    /// Deletes every item of `pk` matching `sk`, a page at a time (keys only): memory stays
+    /// one page however large the partition (a purge, a 200,000-user run's checkpoint parts).
     async fn delete_matching(&self, pk: String, sk: SkCond) -> Result<usize, StoreError> {
-        let keys: Vec<WriteOp> =
-            query_all(&*self.table, Query::new(Index::Primary, pk.clone(), sk))
-                .map_ok(|item| WriteOp::Delete {
+        let mut query = Query::new(Index::Primary, pk.clone(), sk).keys_only();
+        let mut deleted = 0;
+        loop {
+            let page = self.table.query(&query).await?;
+            let keys: Vec<WriteOp> = page
+                .items
+                .iter()
+                .map(|item| WriteOp::Delete {
                     pk: pk.clone(),
-                    sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+                    sk: str_attr(item, SK).unwrap_or_default().to_owned(),
                 })
-                .try_collect()
-                .await?;
-        let n = keys.len();
-        if n > 0 {
-            self.table.batch_write(keys).await?;
+                .collect();
+            deleted += keys.len();
+            if !keys.is_empty() {
+                self.table.batch_write(keys).await?;
+            }
+            match page.next {
+                Some(next) => query.start = Some(next),
+                None => return Ok(deleted),
+            }
         }
-        Ok(n)
     }
 }
