@@ -164,8 +164,7 @@ impl Files {
             if q.keys_only {
                 // Read in full by DynamoDB (the page ends at 1 MB of whole items), sent as keys.
                 bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
-                let key = serde_json::json!({ PK: q.pk, SK: sk });
-                items.push(key.as_object().cloned().unwrap_or_default());
+                items.push(key_item(&q.pk, &sk));
                 continue;
             }
             match Self::read(&path) {
@@ -176,18 +175,21 @@ impl Files {
                 Err(e) => return Some(Err(e)),
             }
         }
+        // The last item's key, as DynamoDB's LastEvaluatedKey.
         let next = match (rest.peek(), items.last()) {
-            // The last item's key, as DynamoDB's LastEvaluatedKey.
-            (Some(_), Some(last)) => Some(
-                [PK, SK]
-                    .iter()
-                    .filter_map(|k| Some(((*k).to_owned(), last.get(*k)?.clone())))
-                    .collect(),
-            ),
+            (Some(_), Some(last)) => Some(key_item(&q.pk, keys(last).1)),
             _ => None,
         };
         Some(Ok(Page { items, next }))
     }
+}
+
+/// An item's key as DynamoDB sends it (a keys-only item, a `LastEvaluatedKey`).
+fn key_item(pk: &str, sk: &str) -> Item {
+    Item::from_iter([
+        (PK.to_owned(), serde_json::Value::from(pk)),
+        (SK.to_owned(), serde_json::Value::from(sk)),
+    ])
 }
 
 /// DynamoDB ends a query page once it has read 1 MB.

@@ -20,6 +20,9 @@ use crate::backend::{
     Cond, DynamoTable, Index, Item, MemoryTable, Query, SkCond, Table, WriteOp, query_all, str_attr,
 };
 use crate::table::{PK, SK, TTL};
+
+/// Keys deleted per `batch_write` call (four DynamoDB requests of 25).
+const DELETE_CHUNK: usize = 100;
 use ports::StoreError;
 
 mod accounts;
@@ -184,30 +187,24 @@ impl Records {
         self.table.batch_write(ops.into_values().collect()).await
     }
 
-    /// Deletes the items of partition `pk` whose sort keys match `sk`; returns how many.
-    /// Deletes every item of `pk` matching `sk`, a page at a time (keys only): memory stays
-    /// one page however large the partition (a purge, a 200,000-user run's checkpoint parts).
+    /// Deletes the items of partition `pk` whose sort keys match `sk`; returns how many. Keys
+    /// only, deleted as they are read: memory stays a chunk however large the partition (a
+    /// purge, a 200,000-user run's checkpoint parts).
     async fn delete_matching(&self, pk: String, sk: SkCond) -> Result<usize, StoreError> {
-        let mut query = Query::new(Index::Primary, pk.clone(), sk).keys_only();
+        let mut chunks = query_all(
+            &*self.table,
+            Query::new(Index::Primary, pk.clone(), sk).keys_only(),
+        )
+        .map_ok(|item| WriteOp::Delete {
+            pk: pk.clone(),
+            sk: str_attr(&item, SK).unwrap_or_default().to_owned(),
+        })
+        .try_chunks(DELETE_CHUNK);
         let mut deleted = 0;
-        loop {
-            let page = self.table.query(&query).await?;
-            let keys: Vec<WriteOp> = page
-                .items
-                .iter()
-                .map(|item| WriteOp::Delete {
-                    pk: pk.clone(),
-                    sk: str_attr(item, SK).unwrap_or_default().to_owned(),
-                })
-                .collect();
+        while let Some(keys) = chunks.try_next().await.map_err(|e| e.1)? {
             deleted += keys.len();
-            if !keys.is_empty() {
-                self.table.batch_write(keys).await?;
-            }
-            match page.next {
-                Some(next) => query.start = Some(next),
-                None => return Ok(deleted),
-            }
+            self.table.batch_write(keys).await?;
         }
+        Ok(deleted)
     }
 }
