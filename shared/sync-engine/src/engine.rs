@@ -2,7 +2,7 @@
 //! outcomes, and the three ways work arrives (schedule, queued messages, direct invoke; their
 //! Lambda event shapes are `lambda-wiring`'s).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,12 +13,13 @@ use ports::{
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
-use zoom::{MetricsSnapshot, ZoomClient};
+use zoom::ZoomClient;
 
 use crate::budget::BudgetMember;
 use crate::clients::ClientFactory;
 use crate::queue::UnitQueue;
 use crate::tasks::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
+use crate::turns::{HostTurn, Step};
 use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
 use crate::{SyncError, tasks};
 
@@ -264,6 +265,16 @@ impl SyncEngine {
         unit: &Unit,
         deadline: Option<Instant>,
     ) -> Result<UnitReport, SyncError> {
+        self.run_unit_in_turn(unit, deadline, None).await
+    }
+
+    /// [`Self::run_unit`], taking `turn` (if any) before it looks at hosts.
+    pub(crate) async fn run_unit_in_turn(
+        &self,
+        unit: &Unit,
+        deadline: Option<Instant>,
+        turn: Option<HostTurn>,
+    ) -> Result<UnitReport, SyncError> {
         let cid = unit.connection_id.as_str();
         let connection = self
             .store
@@ -283,7 +294,12 @@ impl SyncEngine {
         let started = Instant::now();
         let started_at = self.now();
         let client = if unit.task.uses_zoom() {
-            let c = self.clients.client(&connection, unit.task).await?;
+            // Counters of its own: the next unit of the batch may start before this one ends.
+            let c = self
+                .clients
+                .client(&connection, unit.task)
+                .await?
+                .with_own_counters();
             // Zoom calls end half the margin before the invocation's deadline: the unit then
             // still has time to record its outcome and answer its batch before Lambda stops it.
             Some(match deadline {
@@ -295,7 +311,6 @@ impl SyncEngine {
         } else {
             None
         };
-        let before = client.as_ref().map(ZoomClient::metrics).unwrap_or_default();
         let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id());
         let budget = match &client {
             Some(c) if self.clients.per_task_clients() => Some(
@@ -327,22 +342,12 @@ impl SyncEngine {
             error: None,
         };
         let result = self
-            .run_body(
-                &connection,
-                unit,
-                client.clone(),
-                deadline,
-                &run.run_id,
-                started_at,
-            )
+            .run_body(&connection, unit, client.clone(), deadline, turn, &run)
             .await;
         if let Some(member) = budget {
             member.leave().await;
         }
-        let metrics = client
-            .as_ref()
-            .map(|c| c.metrics().since(&before))
-            .unwrap_or_else(MetricsSnapshot::default);
+        let metrics = client.as_ref().map(ZoomClient::metrics).unwrap_or_default();
         run.finished_at = Some(self.now());
         run.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         run.requests_by_endpoint = metrics.requests_by_endpoint.clone();
@@ -422,8 +427,8 @@ impl SyncEngine {
         unit: &Unit,
         client: Option<ZoomClient>,
         deadline: Option<Instant>,
-        run_id: &str,
-        started_at: DateTime<Utc>,
+        host_turn: Option<HostTurn>,
+        run: &SyncRunRecord,
     ) -> Result<(BTreeMap<String, u64>, UnitProgress), SyncError> {
         let mut accounts = self.stored_accounts(&connection.connection_id).await?;
         if !accounts.iter().any(|a| a.account_id == unit.account_id)
@@ -449,8 +454,9 @@ impl SyncEngine {
             unit,
             client,
             deadline,
-            run_id: run_id.to_owned(),
-            started_at,
+            host_turn,
+            run_id: run.run_id.clone(),
+            started_at: run.started_at,
             counts: BTreeMap::new(),
         };
         let outcome = match unit.task {
@@ -462,8 +468,8 @@ impl SyncEngine {
         Ok((ctx.counts, outcome))
     }
 
-    /// Direct invoke: the connection's units (one account or all), inline; follow-up
-    /// segments of long units run inline too.
+    /// Direct invoke: the connection's units (one account or all), inline, in turns
+    /// ([`crate::turns`]); follow-up segments of long units run inline too.
     pub async fn run_direct(
         &self,
         task: Task,
@@ -495,18 +501,30 @@ impl SyncEngine {
             queue: Arc::new(inline.clone()),
             ..self.clone()
         };
-        for account_id in accounts {
-            let mut next = Some(Unit::new(task, cid, &account_id, mode));
-            while let Some(unit) = next.take() {
-                match engine.run_unit(&unit, deadline).await {
+        let queue = accounts
+            .into_iter()
+            .map(|account_id| {
+                let unit = Unit::new(task, cid, &account_id, mode);
+                (account_id, unit)
+            })
+            .collect();
+        engine
+            .run_in_turns(
+                queue,
+                deadline,
+                || false,
+                |account_id, _, result| match result {
                     Ok(r) => {
                         report.units.push(r);
-                        next = inline.take();
+                        inline.take_for(&account_id).map_or(Step::Next, Step::Then)
                     }
-                    Err(e) => report.failed.push((account_id.clone(), e.to_string())),
-                }
-            }
-        }
+                    Err(e) => {
+                        report.failed.push((account_id, e.to_string()));
+                        Step::Next
+                    }
+                },
+            )
+            .await;
         Ok(report)
     }
 
@@ -539,36 +557,48 @@ impl SyncEngine {
         deadline: Option<Instant>,
     ) -> Vec<String> {
         let mut redeliver = Vec::new();
+        let mut queue = VecDeque::new();
         let mut pending = messages.into_iter();
         while let Some(message) = pending.next() {
             let id = message.id;
-            let out_of_time =
-                deadline.is_some_and(|d| Instant::now() + self.options.deadline_margin >= d);
-            let failed = if out_of_time {
-                tracing::warn!(message_id = %id, "deadline margin reached: the rest of the batch is delivered again");
-                true
-            } else {
-                match serde_json::from_str::<Unit>(&message.body) {
-                    Err(e) => {
-                        tracing::error!(message_id = %id, error = %e, "unreadable message");
-                        true
-                    }
-                    Ok(unit) if unit.task != task => {
-                        tracing::error!(message_id = %id, unit_task = %unit.task, "message for another task");
-                        true
-                    }
-                    Ok(unit) => match self.run_unit(&unit, deadline).await {
-                        Ok(_) => false,
-                        Err(e) => e.is_retryable(),
-                    },
+            match serde_json::from_str::<Unit>(&message.body) {
+                Ok(unit) if unit.task == task => {
+                    queue.push_back((id, unit));
+                    continue;
                 }
-            };
-            if failed {
-                redeliver.push(id);
-                redeliver.extend(pending.by_ref().map(|m| m.id));
+                Err(e) => tracing::error!(message_id = %id, error = %e, "unreadable message"),
+                Ok(unit) => {
+                    tracing::error!(message_id = %id, unit_task = %unit.task, "message for another task")
+                }
             }
+            redeliver.push(id);
+            redeliver.extend(pending.by_ref().map(|m| m.id));
         }
-        redeliver
+        let mut failed = Vec::new();
+        let margin = self.options.deadline_margin;
+        let not_run = self
+            .run_in_turns(
+                queue,
+                deadline,
+                || {
+                    let out_of_time = deadline.is_some_and(|d| Instant::now() + margin >= d);
+                    if out_of_time {
+                        tracing::warn!(
+                            "deadline margin reached: the rest of the batch is delivered again"
+                        );
+                    }
+                    out_of_time
+                },
+                |id, _, result| match result {
+                    Err(e) if e.is_retryable() => {
+                        failed.push(id);
+                        Step::Stop
+                    }
+                    _ => Step::Next,
+                },
+            )
+            .await;
+        failed.into_iter().chain(not_run).chain(redeliver).collect()
     }
 }
 
@@ -586,8 +616,11 @@ pub struct QueuedMessage {
 struct InlineQueue(Arc<std::sync::Mutex<Vec<Unit>>>);
 
 impl InlineQueue {
-    fn take(&self) -> Option<Unit> {
-        self.0.lock().ok().and_then(|mut v| v.pop())
+    /// The follow-up of `account_id`'s unit, if it sent one.
+    fn take_for(&self, account_id: &str) -> Option<Unit> {
+        let mut units = self.0.lock().ok()?;
+        let at = units.iter().position(|u| u.account_id == account_id)?;
+        Some(units.remove(at))
     }
 }
 

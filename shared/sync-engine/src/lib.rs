@@ -12,6 +12,7 @@ mod options;
 pub mod queue;
 mod spill;
 mod tasks;
+mod turns;
 pub mod unit;
 
 pub use budget::{BudgetTiming, share_of};

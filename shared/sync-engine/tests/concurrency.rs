@@ -43,12 +43,106 @@ async fn access_overlaps_requests_and_stores_the_truth() {
     let one_host = access_in_flight(1).await;
     let many_hosts = access_in_flight(16).await;
     eprintln!("most requests in flight: 1 host at a time {one_host}, 16 hosts {many_hosts}");
-    // One host at a time: its participant lists overlap (4 at most), and the plan reads the
-    // six report ranges of a full run at once; never more.
+    // One host at a time: its participant lists overlap (4 at most), while the next unit of
+    // the connection plans: its three user listings and the six report ranges of a full run
+    // at once; never more.
     assert!(
-        (2..=6).contains(&one_host),
+        (2..=13).contains(&one_host),
         "one host at a time: {one_host} in flight"
     );
     // Sixteen hosts: well beyond what one host can overlap.
     assert!(many_hosts > 4, "16 hosts at a time: {many_hosts} in flight");
+}
+
+/// A batch of one connection's Application Access units (the SQS path) overlaps them where it
+/// is safe: the next account lists its users and plans while the account before looks at its
+/// hosts, but hosts are looked at one account at a time, in the batch's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_unit_plans_while_the_one_before_looks_at_its_hosts() {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    let config = SandboxConfig {
+        tenant: twenty_subs_spec(),
+        ..SandboxConfig::demo()
+    }
+    .with_faults(FaultConfig {
+        latency_ms: 15,
+        ..FaultConfig::default()
+    });
+    let sb = zoom_sandbox::start_local(config).await.expect("sandbox");
+    let env = env_on(sb, aws_adapters::Records::in_memory());
+    let truth = env.sb.state.tenant.truth(false);
+    let cid = connection_id(true, true);
+    let s = settings(true, true);
+    connect(&env.records, &truth, &cid, s).await;
+    run_connection(&env.engine, Task::ApplicationRoster, &cid).await;
+    let account_of: BTreeMap<String, String> = (0..truth.accounts.len() as u32)
+        .flat_map(|i| env.sb.state.tenant.truth_account(i, true).users)
+        .flatten()
+        .filter_map(|u| u.id.map(|id| (id, u.account_id)))
+        .collect();
+
+    env.sb.state.stats.keep_journal();
+    env.engine
+        .plan(Task::ApplicationAccess, sync_engine::Mode::Auto)
+        .await
+        .expect("plan");
+    let units = drain(&env, Task::ApplicationAccess).await;
+    let connected = truth
+        .accounts
+        .iter()
+        .filter(|a| a.id != truth.standalone_account_id)
+        .count();
+    assert_eq!(units, connected);
+
+    // Per account: when its users listing began, and the span of its hosts' meeting lists.
+    let mut listed: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, (Instant, Instant)> = BTreeMap::new();
+    for served in env.sb.state.stats.journal() {
+        let parts: Vec<&str> = served.path.trim_start_matches("/v2/").split('/').collect();
+        let listing_of = match parts.as_slice() {
+            ["users"] => Some(truth.master_account_id.clone()),
+            ["accounts", account, "users"] => Some((*account).to_owned()),
+            _ => None,
+        };
+        if let Some(account) = listing_of {
+            let began = listed.entry(account).or_insert(served.began);
+            *began = (*began).min(served.began);
+        }
+        if let [.., "users", user, "meetings"] = parts.as_slice()
+            && let Some(account) = account_of.get(*user)
+        {
+            let span = hosts
+                .entry(account.clone())
+                .or_insert((served.began, served.ended));
+            span.0 = span.0.min(served.began);
+            span.1 = span.1.max(served.ended);
+        }
+    }
+    let mut spans: Vec<(&String, &(Instant, Instant))> = hosts.iter().collect();
+    spans.sort_by_key(|(_, (began, _))| *began);
+    assert!(spans.len() > 10, "accounts with hosts: {}", spans.len());
+    let mut overlapped = 0;
+    for pair in spans.windows(2) {
+        let ((before, (_, before_ended)), (after, (after_began, _))) = (pair[0], pair[1]);
+        assert!(
+            before_ended <= after_began,
+            "the hosts of {after} began before those of {before} ended"
+        );
+        if listed[after.as_str()] < *before_ended {
+            overlapped += 1;
+        }
+    }
+    // Batches of 10: the first unit of a batch has nobody to overlap.
+    assert!(
+        overlapped * 2 >= spans.len(),
+        "{overlapped} of {} accounts listed their users while the one before looked at hosts",
+        spans.len()
+    );
+    for task in [Task::LicenseInformation, Task::LicenseDifferentiation] {
+        run_connection(&env.engine, task, &cid).await;
+    }
+    let now = (env.engine.clock)();
+    assert_matches_truth(&env.records, &truth, &cid, &s, now).await;
 }

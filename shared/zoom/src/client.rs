@@ -76,6 +76,7 @@ pub(crate) struct ApiRequest {
     pub body: Option<serde_json::Value>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub config: ZoomConfig,
     pub http: reqwest::Client,
@@ -247,7 +248,20 @@ impl ZoomClient {
         }
     }
 
-    /// Counters since the client was built (shared by all clones).
+    /// A clone with counters of its own (since now), e.g. one unit's requests while other
+    /// units use the same client; its requests still count in this client's counters too.
+    pub fn with_own_counters(&self) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                metrics: Arc::new(Metrics::within(self.inner.metrics.clone())),
+                ..(*self.inner).clone()
+            }),
+            deadline: self.deadline,
+        }
+    }
+
+    /// Counters since the client was built (shared by all clones, see
+    /// [`Self::with_own_counters`]).
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.metrics.snapshot()
     }

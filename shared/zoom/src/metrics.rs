@@ -1,9 +1,10 @@
 //! Per-client counters a task can snapshot and report (requests by endpoint and category, 429s,
-//! retries). Shared by every clone of a client.
+//! retries). Shared by every clone of a client; a clone with counters of its own
+//! (`ZoomClient::with_own_counters`) counts in both.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -19,38 +20,72 @@ pub(crate) struct Metrics {
     server_errors: AtomicU64,
     daily_limit_hits: AtomicU64,
     page_restarts: AtomicU64,
+    /// The counters this one's requests count in too.
+    parent: Option<Arc<Metrics>>,
 }
 
 impl Metrics {
+    /// Counters of their own whose every count also goes to `parent`.
+    pub(crate) fn within(parent: Arc<Metrics>) -> Self {
+        Self {
+            parent: Some(parent),
+            ..Self::default()
+        }
+    }
+
+    /// Counts in these counters and every ancestor's.
+    fn each(&self, count: impl Fn(&Metrics)) {
+        let mut next = Some(self);
+        while let Some(m) = next {
+            count(m);
+            next = m.parent.as_deref();
+        }
+    }
+
     pub(crate) fn request(&self, endpoint: &'static str, category: Category) {
-        *self
-            .requests
-            .lock()
-            .expect("metrics lock")
-            .entry((endpoint, category))
-            .or_default() += 1;
+        self.each(|m| {
+            *m.requests
+                .lock()
+                .expect("metrics lock")
+                .entry((endpoint, category))
+                .or_default() += 1;
+        });
     }
 
     pub(crate) fn rate_limited(&self) {
-        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.rate_limited.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn retry(&self) {
-        self.retries.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.retries.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn token_rejected(&self) {
-        self.token_rejections.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.token_rejections.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn transport_error(&self) {
-        self.transport_errors.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.transport_errors.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn server_error(&self) {
-        self.server_errors.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.server_errors.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn daily_limit(&self) {
-        self.daily_limit_hits.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.daily_limit_hits.fetch_add(1, Ordering::Relaxed);
+        });
     }
     pub(crate) fn page_restart(&self) {
-        self.page_restarts.fetch_add(1, Ordering::Relaxed);
+        self.each(|m| {
+            m.page_restarts.fetch_add(1, Ordering::Relaxed);
+        });
     }
 
     pub(crate) fn snapshot(&self) -> MetricsSnapshot {

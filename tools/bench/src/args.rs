@@ -40,6 +40,10 @@ pub(crate) struct Args {
     /// (`EngineOptions::host_concurrency`).
     #[arg(long, default_value_t = sync_engine::EngineOptions::default().host_concurrency)]
     pub(crate) host_concurrency: usize,
+    /// Pacing figure: its scenarios to run (comma separated): exact, third, third-no-headers,
+    /// foreign, short-tokens; all by default.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) pacing_scenarios: Vec<String>,
     /// Pacing figure: sub accounts of its tenant.
     #[arg(long, default_value_t = 10)]
     pub(crate) pacing_subs: u32,

@@ -43,6 +43,7 @@ pub async fn gate(
         .unwrap_or_else(|| UNMATCHED.to_owned());
     let category = category_of(&method, &template);
     let in_flight = state.stats.begin_request();
+    let began = std::time::Instant::now();
     // The full path: inside the nested `/v2` router the request's own URI lacks the prefix.
     let path = request
         .extensions()
@@ -61,6 +62,12 @@ pub async fn gate(
         .stats
         .record_request(method.as_str(), &template, category, answer.status_code());
     let response = answer.deliver(&state).await;
+    state.stats.record_served(|| crate::stats::Served {
+        method: method.as_str().to_owned(),
+        path,
+        began,
+        ended: std::time::Instant::now(),
+    });
     drop(in_flight);
     response
 }

@@ -98,6 +98,18 @@ impl Drop for InFlight<'_> {
 #[derive(Debug, Default)]
 pub struct Stats {
     inner: Mutex<StatsSnapshot>,
+    /// `Some` once [`Stats::keep_journal`] was called.
+    journal: Mutex<Option<Vec<Served>>>,
+}
+
+/// One `/v2` request as served, for tests that look at the order of a client's requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub method: String,
+    /// The path as requested, e.g. `/v2/users/abc/meetings`.
+    pub path: String,
+    pub began: std::time::Instant,
+    pub ended: std::time::Instant,
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
@@ -137,6 +149,26 @@ impl Stats {
             s.max_in_flight = s.max_in_flight.max(s.in_flight);
         });
         InFlight(self)
+    }
+
+    /// From now on, every `/v2` request is kept in the journal (tests only: it grows).
+    pub fn keep_journal(&self) {
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        journal.get_or_insert_with(Vec::new);
+    }
+
+    /// The requests kept since [`Stats::keep_journal`], in the order they ended.
+    pub fn journal(&self) -> Vec<Served> {
+        let journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        journal.clone().unwrap_or_default()
+    }
+
+    /// Keeps `served` if the journal is kept.
+    pub fn record_served(&self, served: impl FnOnce() -> Served) {
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(journal) = journal.as_mut() {
+            journal.push(served());
+        }
     }
 
     /// One finished request. `status` is `None` for a dropped connection.

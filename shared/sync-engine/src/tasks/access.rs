@@ -189,21 +189,24 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     let checkpoint = ctx.store.get_checkpoint(&cid, &task, &account_id).await?;
     let gaps = ScopeGaps::new(ctx.account.kind == AccountKind::Master);
     let now = ctx.now();
-    let members = list_members(ctx).await?;
-    ctx.count("users", members.count);
-
-    let mut progress = match resume(ctx, checkpoint.as_ref()) {
-        Some(progress) => progress,
+    let (members, mut progress) = match resume(ctx, checkpoint.as_ref()) {
+        Some(progress) => (list_members(ctx).await?, progress),
         None => {
             let (full, since) = full_or_incremental(ctx, checkpoint.as_ref());
-            let progress = plan(ctx, &gaps, full, since, now, &members).await?;
+            let ranges = report_ranges(full, since, now);
+            // The report (Heavy) is read while the users are listed (Medium): the budget of
+            // neither waits for the other before the unit's first host.
+            let (members, rows) =
+                futures::try_join!(list_members(ctx), report_rows(ctx, &gaps, &ranges))?;
+            let progress = plan(ctx, full, since, ranges, rows, &members).await?;
             ctx.count(if full { "full" } else { "incremental" }, 1);
             // Saved before any record is written: the plan's choices depend on the stored
             // records, so a restart continues this plan instead of making another.
             save_progress(ctx, checkpoint.as_ref(), &progress).await?;
-            progress
+            (members, progress)
         }
     };
+    ctx.count("users", members.count);
 
     let first = progress.next_entry;
     let (since, ranges) = (progress.since, progress.ranges.clone());
@@ -215,6 +218,8 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     // per user however both moved).
     let mut records: Spill<UserAccess> = Spill::new(ctx.options.scratch_run_items);
     let mut stopped = false;
+    // The next unit of the batch plans from here on; hosts are looked at one unit at a time.
+    let hosts_turn = ctx.take_host_turn().await;
     {
         let ctx: &UnitCtx<'_> = ctx;
         let (gaps, ranges, run_id) = (&gaps, ranges.as_deref(), run_id.as_str());
@@ -286,6 +291,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             }
         }
     }
+    drop(hosts_turn);
     // What this segment found is written before the checkpoint says it is done.
     joins.write(ctx, &members, records, &mut tally).await?;
     tally.count(ctx);
@@ -742,18 +748,24 @@ impl HostCounts {
     }
 }
 
-/// How many meetings each host held per range (`GET /report/users?type=active`, Heavy: a page
-/// per 300 hosts), by host key. Rows without an id are the listed user with that e-mail.
-/// `None` when the app may not read the reports.
-async fn sweep_reports(
+/// The report's rows: how many meetings each host held per range (`GET /report/users?type=
+/// active`, Heavy: a page per 300 hosts), by id, and by e-mail for rows without one. `None`
+/// when the app may not read the reports.
+struct ReportRows {
+    by_key: Spill<(usize, u64)>,
+    by_email: Spill<(usize, u64)>,
+}
+
+async fn report_rows(
     ctx: &UnitCtx<'_>,
     gaps: &ScopeGaps,
     ranges: &[(NaiveDate, NaiveDate)],
-    members: &Members,
-) -> Result<Option<HostCounts>, SyncError> {
+) -> Result<Option<ReportRows>, SyncError> {
     let run_items = ctx.options.scratch_run_items;
-    let mut by_key: Spill<(usize, u64)> = Spill::new(run_items);
-    let mut by_email: Spill<(usize, u64)> = Spill::new(run_items);
+    let mut found = ReportRows {
+        by_key: Spill::new(run_items),
+        by_email: Spill::new(run_items),
+    };
     // Every range's pages at once: the pages of one range follow each other, and a unit
     // that read the ranges one after the other left the budget idle while it planned.
     let mut rows = stream::select_all(ranges.iter().enumerate().map(|(range, (from, to))| {
@@ -777,22 +789,33 @@ async fn sweep_reports(
         let Some(n) = row.meetings else { continue };
         let n = n.max(0) as u64;
         match row.id.filter(|id| !id.is_empty()) {
-            Some(id) => by_key.push(id, (range, n))?,
-            None => by_email.push(row.email.to_lowercase(), (range, n))?,
+            Some(id) => found.by_key.push(id, (range, n))?,
+            None => found.by_email.push(row.email.to_lowercase(), (range, n))?,
         }
     }
     gaps.check(Need::Reports, Ok(()))?;
-    // Rows without an id, in e-mail order, against the listing's e-mail table: one merge.
-    let mut emails = members.by_email.scan()?.peekable();
-    for row in by_email.into_sorted()? {
-        let (email, counts) = row?;
-        if let Some(key) = value_at(&mut emails, &email)? {
-            by_key.push(key, counts)?;
+    Ok(Some(found))
+}
+
+impl ReportRows {
+    /// The counts by host key: rows without an id are the listed user with that e-mail (in
+    /// e-mail order, against the listing's e-mail table: one merge).
+    fn by_host(self, members: &Members) -> Result<HostCounts, SyncError> {
+        let Self {
+            mut by_key,
+            by_email,
+        } = self;
+        let mut emails = members.by_email.scan()?.peekable();
+        for row in by_email.into_sorted()? {
+            let (email, counts) = row?;
+            if let Some(key) = value_at(&mut emails, &email)? {
+                by_key.push(key, counts)?;
+            }
         }
+        Ok(HostCounts {
+            rows: by_key.into_sorted()?.peekable(),
+        })
     }
-    Ok(Some(HostCounts {
-        rows: by_key.into_sorted()?.peekable(),
-    }))
 }
 
 /// Plans a run: the listing merged with the stored records and the report sweep, all in key
@@ -801,14 +824,13 @@ async fn sweep_reports(
 /// report.
 async fn plan(
     ctx: &UnitCtx<'_>,
-    gaps: &ScopeGaps,
     full: bool,
     since: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
+    ranges: Vec<(NaiveDate, NaiveDate)>,
+    rows: Option<ReportRows>,
     members: &Members,
 ) -> Result<Progress, SyncError> {
-    let ranges = report_ranges(full, since, now);
-    let mut hosted = sweep_reports(ctx, gaps, &ranges, members).await?;
+    let mut hosted = rows.map(|r| r.by_host(members)).transpose()?;
     let mut progress = Progress {
         run_id: ctx.run_id.clone(),
         full,

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use zoom::ZoomClient;
 
 use crate::options::EngineOptions;
+use crate::turns::HostTurn;
 use crate::unit::Unit;
 
 /// The count a unit sets when Zoom refused some of its calls for a missing scope.
@@ -26,6 +27,8 @@ pub(crate) struct UnitCtx<'a> {
     pub(crate) unit: &'a Unit,
     pub(crate) client: Option<ZoomClient>,
     pub(crate) deadline: Option<Instant>,
+    /// Taken before looking at hosts when units overlap ([`crate::turns`]).
+    pub(crate) host_turn: Option<HostTurn>,
     pub(crate) run_id: String,
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) counts: BTreeMap<String, u64>,
@@ -54,6 +57,15 @@ impl UnitCtx<'_> {
     pub(crate) fn out_of_time(&self) -> bool {
         self.deadline
             .is_some_and(|d| Instant::now() + self.options.deadline_margin >= d)
+    }
+
+    /// Waits for the units before this one to finish their hosts (and lets the next unit
+    /// start); the turn lasts while the guard is held. `None` when the unit runs alone.
+    pub(crate) async fn take_host_turn(&mut self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.host_turn.take() {
+            Some(turn) => Some(turn.take().await),
+            None => None,
+        }
     }
 
     pub(crate) fn count(&mut self, name: &str, n: u64) {

@@ -15,6 +15,8 @@ use crate::args::Args;
 
 /// One account unlike the configured profile.
 struct Scenario {
+    /// Its name on the command line (`--pacing-scenarios`).
+    key: &'static str,
     name: &'static str,
     /// The part of the configured budget the account really leaves the sync.
     available: f64,
@@ -37,18 +39,21 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
     };
     let scenarios = [
         Scenario {
+            key: "exact",
             name: "exact budget, nobody else",
             available: 1.0,
             limits: business(scale),
             token_ttl_secs: None,
         },
         Scenario {
+            key: "third",
             name: "real budget 1/3",
             available: 1.0 / 3.0,
             limits: business(scale / 3.0),
             token_ttl_secs: None,
         },
         Scenario {
+            key: "third-no-headers",
             name: "real budget 1/3, no X-RateLimit headers",
             available: 1.0 / 3.0,
             limits: RateLimitConfig {
@@ -58,6 +63,7 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
             token_ttl_secs: None,
         },
         Scenario {
+            key: "foreign",
             name: "another app spends 50%",
             available: 0.5,
             limits: RateLimitConfig {
@@ -68,6 +74,7 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
         },
         // A budget of a third makes the run last several token lifetimes.
         Scenario {
+            key: "short-tokens",
             name: "real budget 1/3, 60-second tokens",
             available: 1.0 / 3.0,
             limits: business(scale / 3.0),
@@ -75,11 +82,14 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
         },
     ];
     println!(
-        "| scenario | requests | 429s | wall | bound of what is available | ratio | token refreshes | one client's paces at the end |"
+        "| scenario | requests | 429s | wall | bound of what is available | ratio | token refreshes | one client's paces at the end | each task's wall |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let profile = RateProfile::business().scaled(scale);
-    for s in scenarios {
+    let chosen = |s: &Scenario| {
+        args.pacing_scenarios.is_empty() || args.pacing_scenarios.iter().any(|k| k == s.key)
+    };
+    for s in scenarios.into_iter().filter(chosen) {
         let mut config = SandboxConfig {
             tenant: spec.clone(),
             ..SandboxConfig::demo()
@@ -114,7 +124,7 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
             })
             .unwrap_or_default();
         println!(
-            "| {} | {} | {} ({:.2}%) | {wall:.1} s | {bound:.1} s | {:.2} | {refreshes} ({:.1} per 45 s) | {} |{}",
+            "| {} | {} | {} ({:.2}%) | {wall:.1} s | {bound:.1} s | {:.2} | {refreshes} ({:.1} per 45 s) | {} | {} |{}",
             s.name,
             stats.requests,
             stats.rate_limited,
@@ -122,6 +132,10 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
             wall / bound.max(1e-9),
             refreshes as f64 / (wall / 45.0).max(1e-9),
             paces.join(", "),
+            runs.iter()
+                .map(|r| format!("{} {:.1} s", r.task, r.seconds))
+                .collect::<Vec<_>>()
+                .join(", "),
             if failed > 0 {
                 format!(" **{failed} units failed**")
             } else {
