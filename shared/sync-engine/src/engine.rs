@@ -19,7 +19,7 @@ use crate::budget::BudgetMember;
 use crate::clients::ClientFactory;
 use crate::queue::UnitQueue;
 use crate::tasks::ctx::{SCOPE_GAPS, UnitCtx, UnitProgress};
-use crate::turns::{HostTurn, Step};
+use crate::turns::{HostTurn, Step, run_in_turns};
 use crate::unit::{DirectInvoke, Mode, ScheduleEvent, Task, Unit};
 use crate::{SyncError, tasks};
 
@@ -268,6 +268,17 @@ impl SyncEngine {
         self.run_unit_in_turn(unit, deadline, None).await
     }
 
+    /// Runs a unit in its turn ([`crate::turns`]), giving the unit back with the result.
+    async fn run_in_turn(
+        &self,
+        unit: Unit,
+        deadline: Option<Instant>,
+        turn: HostTurn,
+    ) -> (Unit, Result<UnitReport, SyncError>) {
+        let result = self.run_unit_in_turn(&unit, deadline, Some(turn)).await;
+        (unit, result)
+    }
+
     /// [`Self::run_unit`], taking `turn` (if any) before it looks at hosts.
     pub(crate) async fn run_unit_in_turn(
         &self,
@@ -508,23 +519,22 @@ impl SyncEngine {
                 (account_id, unit)
             })
             .collect();
-        engine
-            .run_in_turns(
-                queue,
-                deadline,
-                || false,
-                |account_id, _, result| match result {
-                    Ok(r) => {
-                        report.units.push(r);
-                        inline.take_for(&account_id).map_or(Step::Next, Step::Then)
-                    }
-                    Err(e) => {
-                        report.failed.push((account_id, e.to_string()));
-                        Step::Next
-                    }
-                },
-            )
-            .await;
+        run_in_turns(
+            queue,
+            |unit, turn| engine.run_in_turn(unit, deadline, turn),
+            || false,
+            |account_id, _, result| match result {
+                Ok(r) => {
+                    report.units.push(r);
+                    inline.take_for(&account_id).map_or(Step::Next, Step::Then)
+                }
+                Err(e) => {
+                    report.failed.push((account_id, e.to_string()));
+                    Step::Next
+                }
+            },
+        )
+        .await;
         Ok(report)
     }
 
@@ -576,28 +586,27 @@ impl SyncEngine {
         }
         let mut failed = Vec::new();
         let margin = self.options.deadline_margin;
-        let not_run = self
-            .run_in_turns(
-                queue,
-                deadline,
-                || {
-                    let out_of_time = deadline.is_some_and(|d| Instant::now() + margin >= d);
-                    if out_of_time {
-                        tracing::warn!(
-                            "deadline margin reached: the rest of the batch is delivered again"
-                        );
-                    }
-                    out_of_time
-                },
-                |id, _, result| match result {
-                    Err(e) if e.is_retryable() => {
-                        failed.push(id);
-                        Step::Stop
-                    }
-                    _ => Step::Next,
-                },
-            )
-            .await;
+        let not_run = run_in_turns(
+            queue,
+            |unit, turn| self.run_in_turn(unit, deadline, turn),
+            || {
+                let out_of_time = deadline.is_some_and(|d| Instant::now() + margin >= d);
+                if out_of_time {
+                    tracing::warn!(
+                        "deadline margin reached: the rest of the batch is delivered again"
+                    );
+                }
+                out_of_time
+            },
+            |id, _, result| match result {
+                Err(e) if e.is_retryable() => {
+                    failed.push(id);
+                    Step::Stop
+                }
+                _ => Step::Next,
+            },
+        )
+        .await;
         failed.into_iter().chain(not_run).chain(redeliver).collect()
     }
 }

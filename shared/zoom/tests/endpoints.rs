@@ -321,3 +321,26 @@ async fn meetings_participants_and_reports() {
     assert!(metrics.requests_by_category["Heavy"] > 0);
     assert!(metrics.requests_by_category["Medium"] > 0);
 }
+
+/// A clone with counters of its own counts only its requests, and they count in the client's
+/// counters too (one unit's figures while the next unit uses the same client).
+#[tokio::test]
+async fn a_clone_with_own_counters_counts_in_both() {
+    let sb = common::sandbox(SandboxConfig::demo()).await;
+    let h = common::client(&sb);
+    h.client.me().get().await.unwrap();
+    let unit = h.client.with_own_counters();
+    assert_eq!(unit.metrics().requests, 0, "counts from its start");
+    unit.me().get().await.unwrap();
+    unit.sub_accounts().collect_all().await.unwrap();
+    h.client.me().get().await.unwrap();
+    let own = unit.metrics();
+    assert_eq!(own.requests, 2, "{own:?}");
+    assert_eq!(own.requests_by_endpoint.len(), 2, "{own:?}");
+    assert_eq!(h.client.metrics().requests, 4);
+    // Its budget is the client's: same limiter.
+    assert!(std::sync::Arc::ptr_eq(
+        unit.rate_limiter(),
+        h.client.rate_limiter()
+    ));
+}

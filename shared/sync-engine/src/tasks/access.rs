@@ -218,8 +218,9 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     // per user however both moved).
     let mut records: Spill<UserAccess> = Spill::new(ctx.options.scratch_run_items);
     let mut stopped = false;
-    // The next unit of the batch plans from here on; hosts are looked at one unit at a time.
-    let hosts_turn = ctx.take_host_turn().await;
+    // The next unit of the batch plans from here on; it starts its hosts once this unit has
+    // started its last one (the turn ends with the entries, below).
+    let mut hosts_turn = ctx.take_host_turn().await;
     {
         let ctx: &UnitCtx<'_> = ctx;
         let (gaps, ranges, run_id) = (&gaps, ranges.as_deref(), run_id.as_str());
@@ -239,7 +240,11 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                 )
             })
             .try_flatten()
-            .try_filter(move |(position, _)| std::future::ready(*position >= first));
+            .try_filter(move |(position, _)| std::future::ready(*position >= first))
+            .chain(stream::poll_fn(move |_| {
+                drop(hosts_turn.take());
+                std::task::Poll::Ready(None)
+            }));
         let results = entries
             .map(|entry| async move {
                 let (position, entry) = entry?;
@@ -291,7 +296,6 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
             }
         }
     }
-    drop(hosts_turn);
     // What this segment found is written before the checkpoint says it is done.
     joins.write(ctx, &members, records, &mut tally).await?;
     tally.count(ctx);

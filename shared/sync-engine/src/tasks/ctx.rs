@@ -59,7 +59,7 @@ impl UnitCtx<'_> {
             .is_some_and(|d| Instant::now() + self.options.deadline_margin >= d)
     }
 
-    /// Waits for the units before this one to finish their hosts (and lets the next unit
+    /// Waits for the unit before this one to start its last host (and lets the next unit
     /// start); the turn lasts while the guard is held. `None` when the unit runs alone.
     pub(crate) async fn take_host_turn(&mut self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.host_turn.take() {
