@@ -37,6 +37,15 @@ struct Page<T> {
     items: Vec<T>,
 }
 
+/// A page token's 64-bit hash (a collision between two tokens of one listing is out of
+/// reach).
+fn token_hash(token: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    token.hash(&mut hasher);
+    hasher.finish()
+}
+
 fn token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|t| !t.is_empty()))
 }
@@ -78,7 +87,9 @@ struct State<T> {
     distinct: bool,
     buf: VecDeque<T>,
     next_token: Option<String>,
-    tokens_seen: HashSet<String>,
+    /// Hashes of the page tokens of this pass: a token seen again is a loop. Hashes, not the
+    /// tokens: a listing of 200,000 users has hundreds of pages.
+    tokens_seen: HashSet<u64>,
     yielded: HashSet<String>,
     restarts: u32,
     pending_error: Option<ZoomError>,
@@ -164,7 +175,7 @@ where
                         match page.next_page_token {
                             None => st.done = true,
                             Some(t) => {
-                                if st.tokens_seen.insert(t.clone()) {
+                                if st.tokens_seen.insert(token_hash(&t)) {
                                     st.next_token = Some(t);
                                 } else {
                                     st.pending_error = Some(ZoomError::RepeatedPageToken {
