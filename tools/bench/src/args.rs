@@ -44,6 +44,10 @@ pub(crate) struct Args {
     /// foreign, short-tokens; all by default.
     #[arg(long, value_delimiter = ',')]
     pub(crate) pacing_scenarios: Vec<String>,
+    /// Pacing figure: after each scenario, the requests Zoom served per half second, by
+    /// category, as a share of what was available (where a run left the budget idle).
+    #[arg(long)]
+    pub(crate) pacing_timeline: bool,
     /// Pacing figure: sub accounts of its tenant.
     #[arg(long, default_value_t = 10)]
     pub(crate) pacing_subs: u32,

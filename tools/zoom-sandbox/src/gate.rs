@@ -65,6 +65,7 @@ pub async fn gate(
     state.stats.record_served(|| crate::stats::Served {
         method: method.as_str().to_owned(),
         path,
+        category,
         began,
         ended: std::time::Instant::now(),
     });

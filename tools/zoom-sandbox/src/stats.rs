@@ -108,6 +108,8 @@ pub struct Served {
     pub method: String,
     /// The path as requested, e.g. `/v2/users/abc/meetings`.
     pub path: String,
+    /// Its rate-limit category (`None` for a path no route matched).
+    pub category: Option<Category>,
     pub began: std::time::Instant,
     pub ended: std::time::Instant,
 }

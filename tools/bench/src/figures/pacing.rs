@@ -103,6 +103,10 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
         let mut b = harness::bench_engine(Grant::issue(&sb), profile, false, now).await?;
         b.engine.options.host_concurrency = args.host_concurrency;
         sb.state.stats.reset(now);
+        if args.pacing_timeline {
+            sb.state.stats.keep_journal();
+        }
+        let started = std::time::Instant::now();
         let (runs, wall) = harness::daily_sync(&b.engine, None).await;
         let stats = sb.state.stats.snapshot();
         let failed: usize = runs.iter().map(|r| r.failed).sum();
@@ -142,6 +146,13 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
                 String::new()
             }
         );
+        if args.pacing_timeline {
+            print_timeline(
+                &sb.state.stats.journal(),
+                started,
+                &profile.scaled(s.available),
+            );
+        }
         sb.shutdown().await;
     }
     println!(
@@ -149,4 +160,61 @@ pub(crate) async fn pacing_figures(args: &Args) -> anyhow::Result<()> {
          60-second tokens: ≤ one refresh per 45 s"
     );
     Ok(())
+}
+
+/// Requests served per half second by category, as a share of the available rate; a line per
+/// half second under 90% in some category that had requests in the run (the idle moments).
+fn print_timeline(
+    journal: &[zoom_sandbox::stats::Served],
+    started: std::time::Instant,
+    available: &RateProfile,
+) {
+    use std::collections::BTreeMap;
+    const SLOT: f64 = 0.5;
+    let mut slots: BTreeMap<usize, BTreeMap<&'static str, u64>> = BTreeMap::new();
+    for served in journal {
+        let Some(category) = served.category else {
+            continue;
+        };
+        let at = served
+            .began
+            .saturating_duration_since(started)
+            .as_secs_f64();
+        *slots
+            .entry((at / SLOT) as usize)
+            .or_default()
+            .entry(category.header_name())
+            .or_default() += 1;
+    }
+    let used: std::collections::BTreeSet<&str> =
+        slots.values().flat_map(|s| s.keys().copied()).collect();
+    let limit = |name: &str| {
+        zoom::Category::from_header(name)
+            .and_then(|c| available.limit(c))
+            .unwrap_or(0.0)
+            * SLOT
+    };
+    let last = slots.keys().next_back().copied().unwrap_or(0);
+    let mut idle = 0.0;
+    for slot in 0..last {
+        let counts = slots.get(&slot);
+        let shares: Vec<(&str, f64)> = used
+            .iter()
+            .filter(|name| limit(name) > 0.0 && **name != "Light")
+            .map(|name| {
+                let n = counts.and_then(|c| c.get(name)).copied().unwrap_or(0);
+                (*name, n as f64 / limit(name))
+            })
+            .collect();
+        let lowest = shares.iter().map(|(_, s)| *s).fold(f64::MAX, f64::min);
+        if lowest < 0.9 {
+            idle += SLOT * (0.95 - lowest).max(0.0);
+            let shares: Vec<String> = shares
+                .iter()
+                .map(|(name, share)| format!("{name} {:.0}%", share * 100.0))
+                .collect();
+            println!("  {:6.1} s: {}", slot as f64 * SLOT, shares.join(", "));
+        }
+    }
+    println!("  budget left idle below 95% in those half seconds: about {idle:.1} s");
 }

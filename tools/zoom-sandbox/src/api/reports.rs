@@ -19,7 +19,7 @@ use super::paging::Page;
 use crate::error::ApiError;
 use crate::state::SandboxState;
 use crate::tenant::zoom_time;
-use crate::users_report::{UsersReport, UsersReportKey};
+use crate::users_report::{AccountLedger, UsersReport, UsersReportKey};
 
 scopes! {
     own: ["report:read:admin"], master: ["report:master"] {
@@ -90,24 +90,31 @@ pub(super) async fn users(call: Call, Query(q): Query<Params>) -> Result<Respons
     Ok(ok(&body))
 }
 
-/// The report of `key`, from the cache or computed once (on a blocking thread: a large account
-/// takes seconds; concurrent requests for the same report wait for that one computation).
+/// The report of `key`, from the cache or computed once from its account's ledger (on a
+/// blocking thread: a large account takes seconds; concurrent requests for the same report or
+/// account wait for that one computation).
 async fn users_report(state: &Arc<SandboxState>, key: UsersReportKey) -> Arc<UsersReport> {
     let slot = state.report_users.slot(key);
     if let Some(report) = slot.get() {
         return Arc::clone(report);
     }
     let compute = {
-        let (st, slot) = (Arc::clone(state), Arc::clone(&slot));
-        move || Arc::clone(slot.get_or_init(|| Arc::new(UsersReport::compute(&st.tenant, key))))
+        let st = Arc::clone(state);
+        let slot = Arc::clone(&slot);
+        move || {
+            Arc::clone(slot.get_or_init(|| {
+                let ledger = st.report_users.ledger_slot(key);
+                let ledger = ledger
+                    .get_or_init(|| Arc::new(AccountLedger::compute(&st.tenant, key.account)));
+                Arc::new(UsersReport::compute(ledger, key))
+            }))
+        }
     };
-    match tokio::task::spawn_blocking(compute).await {
+    match tokio::task::spawn_blocking(compute.clone()).await {
         Ok(report) => report,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // Not run (the runtime is shutting down): here, then.
-        Err(_) => {
-            Arc::clone(slot.get_or_init(|| Arc::new(UsersReport::compute(&state.tenant, key))))
-        }
+        Err(_) => compute(),
     }
 }
 
