@@ -6,10 +6,9 @@ use test_support::*;
 use zoom_sandbox::SandboxConfig;
 use zoom_sandbox::faults::FaultConfig;
 
-/// Runs the four tasks with `host_concurrency` against a sandbox that answers every request
-/// after 15 ms, checks the stored records against the truth, and returns the most requests
-/// the sandbox served at once during Application Access.
-async fn access_in_flight(host_concurrency: usize) -> u64 {
+/// The twenty-sub-account tenant on a sandbox that answers every request after 15 ms, and an
+/// engine on the in-memory table.
+async fn slow_zoom_env() -> Env {
     let config = SandboxConfig {
         tenant: twenty_subs_spec(),
         ..SandboxConfig::demo()
@@ -19,7 +18,14 @@ async fn access_in_flight(host_concurrency: usize) -> u64 {
         ..FaultConfig::default()
     });
     let sb = zoom_sandbox::start_local(config).await.expect("sandbox");
-    let mut env = env_on(sb, aws_adapters::Records::in_memory());
+    env_on(sb, aws_adapters::Records::in_memory())
+}
+
+/// Runs the four tasks with `host_concurrency` against a sandbox that answers every request
+/// after 15 ms, checks the stored records against the truth, and returns the most requests
+/// the sandbox served at once during Application Access.
+async fn access_in_flight(host_concurrency: usize) -> u64 {
+    let mut env = slow_zoom_env().await;
     env.engine.options.host_concurrency = host_concurrency;
     let truth = truth(&env.sb);
     let cid = connection_id(true, true);
@@ -63,16 +69,7 @@ async fn the_next_unit_plans_while_the_one_before_looks_at_its_hosts() {
     use std::collections::BTreeMap;
     use std::time::Instant;
 
-    let config = SandboxConfig {
-        tenant: twenty_subs_spec(),
-        ..SandboxConfig::demo()
-    }
-    .with_faults(FaultConfig {
-        latency_ms: 15,
-        ..FaultConfig::default()
-    });
-    let sb = zoom_sandbox::start_local(config).await.expect("sandbox");
-    let mut env = env_on(sb, aws_adapters::Records::in_memory());
+    let mut env = slow_zoom_env().await;
     // Two hosts at a time: an account's hosts start over a while, not all at once.
     env.engine.options.host_concurrency = 2;
     let truth = env.sb.state.tenant.truth(false);

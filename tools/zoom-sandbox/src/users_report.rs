@@ -128,6 +128,29 @@ pub(crate) struct UsersReportCache {
     ledgers: Mutex<VecDeque<((u32, u64), LedgerSlot)>>,
 }
 
+/// The slot of `key` in a list kept in order of use (made empty when it is not there yet):
+/// entries `current` refuses are dropped (an older overlay version can never be asked for
+/// again), and the least recently used beyond `max`.
+fn recent_slot<K: PartialEq, V>(
+    entries: &mut VecDeque<(K, Arc<OnceLock<V>>)>,
+    key: K,
+    current: impl Fn(&K) -> bool,
+    max: usize,
+) -> Arc<OnceLock<V>> {
+    entries.retain(|(k, _)| current(k));
+    let entry = match entries.iter().position(|(k, _)| *k == key) {
+        Some(i) => entries.remove(i),
+        None => None,
+    }
+    .unwrap_or_else(|| (key, Arc::default()));
+    let slot = Arc::clone(&entry.1);
+    entries.push_back(entry);
+    while entries.len() > max {
+        entries.pop_front();
+    }
+    slot
+}
+
 /// An account's ledger, or the place it is being computed into.
 pub(crate) type LedgerSlot = Arc<OnceLock<Arc<AccountLedger>>>;
 
@@ -141,18 +164,12 @@ impl UsersReportCache {
     /// while the list is looked through, never while a report is computed.
     pub(crate) fn slot(&self, key: UsersReportKey) -> ReportSlot {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(k, _)| k.version >= key.version);
-        let entry = match entries.iter().position(|(k, _)| *k == key) {
-            Some(i) => entries.remove(i),
-            None => None,
-        }
-        .unwrap_or_else(|| (key, ReportSlot::default()));
-        let slot = Arc::clone(&entry.1);
-        entries.push_back(entry);
-        while entries.len() > Self::MAX_ENTRIES {
-            entries.pop_front();
-        }
-        slot
+        recent_slot(
+            &mut entries,
+            key,
+            |k| k.version >= key.version,
+            Self::MAX_ENTRIES,
+        )
     }
 
     /// The slot of the ledger `key`'s report is made from; a few accounts are kept (a client
@@ -160,20 +177,13 @@ impl UsersReportCache {
     /// time).
     pub(crate) fn ledger_slot(&self, key: UsersReportKey) -> LedgerSlot {
         const MAX_LEDGERS: usize = 4;
-        let id = (key.account, key.version);
         let mut ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
-        ledgers.retain(|((_, version), _)| *version >= key.version);
-        let entry = match ledgers.iter().position(|(k, _)| *k == id) {
-            Some(i) => ledgers.remove(i),
-            None => None,
-        }
-        .unwrap_or_else(|| (id, LedgerSlot::default()));
-        let slot = Arc::clone(&entry.1);
-        ledgers.push_back(entry);
-        while ledgers.len() > MAX_LEDGERS {
-            ledgers.pop_front();
-        }
-        slot
+        recent_slot(
+            &mut ledgers,
+            (key.account, key.version),
+            |(_, version)| *version >= key.version,
+            MAX_LEDGERS,
+        )
     }
 
     #[cfg(test)]
