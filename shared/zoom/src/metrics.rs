@@ -132,35 +132,3 @@ pub struct MetricsSnapshot {
     /// Listings restarted from page 1 after an expired page token.
     pub page_restarts: u64,
 }
-
-impl MetricsSnapshot {
-    /// Requests made since `earlier` (for per-run figures of a long-lived client).
-    pub fn since(&self, earlier: &MetricsSnapshot) -> MetricsSnapshot {
-        let diff = |a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>| {
-            a.iter()
-                .map(|(k, v)| (k.clone(), v - b.get(k).copied().unwrap_or(0).min(*v)))
-                .filter(|(_, v)| *v > 0)
-                .collect()
-        };
-        MetricsSnapshot {
-            requests: self.requests.saturating_sub(earlier.requests),
-            requests_by_endpoint: diff(&self.requests_by_endpoint, &earlier.requests_by_endpoint),
-            requests_by_category: diff(&self.requests_by_category, &earlier.requests_by_category),
-            rate_limited_429: self
-                .rate_limited_429
-                .saturating_sub(earlier.rate_limited_429),
-            retries: self.retries.saturating_sub(earlier.retries),
-            token_rejections: self
-                .token_rejections
-                .saturating_sub(earlier.token_rejections),
-            transport_errors: self
-                .transport_errors
-                .saturating_sub(earlier.transport_errors),
-            server_errors: self.server_errors.saturating_sub(earlier.server_errors),
-            daily_limit_hits: self
-                .daily_limit_hits
-                .saturating_sub(earlier.daily_limit_hits),
-            page_restarts: self.page_restarts.saturating_sub(earlier.page_restarts),
-        }
-    }
-}
