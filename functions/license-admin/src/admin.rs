@@ -57,8 +57,8 @@ pub struct LicenseView {
 }
 
 pub struct Admin {
-    records: Arc<dyn Store>,
-    clock: Clock,
+    pub(crate) records: Arc<dyn Store>,
+    pub(crate) clock: Clock,
 }
 
 fn provisioned(p: ports::Provisioned) -> Provisioned {
@@ -180,6 +180,35 @@ impl Admin {
                 })
                 .await
             }
+            AdminRequest::GetSettings { connection_id } => self.get_settings(&connection_id).await,
+            AdminRequest::UpdateSettings {
+                connection_id,
+                requested_by,
+                settings,
+            } => {
+                self.update_settings(&connection_id, &requested_by, &settings)
+                    .await
+            }
+            AdminRequest::SetManualLicense {
+                license,
+                name,
+                provisioned,
+            } => {
+                let patch =
+                    crate::settings::ManualPatch::parse(name.as_ref(), provisioned.as_ref())?;
+                self.change_manual_license("set_manual_license", &license, Some(patch), &[])
+                    .await
+            }
+            AdminRequest::UnsetManualLicense { license, fields } => {
+                let clear = fields.unwrap_or_else(|| {
+                    crate::request::MANUAL_FIELDS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                });
+                self.change_manual_license("unset_manual_license", &license, None, &clear)
+                    .await
+            }
             AdminRequest::Report {
                 connection_id,
                 format,
@@ -265,7 +294,7 @@ impl Admin {
         Ok(json!({ "operation": operation, "connection_id": cid, "license": view }))
     }
 
-    async fn connection(&self, cid: &str) -> Result<ConnectionRecord, AdminError> {
+    pub(crate) async fn connection(&self, cid: &str) -> Result<ConnectionRecord, AdminError> {
         self.records
             .get_connection(cid)
             .await?

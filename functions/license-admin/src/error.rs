@@ -4,6 +4,7 @@ use licensing::ValidationError;
 use ports::StoreError;
 
 use crate::request::RequestError;
+use crate::settings::InvalidSettings;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -12,6 +13,8 @@ pub enum AdminError {
     InvalidRequest(#[from] RequestError),
     #[error(transparent)]
     InvalidContract(#[from] ValidationError),
+    #[error(transparent)]
+    InvalidSettings(#[from] InvalidSettings),
     #[error("connection {0} does not exist")]
     ConnectionNotFound(String),
     #[error(
@@ -38,6 +41,7 @@ impl AdminError {
         match self {
             Self::InvalidRequest(_) => "InvalidRequest",
             Self::InvalidContract(_) => "InvalidContract",
+            Self::InvalidSettings(_) => "InvalidSettings",
             Self::ConnectionNotFound(_) => "ConnectionNotFound",
             Self::LicenseNotFound { .. } => "LicenseNotFound",
             Self::AmbiguousLicense { .. } => "AmbiguousLicense",

@@ -1,15 +1,18 @@
 //! License management (issue #9), invoked by an admin: list a connection's licenses, add or
 //! remove them from the managed set, set their contract fields (validated by `licensing`),
-//! and the license report as JSON, CSV, text or one self-contained HTML page.
+//! the license report as JSON, CSV, text or one self-contained HTML page, and the
+//! connection's settings (issue #19).
 //! Access is `lambda:InvokeFunction` on this function (no public route): see
 //! docs/license-management.md.
 //!
 //! - [`request`]: the request, strictly parsed (`events/license-admin/`).
 //! - [`admin`]: the use case ([`Admin`]) over the `aws-adapters` stores.
+//! - [`settings`]: connection settings, tasks on/off and licenses entered by hand (issue #19).
 
 pub mod admin;
 pub mod error;
 pub mod request;
+pub mod settings;
 
 pub use admin::{Admin, Clock, LicenseView, READ_ONLY};
 pub use error::AdminError;

@@ -41,6 +41,31 @@ pub enum AdminRequest {
         #[serde(default)]
         fields: Option<Vec<String>>,
     },
+    /// The connection's settings, tasks on/off, licenses entered by hand and latest changes.
+    GetSettings { connection_id: String },
+    /// Change settings (`settings`: any of include_free_users, include_on_premises,
+    /// inactivity_threshold_days, protected_users, tasks; absent ones stay).
+    UpdateSettings {
+        connection_id: String,
+        requested_by: String,
+        settings: Value,
+    },
+    /// Enter a license's name and/or Provisioned figure by hand (License Information off).
+    SetManualLicense {
+        #[serde(flatten)]
+        license: LicenseRef,
+        #[serde(default)]
+        name: Option<Value>,
+        #[serde(default)]
+        provisioned: Option<Value>,
+    },
+    /// Remove hand-entered fields of a license (all of them when `fields` is absent).
+    UnsetManualLicense {
+        #[serde(flatten)]
+        license: LicenseRef,
+        #[serde(default)]
+        fields: Option<Vec<String>>,
+    },
     /// The license report.
     Report {
         connection_id: String,
@@ -56,7 +81,11 @@ pub enum AdminRequest {
 #[error("invalid license-admin request: {0}")]
 pub struct RequestError(pub String);
 
-const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract or report";
+const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract, report, \
+     get_settings, update_settings, set_manual_license or unset_manual_license";
+
+/// Fields of a license's manual entry (`unset_manual_license` `fields`).
+pub const MANUAL_FIELDS: [&str; 2] = ["name", "provisioned"];
 
 /// Fields each operation takes (serde's flatten cannot deny unknown fields, so they are
 /// checked here, before parsing).
@@ -88,6 +117,25 @@ fn allowed(operation: &str) -> Option<&'static [&'static str]> {
             "fields",
         ],
         "report" => &["operation", "connection_id", "format", "scope"],
+        "get_settings" => &["operation", "connection_id"],
+        "update_settings" => &["operation", "connection_id", "requested_by", "settings"],
+        "set_manual_license" => &[
+            "operation",
+            "connection_id",
+            "license_id",
+            "account_id",
+            "requested_by",
+            "name",
+            "provisioned",
+        ],
+        "unset_manual_license" => &[
+            "operation",
+            "connection_id",
+            "license_id",
+            "account_id",
+            "requested_by",
+            "fields",
+        ],
         _ => return None,
     })
 }
@@ -135,6 +183,15 @@ impl AdminRequest {
                 )));
             }
         }
+        if op == "set_manual_license" {
+            for key in MANUAL_FIELDS {
+                if obj.get(key).is_some_and(Value::is_null) {
+                    return Err(RequestError(format!(
+                        "field `{key}` is null: unset_manual_license clears it"
+                    )));
+                }
+            }
+        }
         let request: Self = sync_domain::parse_payload(payload).map_err(RequestError)?;
         request.validate()?;
         Ok(request)
@@ -142,11 +199,15 @@ impl AdminRequest {
 
     pub fn connection_id(&self) -> &str {
         match self {
-            Self::List { connection_id } | Self::Report { connection_id, .. } => connection_id,
+            Self::List { connection_id }
+            | Self::Report { connection_id, .. }
+            | Self::GetSettings { connection_id }
+            | Self::UpdateSettings { connection_id, .. } => connection_id,
             Self::Manage(l) | Self::Unmanage(l) => &l.connection_id,
-            Self::SetContract { license, .. } | Self::UnsetContract { license, .. } => {
-                &license.connection_id
-            }
+            Self::SetContract { license, .. }
+            | Self::UnsetContract { license, .. }
+            | Self::SetManualLicense { license, .. }
+            | Self::UnsetManualLicense { license, .. } => &license.connection_id,
         }
     }
 
@@ -158,6 +219,10 @@ impl AdminRequest {
             Self::SetContract { .. } => "set_contract",
             Self::UnsetContract { .. } => "unset_contract",
             Self::Report { .. } => "report",
+            Self::GetSettings { .. } => "get_settings",
+            Self::UpdateSettings { .. } => "update_settings",
+            Self::SetManualLicense { .. } => "set_manual_license",
+            Self::UnsetManualLicense { .. } => "unset_manual_license",
         }
     }
 
@@ -165,11 +230,15 @@ impl AdminRequest {
         text("connection_id", self.connection_id(), 128)?;
         let license = match self {
             Self::Manage(l) | Self::Unmanage(l) => Some(l),
-            Self::SetContract { license, .. } | Self::UnsetContract { license, .. } => {
-                Some(license)
-            }
+            Self::SetContract { license, .. }
+            | Self::UnsetContract { license, .. }
+            | Self::SetManualLicense { license, .. }
+            | Self::UnsetManualLicense { license, .. } => Some(license),
             _ => None,
         };
+        if let Self::UpdateSettings { requested_by, .. } = self {
+            text("requested_by", requested_by, 256)?;
+        }
         if let Some(l) = license {
             text("license_id", &l.license_id, 256)?;
             text("requested_by", &l.requested_by, 256)?;
@@ -190,25 +259,33 @@ impl AdminRequest {
             Self::UnsetContract {
                 fields: Some(fields),
                 ..
-            } => {
-                if fields.is_empty() {
-                    return Err(RequestError(
-                        "`fields`, when given, must name at least one field (leave it out to clear all)".into(),
-                    ));
-                }
-                for (i, f) in fields.iter().enumerate() {
-                    if !licensing::FIELDS.contains(&f.as_str()) {
-                        return Err(RequestError(format!(
-                            "`fields[{i}]` must be a contract field ({}), not {f:?}",
-                            licensing::FIELDS.join(", ")
-                        )));
-                    }
-                }
-            }
+            } => field_names(fields, &licensing::FIELDS)?,
+            Self::UnsetManualLicense {
+                fields: Some(fields),
+                ..
+            } => field_names(fields, &MANUAL_FIELDS)?,
             _ => {}
         }
         Ok(())
     }
+}
+
+/// The `fields` of an unset operation: at least one, each one of `known`.
+fn field_names(fields: &[String], known: &[&str]) -> Result<(), RequestError> {
+    if fields.is_empty() {
+        return Err(RequestError(
+            "`fields`, when given, must name at least one field (leave it out to clear all)".into(),
+        ));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if !known.contains(&f.as_str()) {
+            return Err(RequestError(format!(
+                "`fields[{i}]` must be one of {}, not {f:?}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn text(name: &str, v: &str, max: usize) -> Result<(), RequestError> {

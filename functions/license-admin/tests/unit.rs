@@ -100,6 +100,7 @@ fn license(
         as_of: now().date_naive(),
         zoom_assigned: None,
         zoom_assigned_note: None,
+        entered_by_hand: false,
     }
 }
 

@@ -489,6 +489,7 @@ fn license(account: &str, id: &str, provisioned: Provisioned) -> LicenseRecord {
         as_of: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
         zoom_assigned: None,
         zoom_assigned_note: None,
+        entered_by_hand: false,
     }
 }
 

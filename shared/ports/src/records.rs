@@ -1,6 +1,6 @@
 //! Record types kept in the single DynamoDB table (layout: `docs/data-model.md`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,9 +91,76 @@ pub struct ConnectionRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorized_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Tasks an admin turned off for this connection (`license-admin` `update_settings`):
+    /// they are neither planned nor run. Empty: every task runs.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub disabled_tasks: BTreeSet<sync_domain::Task>,
+    /// Licenses whose name or Provisioned figure an admin entered while License Information
+    /// is off; License Differentiation then records the connection's licenses with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_licenses: Vec<ManualLicense>,
+    /// The latest changes of the settings above and of `settings` and `protected_users`,
+    /// oldest first, at most [`SETTINGS_HISTORY_KEPT`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings_history: Vec<SettingsChange>,
     /// Optimistic-concurrency counter, managed by the store.
     #[serde(default)]
     pub version: u64,
+}
+
+/// How many settings changes a connection keeps (every change is also logged).
+pub const SETTINGS_HISTORY_KEPT: usize = 200;
+
+/// A license's name and Provisioned figure as an admin entered them (License Information off).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualLicense {
+    pub account_id: String,
+    /// The license's id as License Differentiation records it (`{accountId}:{kind}`).
+    pub license_id: String,
+    /// The name shown instead of the one derived from the plan; `None` keeps that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `None` keeps the figure derived from the account (seats, or Unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned: Option<Provisioned>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One audited change of a connection's settings: who, when, which field, old → new.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsChange {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// e.g. `include_free_users`, `tasks.license-information`, `protected_users`,
+    /// `manual_licenses.{licenseId}`.
+    pub field: String,
+    pub old: serde_json::Value,
+    pub new: serde_json::Value,
+}
+
+impl ConnectionRecord {
+    /// Whether the admin left `task` on for this connection.
+    pub fn task_enabled(&self, task: sync_domain::Task) -> bool {
+        !self.disabled_tasks.contains(&task)
+    }
+
+    /// Appends `changes` to the history, keeping the newest [`SETTINGS_HISTORY_KEPT`].
+    pub fn record_settings_changes(&mut self, changes: impl IntoIterator<Item = SettingsChange>) {
+        self.settings_history.extend(changes);
+        let excess = self
+            .settings_history
+            .len()
+            .saturating_sub(SETTINGS_HISTORY_KEPT);
+        self.settings_history.drain(..excess);
+    }
+
+    /// The manual entry of a license, if an admin made one.
+    pub fn manual_license(&self, account_id: &str, license_id: &str) -> Option<&ManualLicense> {
+        self.manual_licenses
+            .iter()
+            .find(|m| m.account_id == account_id && m.license_id == license_id)
+    }
 }
 
 impl ConnectionRecord {
@@ -117,6 +184,9 @@ impl ConnectionRecord {
             created_at: now,
             authorized_at: Some(now),
             updated_at: now,
+            disabled_tasks: BTreeSet::new(),
+            manual_licenses: Vec::new(),
+            settings_history: Vec::new(),
             version: 0,
         }
     }
@@ -327,6 +397,9 @@ pub struct LicenseRecord {
     /// difference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_assigned_note: Option<String>,
+    /// Name or Provisioned entered by an admin (License Information off), not read from Zoom.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entered_by_hand: bool,
 }
 
 impl LicenseRecord {
@@ -344,6 +417,8 @@ pub enum RunStatus {
     Failed,
     /// Stopped at a checkpoint; a follow-up continues.
     Continued,
+    /// Not run: an admin turned the task off for the connection (a message queued before).
+    Skipped,
 }
 
 /// One run of a task for a connection (and optionally one account).

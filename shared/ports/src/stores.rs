@@ -33,12 +33,26 @@ pub trait ConnectionStore: Send + Sync {
         zoom_account_id: &str,
     ) -> Result<Option<ConnectionRecord>, StoreError>;
     /// Read-modify-write with optimistic concurrency (retried on conflict); `NotFound` if the
-    /// connection does not exist. Returns the stored record.
+    /// connection does not exist. `change` answers whether to write: `false` leaves the stored
+    /// record as it is (a change refused on what it found). Returns the record as stored.
+    async fn update_connection_if(
+        &self,
+        connection_id: &str,
+        change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) -> bool + Send + Sync),
+    ) -> Result<ConnectionRecord, StoreError>;
+
+    /// [`Self::update_connection_if`] with a change that always writes.
     async fn update_connection(
         &self,
         connection_id: &str,
         change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
-    ) -> Result<ConnectionRecord, StoreError>;
+    ) -> Result<ConnectionRecord, StoreError> {
+        self.update_connection_if(connection_id, &|c| {
+            change(c);
+            true
+        })
+        .await
+    }
     async fn delete_connection(&self, connection_id: &str) -> Result<(), StoreError>;
     /// Every connection (through an index partition, never a Scan), in id order.
     fn list_connections(&self) -> BoxStream<'_, Result<ConnectionRecord, StoreError>>;

@@ -567,13 +567,16 @@ mod tests {
         ) -> Result<Option<ConnectionRecord>, StoreError> {
             Ok(None)
         }
-        async fn update_connection(
+        async fn update_connection_if(
             &self,
             _: &str,
-            change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
+            change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) -> bool + Send + Sync),
         ) -> Result<ConnectionRecord, StoreError> {
             let mut record = self.0.lock().unwrap();
-            change(&mut record);
+            let mut next = record.clone();
+            if change(&mut next) {
+                *record = next;
+            }
             Ok(record.clone())
         }
         async fn delete_connection(&self, _: &str) -> Result<(), StoreError> {

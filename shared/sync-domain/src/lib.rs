@@ -6,12 +6,14 @@ pub mod license;
 pub mod payload;
 pub mod reclamation;
 pub mod settings;
+pub mod task;
 pub mod text;
 
 pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
-pub use license::{LicenseKind, Provisioned};
+pub use license::{LicenseKind, ManualLicenseError, Provisioned, plan_license_name};
 pub use payload::parse_payload;
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};
+pub use task::Task;
 pub use text::check_request_text;
 
 /// Where "now" comes from: the system clock in production, the sandbox's clock in tests. The

@@ -79,6 +79,97 @@ impl LicenseKind {
     }
 }
 
+/// The license name of a paid seat as the customer knows the plan. Zoom documents four paid
+/// plans by name (API Partner, Bulk License, Business, Education); an `account_type` that is
+/// one of them however Zoom spells it (`business`, `API_PARTNER`, `Bulk-License`, `EDU`)
+/// gets the documented name. Any other plan (Pro, Enterprise, Zoom Rooms, a plan Zoom adds
+/// later) is shown as Zoom names it, trimmed. Without an `account_type`, the billing plan
+/// code (`plan_base.type`, e.g. `business_yearly`) decides among the documented plans;
+/// otherwise the license is called "Licensed".
+pub fn plan_license_name(account_type: Option<&str>, plan_code: Option<&str>) -> String {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let documented = |key: &str| -> Option<&'static str> {
+        match key {
+            "apipartner" => Some("API Partner"),
+            "bulklicense" | "bulk" => Some("Bulk License"),
+            "business" => Some("Business"),
+            "education" | "edu" => Some("Education"),
+            _ => None,
+        }
+    };
+    if let Some(t) = account_type.map(str::trim).filter(|t| !t.is_empty()) {
+        return documented(&squash(t))
+            .map(str::to_owned)
+            .unwrap_or_else(|| t.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    let from_code = plan_code.and_then(|code| {
+        let code = code.trim().to_ascii_lowercase();
+        ["api_partner", "apipartner", "bulk_license", "bulk", "business", "education", "edu"]
+            .into_iter()
+            .find(|p| code.starts_with(p))
+            .and_then(|p| documented(&squash(p)))
+    });
+    from_code.unwrap_or("Licensed").to_owned()
+}
+
+/// Why a Provisioned figure cannot be entered by hand for a license.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManualLicenseError {
+    #[error(
+        "On-Prem users are tracked only with Include On Premises = Yes: set it first"
+    )]
+    OnPremNotIncluded,
+    #[error(
+        "the seats of the paid plan {plan:?} are the account's seats; a number or Unlimited can \
+         be entered for Licensed users only with Include On Premises = Yes"
+    )]
+    PaidSeatsFromZoom { plan: String },
+}
+
+impl LicenseKind {
+    /// Whether an admin may enter this license's Provisioned figure (a number or Unlimited)
+    /// while License Information is off, by the documented rule: Basic, Free and Free Trial
+    /// licenses always; Licensed and On-Prem ones only with Include On Premises = Yes. A
+    /// Licensed seat of an account on the Free or Free Trial plan is a Free / Free Trial
+    /// license.
+    pub fn check_manual_provisioned(
+        self,
+        plan: &str,
+        settings: &ConnectionSettings,
+    ) -> Result<(), ManualLicenseError> {
+        let on_prem = settings.include_on_premises.is_yes();
+        let free_plan = matches!(
+            plan.trim().to_ascii_lowercase().as_str(),
+            "free" | "free trial" | "basic"
+        );
+        match self {
+            Self::OnPrem if !on_prem => Err(ManualLicenseError::OnPremNotIncluded),
+            Self::Licensed if !on_prem && !free_plan => Err(ManualLicenseError::PaidSeatsFromZoom {
+                plan: plan.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The kind of a license id made by [`Self::unique_id`] for `account_id`.
+    pub fn from_unique_id(account_id: &str, license_id: &str) -> Option<Self> {
+        [
+            Self::Basic,
+            Self::Licensed,
+            Self::OnPrem,
+            Self::NoMeetingsBasic,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|k| k.unique_id(account_id) == license_id)
+    }
+}
+
 /// Provisioned seats: a count, or Unlimited (its own value, not a magic number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,5 +250,50 @@ mod tests {
         );
         assert_eq!(LicenseKind::OnPrem.unique_id("acc1"), "acc1:on_prem");
         assert_eq!(Provisioned::Unlimited.to_string(), "Unlimited");
+    }
+    #[test]
+    fn documented_plans_get_their_documented_names() {
+        for (zoom, shown) in [
+            ("Business", "Business"),
+            (" business ", "Business"),
+            ("API_PARTNER", "API Partner"),
+            ("Bulk-License", "Bulk License"),
+            ("EDU", "Education"),
+            ("Pro", "Pro"),
+            ("Zoom  Rooms", "Zoom Rooms"),
+        ] {
+            assert_eq!(plan_license_name(Some(zoom), None), shown, "{zoom}");
+        }
+        assert_eq!(plan_license_name(None, Some("edu_yearly")), "Education");
+        assert_eq!(plan_license_name(Some(""), Some("bulk_license_yearly")), "Bulk License");
+        assert_eq!(plan_license_name(None, Some("pro_monthly")), "Licensed");
+        assert_eq!(plan_license_name(None, None), "Licensed");
+    }
+
+    #[test]
+    fn manual_provisioned_follows_the_documented_rule() {
+        let plain = settings(YesNo::Yes, YesNo::No);
+        let on_prem = settings(YesNo::Yes, YesNo::Yes);
+        for kind in [LicenseKind::Basic, LicenseKind::NoMeetingsBasic, LicenseKind::Other] {
+            assert_eq!(kind.check_manual_provisioned("Business", &plain), Ok(()));
+        }
+        assert_eq!(LicenseKind::Licensed.check_manual_provisioned("Free Trial", &plain), Ok(()));
+        assert_eq!(LicenseKind::Licensed.check_manual_provisioned("Free", &plain), Ok(()));
+        assert!(matches!(
+            LicenseKind::Licensed.check_manual_provisioned("Business", &plain),
+            Err(ManualLicenseError::PaidSeatsFromZoom { .. })
+        ));
+        assert_eq!(
+            LicenseKind::OnPrem.check_manual_provisioned("Business", &plain),
+            Err(ManualLicenseError::OnPremNotIncluded)
+        );
+        for kind in [LicenseKind::Basic, LicenseKind::Licensed, LicenseKind::OnPrem] {
+            assert_eq!(kind.check_manual_provisioned("Business", &on_prem), Ok(()));
+        }
+        assert_eq!(
+            LicenseKind::from_unique_id("a1", "a1:no_meetings_basic"),
+            Some(LicenseKind::NoMeetingsBasic)
+        );
+        assert_eq!(LicenseKind::from_unique_id("a1", "a2:basic"), None);
     }
 }

@@ -53,6 +53,9 @@ pub struct PlanReport {
     pub connections: usize,
     pub skipped_connections: Vec<String>,
     pub failed_connections: Vec<(String, String)>,
+    /// Active connections whose admin turned this task off (`ConnectionRecord::disabled_tasks`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turned_off: Vec<String>,
     pub units: usize,
 }
 
@@ -88,6 +91,25 @@ pub(crate) fn records_written(task: Task, counts: &BTreeMap<String, u64>) -> u64
         .iter()
         .map(|name| counts.get(*name).copied().unwrap_or(0))
         .fold(0, u64::saturating_add)
+}
+
+/// A run record of `unit` starting at `started_at` (status running, nothing counted yet).
+fn new_run(unit: &Unit, started_at: DateTime<Utc>) -> SyncRunRecord {
+    SyncRunRecord {
+        run_id: format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id()),
+        connection_id: unit.connection_id.clone(),
+        task: unit.task.as_str().to_owned(),
+        account_id: Some(unit.account_id.clone()),
+        started_at,
+        finished_at: None,
+        status: RunStatus::Running,
+        counts: BTreeMap::new(),
+        requests_by_endpoint: BTreeMap::new(),
+        rate_limited: 0,
+        retries: 0,
+        duration_ms: 0,
+        error: None,
+    }
 }
 
 fn random_id() -> String {
@@ -189,6 +211,10 @@ impl SyncEngine {
                     );
                 }
                 report.skipped_connections.push(cid);
+                continue;
+            }
+            if !connection.task_enabled(task) {
+                report.turned_off.push(cid);
                 continue;
             }
             report.connections += 1;
@@ -304,6 +330,9 @@ impl SyncEngine {
         }
         let started = Instant::now();
         let started_at = self.now();
+        if !connection.task_enabled(unit.task) {
+            return Ok(self.skipped(unit, started_at).await);
+        }
         let client = if unit.task.uses_zoom() {
             // Counters of its own: the next unit of the batch may start before this one ends.
             let c = self
@@ -322,35 +351,20 @@ impl SyncEngine {
         } else {
             None
         };
-        let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%S"), random_id());
+        let mut run = new_run(unit, started_at);
         let budget = match &client {
             Some(c) if self.clients.per_task_clients() => Some(
                 BudgetMember::join(
                     self.store.clone(),
                     cid,
                     unit.task,
-                    &run_id,
+                    &run.run_id,
                     c.rate_limiter().clone(),
                     self.options.budget,
                 )
                 .await,
             ),
             _ => None,
-        };
-        let mut run = SyncRunRecord {
-            run_id,
-            connection_id: cid.to_owned(),
-            task: unit.task.as_str().to_owned(),
-            account_id: Some(unit.account_id.clone()),
-            started_at,
-            finished_at: None,
-            status: RunStatus::Running,
-            counts: BTreeMap::new(),
-            requests_by_endpoint: BTreeMap::new(),
-            rate_limited: 0,
-            retries: 0,
-            duration_ms: 0,
-            error: None,
         };
         let result = self
             .run_body(&connection, unit, client.clone(), deadline, turn, &run)
@@ -430,6 +444,28 @@ impl SyncEngine {
             run,
             continued,
         })
+    }
+
+    /// A unit of a task the admin turned off for its connection (queued before, or invoked
+    /// directly): nothing runs; the run record says so.
+    async fn skipped(&self, unit: &Unit, at: DateTime<Utc>) -> UnitReport {
+        let mut run = new_run(unit, at);
+        run.finished_at = Some(at);
+        run.status = RunStatus::Skipped;
+        if let Err(e) = self.store.put_run(&run).await {
+            tracing::warn!(run_id = %run.run_id, error = %e, "could not record the skipped run");
+        }
+        tracing::info!(
+            task = %unit.task,
+            connection_id = %unit.connection_id,
+            account_id = %unit.account_id,
+            "unit skipped: the task is turned off for the connection"
+        );
+        UnitReport {
+            unit: unit.clone(),
+            run,
+            continued: false,
+        }
     }
 
     async fn run_body(

@@ -77,17 +77,20 @@ impl ConnectionStore for Records {
         }
     }
 
-    async fn update_connection(
+    async fn update_connection_if(
         &self,
         cid: &str,
-        change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) + Send + Sync),
+        change: &(dyn for<'r> Fn(&'r mut ConnectionRecord) -> bool + Send + Sync),
     ) -> Result<ConnectionRecord, StoreError> {
         for _ in 0..CAS_ATTEMPTS {
             let Some(mut record) = self.get_connection(cid).await? else {
                 return Err(StoreError::NotFound(format!("connection {cid}")));
             };
             let expected = record.version;
-            change(&mut record);
+            let stored = record.clone();
+            if !change(&mut record) {
+                return Ok(stored);
+            }
             record.connection_id = cid.to_owned();
             record.version = expected + 1;
             record.updated_at = Utc::now();

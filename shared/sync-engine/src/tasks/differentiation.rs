@@ -10,6 +10,11 @@
 //! `inactive` = deactivated users (their own figure, not seats), pending users nothing; no
 //! Zoom figure (`zoom_assigned` stays empty: this task calls no Zoom endpoint). License
 //! Information's record replaces it on its next run.
+//!
+//! When an admin turned License Information off for the connection, this task records the
+//! account's licenses itself (replacing the account's license items): one per license kind
+//! its users hold, with the name and Provisioned figure an admin entered by hand where there is
+//! an entry (`ConnectionRecord::manual_licenses`), else the ones derived from the plan.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -77,47 +82,76 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     }
     drop(views);
     let candidates = candidates.finish(ctx).await?;
-    let known: BTreeSet<String> = ctx
-        .store
-        .list_account_licenses(&cid, &account_id)
-        .map_ok(|l| l.license_id)
-        .try_collect()
-        .await?;
-    // Licenses License Information has not recorded yet get their figures from the roster,
-    // seats = status active (written only if still missing: License Information's records win).
-    let mut license_ids = known;
-    for (kind, t) in &tallies {
-        let id = kind.unique_id(&account_id);
-        if license_ids.insert(id.clone()) {
-            let stand_in = LicenseRecord {
-                account_id: account_id.clone(),
-                license_id: id,
-                name: kind.license_name(&plan),
-                provisioned: kind.provisioned(ctx.account.seats.unwrap_or(0), &settings),
-                assigned: t.assigned,
-                active: t.active,
-                inactive: t.inactive,
-                activity: None,
-                as_of: now.date_naive(),
-                zoom_assigned: None,
-                zoom_assigned_note: None,
-            };
-            ctx.store.insert_license_if_missing(&cid, &stand_in).await?;
-        }
-    }
-    let kinds = [
-        LicenseKind::Basic,
-        LicenseKind::Licensed,
-        LicenseKind::OnPrem,
-        LicenseKind::NoMeetingsBasic,
-        LicenseKind::Other,
-    ];
+    let seats = ctx.account.seats.unwrap_or(0);
+    let record = |kind: LicenseKind, t: &Tally| LicenseRecord {
+        account_id: account_id.clone(),
+        license_id: kind.unique_id(&account_id),
+        name: kind.license_name(&plan),
+        provisioned: kind.provisioned(seats, &settings),
+        assigned: t.assigned,
+        active: t.active,
+        inactive: t.inactive,
+        activity: None,
+        as_of: now.date_naive(),
+        zoom_assigned: None,
+        zoom_assigned_note: None,
+        entered_by_hand: false,
+    };
+    let license_ids: BTreeSet<String> =
+        if ctx.connection.task_enabled(sync_domain::Task::LicenseInformation) {
+            let mut ids: BTreeSet<String> = ctx
+                .store
+                .list_account_licenses(&cid, &account_id)
+                .map_ok(|l| l.license_id)
+                .try_collect()
+                .await?;
+            // Licenses License Information has not recorded yet get their figures from the
+            // roster, seats = status active (written only if still missing: License
+            // Information's records win).
+            for (kind, t) in &tallies {
+                if ids.insert(kind.unique_id(&account_id)) {
+                    ctx.store
+                        .insert_license_if_missing(&cid, &record(*kind, t))
+                        .await?;
+                }
+            }
+            ids
+        } else {
+            // License Information is off: this task records the account's licenses, with
+            // what the admin entered by hand (and licenses entered for kinds nobody holds).
+            for m in ctx
+                .connection
+                .manual_licenses
+                .iter()
+                .filter(|m| m.account_id == account_id)
+            {
+                if let Some(kind) = LicenseKind::from_unique_id(&account_id, &m.license_id)
+                    && kind.is_tracked(&settings)
+                {
+                    tallies.entry(kind).or_default();
+                }
+            }
+            let records: Vec<LicenseRecord> = tallies
+                .iter()
+                .map(|(kind, t)| {
+                    let mut r = record(*kind, t);
+                    if let Some(m) = ctx.connection.manual_license(&account_id, &r.license_id) {
+                        r.name = m.name.clone().unwrap_or(r.name);
+                        r.provisioned = m.provisioned.unwrap_or(r.provisioned);
+                        r.entered_by_hand = true;
+                    }
+                    r
+                })
+                .collect();
+            ctx.store
+                .replace_account_licenses(&cid, &account_id, &records)
+                .await?;
+            records.into_iter().map(|r| r.license_id).collect()
+        };
     let activity: BTreeMap<String, LicenseActivity> = license_ids
         .iter()
         .map(|license_id| {
-            let b = kinds
-                .into_iter()
-                .find(|k| &k.unique_id(&account_id) == license_id)
+            let b = LicenseKind::from_unique_id(&account_id, license_id)
                 .and_then(|k| bands.get(&k))
                 .copied()
                 .unwrap_or_default();

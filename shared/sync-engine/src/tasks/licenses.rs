@@ -250,11 +250,11 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
     // `me` for the master (its own paths), the master prefix for a sub account.
     let api = ctx.api();
     let details = api.get().await?;
-    let plan = details
+    let account_type = details
         .account_type
         .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| super::plan_name(ctx.account));
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| ctx.account.account_type.clone());
     let seats = details
         .seats
         .and_then(|s| u64::try_from(s).ok())
@@ -299,6 +299,12 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         }
         calls.push(Refusal { need, missing });
     };
+    // The documented plan name; the billing plan code decides when Zoom gave no account type.
+    let plan_code = match &usage {
+        Some(Ok(plans)) => plans.base().and_then(|b| b.plan_type),
+        _ => None,
+    };
+    let plan = sync_domain::plan_license_name(account_type.as_deref(), plan_code.as_deref());
     let licensed_zoom = match usage {
         None => ZoomFigure::note(NOTE_SELF_PAY),
         Some(Ok(plans)) => {
@@ -370,6 +376,7 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
                 zoom_assigned: zoom.assigned,
                 zoom_assigned_note: zoom.note,
                 license_id: kind.unique_id(&account_id),
+                entered_by_hand: false,
             }
         })
         .collect();

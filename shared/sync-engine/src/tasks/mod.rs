@@ -95,13 +95,10 @@ pub(crate) fn status_str(user: &User) -> String {
         .unwrap_or_else(|| "active".into())
 }
 
-/// The account's plan name (license name of Licensed users).
+/// The account's plan name (license name of Licensed users), as the customer knows it
+/// (`sync_domain::plan_license_name`).
 pub(crate) fn plan_name(account: &ports::AccountRecord) -> String {
-    account
-        .account_type
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "Licensed".into())
+    sync_domain::plan_license_name(account.account_type.as_deref(), None)
 }
 
 /// Brings the connection's missing-scope notes of the unit's task up to date: adds `notes`,
