@@ -263,7 +263,17 @@ impl SettingsPatch {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<SettingsChange>, InvalidSettings> {
-        let mut changes = Vec::new();
+        let mut next = c.settings;
+        if let Some(v) = self.include_free_users {
+            next.include_free_users = v;
+        }
+        if let Some(v) = self.include_on_premises {
+            next.include_on_premises = v;
+        }
+        if let Some(t) = self.inactivity_threshold {
+            next.inactivity_threshold = t;
+        }
+        let mut changes = c.change_settings(next, by, at);
         let mut change = |field: &str, old: Value, new: Value| {
             if old != new {
                 changes.push(SettingsChange {
@@ -275,31 +285,6 @@ impl SettingsPatch {
                 });
             }
         };
-        let s = &mut c.settings;
-        if let Some(v) = self.include_free_users {
-            change(
-                "include_free_users",
-                json!(s.include_free_users.is_yes()),
-                json!(v.is_yes()),
-            );
-            s.include_free_users = v;
-        }
-        if let Some(v) = self.include_on_premises {
-            change(
-                "include_on_premises",
-                json!(s.include_on_premises.is_yes()),
-                json!(v.is_yes()),
-            );
-            s.include_on_premises = v;
-        }
-        if let Some(t) = self.inactivity_threshold {
-            change(
-                "inactivity_threshold_days",
-                json!(s.inactivity_threshold.days()),
-                json!(t.days()),
-            );
-            s.inactivity_threshold = t;
-        }
         if let Some(p) = &self.protected_users {
             let next = match p {
                 ProtectedChange::Replace(list) => dedup(list.iter()),

@@ -295,14 +295,21 @@ impl App {
             .map(|m| m.note(now))
             .collect();
         let granted = check.tokens.scope.clone();
+        let changed_by = state
+            .invited_by
+            .clone()
+            .unwrap_or_else(|| "connect".to_owned());
         let update = |cid: String| {
             let name = name.clone();
+            let changed_by = changed_by.clone();
             let notes = notes.clone();
             let granted = granted.clone();
             async move {
                 self.connections
                     .update_connection(&cid, &move |c| {
-                        c.settings = new_settings;
+                        // Settings a connect link brings are an admin's change too.
+                        let changes = c.change_settings(new_settings, &changed_by, now);
+                        c.record_settings_changes(changes);
                         c.status = ConnectionStatus::Active;
                         c.authorized_at = Some(now);
                         c.region = region;

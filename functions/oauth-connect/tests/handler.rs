@@ -462,6 +462,34 @@ async fn reconnecting_updates_the_connection_and_answers_json() {
     assert_eq!(all[0].settings, new_settings);
     assert_eq!(all[0].created_at, first.created_at);
     assert!(all[0].version > first.version);
+    // The link's settings are an admin's change: audited old → new, like license-admin's.
+    let old = first.settings;
+    let audited: Vec<(&str, serde_json::Value, serde_json::Value)> = all[0]
+        .settings_history
+        .iter()
+        .map(|h| (h.field.as_str(), h.old.clone(), h.new.clone()))
+        .collect();
+    let mut expected = Vec::new();
+    if old.include_free_users != new_settings.include_free_users {
+        expected.push((
+            "include_free_users",
+            serde_json::json!(old.include_free_users.is_yes()),
+            serde_json::json!(false),
+        ));
+    }
+    if old.include_on_premises != new_settings.include_on_premises {
+        expected.push((
+            "include_on_premises",
+            serde_json::json!(old.include_on_premises.is_yes()),
+            serde_json::json!(true),
+        ));
+    }
+    expected.push((
+        "inactivity_threshold_days",
+        serde_json::json!(old.inactivity_threshold.days()),
+        serde_json::json!(120),
+    ));
+    assert_eq!(audited, expected);
 }
 
 #[tokio::test]

@@ -145,6 +145,46 @@ impl ConnectionRecord {
         !self.disabled_tasks.contains(&task)
     }
 
+    /// Sets the connection's options to `next`: one change per option that differs (the
+    /// caller records them with [`Self::record_settings_changes`]).
+    pub fn change_settings(
+        &mut self,
+        next: ConnectionSettings,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Vec<SettingsChange> {
+        let (old, new) = (self.settings, next);
+        let fields = [
+            (
+                "include_free_users",
+                serde_json::json!(old.include_free_users.is_yes()),
+                serde_json::json!(new.include_free_users.is_yes()),
+            ),
+            (
+                "include_on_premises",
+                serde_json::json!(old.include_on_premises.is_yes()),
+                serde_json::json!(new.include_on_premises.is_yes()),
+            ),
+            (
+                "inactivity_threshold_days",
+                serde_json::json!(old.inactivity_threshold.days()),
+                serde_json::json!(new.inactivity_threshold.days()),
+            ),
+        ];
+        self.settings = next;
+        fields
+            .into_iter()
+            .filter(|(_, old, new)| old != new)
+            .map(|(field, old, new)| SettingsChange {
+                at,
+                by: by.to_owned(),
+                field: field.to_owned(),
+                old,
+                new,
+            })
+            .collect()
+    }
+
     /// Appends `changes` to the history, keeping the newest [`SETTINGS_HISTORY_KEPT`].
     pub fn record_settings_changes(&mut self, changes: impl IntoIterator<Item = SettingsChange>) {
         self.settings_history.extend(changes);

@@ -109,10 +109,18 @@ pub fn plan_license_name(account_type: Option<&str>, plan_code: Option<&str>) ->
     }
     let from_code = plan_code.and_then(|code| {
         let code = code.trim().to_ascii_lowercase();
-        ["api_partner", "apipartner", "bulk_license", "bulk", "business", "education", "edu"]
-            .into_iter()
-            .find(|p| code.starts_with(p))
-            .and_then(|p| documented(&squash(p)))
+        [
+            "api_partner",
+            "apipartner",
+            "bulk_license",
+            "bulk",
+            "business",
+            "education",
+            "edu",
+        ]
+        .into_iter()
+        .find(|p| code.starts_with(p))
+        .and_then(|p| documented(&squash(p)))
     });
     from_code.unwrap_or("Licensed").to_owned()
 }
@@ -120,9 +128,7 @@ pub fn plan_license_name(account_type: Option<&str>, plan_code: Option<&str>) ->
 /// Why a Provisioned figure cannot be entered by hand for a license.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManualLicenseError {
-    #[error(
-        "On-Prem users are tracked only with Include On Premises = Yes: set it first"
-    )]
+    #[error("On-Prem users are tracked only with Include On Premises = Yes: set it first")]
     OnPremNotIncluded,
     #[error(
         "the seats of the paid plan {plan:?} are the account's seats; a number or Unlimited can \
@@ -149,9 +155,11 @@ impl LicenseKind {
         );
         match self {
             Self::OnPrem if !on_prem => Err(ManualLicenseError::OnPremNotIncluded),
-            Self::Licensed if !on_prem && !free_plan => Err(ManualLicenseError::PaidSeatsFromZoom {
-                plan: plan.to_owned(),
-            }),
+            Self::Licensed if !on_prem && !free_plan => {
+                Err(ManualLicenseError::PaidSeatsFromZoom {
+                    plan: plan.to_owned(),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -265,7 +273,10 @@ mod tests {
             assert_eq!(plan_license_name(Some(zoom), None), shown, "{zoom}");
         }
         assert_eq!(plan_license_name(None, Some("edu_yearly")), "Education");
-        assert_eq!(plan_license_name(Some(""), Some("bulk_license_yearly")), "Bulk License");
+        assert_eq!(
+            plan_license_name(Some(""), Some("bulk_license_yearly")),
+            "Bulk License"
+        );
         assert_eq!(plan_license_name(None, Some("pro_monthly")), "Licensed");
         assert_eq!(plan_license_name(None, None), "Licensed");
     }
@@ -274,11 +285,21 @@ mod tests {
     fn manual_provisioned_follows_the_documented_rule() {
         let plain = settings(YesNo::Yes, YesNo::No);
         let on_prem = settings(YesNo::Yes, YesNo::Yes);
-        for kind in [LicenseKind::Basic, LicenseKind::NoMeetingsBasic, LicenseKind::Other] {
+        for kind in [
+            LicenseKind::Basic,
+            LicenseKind::NoMeetingsBasic,
+            LicenseKind::Other,
+        ] {
             assert_eq!(kind.check_manual_provisioned("Business", &plain), Ok(()));
         }
-        assert_eq!(LicenseKind::Licensed.check_manual_provisioned("Free Trial", &plain), Ok(()));
-        assert_eq!(LicenseKind::Licensed.check_manual_provisioned("Free", &plain), Ok(()));
+        assert_eq!(
+            LicenseKind::Licensed.check_manual_provisioned("Free Trial", &plain),
+            Ok(())
+        );
+        assert_eq!(
+            LicenseKind::Licensed.check_manual_provisioned("Free", &plain),
+            Ok(())
+        );
         assert!(matches!(
             LicenseKind::Licensed.check_manual_provisioned("Business", &plain),
             Err(ManualLicenseError::PaidSeatsFromZoom { .. })
@@ -287,7 +308,11 @@ mod tests {
             LicenseKind::OnPrem.check_manual_provisioned("Business", &plain),
             Err(ManualLicenseError::OnPremNotIncluded)
         );
-        for kind in [LicenseKind::Basic, LicenseKind::Licensed, LicenseKind::OnPrem] {
+        for kind in [
+            LicenseKind::Basic,
+            LicenseKind::Licensed,
+            LicenseKind::OnPrem,
+        ] {
             assert_eq!(kind.check_manual_provisioned("Business", &on_prem), Ok(()));
         }
         assert_eq!(

@@ -97,57 +97,59 @@ pub(crate) async fn run(ctx: &mut UnitCtx<'_>) -> Result<UnitProgress, SyncError
         zoom_assigned_note: None,
         entered_by_hand: false,
     };
-    let license_ids: BTreeSet<String> =
-        if ctx.connection.task_enabled(sync_domain::Task::LicenseInformation) {
-            let mut ids: BTreeSet<String> = ctx
-                .store
-                .list_account_licenses(&cid, &account_id)
-                .map_ok(|l| l.license_id)
-                .try_collect()
-                .await?;
-            // Licenses License Information has not recorded yet get their figures from the
-            // roster, seats = status active (written only if still missing: License
-            // Information's records win).
-            for (kind, t) in &tallies {
-                if ids.insert(kind.unique_id(&account_id)) {
-                    ctx.store
-                        .insert_license_if_missing(&cid, &record(*kind, t))
-                        .await?;
-                }
+    let license_ids: BTreeSet<String> = if ctx
+        .connection
+        .task_enabled(sync_domain::Task::LicenseInformation)
+    {
+        let mut ids: BTreeSet<String> = ctx
+            .store
+            .list_account_licenses(&cid, &account_id)
+            .map_ok(|l| l.license_id)
+            .try_collect()
+            .await?;
+        // Licenses License Information has not recorded yet get their figures from the
+        // roster, seats = status active (written only if still missing: License
+        // Information's records win).
+        for (kind, t) in &tallies {
+            if ids.insert(kind.unique_id(&account_id)) {
+                ctx.store
+                    .insert_license_if_missing(&cid, &record(*kind, t))
+                    .await?;
             }
-            ids
-        } else {
-            // License Information is off: this task records the account's licenses, with
-            // what the admin entered by hand (and licenses entered for kinds nobody holds).
-            for m in ctx
-                .connection
-                .manual_licenses
-                .iter()
-                .filter(|m| m.account_id == account_id)
+        }
+        ids
+    } else {
+        // License Information is off: this task records the account's licenses, with
+        // what the admin entered by hand (and licenses entered for kinds nobody holds).
+        for m in ctx
+            .connection
+            .manual_licenses
+            .iter()
+            .filter(|m| m.account_id == account_id)
+        {
+            if let Some(kind) = LicenseKind::from_unique_id(&account_id, &m.license_id)
+                && kind.is_tracked(&settings)
             {
-                if let Some(kind) = LicenseKind::from_unique_id(&account_id, &m.license_id)
-                    && kind.is_tracked(&settings)
-                {
-                    tallies.entry(kind).or_default();
-                }
+                tallies.entry(kind).or_default();
             }
-            let records: Vec<LicenseRecord> = tallies
-                .iter()
-                .map(|(kind, t)| {
-                    let mut r = record(*kind, t);
-                    if let Some(m) = ctx.connection.manual_license(&account_id, &r.license_id) {
-                        r.name = m.name.clone().unwrap_or(r.name);
-                        r.provisioned = m.provisioned.unwrap_or(r.provisioned);
-                        r.entered_by_hand = true;
-                    }
-                    r
-                })
-                .collect();
-            ctx.store
-                .replace_account_licenses(&cid, &account_id, &records)
-                .await?;
-            records.into_iter().map(|r| r.license_id).collect()
-        };
+        }
+        let records: Vec<LicenseRecord> = tallies
+            .iter()
+            .map(|(kind, t)| {
+                let mut r = record(*kind, t);
+                if let Some(m) = ctx.connection.manual_license(&account_id, &r.license_id) {
+                    r.name = m.name.clone().unwrap_or(r.name);
+                    r.provisioned = m.provisioned.unwrap_or(r.provisioned);
+                    r.entered_by_hand = true;
+                }
+                r
+            })
+            .collect();
+        ctx.store
+            .replace_account_licenses(&cid, &account_id, &records)
+            .await?;
+        records.into_iter().map(|r| r.license_id).collect()
+    };
     let activity: BTreeMap<String, LicenseActivity> = license_ids
         .iter()
         .map(|license_id| {
