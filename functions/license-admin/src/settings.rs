@@ -7,13 +7,8 @@
 //! re-authorizes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, PoisonError};
 
-use crate::admin::Admin;
-use crate::error::AdminError;
-use crate::request::LicenseRef;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use licensing::FieldError;
 use ports::{AccountRecord, ConnectionRecord, ManualLicense, SettingsChange};
 use serde::Serialize;
@@ -588,130 +583,6 @@ impl SettingsView {
                 .cloned()
                 .collect(),
         }
-    }
-}
-
-// ----- the operations ---------------------------------------------------------------------
-
-impl Admin {
-    pub(crate) async fn get_settings(&self, cid: &str) -> Result<Value, AdminError> {
-        let c = self.connection(cid).await?;
-        Ok(json!({
-            "operation": "get_settings",
-            "connection_id": cid,
-            "settings": SettingsView::of(&c),
-        }))
-    }
-
-    pub(crate) async fn update_settings(
-        &self,
-        cid: &str,
-        by: &str,
-        settings: &Value,
-    ) -> Result<Value, AdminError> {
-        let patch = SettingsPatch::parse(settings)?;
-        self.connection(cid).await?;
-        let plans: BTreeMap<String, String> = self
-            .records
-            .list_accounts(cid)
-            .map_ok(|a| {
-                let plan = plan_license_name(a.account_type.as_deref(), None);
-                (a.account_id, plan)
-            })
-            .try_collect()
-            .await?;
-        let now = (self.clock)();
-        let by = by.trim();
-        self.update_checked("update_settings", cid, by, &|c| {
-            patch.apply(c, &plans, by, now)
-        })
-        .await
-    }
-
-    pub(crate) async fn change_manual_license(
-        &self,
-        operation: &'static str,
-        l: &LicenseRef,
-        patch: Option<ManualPatch>,
-        clear: &[String],
-    ) -> Result<Value, AdminError> {
-        let cid = l.connection_id.as_str();
-        let connection = self.connection(cid).await?;
-        let accounts: Vec<AccountRecord> = self.records.list_accounts(cid).try_collect().await?;
-        let needs_rule = patch.as_ref().is_some_and(|p| p.provisioned.is_some());
-        let license_id = l.license_id.trim();
-        let resolve = |c: &ConnectionRecord| {
-            resolve_manual(
-                c,
-                &accounts,
-                license_id,
-                l.account_id.as_deref(),
-                needs_rule,
-            )
-        };
-        resolve(&connection)?;
-        let now = (self.clock)();
-        let by = l.requested_by.trim();
-        // Checked again on the record the store is about to change (another admin may have
-        // turned License Information on meanwhile).
-        self.update_checked(operation, cid, by, &|c| {
-            let (account_id, _, _) = resolve(c)?;
-            Ok(
-                apply_manual(c, &account_id, license_id, patch.as_ref(), clear, by, now)
-                    .into_iter()
-                    .collect(),
-            )
-        })
-        .await
-    }
-
-    /// Applies `change` to the stored connection with its audit entries (compare-and-swap,
-    /// retried by the store); writes nothing when it changes nothing or is refused.
-    async fn update_checked(
-        &self,
-        operation: &'static str,
-        cid: &str,
-        by: &str,
-        change: &(
-             dyn Fn(&mut ConnectionRecord) -> Result<Vec<SettingsChange>, InvalidSettings>
-                 + Send
-                 + Sync
-         ),
-    ) -> Result<Value, AdminError> {
-        let outcome = Mutex::new(Ok(Vec::new()));
-        let stored = self
-            .records
-            .update_connection_if(cid, &|c| {
-                let result = change(c);
-                let write = matches!(&result, Ok(changes) if !changes.is_empty());
-                if let Ok(changes) = &result {
-                    c.record_settings_changes(changes.iter().cloned());
-                }
-                *outcome.lock().unwrap_or_else(PoisonError::into_inner) = result;
-                write
-            })
-            .await?;
-        let changes = outcome
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)?;
-        for ch in &changes {
-            tracing::info!(
-                operation,
-                connection_id = cid,
-                field = %ch.field,
-                by,
-                old = %ch.old,
-                new = %ch.new,
-                "setting changed"
-            );
-        }
-        Ok(json!({
-            "operation": operation,
-            "connection_id": cid,
-            "changes": changes,
-            "applies": "from the next run of each task",
-            "settings": SettingsView::of(&stored),
-        }))
     }
 }
 
