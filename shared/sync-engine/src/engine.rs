@@ -237,6 +237,7 @@ impl SyncEngine {
             task = %task,
             connections = report.connections,
             skipped = report.skipped_connections.len(),
+            turned_off = report.turned_off.len(),
             failed = report.failed_connections.len(),
             units = report.units,
             "planned"
