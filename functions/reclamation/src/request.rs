@@ -496,4 +496,111 @@ mod tests {
         assert!(err(v).contains("requested_by"));
         assert!(err(json!([1, 2])).contains("invalid type"));
     }
+
+    fn notify() -> serde_json::Value {
+        let mut v = base();
+        v["step"] = json!("notify");
+        v
+    }
+
+    #[test]
+    fn step_defaults_to_reclaim_and_names_unknown_values() {
+        let r = ReclamationRequest::parse(&base()).unwrap();
+        assert_eq!(r.step, Step::Reclaim);
+        assert!(
+            r.fingerprint().get("step").is_none(),
+            "old fingerprints stay"
+        );
+        for (step, ok) in [
+            ("notify", true),
+            ("reclaim_notified", false),
+            ("history", false),
+        ] {
+            let mut v = base();
+            v["step"] = json!(step);
+            // reclaim_notified and history select from the opportunities, never by policy.
+            assert_eq!(ReclamationRequest::parse(&v).is_ok(), ok, "{step}");
+            v.as_object_mut().unwrap().remove("policy");
+            assert_eq!(
+                ReclamationRequest::parse(&v).is_ok(),
+                !ok,
+                "{step} without policy"
+            );
+        }
+        let mut v = base();
+        v["step"] = json!("later");
+        assert!(err(v).contains("field `step`: unknown variant `later`"));
+    }
+
+    #[test]
+    fn grace_days_is_bounded_and_only_for_notify() {
+        assert_eq!(
+            ReclamationRequest::parse(&notify()).unwrap().grace_days(),
+            7
+        );
+        for ok in [1, 30, 60] {
+            let mut v = notify();
+            v["grace_days"] = json!(ok);
+            assert_eq!(ReclamationRequest::parse(&v).unwrap().grace_days(), ok);
+        }
+        for bad in [0, 61, 365] {
+            let mut v = notify();
+            v["grace_days"] = json!(bad);
+            let e = err(v);
+            assert!(
+                e.contains(&format!("`grace_days` must be from 1 to 60, not {bad}")),
+                "{e}"
+            );
+        }
+        let mut v = notify();
+        v["grace_days"] = json!("7");
+        assert!(err(v).contains("field `grace_days`"));
+        let mut v = base();
+        v["grace_days"] = json!(7);
+        assert!(err(v).contains("`grace_days` is only for `\"step\": \"notify\"`, not `reclaim`"));
+        // What is done depends on the grace period: part of the fingerprint.
+        let mut v = notify();
+        v["grace_days"] = json!(14);
+        assert_ne!(
+            ReclamationRequest::parse(&v).unwrap().fingerprint(),
+            ReclamationRequest::parse(&notify()).unwrap().fingerprint()
+        );
+    }
+
+    #[test]
+    fn states_filter_only_the_history() {
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("policy");
+        v["step"] = json!("history");
+        v["states"] = json!(["notified", "kept"]);
+        let r = ReclamationRequest::parse(&v).unwrap();
+        assert_eq!(
+            r.states,
+            Some(vec![OpportunityState::Notified, OpportunityState::Kept])
+        );
+        v["states"] = json!([]);
+        assert!(err(v.clone()).contains("`states`, when given, must name at least one state"));
+        v["states"] = json!(["mailed"]);
+        assert!(err(v.clone()).contains("field `states[0]`: unknown variant `mailed`"));
+        let mut v = notify();
+        v["states"] = json!(["notified"]);
+        assert!(err(v).contains("`states` is only for `\"step\": \"history\"`, not `notify`"));
+    }
+
+    #[test]
+    fn notify_steps_refuse_reactivate_and_a_restore_id() {
+        let mut v = notify();
+        v["action"] = json!("reactivate");
+        v["restore_request_id"] = json!("r0");
+        assert!(err(v).contains("is not a `notify` step"));
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("policy");
+        v["step"] = json!("reclaim_notified");
+        v["restore_request_id"] = json!("r0");
+        assert!(err(v).contains("`restore_request_id` is only for"));
+        // Notify needs a selection like an immediate reclaim.
+        let mut v = notify();
+        v.as_object_mut().unwrap().remove("policy");
+        assert!(err(v).contains("select users"));
+    }
 }
