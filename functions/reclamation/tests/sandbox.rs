@@ -800,15 +800,7 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
             .flat_map(|a| a.users.iter().flatten())
             .find(|u| u.id == r.user_id)
             .unwrap_or_else(|| panic!("{} in the truth", r.user_key));
-        let last = [
-            u.last_login_time,
-            u.latest_meeting_created,
-            u.latest_meeting_joined,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(u.user_created_at);
+        let last = latest(u).unwrap_or(u.user_created_at);
         let idle = (now - last).num_days();
         assert!(
             idle > i64::from(days),
@@ -1624,9 +1616,7 @@ fn latest(u: &zoom_sandbox::truth::UserTruth) -> Option<chrono::DateTime<Utc>> {
 /// the sandbox's ground truth and the rules, written out again here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
-    use sync_engine::{
-        DirectInvoke, EngineOptions, FixedClientFactory, MemoryQueue, SyncEngine, Task,
-    };
+    use sync_engine::{FixedClientFactory, MemoryQueue, Task};
     // Twenty sub accounts (260 users): enough inactive users for both outcomes.
     let Some(env) =
         env_unseeded_on("notify_then_reclaim", &[], test_support::twenty_subs_spec()).await
@@ -1651,28 +1641,16 @@ async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
         clients.ses.clone(),
         &from,
     )));
-    let engine = SyncEngine {
-        store: Arc::new(env.records.clone()),
-        clients: Arc::new(FixedClientFactory(env.client.clone())),
-        queue: Arc::new(MemoryQueue::new()),
-        clock: sandbox_clock(&env.sb),
-        options: EngineOptions::default(),
-    };
+    // The integration tasks' own runs record the roster and the activity.
+    let engine = test_support::engine(
+        &env.records,
+        Arc::new(FixedClientFactory(env.client.clone())),
+        Arc::new(MemoryQueue::new()),
+        sandbox_clock(&env.sb),
+    );
     let sync = || async {
         for task in [Task::ApplicationRoster, Task::ApplicationAccess] {
-            let report = engine
-                .run_direct(
-                    task,
-                    &DirectInvoke {
-                        connection_id: CONN.into(),
-                        account_id: None,
-                        mode: None,
-                    },
-                    None,
-                )
-                .await
-                .expect("direct run");
-            assert!(report.failed.is_empty(), "{task:?}: {:?}", report.failed);
+            test_support::run_connection(&engine, task, CONN).await;
         }
     };
     sync().await;
@@ -1735,13 +1713,15 @@ async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
     assert_eq!(again.summary.acted, 0, "{again:#?}");
     assert_eq!(sent_by(&from).await.len(), sent.len());
 
-    // The grace period: a simulated day of activity (a few logins; meetings hosted, with
+    // The grace period: three simulated days of activity (a few logins each; meetings hosted, with
     // participants from every account of the organization; recurring meetings held), then
     // the tasks sync again.
-    env.sb.state.clock.advance(3 * 86_400);
-    let day = env.sb.state.clock.now();
-    env.sb.state.tenant.simulate_day(0.05, day);
-    env.sb.state.clock.advance(4 * 86_400 + 3_600);
+    for _ in 0..3 {
+        env.sb.state.clock.advance(2 * 86_400);
+        let day = env.sb.state.clock.now();
+        env.sb.state.tenant.simulate_day(0.05, day);
+    }
+    env.sb.state.clock.advance(86_400 + 3_600);
     sync().await;
 
     // Expected from the ground truth: activity after the notice keeps the user.
@@ -1783,6 +1763,50 @@ async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
     assert!(
         came_back_by_meeting > 0,
         "someone only joined or hosted a meeting"
+    );
+    // Some came back only by joining a meeting hosted in ANOTHER account of the organization
+    // (the sandbox's own meetings and participant rows, after the notice).
+    let tenant = &env.sb.state.tenant;
+    let account_of: BTreeMap<String, String> = users
+        .iter()
+        .filter_map(|u| Some((u.id.clone()?, u.account_id.clone())))
+        .collect();
+    let mut joined_elsewhere = BTreeSet::new();
+    for a in tenant.accounts() {
+        for host in 0..tenant.user_count(a.index) {
+            for m in tenant.ended_instances(a.index, host) {
+                for p in tenant.participants(&m) {
+                    let elsewhere = account_of.get(&p.id).is_some_and(|acct| *acct != a.id);
+                    if elsewhere && p.join_time > t_notified && notified.contains(&p.id) {
+                        joined_elsewhere.insert(p.id.clone());
+                    }
+                }
+            }
+        }
+    }
+    let only_by_joining_elsewhere: Vec<&String> = joined_elsewhere
+        .iter()
+        .filter(|id| {
+            let u = users.iter().find(|u| u.id.as_ref() == Some(*id)).unwrap();
+            !u.last_login_time.is_some_and(|l| l > t_notified)
+                && !u.latest_meeting_created.is_some_and(|c| c > t_notified)
+        })
+        .collect();
+    eprintln!(
+        "joined a meeting of another account after the notice: {} (only that: {})",
+        joined_elsewhere.len(),
+        only_by_joining_elsewhere.len()
+    );
+    assert!(
+        !joined_elsewhere.is_empty(),
+        "someone joined a meeting hosted in another account"
+    );
+    for id in &joined_elsewhere {
+        assert!(expected_kept.contains(id), "{id}");
+    }
+    assert!(
+        !only_by_joining_elsewhere.is_empty(),
+        "someone came back only by joining a meeting hosted in another account"
     );
     assert!(!expected_reclaimed.is_empty());
 

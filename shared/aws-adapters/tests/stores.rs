@@ -1275,22 +1275,9 @@ async fn joins_move_forward(r: Records) {
 both!(opportunities);
 async fn opportunities(r: Records) {
     let opportunity = |cid: &str, account: &str, key: &str| OpportunityRecord {
-        connection_id: cid.into(),
-        account_id: account.into(),
-        user_key: key.into(),
-        user_id: Some(key.into()),
-        email: Some(format!("{key}@example.com")),
-        license_name: Some("Business".into()),
         action: "deactivate".into(),
         inactive_days: 90,
-        days_inactive: Some(120),
-        state: OpportunityState::Opportunity,
-        notified_at: None,
-        grace_ends_at: None,
-        message_id: None,
-        reclaim_request_id: None,
-        history: Vec::new(),
-        version: 0,
+        ..OpportunityRecord::new(cid, account, key)
     };
     r.insert_connection(&connection("c1", "z-c1"))
         .await

@@ -50,6 +50,15 @@ pub enum NotifyError {
 }
 
 impl NotifyError {
+    /// A short name of the failure for logs (the message may name the recipient).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotConfigured(_) => "not_configured",
+            Self::Rejected(_) => "rejected",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
     /// Whether sending again later may work.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))

@@ -107,6 +107,28 @@ pub struct OpportunityRecord {
 }
 
 impl OpportunityRecord {
+    /// A user's first opportunity: nothing recorded yet (state `opportunity`, no steps).
+    pub fn new(connection_id: &str, account_id: &str, user_key: &str) -> Self {
+        Self {
+            connection_id: connection_id.to_owned(),
+            account_id: account_id.to_owned(),
+            user_key: user_key.to_owned(),
+            user_id: None,
+            email: None,
+            license_name: None,
+            action: String::new(),
+            inactive_days: 0,
+            days_inactive: None,
+            state: OpportunityState::Opportunity,
+            notified_at: None,
+            grace_ends_at: None,
+            message_id: None,
+            reclaim_request_id: None,
+            history: Vec::new(),
+            version: 0,
+        }
+    }
+
     /// Moves the opportunity to `step.state` and appends the step to the history.
     pub fn record(&mut self, step: OpportunityStep) {
         self.state = step.state;

@@ -183,23 +183,8 @@ impl Reclaimer {
             return Ok(r);
         };
         let opportunities = &*self.stores.opportunities;
-        let mut o = existing.unwrap_or_else(|| OpportunityRecord {
-            connection_id: request.connection_id.clone(),
-            account_id: c.account_id.clone(),
-            user_key: c.user_key.clone(),
-            user_id: None,
-            email: None,
-            license_name: None,
-            action: String::new(),
-            inactive_days: threshold,
-            days_inactive: None,
-            state: OpportunityState::Opportunity,
-            notified_at: None,
-            grace_ends_at: None,
-            message_id: None,
-            reclaim_request_id: None,
-            history: Vec::new(),
-            version: 0,
+        let mut o = existing.unwrap_or_else(|| {
+            OpportunityRecord::new(&request.connection_id, &c.account_id, &c.user_key)
         });
         o.user_id = c.user_id.clone();
         o.email = Some(email.clone());
@@ -259,7 +244,8 @@ impl Reclaimer {
                 r.grace_ends_at = Some(ends);
             }
             Err(e) => {
-                warn!(user_key = %c.user_key, account_id = %c.account_id, error = %e, "notice not sent");
+                // The message may name the recipient: only its kind goes to the log.
+                warn!(user_key = %c.user_key, account_id = %c.account_id, error = e.kind(), "notice not sent");
                 o.record(step(
                     request,
                     OpportunityState::Failed,
@@ -317,7 +303,7 @@ pub(super) fn notice(
     let text = paragraphs.join("\n\n") + "\n";
     let html = paragraphs
         .iter()
-        .map(|p| format!("<p>{}</p>", escape_html(p)))
+        .map(|p| format!("<p>{}</p>", licensing::render::esc(p)))
         .collect::<Vec<_>>()
         .join("\n");
     Notice {
@@ -326,21 +312,6 @@ pub(super) fn notice(
         text,
         html: format!("<html><body>\n{html}\n</body></html>\n"),
     }
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

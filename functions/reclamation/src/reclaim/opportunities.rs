@@ -322,22 +322,13 @@ mod tests {
 
     fn opp(notified: &str, inactive_days: u32) -> OpportunityRecord {
         OpportunityRecord {
-            connection_id: "c".into(),
-            account_id: "a".into(),
-            user_key: "u".into(),
             user_id: Some("u".into()),
             email: Some("U@x.com".into()),
-            license_name: None,
             action: "deactivate".into(),
             inactive_days,
-            days_inactive: None,
             state: OpportunityState::Notified,
             notified_at: Some(notified.parse().unwrap()),
-            grace_ends_at: None,
-            message_id: None,
-            reclaim_request_id: None,
-            history: Vec::new(),
-            version: 1,
+            ..OpportunityRecord::new("c", "a", "u")
         }
     }
 
