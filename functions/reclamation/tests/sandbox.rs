@@ -1788,8 +1788,8 @@ async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
         .iter()
         .filter(|id| {
             let u = users.iter().find(|u| u.id.as_ref() == Some(*id)).unwrap();
-            !u.last_login_time.is_some_and(|l| l > t_notified)
-                && !u.latest_meeting_created.is_some_and(|c| c > t_notified)
+            u.last_login_time.is_none_or(|l| l <= t_notified)
+                && u.latest_meeting_created.is_none_or(|c| c <= t_notified)
         })
         .collect();
     eprintln!(

@@ -2462,6 +2462,13 @@ async fn notify_then_reclaim_acts_only_on_users_still_inactive_after_the_grace_p
     let r = reclaimer.handle(&restore).await.unwrap();
     assert_eq!(keys_with(&r, Outcome::Acted), set(&["s3"]), "{r:#?}");
     assert_eq!(f.zoom.user("s3").status, "active");
+    let s3 = opportunity(&f, SUB, "s3").await.unwrap();
+    assert_eq!(s3.state, OpportunityState::Restored);
+    assert_eq!(
+        s3.history.last().unwrap().request_id,
+        "undo-reclaim-notified-2"
+    );
+    assert_eq!(r.summary.opportunities.get("restored"), Some(&1));
 }
 
 #[tokio::test]

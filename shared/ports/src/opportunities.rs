@@ -1,6 +1,6 @@
 //! Reclamation opportunities (notify-then-reclaim, `docs/reclamation.md`): one record per user
 //! of a connection, its current state and the history of its steps (opportunity → notified →
-//! reclaimed, or kept because the user came back). Items of their own in the connection's
+//! reclaimed, or kept because the user came back; restored when a reclaim is undone). Items of their own in the connection's
 //! partition, `pk = CONN#{cid}`, `sk = OPP#{accountId}#{userKey}`, so the connection's purge
 //! removes them with the rest of the partition. Every write is a compare-and-swap on
 //! `version`: two runs never both move one user's opportunity.
@@ -33,16 +33,19 @@ pub enum OpportunityState {
     Skipped,
     /// The notice could not be sent: the user is not reclaimed from this notice.
     Failed,
+    /// Reclaimed, then given back by a `reactivate` of the reclaiming request.
+    Restored,
 }
 
 impl OpportunityState {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Opportunity,
         Self::Notified,
         Self::Reclaimed,
         Self::Kept,
         Self::Skipped,
         Self::Failed,
+        Self::Restored,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl OpportunityState {
             Self::Kept => "kept",
             Self::Skipped => "skipped",
             Self::Failed => "failed",
+            Self::Restored => "restored",
         }
     }
 }

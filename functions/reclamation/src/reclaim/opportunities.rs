@@ -215,7 +215,10 @@ impl Reclaimer {
                 (_, Some(why)) => format!("{why}: {}", line.detail),
                 (_, None) => line.detail.clone(),
             };
-            if self.move_opportunity(request, o, state, detail).await? {
+            if self
+                .move_opportunity(request, o, OpportunityState::Notified, state, detail)
+                .await?
+            {
                 if let Some(state) = target {
                     line.opportunity = Some(state);
                     *response
@@ -230,22 +233,61 @@ impl Reclaimer {
         Ok(())
     }
 
-    /// Records `state` on the opportunity if it is still `notified` (compare-and-swap, re-read
-    /// on a conflict). `false`: another run moved it first.
+    /// After an executed `reactivate`: the opportunities its restored users were reclaimed by
+    /// (state `reclaimed` by the restored request) become `restored`.
+    pub(super) async fn note_restored(
+        &self,
+        request: &ReclamationRequest,
+        response: &mut ReclamationResponse,
+    ) -> Result<(), ReclamationError> {
+        let Some(restored) = request.restore_request_id.as_deref() else {
+            return Ok(());
+        };
+        for line in response
+            .users
+            .iter_mut()
+            .filter(|l| l.outcome == Outcome::Acted)
+        {
+            let Some(o) = self
+                .stores
+                .opportunities
+                .get_opportunity(&request.connection_id, &line.account_id, &line.user_key)
+                .await?
+                .filter(|o| o.reclaim_request_id.as_deref() == Some(restored))
+            else {
+                continue;
+            };
+            let detail = format!("reactivate of {restored}: {}", line.detail);
+            let state = OpportunityState::Restored;
+            if self
+                .move_opportunity(request, &o, OpportunityState::Reclaimed, state, detail)
+                .await?
+            {
+                line.opportunity = Some(state);
+                *response
+                    .summary
+                    .opportunities
+                    .entry(state.as_str().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records `state` on the opportunity if it is still in state `from` (compare-and-swap,
+    /// re-read on a conflict). `false`: another run moved it first.
     async fn move_opportunity(
         &self,
         request: &ReclamationRequest,
         seen: &OpportunityRecord,
+        from: OpportunityState,
         state: OpportunityState,
         detail: String,
     ) -> Result<bool, ReclamationError> {
         let store = &*self.stores.opportunities;
         let mut current = Some(seen.clone());
         for _ in 0..4 {
-            let Some(mut o) = current
-                .take()
-                .filter(|o| o.state == OpportunityState::Notified)
-            else {
+            let Some(mut o) = current.take().filter(|o| o.state == from) else {
                 return Ok(false);
             };
             if state == OpportunityState::Reclaimed {

@@ -209,6 +209,12 @@ impl Reclaimer {
                         // The changes are audited; a replay of the request settles them.
                         outcome = Err(e);
                     }
+                    if request.action == Action::Reactivate
+                        && let Ok(response) = &mut outcome
+                        && let Err(e) = self.note_restored(request, response).await
+                    {
+                        warn!(error = %e, "restored users' opportunities not updated");
+                    }
                     outcome
                 }
                 Err(e) => Err(e),
