@@ -29,61 +29,45 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
 }
 
-fn event(name: &str) -> Value {
-    let text = match name {
-        "dry-run" => include_str!("../../../events/reclamation/dry-run.json"),
-        "execute" => include_str!("../../../events/reclamation/execute.json"),
-        "policy" => include_str!("../../../events/reclamation/policy.json"),
-        "explicit-users" => include_str!("../../../events/reclamation/explicit-users.json"),
-        "reactivate" => include_str!("../../../events/reclamation/reactivate.json"),
-        "malformed-no-selection" => {
-            include_str!("../../../events/reclamation/malformed-no-selection.json")
+/// `events/reclamation/{name}.json`, for the names listed (the files are compiled in).
+macro_rules! events {
+    ($name:expr, $($file:literal),* $(,)?) => {
+        match $name {
+            $($file => include_str!(concat!("../../../events/reclamation/", $file, ".json")),)*
+            other => panic!("no event {other}"),
         }
-        "malformed-both-selections" => {
-            include_str!("../../../events/reclamation/malformed-both-selections.json")
-        }
-        "malformed-zero-days" => {
-            include_str!("../../../events/reclamation/malformed-zero-days.json")
-        }
-        "malformed-bad-mode" => include_str!("../../../events/reclamation/malformed-bad-mode.json"),
-        "malformed-unknown-field" => {
-            include_str!("../../../events/reclamation/malformed-unknown-field.json")
-        }
-        "malformed-reactivate-without-restore" => {
-            include_str!("../../../events/reclamation/malformed-reactivate-without-restore.json")
-        }
-        "malformed-missing-requested-by" => {
-            include_str!("../../../events/reclamation/malformed-missing-requested-by.json")
-        }
-        "notify" => include_str!("../../../events/reclamation/notify.json"),
-        "notify-dry-run" => include_str!("../../../events/reclamation/notify-dry-run.json"),
-        "reclaim-notified" => include_str!("../../../events/reclamation/reclaim-notified.json"),
-        "reclaim-notified-dry-run" => {
-            include_str!("../../../events/reclamation/reclaim-notified-dry-run.json")
-        }
-        "history" => include_str!("../../../events/reclamation/history.json"),
-        "history-user" => include_str!("../../../events/reclamation/history-user.json"),
-        "malformed-grace-days" => {
-            include_str!("../../../events/reclamation/malformed-grace-days.json")
-        }
-        "malformed-grace-without-notify" => {
-            include_str!("../../../events/reclamation/malformed-grace-without-notify.json")
-        }
-        "malformed-reclaim-notified-policy" => {
-            include_str!("../../../events/reclamation/malformed-reclaim-notified-policy.json")
-        }
-        "malformed-bad-step" => include_str!("../../../events/reclamation/malformed-bad-step.json"),
-        "malformed-bad-state" => {
-            include_str!("../../../events/reclamation/malformed-bad-state.json")
-        }
-        "malformed-states-without-history" => {
-            include_str!("../../../events/reclamation/malformed-states-without-history.json")
-        }
-        "malformed-notify-reactivate" => {
-            include_str!("../../../events/reclamation/malformed-notify-reactivate.json")
-        }
-        other => panic!("no event {other}"),
     };
+}
+
+fn event(name: &str) -> Value {
+    let text = events!(
+        name,
+        "dry-run",
+        "execute",
+        "policy",
+        "explicit-users",
+        "reactivate",
+        "malformed-no-selection",
+        "malformed-both-selections",
+        "malformed-zero-days",
+        "malformed-bad-mode",
+        "malformed-unknown-field",
+        "malformed-reactivate-without-restore",
+        "malformed-missing-requested-by",
+        "notify",
+        "notify-dry-run",
+        "reclaim-notified",
+        "reclaim-notified-dry-run",
+        "history",
+        "history-user",
+        "malformed-grace-days",
+        "malformed-grace-without-notify",
+        "malformed-reclaim-notified-policy",
+        "malformed-bad-step",
+        "malformed-bad-state",
+        "malformed-states-without-history",
+        "malformed-notify-reactivate",
+    );
     serde_json::from_str(text).expect("event JSON")
 }
 
