@@ -23,7 +23,7 @@ pub mod webhook_secret;
 
 pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
-pub use notify::{MessageId, NoNotifier, Notice, Notifier, NotifyError, RecordingNotifier};
+pub use notify::{MessageId, Notice, Notifier, NotifyError, RecordingNotifier};
 pub use opportunities::{
     MAX_OPPORTUNITY_STEPS, OpportunityRecord, OpportunityState, OpportunityStep, OpportunityStore,
 };

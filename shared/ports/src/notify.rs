@@ -71,20 +71,6 @@ pub trait Notifier: Send + Sync {
     async fn send(&self, notice: &Notice) -> Result<MessageId, NotifyError>;
 }
 
-/// A notifier that sends nothing: every notice is refused as not configured (the function
-/// without `ZTS_NOTIFY_FROM`).
-#[derive(Clone, Debug, Default)]
-pub struct NoNotifier;
-
-#[async_trait]
-impl Notifier for NoNotifier {
-    async fn send(&self, _notice: &Notice) -> Result<MessageId, NotifyError> {
-        Err(NotifyError::NotConfigured(
-            "set ZTS_NOTIFY_FROM to a sender identity verified in SES".into(),
-        ))
-    }
-}
-
 /// In memory: keeps every notice it is given (tests), and refuses the recipients in
 /// `refuse` (a rejected address).
 #[derive(Debug, Default)]
