@@ -61,6 +61,11 @@ pub enum ReclamationError {
     RestoreNotFound(String),
     #[error("request {0} is being processed by another invocation; try again in a minute")]
     InProgress(String),
+    #[error(
+        "notices are not configured for this function (set ZTS_NOTIFY_FROM to a sender \
+         identity verified in SES, the stack's NotifyFromAddress); nothing was sent"
+    )]
+    NotificationsNotConfigured,
     #[error("record store: {0}")]
     Store(#[from] StoreError),
     #[error("Zoom access: {0}")]
@@ -81,6 +86,7 @@ impl ReclamationError {
             Self::RequestIdReused(_) => "RequestIdReused",
             Self::RestoreNotFound(_) => "RestoreNotFound",
             Self::InProgress(_) => "InProgress",
+            Self::NotificationsNotConfigured => "NotificationsNotConfigured",
             Self::Store(_) => "StoreError",
             Self::Zoom(_) => "ZoomError",
         }

@@ -22,4 +22,4 @@ pub use reclaim::{
     Clock, DRY_RUN_LIVE_CHECKS, MAX_LISTED_USERS, Outcome, Reclaimer, ReclamationResponse, Stores,
     Summary, UserResult,
 };
-pub use request::{Action, Execution, Policy, ReclamationRequest};
+pub use request::{Action, Execution, Policy, ReclamationRequest, Step};

@@ -1,20 +1,25 @@
 //! Lambda entry point: JSON logs, configuration and clients built once, then the handler.
-//! Reads the Zoom settings (`lambda_wiring::ZoomSettings`) and the AWS adapters' variables.
+//! Reads the Zoom settings (`lambda_wiring::ZoomSettings`), the AWS adapters' variables and
+//! `ZTS_NOTIFY_FROM` (the notices' sender, an SES identity; unset: no notices).
 
 use std::sync::Arc;
 
 use lambda_runtime::Error;
-use lambda_wiring::{StartupError, Wiring, ZoomSettings};
+use lambda_wiring::{StartupError, Vars, Wiring, ZoomSettings};
 use reclamation::{Reclaimer, Stores, ZoomUsersGateway};
 
 /// The use case on the AWS adapters and the Zoom client (once per cold start).
 async fn build(wiring: &Wiring, zoom: &ZoomSettings) -> Result<Reclaimer, StartupError> {
     let zoom_config = zoom.zoom_config(&wiring.app_secrets().await?)?;
     let vault = wiring.token_vault(&zoom_config)?;
-    Ok(Reclaimer::new(
+    let reclaimer = Reclaimer::new(
         Stores::from_store(Arc::new(wiring.records())),
         Arc::new(ZoomUsersGateway::new(zoom_config, vault)),
-    ))
+    );
+    Ok(match Vars::from_env().get("ZTS_NOTIFY_FROM") {
+        Some(from) => reclaimer.with_notifier(Arc::new(wiring.notifier(&from))),
+        None => reclaimer,
+    })
 }
 
 #[tokio::main]

@@ -1,6 +1,7 @@
 //! The reclamation request: parsed strictly (unknown fields refused) and validated, with
 //! errors that name the field and say what is expected.
 
+use ports::OpportunityState;
 use serde::{Deserialize, Serialize};
 
 /// Default cap on the users one request may act on.
@@ -12,6 +13,42 @@ pub const MAX_USERS_CEILING: u32 = 1000;
 pub const DEFAULT_MAX_DATA_AGE_HOURS: u32 = 48;
 /// Ceiling on `max_data_age_hours` (7 days): older activity data is never acted on.
 pub const MAX_DATA_AGE_CEILING_HOURS: u32 = 168;
+/// Default grace period of `"step": "notify"`, in days.
+pub const DEFAULT_GRACE_DAYS: u32 = 7;
+/// Bounds of `grace_days`.
+pub const GRACE_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=60;
+
+/// Which step of reclamation a request is (notify-then-reclaim: `docs/reclamation.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Act on the selected users now (or, for `reactivate`, undo an earlier request).
+    #[default]
+    Reclaim,
+    /// E-mail the selected users that their license will be reclaimed after `grace_days`,
+    /// and record each as `notified`.
+    Notify,
+    /// Act on the users notified earlier whose grace period has ended and who are still
+    /// inactive; mark those who came back as `kept`.
+    ReclaimNotified,
+    /// Read the connection's opportunities and their history (changes nothing).
+    History,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reclaim => "reclaim",
+            Self::Notify => "notify",
+            Self::ReclaimNotified => "reclaim_notified",
+            Self::History => "history",
+        }
+    }
+
+    pub fn is_reclaim(&self) -> bool {
+        *self == Self::Reclaim
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +140,16 @@ pub struct ReclamationRequest {
     /// protected; the owner role can never be named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_roles: Vec<String>,
+    /// Notify-then-reclaim: `notify`, `reclaim_notified` or `history` (default `reclaim`: act
+    /// now).
+    #[serde(default, skip_serializing_if = "Step::is_reclaim")]
+    pub step: Step,
+    /// `notify`: days between the notice and the earliest reclaim (default 7, 1 to 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
+    /// `history`: only opportunities in these states (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<Vec<OpportunityState>>,
 }
 
 /// Why a request was refused before anything happened.
@@ -118,6 +165,10 @@ pub enum Selection {
     /// Reactivate: the users an earlier request acted on (optionally only `only`).
     Restore {
         request_id: String,
+        only: Option<Vec<String>>,
+    },
+    /// Reclaim-notified: the users notified earlier (optionally only `only`).
+    Notified {
         only: Option<Vec<String>>,
     },
 }
@@ -138,6 +189,11 @@ impl ReclamationRequest {
     pub fn max_data_age_hours(&self) -> u32 {
         self.max_data_age_hours
             .unwrap_or(DEFAULT_MAX_DATA_AGE_HOURS)
+    }
+
+    /// The grace period of a notify request, in days.
+    pub fn grace_days(&self) -> u32 {
+        self.grace_days.unwrap_or(DEFAULT_GRACE_DAYS)
     }
 
     /// Checks everything serde cannot: required text, exactly one selection, bounds.
@@ -208,6 +264,11 @@ impl ReclamationRequest {
                 }
             }
         }
+        self.validate_step()?;
+        if matches!(self.step, Step::ReclaimNotified | Step::History) {
+            // The users come from the recorded opportunities (`users` only narrows them).
+            return Ok(());
+        }
         match self.action {
             Action::Reactivate => {
                 let Some(restore) = &self.restore_request_id else {
@@ -254,7 +315,65 @@ impl ReclamationRequest {
         Ok(())
     }
 
+    /// The fields of the notify-then-reclaim steps, each only where it means something.
+    fn validate_step(&self) -> Result<(), RequestError> {
+        let step = self.step.as_str();
+        if let Some(days) = self.grace_days {
+            if self.step != Step::Notify {
+                return Err(RequestError(format!(
+                    "`grace_days` is only for `\"step\": \"notify\"`, not `{step}`"
+                )));
+            }
+            if !GRACE_DAYS_RANGE.contains(&days) {
+                return Err(RequestError(format!(
+                    "`grace_days` must be from {} to {}, not {days}",
+                    GRACE_DAYS_RANGE.start(),
+                    GRACE_DAYS_RANGE.end()
+                )));
+            }
+        }
+        if let Some(states) = &self.states {
+            if self.step != Step::History {
+                return Err(RequestError(format!(
+                    "`states` is only for `\"step\": \"history\"`, not `{step}`"
+                )));
+            }
+            if states.is_empty() {
+                return Err(RequestError(
+                    "`states`, when given, must name at least one state (leave it out for all)"
+                        .into(),
+                ));
+            }
+        }
+        if self.step.is_reclaim() {
+            return Ok(());
+        }
+        if self.action == Action::Reactivate {
+            return Err(RequestError(format!(
+                "`\"action\": \"reactivate\"` undoes an executed request; it is not a `{step}` \
+                 step (reactivate the reclaim_notified request with the default step)"
+            )));
+        }
+        if self.restore_request_id.is_some() {
+            return Err(RequestError(
+                "`restore_request_id` is only for `\"action\": \"reactivate\"`".into(),
+            ));
+        }
+        if self.step != Step::Notify && self.policy.is_some() {
+            return Err(RequestError(format!(
+                "`{step}` reads the recorded opportunities; `policy` is not allowed (use `users` \
+                 to narrow them)"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn selection(&self) -> Selection {
+        if self.step == Step::ReclaimNotified {
+            return Selection::Notified {
+                only: self.users.clone(),
+            };
+        }
         if self.action == Action::Reactivate {
             return Selection::Restore {
                 request_id: self.restore_request_id.clone().unwrap_or_default(),
@@ -270,13 +389,19 @@ impl ReclamationRequest {
 
     /// The parts that define what is done (a replayed id must carry the same), as JSON.
     pub fn fingerprint(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut f = serde_json::json!({
             "connection_id": self.connection_id,
             "users": self.users,
             "policy": self.policy,
             "action": self.action,
             "restore_request_id": self.restore_request_id,
-        })
+        });
+        if !self.step.is_reclaim() {
+            // Requests recorded before steps existed keep their fingerprint.
+            f["step"] = serde_json::json!(self.step);
+            f["grace_days"] = serde_json::json!(self.grace_days);
+        }
+        f
     }
 }
 
@@ -370,5 +495,112 @@ mod tests {
         v.as_object_mut().unwrap().remove("requested_by");
         assert!(err(v).contains("requested_by"));
         assert!(err(json!([1, 2])).contains("invalid type"));
+    }
+
+    fn notify() -> serde_json::Value {
+        let mut v = base();
+        v["step"] = json!("notify");
+        v
+    }
+
+    #[test]
+    fn step_defaults_to_reclaim_and_names_unknown_values() {
+        let r = ReclamationRequest::parse(&base()).unwrap();
+        assert_eq!(r.step, Step::Reclaim);
+        assert!(
+            r.fingerprint().get("step").is_none(),
+            "old fingerprints stay"
+        );
+        for (step, ok) in [
+            ("notify", true),
+            ("reclaim_notified", false),
+            ("history", false),
+        ] {
+            let mut v = base();
+            v["step"] = json!(step);
+            // reclaim_notified and history select from the opportunities, never by policy.
+            assert_eq!(ReclamationRequest::parse(&v).is_ok(), ok, "{step}");
+            v.as_object_mut().unwrap().remove("policy");
+            assert_eq!(
+                ReclamationRequest::parse(&v).is_ok(),
+                !ok,
+                "{step} without policy"
+            );
+        }
+        let mut v = base();
+        v["step"] = json!("later");
+        assert!(err(v).contains("field `step`: unknown variant `later`"));
+    }
+
+    #[test]
+    fn grace_days_is_bounded_and_only_for_notify() {
+        assert_eq!(
+            ReclamationRequest::parse(&notify()).unwrap().grace_days(),
+            7
+        );
+        for ok in [1, 30, 60] {
+            let mut v = notify();
+            v["grace_days"] = json!(ok);
+            assert_eq!(ReclamationRequest::parse(&v).unwrap().grace_days(), ok);
+        }
+        for bad in [0, 61, 365] {
+            let mut v = notify();
+            v["grace_days"] = json!(bad);
+            let e = err(v);
+            assert!(
+                e.contains(&format!("`grace_days` must be from 1 to 60, not {bad}")),
+                "{e}"
+            );
+        }
+        let mut v = notify();
+        v["grace_days"] = json!("7");
+        assert!(err(v).contains("field `grace_days`"));
+        let mut v = base();
+        v["grace_days"] = json!(7);
+        assert!(err(v).contains("`grace_days` is only for `\"step\": \"notify\"`, not `reclaim`"));
+        // What is done depends on the grace period: part of the fingerprint.
+        let mut v = notify();
+        v["grace_days"] = json!(14);
+        assert_ne!(
+            ReclamationRequest::parse(&v).unwrap().fingerprint(),
+            ReclamationRequest::parse(&notify()).unwrap().fingerprint()
+        );
+    }
+
+    #[test]
+    fn states_filter_only_the_history() {
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("policy");
+        v["step"] = json!("history");
+        v["states"] = json!(["notified", "kept"]);
+        let r = ReclamationRequest::parse(&v).unwrap();
+        assert_eq!(
+            r.states,
+            Some(vec![OpportunityState::Notified, OpportunityState::Kept])
+        );
+        v["states"] = json!([]);
+        assert!(err(v.clone()).contains("`states`, when given, must name at least one state"));
+        v["states"] = json!(["mailed"]);
+        assert!(err(v.clone()).contains("field `states[0]`: unknown variant `mailed`"));
+        let mut v = notify();
+        v["states"] = json!(["notified"]);
+        assert!(err(v).contains("`states` is only for `\"step\": \"history\"`, not `notify`"));
+    }
+
+    #[test]
+    fn notify_steps_refuse_reactivate_and_a_restore_id() {
+        let mut v = notify();
+        v["action"] = json!("reactivate");
+        v["restore_request_id"] = json!("r0");
+        assert!(err(v).contains("is not a `notify` step"));
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("policy");
+        v["step"] = json!("reclaim_notified");
+        v["restore_request_id"] = json!("r0");
+        assert!(err(v).contains("`restore_request_id` is only for"));
+        // Notify needs a selection like an immediate reclaim.
+        let mut v = notify();
+        v.as_object_mut().unwrap().remove("policy");
+        assert!(err(v).contains("select users"));
     }
 }

@@ -108,10 +108,19 @@ async fn env(test: &str, grant_scopes: &[&str]) -> Option<Env> {
 
 /// As [`env`] without the roster: the connection and its tokens only.
 async fn env_unseeded(test: &str, grant_scopes: &[&str]) -> Option<Env> {
+    env_unseeded_on(test, grant_scopes, test_support::demo_spec()).await
+}
+
+/// As [`env_unseeded`] on the tenant `spec`.
+async fn env_unseeded_on(
+    test: &str,
+    grant_scopes: &[&str],
+    spec: zoom_sandbox::tenant::TenantSpec,
+) -> Option<Env> {
     let (clients, table, prefix) = moto(test).await?;
-    // The demo tenant at the fixed anchor, the sandbox clock pinned just after it: the same
+    // The tenant at the fixed anchor, the sandbox clock pinned just after it: the same
     // users and inactivity verdicts whatever the day. The reclaimer reads the sandbox clock.
-    let sb = test_support::sandbox(test_support::demo_spec()).await;
+    let sb = test_support::sandbox(spec).await;
     let now = test_support::pin_clock(&sb);
     let master = sb.state.tenant.master_account_id().to_owned();
     let records = Records::dynamo(clients.dynamodb.clone(), table);
@@ -791,15 +800,7 @@ async fn the_next_license_information_run_shows_the_freed_seats() {
             .flat_map(|a| a.users.iter().flatten())
             .find(|u| u.id == r.user_id)
             .unwrap_or_else(|| panic!("{} in the truth", r.user_key));
-        let last = [
-            u.last_login_time,
-            u.latest_meeting_created,
-            u.latest_meeting_joined,
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(u.user_created_at);
+        let last = latest(u).unwrap_or(u.user_created_at);
         let idle = (now - last).num_days();
         assert!(
             idle > i64::from(days),
@@ -1553,4 +1554,321 @@ async fn lost_answers_on_deactivations_leave_a_true_audit_and_a_full_undo() {
 async fn lost_answers_on_downgrades_leave_a_true_audit_and_a_full_undo() {
     let runs = [(1, 0.5), (2, 0.5), (3, 0.5), (4, 1.0)];
     lost_answers_for("downgrade", &runs, "PATCH /users/{userId}").await;
+}
+
+// ----- notify, then reclaim ----------------------------------------------------------------
+
+/// The e-mails moto's SES kept from `from`: (recipients, subject, body).
+async fn sent_by(from: &str) -> Vec<(Vec<String>, String, String)> {
+    let endpoint = AwsConfig::from_env().endpoint_url.expect("moto endpoint");
+    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto's data")
+        .json()
+        .await
+        .expect("moto's data as JSON");
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m["source"] == from)
+        .map(|m| {
+            let to = m["destinations"]["ToAddresses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_lowercase())
+                .collect();
+            let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+            (to, text("subject"), text("body"))
+        })
+        .collect()
+}
+
+/// The tenant's users as its ground truth shows them now (the connection's accounts only).
+fn truth_users(env: &Env) -> Vec<zoom_sandbox::truth::UserTruth> {
+    let truth = env.sb.state.tenant.truth(false);
+    truth
+        .accounts
+        .into_iter()
+        .filter(|a| a.id != truth.standalone_account_id)
+        .flat_map(|a| a.users.unwrap_or_default())
+        .collect()
+}
+
+fn latest(u: &zoom_sandbox::truth::UserTruth) -> Option<chrono::DateTime<Utc>> {
+    [
+        u.last_login_time,
+        u.latest_meeting_created,
+        u.latest_meeting_joined,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+}
+
+/// Issue #19 item 5 end to end: the integration tasks sync the tenant, notify e-mails the
+/// users inactive beyond the policy (SES in moto), the sandbox lives through the grace period
+/// (simulated days: logins, meetings hosted with participants from every account of the
+/// organization), the tasks sync again, and reclaim-notified deactivates exactly the notified
+/// users with no activity since the notice and keeps the others. Every expected set comes from
+/// the sandbox's ground truth and the rules, written out again here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_then_reclaim_across_the_grace_period_on_the_sandbox_clock() {
+    use sync_engine::{FixedClientFactory, MemoryQueue, Task};
+    // Twenty sub accounts (260 users): enough inactive users for both outcomes.
+    let Some(env) =
+        env_unseeded_on("notify_then_reclaim", &[], test_support::twenty_subs_spec()).await
+    else {
+        return;
+    };
+    let clients = AwsClients::new(&AwsConfig::from_env()).await;
+    let from = format!("{}@notices.example.com", unique("zts"));
+    clients
+        .ses
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("a sender identity in moto");
+    let reclaimer = Reclaimer::new(
+        Stores::from_store(Arc::new(env.records.clone())),
+        env.gateway.clone(),
+    )
+    .with_clock(sandbox_clock(&env.sb))
+    .with_notifier(Arc::new(aws_adapters::SesNotifier::new(
+        clients.ses.clone(),
+        &from,
+    )));
+    // The integration tasks' own runs record the roster and the activity.
+    let engine = test_support::engine(
+        &env.records,
+        Arc::new(FixedClientFactory(env.client.clone())),
+        Arc::new(MemoryQueue::new()),
+        sandbox_clock(&env.sb),
+    );
+    let sync = || async {
+        for task in [Task::ApplicationRoster, Task::ApplicationAccess] {
+            test_support::run_connection(&engine, task, CONN).await;
+        }
+    };
+    sync().await;
+
+    // Notify everyone inactive for more than N days, by the rules on the ground truth:
+    // active, paid (Licensed; On-Prem users only when the connection includes them, which the
+    // default settings do not, so the roster does not hold them), the member role, latest of
+    // login / meeting created / meeting joined (else the creation date) more than N whole
+    // days ago.
+    let on_prem = ConnectionSettings::default().include_on_premises.is_yes();
+    const N: u32 = 2;
+    let t0 = env.sb.state.clock.now();
+    let expected_notified: BTreeSet<String> = truth_users(&env)
+        .iter()
+        .filter(|u| u.status.as_str() == "active")
+        .filter(|u| u.user_type == 2 || (on_prem && u.user_type == 3))
+        .filter(|u| u.role_id == "2")
+        .filter(|u| {
+            let last = latest(u).unwrap_or(u.user_created_at);
+            (t0 - last).num_days() > i64::from(N)
+        })
+        .filter_map(|u| u.id.clone())
+        .collect();
+    assert!(expected_notified.len() >= 4, "{expected_notified:?}");
+    let mut notify = json!({
+        "request_id": "notify-1", "connection_id": CONN, "step": "notify",
+        "policy": {"inactive_days": N}, "grace_days": 7, "mode": "execute",
+        "max_users": 1000, "requested_by": "it-admin@example.com", "reason": "notice test"
+    });
+    let writes0 = writes(&env.sb);
+    let r = reclaimer.handle(&notify).await.unwrap();
+    let t_notified = env.sb.state.clock.now();
+    let notified: BTreeSet<String> = acted(&r).into_iter().collect();
+    assert_eq!(notified, expected_notified, "{r:#?}");
+    assert_eq!(writes(&env.sb), writes0, "a notice changes nothing at Zoom");
+
+    // The e-mails, as SES (moto) received them: one per notified user, to their address.
+    let emails: BTreeMap<String, String> = truth_users(&env)
+        .into_iter()
+        .filter_map(|u| Some((u.id?, u.email.to_lowercase())))
+        .collect();
+    let sent = sent_by(&from).await;
+    let mut to: Vec<String> = sent.iter().flat_map(|m| m.0.clone()).collect();
+    to.sort();
+    let mut want: Vec<String> = notified.iter().map(|id| emails[id].clone()).collect();
+    want.sort();
+    assert_eq!(to, want);
+    let grace_end = (t0 + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    for (_, subject, body) in &sent {
+        assert!(subject.contains("license will be reclaimed"), "{subject}");
+        assert!(body.contains(&grace_end), "{body}");
+        assert!(body.contains("host or join a meeting"), "{body}");
+    }
+
+    // Notifying again sends nothing more.
+    notify["request_id"] = json!("notify-2");
+    let again = reclaimer.handle(&notify).await.unwrap();
+    assert_eq!(again.summary.acted, 0, "{again:#?}");
+    assert_eq!(sent_by(&from).await.len(), sent.len());
+
+    // The grace period: three simulated days of activity (a few logins each; meetings hosted, with
+    // participants from every account of the organization; recurring meetings held), then
+    // the tasks sync again.
+    for _ in 0..3 {
+        env.sb.state.clock.advance(2 * 86_400);
+        let day = env.sb.state.clock.now();
+        env.sb.state.tenant.simulate_day(0.05, day);
+    }
+    env.sb.state.clock.advance(86_400 + 3_600);
+    sync().await;
+
+    // Expected from the ground truth: activity after the notice keeps the user.
+    let before = truth_states(&env.sb);
+    let users = truth_users(&env);
+    let mut expected_kept = BTreeSet::new();
+    let mut expected_reclaimed = BTreeSet::new();
+    let mut came_back_by_login = 0;
+    for u in users
+        .iter()
+        .filter(|u| u.id.as_ref().is_some_and(|i| notified.contains(i)))
+    {
+        let id = u.id.clone().unwrap();
+        match latest(u) {
+            Some(t) if t > t_notified => {
+                if u.last_login_time.is_some_and(|l| l > t_notified) {
+                    came_back_by_login += 1;
+                }
+                expected_kept.insert(id);
+            }
+            Some(t) => {
+                assert!(t < t0, "{id}: no activity during the notify run");
+                expected_reclaimed.insert(id);
+            }
+            None => {
+                expected_reclaimed.insert(id);
+            }
+        }
+    }
+    let came_back_by_meeting = expected_kept.len() - came_back_by_login;
+    eprintln!(
+        "notified {}, came back {} ({came_back_by_login} by login, {came_back_by_meeting} by a \
+         meeting only), still inactive {}",
+        notified.len(),
+        expected_kept.len(),
+        expected_reclaimed.len()
+    );
+    assert!(came_back_by_login > 0, "someone logged in");
+    assert!(
+        came_back_by_meeting > 0,
+        "someone only joined or hosted a meeting"
+    );
+    // Some came back only by joining a meeting hosted in ANOTHER account of the organization
+    // (the sandbox's own meetings and participant rows, after the notice).
+    let tenant = &env.sb.state.tenant;
+    let account_of: BTreeMap<String, String> = users
+        .iter()
+        .filter_map(|u| Some((u.id.clone()?, u.account_id.clone())))
+        .collect();
+    let mut joined_elsewhere = BTreeSet::new();
+    for a in tenant.accounts() {
+        for host in 0..tenant.user_count(a.index) {
+            for m in tenant.ended_instances(a.index, host) {
+                for p in tenant.participants(&m) {
+                    let elsewhere = account_of.get(&p.id).is_some_and(|acct| *acct != a.id);
+                    if elsewhere && p.join_time > t_notified && notified.contains(&p.id) {
+                        joined_elsewhere.insert(p.id.clone());
+                    }
+                }
+            }
+        }
+    }
+    let only_by_joining_elsewhere: Vec<&String> = joined_elsewhere
+        .iter()
+        .filter(|id| {
+            let u = users.iter().find(|u| u.id.as_ref() == Some(*id)).unwrap();
+            u.last_login_time.is_none_or(|l| l <= t_notified)
+                && u.latest_meeting_created.is_none_or(|c| c <= t_notified)
+        })
+        .collect();
+    eprintln!(
+        "joined a meeting of another account after the notice: {} (only that: {})",
+        joined_elsewhere.len(),
+        only_by_joining_elsewhere.len()
+    );
+    assert!(
+        !joined_elsewhere.is_empty(),
+        "someone joined a meeting hosted in another account"
+    );
+    for id in &joined_elsewhere {
+        assert!(expected_kept.contains(id), "{id}");
+    }
+    assert!(
+        !only_by_joining_elsewhere.is_empty(),
+        "someone came back only by joining a meeting hosted in another account"
+    );
+    assert!(!expected_reclaimed.is_empty());
+
+    let r = reclaimer
+        .handle(&json!({
+            "request_id": "reclaim-notified-1", "connection_id": CONN,
+            "step": "reclaim_notified", "mode": "execute", "max_users": 1000,
+            "requested_by": "it-admin@example.com", "reason": "grace period over"
+        }))
+        .await
+        .unwrap();
+    let reclaimed: BTreeSet<String> = acted(&r).into_iter().collect();
+    assert_eq!(reclaimed, expected_reclaimed, "{r:#?}");
+    assert_eq!(r.summary.failed, 0);
+    // At the sandbox: exactly those deactivated, nobody else changed.
+    let after = truth_states(&env.sb);
+    for (id, state) in &before {
+        if expected_reclaimed.contains(id) {
+            assert_eq!(after[id].0, "inactive", "{id}");
+        } else {
+            assert_eq!(&after[id], state, "{id} must not change");
+        }
+    }
+
+    // The history shows every step of every notified user.
+    let h = reclaimer
+        .handle(&json!({
+            "request_id": "history", "connection_id": CONN, "step": "history",
+            "requested_by": "it-admin@example.com", "reason": "review"
+        }))
+        .await
+        .unwrap();
+    let opportunities = h.opportunities.unwrap();
+    assert_eq!(opportunities.len(), notified.len());
+    for o in &opportunities {
+        let id = o.user_id.clone().unwrap();
+        let last = if expected_kept.contains(&id) {
+            ports::OpportunityState::Kept
+        } else {
+            ports::OpportunityState::Reclaimed
+        };
+        let steps: Vec<_> = o.history.iter().map(|s| s.state).collect();
+        assert_eq!(
+            steps,
+            vec![
+                ports::OpportunityState::Opportunity,
+                ports::OpportunityState::Notified,
+                last
+            ],
+            "{id}"
+        );
+        assert_eq!(o.email.as_deref(), Some(emails[&id].as_str()));
+    }
+    // Reversible: reactivate restores the reclaimed users exactly.
+    let mut undo = event("reactivate");
+    undo["request_id"] = json!("undo-reclaim-notified-1");
+    undo["restore_request_id"] = json!("reclaim-notified-1");
+    undo["max_users"] = json!(1000);
+    env.reclaimer.handle(&undo).await.unwrap();
+    assert_eq!(
+        truth_states(&env.sb),
+        before,
+        "restored as before the reclaim"
+    );
 }

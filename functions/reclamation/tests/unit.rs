@@ -29,34 +29,45 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
 }
 
-fn event(name: &str) -> Value {
-    let text = match name {
-        "dry-run" => include_str!("../../../events/reclamation/dry-run.json"),
-        "execute" => include_str!("../../../events/reclamation/execute.json"),
-        "policy" => include_str!("../../../events/reclamation/policy.json"),
-        "explicit-users" => include_str!("../../../events/reclamation/explicit-users.json"),
-        "reactivate" => include_str!("../../../events/reclamation/reactivate.json"),
-        "malformed-no-selection" => {
-            include_str!("../../../events/reclamation/malformed-no-selection.json")
+/// `events/reclamation/{name}.json`, for the names listed (the files are compiled in).
+macro_rules! events {
+    ($name:expr, $($file:literal),* $(,)?) => {
+        match $name {
+            $($file => include_str!(concat!("../../../events/reclamation/", $file, ".json")),)*
+            other => panic!("no event {other}"),
         }
-        "malformed-both-selections" => {
-            include_str!("../../../events/reclamation/malformed-both-selections.json")
-        }
-        "malformed-zero-days" => {
-            include_str!("../../../events/reclamation/malformed-zero-days.json")
-        }
-        "malformed-bad-mode" => include_str!("../../../events/reclamation/malformed-bad-mode.json"),
-        "malformed-unknown-field" => {
-            include_str!("../../../events/reclamation/malformed-unknown-field.json")
-        }
-        "malformed-reactivate-without-restore" => {
-            include_str!("../../../events/reclamation/malformed-reactivate-without-restore.json")
-        }
-        "malformed-missing-requested-by" => {
-            include_str!("../../../events/reclamation/malformed-missing-requested-by.json")
-        }
-        other => panic!("no event {other}"),
     };
+}
+
+fn event(name: &str) -> Value {
+    let text = events!(
+        name,
+        "dry-run",
+        "execute",
+        "policy",
+        "explicit-users",
+        "reactivate",
+        "malformed-no-selection",
+        "malformed-both-selections",
+        "malformed-zero-days",
+        "malformed-bad-mode",
+        "malformed-unknown-field",
+        "malformed-reactivate-without-restore",
+        "malformed-missing-requested-by",
+        "notify",
+        "notify-dry-run",
+        "reclaim-notified",
+        "reclaim-notified-dry-run",
+        "history",
+        "history-user",
+        "malformed-grace-days",
+        "malformed-grace-without-notify",
+        "malformed-reclaim-notified-policy",
+        "malformed-bad-step",
+        "malformed-bad-state",
+        "malformed-states-without-history",
+        "malformed-notify-reactivate",
+    );
     serde_json::from_str(text).expect("event JSON")
 }
 
@@ -858,6 +869,22 @@ async fn malformed_requests_get_a_clear_error_and_nothing_happens() {
         ("malformed-unknown-field", "unknown field `force`"),
         ("malformed-reactivate-without-restore", "restore_request_id"),
         ("malformed-missing-requested-by", "requested_by"),
+        (
+            "malformed-grace-days",
+            "`grace_days` must be from 1 to 60, not 90",
+        ),
+        (
+            "malformed-grace-without-notify",
+            "`grace_days` is only for `\"step\": \"notify\"`",
+        ),
+        (
+            "malformed-reclaim-notified-policy",
+            "`policy` is not allowed",
+        ),
+        ("malformed-bad-step", "field `step`"),
+        ("malformed-bad-state", "field `states[0]`"),
+        ("malformed-states-without-history", "`states` is only for"),
+        ("malformed-notify-reactivate", "not a `notify` step"),
     ] {
         let ev = event(name);
         let e = f.reclaimer.handle(&ev).await.unwrap_err();
@@ -886,6 +913,12 @@ async fn example_events_are_valid_requests() {
         "policy",
         "explicit-users",
         "reactivate",
+        "notify",
+        "notify-dry-run",
+        "reclaim-notified",
+        "reclaim-notified-dry-run",
+        "history",
+        "history-user",
     ] {
         reclamation::ReclamationRequest::parse(&event(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -2171,4 +2204,317 @@ async fn a_lost_downgrade_answer_is_read_back_by_type() {
         (AuditState::Done, "acted")
     );
     assert_eq!(entry.after["type"], 1);
+}
+
+// ----- notify, then reclaim ----------------------------------------------------------------
+
+use ports::{OpportunityRecord, OpportunityState, OpportunityStore, RecordingNotifier};
+
+/// A reclaimer on the fixture's stores and Zoom with a clock the test moves and a recording
+/// notifier.
+fn notifying(f: &Fixture, at: Arc<Mutex<DateTime<Utc>>>) -> (Reclaimer, Arc<RecordingNotifier>) {
+    let notifier = Arc::new(RecordingNotifier::new());
+    let reclaimer = Reclaimer::new(
+        Stores::from_store(Arc::new(f.records.clone())),
+        Arc::new(Connector(f.zoom.clone())),
+    )
+    .with_clock(Arc::new(move || *at.lock().unwrap()))
+    .with_notifier(notifier.clone());
+    (reclaimer, notifier)
+}
+
+async fn opportunity(f: &Fixture, account: &str, user: &str) -> Option<OpportunityRecord> {
+    f.records
+        .get_opportunity(CONN, account, user)
+        .await
+        .unwrap()
+}
+
+fn steps(o: &OpportunityRecord) -> Vec<OpportunityState> {
+    o.history.iter().map(|s| s.state).collect()
+}
+
+fn keys_with(r: &ReclamationResponse, outcome: Outcome) -> HashSet<String> {
+    r.users
+        .iter()
+        .filter(|u| u.outcome == outcome)
+        .map(|u| u.user_key.clone())
+        .collect()
+}
+
+fn set(keys: &[&str]) -> HashSet<String> {
+    keys.iter().map(|k| (*k).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn notify_then_reclaim_acts_only_on_users_still_inactive_after_the_grace_period() {
+    let f = fixture().await;
+    let clock = Arc::new(Mutex::new(now()));
+    let (reclaimer, notifier) = notifying(&f, clock.clone());
+    let notified_at = now();
+    let grace_end = notified_at + Duration::days(7);
+
+    // The dry run names who would be notified (the live re-check of an immediate reclaim:
+    // m1, s3 and s5 are inactive beyond 90 days; s1 logged in since the sync, s2 is already
+    // deactivated, adm is an admin, prot protected, s4 gone) and sends and writes nothing.
+    let dry = reclaimer.handle(&event("notify-dry-run")).await.unwrap();
+    assert_eq!(keys_with(&dry, Outcome::WouldAct), set(&["m1", "s3", "s5"]));
+    assert!(dry.users.iter().all(|u| u.license_change.is_none()));
+    assert!(dry.summary.licenses_freed.is_empty());
+    assert!(notifier.sent().is_empty());
+    assert!(opportunity(&f, MASTER, "m1").await.is_none());
+
+    let r = reclaimer.handle(&event("notify")).await.unwrap();
+    assert_eq!(
+        keys_with(&r, Outcome::Acted),
+        set(&["m1", "s3", "s5"]),
+        "{r:#?}"
+    );
+    let reasons = by_user(&r);
+    assert_eq!(reasons["adm"].1.as_deref(), Some("owner_or_admin"));
+    assert_eq!(reasons["prot"].1.as_deref(), Some("protected"));
+    assert_eq!(reasons["s1"].1.as_deref(), Some("logged_in_since_sync"));
+    assert_eq!(r.summary.opportunities.get("notified"), Some(&3));
+    assert!(
+        f.zoom.writes().is_empty(),
+        "a notice changes nothing at Zoom"
+    );
+    let mut to: Vec<String> = notifier.sent().into_iter().map(|(_, n)| n.to).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        vec!["m1@example.com", "s3@example.com", "s5@example.com"]
+    );
+    for (id, n) in notifier.sent() {
+        assert!(n.text.contains("Business license"), "{}", n.text);
+        assert!(n.text.contains("2026-12-05 12:00 UTC"), "{}", n.text);
+        assert!(
+            n.text
+                .contains("sign in to Zoom, or host or join a meeting")
+        );
+        let key = n.to.trim_end_matches("@example.com");
+        let account = if key == "m1" { MASTER } else { SUB };
+        let o = opportunity(&f, account, key).await.unwrap();
+        assert_eq!(o.state, OpportunityState::Notified);
+        assert_eq!(o.message_id.as_deref(), Some(id.0.as_str()));
+        assert_eq!(
+            (o.notified_at, o.grace_ends_at),
+            (Some(notified_at), Some(grace_end))
+        );
+        assert_eq!(
+            steps(&o),
+            vec![OpportunityState::Opportunity, OpportunityState::Notified]
+        );
+        assert_eq!(o.history[1].by, "it-admin@example.com");
+        assert_eq!(o.history[1].request_id, "2026-12-notify-q4");
+    }
+    for (account, never) in [(MASTER, "adm"), (SUB, "prot"), (SUB, "s1"), (MASTER, "m2")] {
+        assert!(opportunity(&f, account, never).await.is_none(), "{never}");
+    }
+
+    // Notifying again (the same or a new request) sends nothing more: the notices are open.
+    let mut again = event("notify");
+    again["request_id"] = json!("notify-again");
+    let r = reclaimer.handle(&again).await.unwrap();
+    assert_eq!(r.summary.acted, 0);
+    assert_eq!(
+        r.summary.skipped_by_reason.get("already_notified"),
+        Some(&3)
+    );
+    assert_eq!(notifier.sent().len(), 3);
+
+    // m1 comes back through the synced activity (a meeting joined in another account); s5
+    // logs in (Zoom's own last login); s3 stays away.
+    f.records
+        .advance_joined(CONN, MASTER, "m1", now() + Duration::days(2))
+        .await
+        .unwrap();
+    f.zoom
+        .users
+        .lock()
+        .unwrap()
+        .get_mut("s5")
+        .unwrap()
+        .last_login_time = Some(now() + Duration::days(3));
+
+    // One second before the grace period ends nobody is reclaimed or marked.
+    *clock.lock().unwrap() = grace_end - Duration::seconds(1);
+    set_access_completed(&f, grace_end - Duration::hours(2)).await;
+    let early = reclaimer.handle(&event("reclaim-notified")).await.unwrap();
+    assert_eq!(early.summary.acted, 0);
+    assert_eq!(
+        early
+            .summary
+            .skipped_by_reason
+            .get("grace_period_not_ended"),
+        Some(&3),
+        "{early:#?}"
+    );
+    assert!(f.zoom.writes().is_empty());
+    assert!(early.summary.opportunities.is_empty());
+
+    // Exactly at its end: s3 is still inactive, but Zoom refuses the write; m1 and s5 are kept.
+    *clock.lock().unwrap() = grace_end;
+    let mut first = event("reclaim-notified");
+    first["request_id"] = json!("reclaim-notified-1");
+    let r = reclaimer.handle(&first).await.unwrap();
+    let lines = by_user(&r);
+    assert_eq!(
+        lines["m1"],
+        (Outcome::Skipped, Some("came_back".into())),
+        "{r:#?}"
+    );
+    assert_eq!(
+        lines["s5"],
+        (Outcome::Skipped, Some("logged_in_since_sync".into()))
+    );
+    assert_eq!(lines["s3"].0, Outcome::Failed);
+    assert_eq!(lines.len(), 3, "only the notified users: {r:#?}");
+    assert!(f.zoom.writes().iter().all(|(u, _)| u == "s3"));
+    assert_eq!(
+        opportunity(&f, MASTER, "m1").await.unwrap().state,
+        OpportunityState::Kept
+    );
+    assert_eq!(
+        opportunity(&f, SUB, "s5").await.unwrap().state,
+        OpportunityState::Kept
+    );
+    let s3 = opportunity(&f, SUB, "s3").await.unwrap();
+    assert_eq!(
+        s3.state,
+        OpportunityState::Notified,
+        "a failed attempt leaves the notice open"
+    );
+    assert!(s3.history.last().unwrap().detail.contains("zoom_error"));
+    assert_eq!(r.summary.opportunities.get("kept"), Some(&2));
+
+    // Zoom accepts the write now: s3 is reclaimed, audited under the request; m1 and s5 are
+    // no longer candidates.
+    f.zoom.fail_writes.lock().unwrap().clear();
+    let mut second = event("reclaim-notified");
+    second["request_id"] = json!("reclaim-notified-2");
+    let r = reclaimer.handle(&second).await.unwrap();
+    assert_eq!(keys_with(&r, Outcome::Acted), set(&["s3"]));
+    assert_eq!(r.users.len(), 1);
+    assert_eq!(r.summary.licenses_freed.get("Business"), Some(&1));
+    assert_eq!(f.zoom.user("s3").status, "inactive");
+    assert_eq!(f.zoom.user("m1").status, "active");
+    assert_eq!(f.zoom.user("s5").status, "active");
+    let s3 = opportunity(&f, SUB, "s3").await.unwrap();
+    assert_eq!(s3.state, OpportunityState::Reclaimed);
+    assert_eq!(s3.reclaim_request_id.as_deref(), Some("reclaim-notified-2"));
+    assert_eq!(
+        steps(&s3),
+        vec![
+            OpportunityState::Opportunity,
+            OpportunityState::Notified,
+            OpportunityState::Notified,
+            OpportunityState::Reclaimed
+        ]
+    );
+    assert_eq!(
+        entry_of(&f, "reclaim-notified-2", "s3").await.outcome,
+        "acted"
+    );
+
+    // The history, per connection and per user.
+    let all = reclaimer.handle(&event("history")).await.unwrap();
+    let listed = all.opportunities.as_ref().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(all.summary.opportunities.get("kept"), Some(&2));
+    assert_eq!(all.summary.opportunities.get("reclaimed"), Some(&1));
+    let one = reclaimer.handle(&event("history-user")).await.unwrap();
+    let listed = one.opportunities.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].user_key, "s3");
+    assert_eq!(listed[0].history.len(), 4);
+    let mut only_kept = event("history");
+    only_kept["states"] = json!(["kept"]);
+    let kept = reclaimer.handle(&only_kept).await.unwrap();
+    let kept: HashSet<String> = kept
+        .opportunities
+        .unwrap()
+        .into_iter()
+        .map(|o| o.user_key)
+        .collect();
+    assert_eq!(kept, set(&["m1", "s5"]));
+
+    // Reversible: the existing reactivate undoes the reclaim.
+    let mut restore = event("reactivate");
+    restore["request_id"] = json!("undo-reclaim-notified-2");
+    restore["restore_request_id"] = json!("reclaim-notified-2");
+    let r = reclaimer.handle(&restore).await.unwrap();
+    assert_eq!(keys_with(&r, Outcome::Acted), set(&["s3"]), "{r:#?}");
+    assert_eq!(f.zoom.user("s3").status, "active");
+    let s3 = opportunity(&f, SUB, "s3").await.unwrap();
+    assert_eq!(s3.state, OpportunityState::Restored);
+    assert_eq!(
+        s3.history.last().unwrap().request_id,
+        "undo-reclaim-notified-2"
+    );
+    assert_eq!(r.summary.opportunities.get("restored"), Some(&1));
+}
+
+#[tokio::test]
+async fn reclaim_notified_never_acts_on_someone_who_was_not_notified() {
+    let f = fixture().await;
+    let clock = Arc::new(Mutex::new(now()));
+    let (reclaimer, _) = notifying(&f, clock.clone());
+    // Nobody notified: nothing selected, nothing sent to Zoom, even for inactive users named.
+    let mut ev = event("reclaim-notified");
+    ev["users"] = json!(["m1", "s5@example.com"]);
+    let r = reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(r.summary.acted, 0);
+    assert_eq!(
+        r.summary.skipped_by_reason.get("not_notified"),
+        Some(&2),
+        "{r:#?}"
+    );
+    assert!(f.zoom.writes().is_empty());
+
+    // Notified for a downgrade, reclaimed as a deactivation: refused for that user.
+    let mut notify = event("notify");
+    notify["action"] = json!("downgrade");
+    notify["policy"]["inactive_days"] = json!(90);
+    reclaimer.handle(&notify).await.unwrap();
+    *clock.lock().unwrap() = now() + Duration::days(8);
+    set_access_completed(&f, now() + Duration::days(8)).await;
+    let mut ev = event("reclaim-notified");
+    ev["request_id"] = json!("reclaim-notified-deactivate");
+    let r = reclaimer.handle(&ev).await.unwrap();
+    assert_eq!(r.summary.acted, 0);
+    assert!(
+        r.summary.skipped_by_reason.contains_key("other_action"),
+        "{r:#?}"
+    );
+    assert!(f.zoom.writes().is_empty());
+}
+
+#[tokio::test]
+async fn notices_need_a_sender_and_a_failed_notice_is_never_reclaimed() {
+    let f = fixture().await;
+    // No notifier configured: execute is refused before anything, the dry run warns.
+    let e = f.reclaimer.handle(&event("notify")).await.unwrap_err();
+    assert_eq!(e.kind(), "NotificationsNotConfigured", "{e}");
+    assert!(opportunity(&f, MASTER, "m1").await.is_none());
+    let dry = f.reclaimer.handle(&event("notify-dry-run")).await.unwrap();
+    assert!(dry.warnings.iter().any(|w| w.contains("ZTS_NOTIFY_FROM")));
+
+    let clock = Arc::new(Mutex::new(now()));
+    let (reclaimer, notifier) = notifying(&f, clock.clone());
+    notifier.refuse("s5@example.com");
+    let r = reclaimer.handle(&event("notify")).await.unwrap();
+    assert_eq!(
+        by_user(&r)["s5"],
+        (Outcome::Failed, Some("notice_failed".into()))
+    );
+    assert_eq!(
+        opportunity(&f, SUB, "s5").await.unwrap().state,
+        OpportunityState::Failed
+    );
+    *clock.lock().unwrap() = now() + Duration::days(30);
+    set_access_completed(&f, now() + Duration::days(30)).await;
+    let r = reclaimer.handle(&event("reclaim-notified")).await.unwrap();
+    assert!(!r.users.iter().any(|u| u.user_key == "s5"), "{r:#?}");
+    assert!(!f.zoom.writes().iter().any(|(u, _)| u == "s5"));
 }

@@ -5,6 +5,7 @@
 //!   ([`Records::dynamo`]) or an in-memory table with the same semantics
 //!   ([`Records::in_memory`], for tests of every crate).
 //! - [`tokens`]: [`SecretsManagerTokenStore`] and [`MemoryTokenStore`].
+//! - [`SesNotifier`]: notices (reclamation's notify-then-reclaim) through Amazon SES.
 //! - [`app_secrets`]: OAuth app credentials and the webhook secret, read once per cold start.
 //! - [`table`]: the table definition (`infra/template.yaml` is checked against it).
 
@@ -13,12 +14,14 @@ pub mod backend;
 mod config;
 mod contracts;
 mod error;
+mod ses;
 pub mod stores;
 pub mod table;
 pub mod tokens;
 
 pub use app_secrets::{AppCredentials, AppSecrets, AppSecretsLoader};
 pub use config::{AwsClients, AwsConfig};
+pub use ses::SesNotifier;
 pub use stores::Records;
 pub use table::{TABLE, create_table_if_missing};
 pub use tokens::{MemoryTokenStore, SecretsManagerTokenStore};

@@ -1270,3 +1270,133 @@ async fn joins_move_forward(r: Records) {
         Some(t(20))
     );
 }
+
+// Reclamation opportunities: created once, compare-and-swap on `version`, listed per
+// connection in (account, user) order, purged with the connection.
+both!(opportunities);
+async fn opportunities(r: Records) {
+    let opportunity = |cid: &str, account: &str, key: &str| OpportunityRecord {
+        action: "deactivate".into(),
+        inactive_days: 90,
+        ..OpportunityRecord::new(cid, account, key)
+    };
+    r.insert_connection(&connection("c1", "z-c1"))
+        .await
+        .unwrap();
+    let stored = r
+        .put_opportunity(&opportunity("c1", "s", "u2"))
+        .await
+        .unwrap();
+    assert_eq!(stored.version, 1);
+    // Created only if absent: a second creation loses.
+    assert!(matches!(
+        r.put_opportunity(&opportunity("c1", "s", "u2")).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    let mut next = stored.clone();
+    next.record(OpportunityStep {
+        state: OpportunityState::Notified,
+        at: t(3),
+        by: "admin".into(),
+        request_id: "n1".into(),
+        reason: "review".into(),
+        detail: "sent".into(),
+    });
+    next.notified_at = Some(t(3));
+    next.grace_ends_at = Some(t(10));
+    let moved = r.put_opportunity(&next).await.unwrap();
+    assert_eq!(moved.version, 2);
+    // A writer that read version 1 loses.
+    assert!(matches!(
+        r.put_opportunity(&next).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    let read = r.get_opportunity("c1", "s", "u2").await.unwrap().unwrap();
+    assert_eq!(read, moved);
+    assert!(read.grace_ended(t(10)) && !read.grace_ended(t(9)));
+    r.put_opportunity(&opportunity("c1", "m", "u9"))
+        .await
+        .unwrap();
+    r.put_opportunity(&opportunity("c2", "m", "u1"))
+        .await
+        .unwrap();
+    let listed: Vec<(String, String)> = r
+        .list_opportunities("c1")
+        .map_ok(|o| (o.account_id, o.user_key))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![("m".into(), "u9".into()), ("s".into(), "u2".into())]
+    );
+    assert!(r.get_opportunity("c1", "m", "u2").await.unwrap().is_none());
+    // The connection's purge takes them with its partition; another connection keeps its own.
+    r.purge_connection("c1").await.unwrap();
+    assert!(
+        r.list_opportunities("c1")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.list_opportunities("c2")
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Notices through SES (moto): sent from a verified sender with both bodies, read back from
+/// moto's own record; an unverified sender is refused (not transient).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_notices_are_sent_and_an_unverified_sender_is_refused() {
+    let Some(moto) = common::moto("ses_notices").await else {
+        return;
+    };
+    let n: u64 = rand::random();
+    let from = format!("notices-{n:016x}@example.com");
+    let notice = Notice {
+        to: format!("user-{n:016x}@example.org"),
+        subject: "Your Zoom Business license will be reclaimed after 2026-06-09".into(),
+        text: "Use Zoom before 2026-06-09 12:00 UTC to keep it.\n".into(),
+        html: "<p>Use Zoom before 2026-06-09 12:00 UTC to keep it.</p>".into(),
+    };
+    let unverified = SesNotifier::new(moto.clients.ses.clone(), &from);
+    let e = unverified.send(&notice).await.unwrap_err();
+    assert!(matches!(e, NotifyError::Rejected(_)), "{e}");
+    assert!(!e.is_transient());
+    moto.clients
+        .ses
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .unwrap();
+    let id = SesNotifier::new(moto.clients.ses.clone(), &from)
+        .send(&notice)
+        .await
+        .unwrap();
+    let endpoint = AwsConfig::from_env().endpoint_url.unwrap();
+    let data: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent: Vec<&serde_json::Value> = data["ses"]["Message"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == from.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["id"], id.0.as_str());
+    assert_eq!(sent[0]["destinations"]["ToAddresses"], json!([notice.to]));
+    assert_eq!(sent[0]["subject"], notice.subject.as_str());
+    // moto keeps the HTML body when both are sent.
+    assert_eq!(sent[0]["body"], notice.html.as_str());
+}

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use aws_adapters::{AppSecrets, AwsClients, AwsConfig, Records, SecretsManagerTokenStore};
+use aws_adapters::{
+    AppSecrets, AwsClients, AwsConfig, Records, SecretsManagerTokenStore, SesNotifier,
+};
 use ports::{StoreError, TokenVault, VaultOptions};
 use zoom::{OAuthClient, ZoomConfig};
 
@@ -24,6 +26,11 @@ impl Wiring {
     /// Every store on the DynamoDB table.
     pub fn records(&self) -> Records {
         Records::dynamo(self.clients.dynamodb.clone(), self.aws.table_name.clone())
+    }
+
+    /// Notices through SES, sent from `from` (reclamation's `ZTS_NOTIFY_FROM`).
+    pub fn notifier(&self, from: &str) -> SesNotifier {
+        SesNotifier::new(self.clients.ses.clone(), from)
     }
 
     /// One Secrets Manager secret per connection.

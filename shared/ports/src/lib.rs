@@ -6,11 +6,15 @@
 //! - [`records`]: the record types, as stored (layout: `docs/data-model.md`).
 //! - [`stores`]: one small trait per aggregate, and [`Store`], all of them at once.
 //! - [`contracts`]: admin-entered license state.
+//! - [`opportunities`]: reclamation opportunities (notify-then-reclaim) and their history.
+//! - [`notify`]: notices to people ([`Notifier`]).
 //! - [`tokens`]: where a connection's tokens are kept.
 //! - [`vault`]: the rotation-safe token source on the token store and the refresh lease.
 
 pub mod contracts;
 mod error;
+pub mod notify;
+pub mod opportunities;
 pub mod records;
 pub mod stores;
 pub mod tokens;
@@ -19,6 +23,10 @@ pub mod webhook_secret;
 
 pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
+pub use notify::{MessageId, Notice, Notifier, NotifyError, RecordingNotifier};
+pub use opportunities::{
+    MAX_OPPORTUNITY_STEPS, OpportunityRecord, OpportunityState, OpportunityStep, OpportunityStore,
+};
 pub use records::*;
 pub use stores::{
     AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,

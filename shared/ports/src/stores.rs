@@ -418,7 +418,8 @@ pub trait BudgetStore: Send + Sync {
 /// Deletes everything the connector recorded for a connection (after deauthorization and its
 /// retention period; Zoom's Marketplace rules want a customer's data gone after they remove
 /// the app): the connection, its accounts, users (roster and activity), licenses, contracts,
-/// sync runs, checkpoints, its token-refresh lease and its users' reclamation audit trail.
+/// reclamation opportunities, sync runs, checkpoints, its token-refresh lease and its users'
+/// reclamation audit trail.
 #[async_trait]
 pub trait PurgeStore: Send + Sync {
     /// Removes all of it; returns the number of items deleted. Idempotent (a retry after a

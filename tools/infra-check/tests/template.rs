@@ -365,6 +365,8 @@ fn iam_is_least_privilege() {
                         assert!(
                             s.contains("${TokenSecretPrefix}")
                                 || s.contains("${RecordsTable.Arn}")
+                                // Reclamation's notices: the configured SES identity.
+                                || s.contains(":identity/${NotifySenderIdentity}")
                                 || s.contains("LogGroup.Arn}"),
                             "{role_id}: resource {s} is not scoped to this stack"
                         );

@@ -11,7 +11,7 @@ use sync_domain::{ActivityDates, inactive_beyond};
 use super::journal::Journal;
 use super::response::{Outcome, UserResult, already_recorded, failed, reason, unknown};
 use super::restore::{ReadBack, read_back, restore};
-use super::selection::{Candidate, threshold};
+use super::selection::Candidate;
 use crate::gateway::{AccountRef, LiveUser, ZoomFailure, ZoomUsers};
 use crate::request::{Action, Execution, ReclamationRequest};
 
@@ -91,7 +91,7 @@ pub(super) async fn process(
     });
     let days = activity.days_inactive(c.created, now);
     r.days_inactive = days;
-    let days = match still_inactive(days, threshold(request, connection), c, &live) {
+    let days = match still_inactive(days, c.threshold(request, connection), c, &live) {
         Ok(d) => d,
         Err(stop) => return Ok(stop.into_line(r)),
     };

@@ -8,12 +8,17 @@
 //! - `journal`: each user's audit entry: an intent before the Zoom change, completed after.
 //! - `restore`: undoing an earlier request (reactivate), resolving entries left as intents.
 //! - `response`: the lines, the summary, the response.
+//! - `notices`: notify-then-reclaim's notify step and the notice's text.
+//! - `opportunities`: its reclaim-notified step (selection from the recorded opportunities,
+//!   and their states after the run) and the history.
 //!
 //! The rules themselves (paid seats, who is never changed, the threshold) are
 //! `sync_domain::reclamation`'s.
 
 mod acting;
 mod journal;
+mod notices;
+mod opportunities;
 mod response;
 mod restore;
 mod run;
@@ -22,7 +27,10 @@ mod selection;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ports::{AccountStore, AuditStore, ConnectionStore, LeaseStore, Store, UserStore};
+use ports::{
+    AccountStore, AuditStore, ConnectionStore, LeaseStore, Notifier, OpportunityStore, Store,
+    UserStore,
+};
 pub use sync_domain::Clock;
 
 pub use response::{
@@ -47,16 +55,19 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub audit: Arc<dyn AuditStore>,
     pub leases: Arc<dyn LeaseStore>,
+    /// Notify-then-reclaim's opportunities.
+    pub opportunities: Arc<dyn OpportunityStore>,
 }
 
 impl Stores {
     /// Every store from one implementation of all of them (the table).
-    pub fn from_store(r: Arc<dyn Store>) -> Self {
+    pub fn from_store<S: Store + OpportunityStore + 'static>(r: Arc<S>) -> Self {
         Self {
             connections: r.clone(),
             accounts: r.clone(),
             users: r.clone(),
             audit: r.clone(),
+            opportunities: r.clone(),
             leases: r,
         }
     }
@@ -67,6 +78,8 @@ pub struct Reclaimer {
     stores: Stores,
     zoom: Arc<dyn ZoomConnector>,
     clock: Clock,
+    /// Notify-then-reclaim's notices (`None`: not configured; notify execute is refused).
+    notifier: Option<Arc<dyn Notifier>>,
 }
 
 impl Reclaimer {
@@ -75,7 +88,14 @@ impl Reclaimer {
             stores,
             zoom,
             clock: sync_domain::system_clock(),
+            notifier: None,
         }
+    }
+
+    /// Sends notify-then-reclaim's notices through `notifier`.
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use ports::{AuditEntry, AuditState};
+use ports::{AuditEntry, AuditState, OpportunityRecord, OpportunityState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sync_domain::ActivityDates;
@@ -12,7 +12,7 @@ use sync_domain::reclamation::{frees_seat, holds_seat, takes_seat};
 use tracing::info;
 
 use crate::gateway::ZoomFailure;
-use crate::request::{Action, Execution, ReclamationRequest};
+use crate::request::{Action, Execution, ReclamationRequest, Step};
 
 /// What happened (or would happen) to one user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,6 +81,22 @@ pub mod reason {
     pub const EARLIER_REQUEST_RUNNING: &str = "earlier_request_running";
     /// Another invocation of the request recorded the user first.
     pub const ALREADY_RECORDED: &str = "already_recorded";
+    /// Notify: the user was notified already and the opportunity is open (no second notice).
+    pub const ALREADY_NOTIFIED: &str = "already_notified";
+    /// Notify: another run is notifying this user right now.
+    pub const NOTICE_IN_PROGRESS: &str = "notice_in_progress";
+    /// Notify: the notice could not be sent (the user will not be reclaimed from it).
+    pub const NOTICE_FAILED: &str = "notice_failed";
+    /// Notify: no e-mail address is known for the user.
+    pub const NO_EMAIL: &str = "no_email";
+    /// Reclaim-notified: a named user has no open notice.
+    pub const NOT_NOTIFIED: &str = "not_notified";
+    /// Reclaim-notified: the grace period has not ended yet.
+    pub const GRACE_PERIOD_NOT_ENDED: &str = "grace_period_not_ended";
+    /// Reclaim-notified: the synced activity shows the user active after the notice.
+    pub const CAME_BACK: &str = "came_back";
+    /// Reclaim-notified: the notice announced another action than this request's.
+    pub const OTHER_ACTION: &str = "other_action";
 }
 
 /// One user's line in the response.
@@ -109,6 +125,12 @@ pub struct UserResult {
     /// `not_applied`); absent in a dry run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_state: Option<AuditState>,
+    /// Notify-then-reclaim: the state this request moved the user's opportunity to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunity: Option<OpportunityState>,
+    /// Notify-then-reclaim: when the user's grace period ends (or ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_ends_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +156,10 @@ pub struct Summary {
     /// checks at most [`DRY_RUN_LIVE_CHECKS`] live); counted in `selected`, not listed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub not_checked_live: u64,
+    /// Notify-then-reclaim: users per opportunity state this request moved them to (history:
+    /// opportunities per current state).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub opportunities: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -151,6 +177,9 @@ pub const MAX_LISTED_USERS: usize = 2_000;
 pub struct ReclamationResponse {
     pub request_id: String,
     pub connection_id: String,
+    /// Notify-then-reclaim's step (absent: `reclaim`).
+    #[serde(default, skip_serializing_if = "Step::is_reclaim")]
+    pub step: Step,
     pub action: Action,
     pub mode: Execution,
     /// The request id had been executed before: nothing was done again; the results are
@@ -171,6 +200,10 @@ pub struct ReclamationResponse {
     /// Lines left out of `users` past [`MAX_LISTED_USERS`] (the summary counts them).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub users_not_listed: u64,
+    /// `history`: the opportunities with their steps (at most [`MAX_LISTED_USERS`]; the
+    /// summary counts them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opportunities: Option<Vec<OpportunityRecord>>,
 }
 
 /// [`holds_seat`] of a recorded state (`before` / `after` of an audit entry); `None` without a
@@ -212,6 +245,8 @@ impl UserResult {
             zoom_tracking_id: None,
             license_change: None,
             audit_state: None,
+            opportunity: None,
+            grace_ends_at: None,
         }
     }
 }
@@ -351,6 +386,11 @@ pub(super) fn respond(
             Outcome::Failed => s.failed += 1,
             Outcome::Unknown => s.unknown += 1,
         }
+        if let Some(state) = u.opportunity {
+            *s.opportunities
+                .entry(state.as_str().to_owned())
+                .or_default() += 1;
+        }
         if let Some(name) = &u.license_change
             && matches!(u.outcome, Outcome::Acted | Outcome::WouldAct)
         {
@@ -376,6 +416,7 @@ pub(super) fn respond(
     ReclamationResponse {
         request_id: request.request_id.clone(),
         connection_id: request.connection_id.clone(),
+        step: request.step,
         action: request.action,
         mode: request.mode,
         replayed,
@@ -389,6 +430,7 @@ pub(super) fn respond(
             users.truncate(MAX_LISTED_USERS);
             users
         },
+        opportunities: None,
     }
 }
 

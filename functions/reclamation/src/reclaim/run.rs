@@ -20,7 +20,7 @@ use super::selection::Candidate;
 use super::{ACCESS_TASK, LEASE_TTL, Reclaimer};
 use crate::error::ReclamationError;
 use crate::gateway::ZoomUsers;
-use crate::request::{Action, Execution, ReclamationRequest};
+use crate::request::{Action, Execution, ReclamationRequest, Step};
 
 impl Reclaimer {
     /// Handles one invocation payload.
@@ -34,6 +34,7 @@ impl Reclaimer {
         connection_id = %request.connection_id,
         action = request.action.as_str(),
         mode = request.mode.as_str(),
+        step = request.step.as_str(),
     ))]
     pub async fn run(
         &self,
@@ -46,6 +47,10 @@ impl Reclaimer {
             .get_connection(&request.connection_id)
             .await?
             .ok_or_else(|| ReclamationError::ConnectionNotFound(request.connection_id.clone()))?;
+        if request.step == Step::History {
+            // Reads what was recorded; also for a connection that cannot be used any more.
+            return self.history(request).await;
+        }
         match &connection.status {
             ConnectionStatus::Active => {}
             ConnectionStatus::NeedsReauthorization { reason, .. } => {
@@ -94,7 +99,12 @@ impl Reclaimer {
             }
             warnings.push(e.to_string());
         }
-        if let Some(missing) = self
+        if request.step == Step::Notify {
+            // Notices change nothing at Zoom (the reclaim_notified run checks the scopes).
+            if self.notifier.is_none() && request.mode == Execution::DryRun {
+                warnings.push(ReclamationError::NotificationsNotConfigured.to_string());
+            }
+        } else if let Some(missing) = self
             .missing_scopes(request, &connection, &actionable)
             .await?
         {
@@ -111,6 +121,19 @@ impl Reclaimer {
             .await
             .map_err(ReclamationError::Zoom)?;
 
+        if request.step == Step::Notify && request.mode == Execution::DryRun {
+            return self
+                .notify(
+                    request,
+                    &connection,
+                    &*zoom,
+                    &candidates,
+                    data_as_of,
+                    warnings,
+                    now,
+                )
+                .await;
+        }
         if request.mode == Execution::DryRun {
             let mut results = Vec::with_capacity(candidates.len());
             let (mut checked, mut not_checked) = (0, 0u64);
@@ -148,18 +171,58 @@ impl Reclaimer {
         {
             return Err(ReclamationError::InProgress(request.request_id.clone()));
         }
-        let outcome = match self.hold_earlier(&mut candidates, &owner).await {
-            Ok(earlier) => {
-                let outcome = self
-                    .execute(request, &connection, &*zoom, &candidates, data_as_of, now)
-                    .await;
-                if let Some(earlier) = earlier {
-                    self.release(&earlier, &owner).await;
+        // Notify-then-reclaim: one run of its steps per connection at a time.
+        let notices = (!request.step.is_reclaim()).then(|| notices_lease_name(&connection));
+        if let Some(name) = &notices
+            && !self.stores.leases.acquire(name, &owner, LEASE_TTL).await?
+        {
+            self.release(&lease, &owner).await;
+            return Err(ReclamationError::InProgress(format!(
+                "{} (another notify or reclaim_notified run of connection {} is running)",
+                request.request_id, connection.connection_id
+            )));
+        }
+        let outcome = if request.step == Step::Notify {
+            self.notify(
+                request,
+                &connection,
+                &*zoom,
+                &candidates,
+                data_as_of,
+                Vec::new(),
+                now,
+            )
+            .await
+        } else {
+            match self.hold_earlier(&mut candidates, &owner).await {
+                Ok(earlier) => {
+                    let mut outcome = self
+                        .execute(request, &connection, &*zoom, &candidates, data_as_of, now)
+                        .await;
+                    if let Some(earlier) = earlier {
+                        self.release(&earlier, &owner).await;
+                    }
+                    if request.step == Step::ReclaimNotified
+                        && let Ok(response) = &mut outcome
+                        && let Err(e) = self.settle(request, &candidates, response).await
+                    {
+                        // The changes are audited; a replay of the request settles them.
+                        outcome = Err(e);
+                    }
+                    if request.action == Action::Reactivate
+                        && let Ok(response) = &mut outcome
+                        && let Err(e) = self.note_restored(request, response).await
+                    {
+                        warn!(error = %e, "restored users' opportunities not updated");
+                    }
+                    outcome
                 }
-                outcome
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
         };
+        if let Some(name) = &notices {
+            self.release(name, &owner).await;
+        }
         self.release(&lease, &owner).await;
         outcome
     }
@@ -378,6 +441,11 @@ impl Reclaimer {
 /// The lease that keeps two invocations of one request apart.
 fn lease_name(request_id: &str) -> String {
     format!("reclamation#{request_id}")
+}
+
+/// The lease that keeps two notify-then-reclaim runs of one connection apart.
+fn notices_lease_name(connection: &ConnectionRecord) -> String {
+    format!("reclamation-notices#{}", connection.connection_id)
 }
 
 /// The refusal for partial activity data, naming the scopes behind

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use ports::{AuditEntry, AuditState, ConnectionRecord, UserView};
+use ports::{AuditEntry, AuditState, ConnectionRecord, OpportunityRecord, UserView};
 use serde_json::Value;
 use sync_domain::reclamation::{self, Hold, StoredUser, is_paid};
 use sync_domain::{ActivityDates, LicenseKind, inactive_beyond};
@@ -33,10 +33,15 @@ pub(super) struct Candidate {
     pub(super) pre: Option<(Outcome, &'static str, String)>,
     /// Reactivate: the audit entry being undone.
     pub(super) restore: Option<AuditEntry>,
+    /// Reclaim-notified: the inactivity this user must show instead of the request's
+    /// ([`Candidate::threshold`]).
+    pub(super) threshold: Option<u32>,
+    /// Reclaim-notified: the user's opportunity (state `notified`).
+    pub(super) opportunity: Option<OpportunityRecord>,
 }
 
 impl Candidate {
-    fn from_view(view: UserView) -> Self {
+    pub(super) fn from_view(view: UserView) -> Self {
         let activity = view.activity();
         let r = view.roster;
         Self {
@@ -54,11 +59,13 @@ impl Candidate {
             created: r.active_date,
             pre: None,
             restore: None,
+            threshold: None,
+            opportunity: None,
         }
     }
 
     /// A user known only by a key (not in the roster): nothing but what the caller gives.
-    fn bare(account_id: String, user_key: String, user_id: Option<String>) -> Self {
+    pub(super) fn bare(account_id: String, user_key: String, user_id: Option<String>) -> Self {
         Self {
             account_id,
             user_key,
@@ -72,10 +79,12 @@ impl Candidate {
             created: None,
             pre: None,
             restore: None,
+            threshold: None,
+            opportunity: None,
         }
     }
 
-    fn unknown(given: &str, reason: &'static str, detail: String) -> Self {
+    pub(super) fn unknown(given: &str, reason: &'static str, detail: String) -> Self {
         Self {
             email: given.contains('@').then(|| given.to_owned()),
             pre: Some((Outcome::Skipped, reason, detail)),
@@ -123,14 +132,17 @@ impl Candidate {
 
     /// The user's response line from the stored records (skipped until decided otherwise).
     pub(super) fn line(&self) -> UserResult {
-        UserResult::new(
-            self.user_key.clone(),
-            self.user_id.clone(),
-            self.email.clone(),
-            self.account_id.clone(),
-            self.license_name.clone(),
-            self.activity,
-        )
+        UserResult {
+            grace_ends_at: self.opportunity.as_ref().and_then(|o| o.grace_ends_at),
+            ..UserResult::new(
+                self.user_key.clone(),
+                self.user_id.clone(),
+                self.email.clone(),
+                self.account_id.clone(),
+                self.license_name.clone(),
+                self.activity,
+            )
+        }
     }
 
     /// What can be decided from the stored records alone ([`reclamation::pre_check`]).
@@ -153,7 +165,7 @@ impl Candidate {
         };
         let (why, detail) = match reclamation::pre_check(
             &stored,
-            threshold(request, connection),
+            self.threshold(request, connection),
             now,
         )? {
             Hold::Removed => (
@@ -183,6 +195,19 @@ impl Candidate {
     }
 }
 
+impl Candidate {
+    /// The inactivity this user must show: their own (reclaim-notified), else the request's
+    /// ([`threshold`]).
+    pub(super) fn threshold(
+        &self,
+        request: &ReclamationRequest,
+        connection: &ConnectionRecord,
+    ) -> u32 {
+        self.threshold
+            .unwrap_or_else(|| threshold(request, connection))
+    }
+}
+
 /// The inactivity a user must show: the policy's, else the connection's threshold.
 pub(super) fn threshold(request: &ReclamationRequest, connection: &ConnectionRecord) -> u32 {
     reclamation::threshold(
@@ -206,6 +231,7 @@ impl Reclaimer {
             Selection::Restore { request_id, only } => {
                 self.select_restore(connection, &request_id, only).await?
             }
+            Selection::Notified { only } => self.select_notified(request, connection, only).await?,
         };
         let mut seen = HashSet::new();
         out.retain(|c| seen.insert((c.account_id.clone(), c.user_key.clone())));

@@ -6,7 +6,8 @@
 //! store uses; the keys in `keys`; one file per aggregate's store traits: `connections`
 //! (connections and OAuth states), `accounts`, `users` (roster and activity), `licenses`
 //! (licenses and their activity figures), `candidates` (reclamation candidates), `runs` (sync
-//! runs and checkpoints), `audit`, `leases` (leases and running-task marks) and `purge`.
+//! runs and checkpoints), `audit`, `leases` (leases and running-task marks), `opportunities`
+//! (notify-then-reclaim) and `purge`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ mod connections;
 mod keys;
 mod leases;
 mod licenses;
+mod opportunities;
 mod purge;
 mod runs;
 mod users;
