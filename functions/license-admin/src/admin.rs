@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -11,14 +12,15 @@ use licensing::{
     ValidationError,
 };
 use ports::{
-    AccountKind, AccountRecord, ConnectionRecord, ContractRecord, LicenseRecord, Store,
-    UpdateError, update_contract,
+    AccountKind, AccountRecord, Chunks, ConnectionRecord, ContractRecord, FileStore, LicenseRecord,
+    Store, UpdateError, update_contract,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use sync_domain::{LicenseKind, Provisioned};
 
 use crate::error::AdminError;
+use crate::export::{Export, UTF8_BOM};
 use crate::request::{AdminRequest, LicenseRef};
 
 pub use sync_domain::Clock;
@@ -56,8 +58,14 @@ pub struct LicenseView {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// How long a download link lives unless configured (`ZTS_FILES_LINK_TTL_SECS`).
+pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
 pub struct Admin {
     records: Arc<dyn Store>,
+    /// Where reports and exports are written (S3 in Lambda).
+    files: Arc<dyn FileStore>,
+    link_ttl: Duration,
     clock: Clock,
 }
 
@@ -94,12 +102,23 @@ struct Snapshot {
 }
 
 impl Admin {
-    pub fn new(records: Arc<dyn Store>, clock: Clock) -> Self {
-        Self { records, clock }
+    pub fn new(records: Arc<dyn Store>, files: Arc<dyn FileStore>, clock: Clock) -> Self {
+        Self {
+            records,
+            files,
+            link_ttl: DEFAULT_LINK_TTL,
+            clock,
+        }
     }
 
-    pub fn with_system_clock(records: Arc<dyn Store>) -> Self {
-        Self::new(records, sync_domain::system_clock())
+    pub fn with_system_clock(records: Arc<dyn Store>, files: Arc<dyn FileStore>) -> Self {
+        Self::new(records, files, sync_domain::system_clock())
+    }
+
+    /// Links that live `ttl` instead of [`DEFAULT_LINK_TTL`].
+    pub fn with_link_ttl(mut self, ttl: Duration) -> Self {
+        self.link_ttl = ttl;
+        self
     }
 
     /// Handles one invocation payload.
@@ -186,15 +205,108 @@ impl Admin {
                 scope,
             } => {
                 let report = self.report(&connection_id, scope).await?;
-                Ok(json!({
-                    "operation": "report",
-                    "connection_id": connection_id,
-                    "format": format,
-                    "content_type": format.content_type(),
-                    "body": licensing::render(&report, format),
-                }))
+                let mut body = licensing::render(&report, format);
+                if format == licensing::Format::Csv {
+                    body.insert_str(0, UTF8_BOM);
+                }
+                let ext = match format {
+                    licensing::Format::Json => "json",
+                    licensing::Format::Csv => "csv",
+                    licensing::Format::Html => "html",
+                    licensing::Format::Text => "txt",
+                };
+                let chunks: Chunks<'_> = Box::pin(futures::stream::iter([Ok(body.into_bytes())]));
+                let mut out = self
+                    .deliver(&connection_id, "report", ext, format.content_type(), chunks)
+                    .await?;
+                out["operation"] = "report".into();
+                out["format"] = json!(format);
+                out["scope"] = json!(scope);
+                Ok(out)
+            }
+            AdminRequest::Export {
+                connection_id,
+                kind,
+                format,
+                requested_by,
+            } => {
+                self.connection(&connection_id).await?;
+                let accounts: Vec<AccountRecord> = self
+                    .records
+                    .list_accounts(&connection_id)
+                    .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
+                    .try_collect()
+                    .await?;
+                let rows = std::sync::atomic::AtomicU64::new(0);
+                let failure = std::sync::Mutex::new(None);
+                let export = Export {
+                    store: &*self.records,
+                    connection_id: &connection_id,
+                    accounts: &accounts,
+                    kind,
+                    format,
+                    now: (self.clock)(),
+                    rows: &rows,
+                    failure: &failure,
+                };
+                let delivered = self
+                    .deliver(
+                        &connection_id,
+                        kind.as_str(),
+                        format.extension(),
+                        format.content_type(),
+                        export.chunks(),
+                    )
+                    .await;
+                if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    return Err(e.into());
+                }
+                let mut out = delivered?;
+                let rows = rows.into_inner();
+                tracing::info!(
+                    connection_id,
+                    kind = kind.as_str(),
+                    rows,
+                    requested_by = requested_by.trim(),
+                    "export written"
+                );
+                out["operation"] = "export".into();
+                out["kind"] = kind.as_str().into();
+                out["format"] = json!(format);
+                out["rows"] = rows.into();
+                Ok(out)
             }
         }
+    }
+
+    /// Writes a file of the connection (`connections/{cid}/{kind}/{time}-{random}.{ext}`) and
+    /// answers with its short-lived link. Only the key is logged (the link is signed).
+    async fn deliver(
+        &self,
+        cid: &str,
+        kind: &str,
+        ext: &str,
+        content_type: &str,
+        chunks: Chunks<'_>,
+    ) -> Result<Value, AdminError> {
+        let key = file_key(cid, kind, (self.clock)(), ext);
+        let stored = self.files.write(&key, content_type, chunks).await?;
+        let link = self.files.presign_get(&key, self.link_ttl).await?;
+        tracing::info!(
+            connection_id = cid,
+            key,
+            bytes = stored.bytes,
+            parts = stored.parts,
+            "file delivered"
+        );
+        Ok(json!({
+            "connection_id": cid,
+            "link": link.url,
+            "expires_at": link.expires_at,
+            "key": stored.key,
+            "bytes": stored.bytes,
+            "content_type": stored.content_type,
+        }))
     }
 
     async fn set_managed(&self, l: &LicenseRef, managed: bool) -> Result<Value, AdminError> {
@@ -416,6 +528,27 @@ impl Admin {
             meta, &inputs, users, &zoom,
         ))
     }
+}
+
+/// `connections/{cid}/{kind}/{YYYYMMDDTHHMMSSZ}-{8 random hex}.{ext}`: the connection id with
+/// anything but letters, digits, `.`, `_` and `-` replaced by `_` (a key never holds a path of
+/// the caller's making, nor a token).
+pub fn file_key(cid: &str, kind: &str, now: DateTime<Utc>, ext: &str) -> String {
+    let safe: String = cid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let random: u32 = rand::random();
+    format!(
+        "connections/{safe}/{kind}/{}-{random:08x}.{ext}",
+        now.format("%Y%m%dT%H%M%SZ")
+    )
 }
 
 fn kind(account: Option<&AccountRecord>) -> String {

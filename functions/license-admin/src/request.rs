@@ -3,6 +3,8 @@
 //! `events/license-admin/*.json`.
 
 use licensing::{Format, Scope};
+
+use crate::export::{ExportFormat, ExportKind};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -49,6 +51,14 @@ pub enum AdminRequest {
         #[serde(default)]
         scope: Scope,
     },
+    /// A user export, written to the file store (`export.rs`).
+    Export {
+        connection_id: String,
+        kind: ExportKind,
+        #[serde(default)]
+        format: ExportFormat,
+        requested_by: String,
+    },
 }
 
 /// Why a request was refused before anything happened.
@@ -56,7 +66,7 @@ pub enum AdminRequest {
 #[error("invalid license-admin request: {0}")]
 pub struct RequestError(pub String);
 
-const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract or report";
+const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract, report or export";
 
 /// Fields each operation takes (serde's flatten cannot deny unknown fields, so they are
 /// checked here, before parsing).
@@ -88,6 +98,13 @@ fn allowed(operation: &str) -> Option<&'static [&'static str]> {
             "fields",
         ],
         "report" => &["operation", "connection_id", "format", "scope"],
+        "export" => &[
+            "operation",
+            "connection_id",
+            "kind",
+            "format",
+            "requested_by",
+        ],
         _ => return None,
     })
 }
@@ -122,10 +139,18 @@ impl AdminRequest {
             }
         }
         // Serde names no path inside an internally tagged enum: check the enumerations here.
-        for (key, values) in [
-            ("format", &["json", "csv", "html", "text"][..]),
-            ("scope", &["managed", "all"][..]),
-        ] {
+        let enums: [(&str, &[&str]); 2] = if op == "export" {
+            [
+                ("kind", &ExportKind::NAMES),
+                ("format", &ExportFormat::NAMES),
+            ]
+        } else {
+            [
+                ("format", &["json", "csv", "html", "text"]),
+                ("scope", &["managed", "all"]),
+            ]
+        };
+        for (key, values) in enums {
             if let Some(v) = obj.get(key)
                 && !v.as_str().is_some_and(|s| values.contains(&s))
             {
@@ -142,7 +167,9 @@ impl AdminRequest {
 
     pub fn connection_id(&self) -> &str {
         match self {
-            Self::List { connection_id } | Self::Report { connection_id, .. } => connection_id,
+            Self::List { connection_id }
+            | Self::Report { connection_id, .. }
+            | Self::Export { connection_id, .. } => connection_id,
             Self::Manage(l) | Self::Unmanage(l) => &l.connection_id,
             Self::SetContract { license, .. } | Self::UnsetContract { license, .. } => {
                 &license.connection_id
@@ -158,6 +185,7 @@ impl AdminRequest {
             Self::SetContract { .. } => "set_contract",
             Self::UnsetContract { .. } => "unset_contract",
             Self::Report { .. } => "report",
+            Self::Export { .. } => "export",
         }
     }
 
@@ -176,6 +204,9 @@ impl AdminRequest {
             if let Some(a) = &l.account_id {
                 text("account_id", a, 128)?;
             }
+        }
+        if let Self::Export { requested_by, .. } = self {
+            text("requested_by", requested_by, 256)?;
         }
         match self {
             Self::SetContract { contract, .. } => {

@@ -118,6 +118,8 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub sqs: aws_sdk_sqs::Client,
+    /// Path-style addressing when an endpoint is set (moto has no per-bucket host names).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsClients {
@@ -127,6 +129,11 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             secrets: aws_sdk_secretsmanager::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(config.endpoint_url.is_some())
+                    .build(),
+            ),
         }
     }
 }

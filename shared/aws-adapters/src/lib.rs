@@ -5,6 +5,7 @@
 //!   ([`Records::dynamo`]) or an in-memory table with the same semantics
 //!   ([`Records::in_memory`], for tests of every crate).
 //! - [`tokens`]: [`SecretsManagerTokenStore`] and [`MemoryTokenStore`].
+//! - [`files`]: the file port on S3 ([`S3FileStore`]) and in memory ([`MemoryFileStore`]).
 //! - [`app_secrets`]: OAuth app credentials and the webhook secret, read once per cold start.
 //! - [`table`]: the table definition (`infra/template.yaml` is checked against it).
 
@@ -13,12 +14,14 @@ pub mod backend;
 mod config;
 mod contracts;
 mod error;
+pub mod files;
 pub mod stores;
 pub mod table;
 pub mod tokens;
 
 pub use app_secrets::{AppCredentials, AppSecrets, AppSecretsLoader};
 pub use config::{AwsClients, AwsConfig};
+pub use files::{MemoryFile, MemoryFileStore, S3FileStore};
 pub use stores::Records;
 pub use table::{TABLE, create_table_if_missing};
 pub use tokens::{MemoryTokenStore, SecretsManagerTokenStore};

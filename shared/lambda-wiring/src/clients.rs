@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use aws_adapters::{AppSecrets, AwsClients, AwsConfig, Records, SecretsManagerTokenStore};
+use aws_adapters::{
+    AppSecrets, AwsClients, AwsConfig, Records, S3FileStore, SecretsManagerTokenStore,
+};
 use ports::{StoreError, TokenVault, VaultOptions};
 use zoom::{OAuthClient, ZoomConfig};
 
@@ -24,6 +26,12 @@ impl Wiring {
     /// Every store on the DynamoDB table.
     pub fn records(&self) -> Records {
         Records::dynamo(self.clients.dynamodb.clone(), self.aws.table_name.clone())
+    }
+
+    /// Reports and exports in `bucket` (`Vars::files`), through the S3 client of the same
+    /// configuration as the others (path-style on a local endpoint).
+    pub fn files(&self, bucket: &str) -> S3FileStore {
+        S3FileStore::new(self.clients.s3.clone(), bucket)
     }
 
     /// One Secrets Manager secret per connection.

@@ -6,11 +6,14 @@
 //! - [`records`]: the record types, as stored (layout: `docs/data-model.md`).
 //! - [`stores`]: one small trait per aggregate, and [`Store`], all of them at once.
 //! - [`contracts`]: admin-entered license state.
+//! - [`files`]: where reports and exports are delivered (written as a stream, read through a
+//!   short-lived link).
 //! - [`tokens`]: where a connection's tokens are kept.
 //! - [`vault`]: the rotation-safe token source on the token store and the refresh lease.
 
 pub mod contracts;
 mod error;
+pub mod files;
 pub mod records;
 pub mod stores;
 pub mod tokens;
@@ -19,6 +22,7 @@ pub mod webhook_secret;
 
 pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
+pub use files::{Chunks, FileError, FileLink, FileStore, MIN_PART_SIZE, Parts, StoredFile};
 pub use records::*;
 pub use stores::{
     AccountStore, AuditStore, BudgetStore, CandidateStore, ConnectionStore, LeaseStore,

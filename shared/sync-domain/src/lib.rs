@@ -8,7 +8,7 @@ pub mod reclamation;
 pub mod settings;
 pub mod text;
 
-pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
+pub use activity::{ActivityBand, ActivityBands, ActivityDates, inactive_beyond};
 pub use license::{LicenseKind, Provisioned};
 pub use payload::parse_payload;
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};

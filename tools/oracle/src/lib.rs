@@ -35,7 +35,10 @@
 //!   (exactly the threshold is still within). Reclamation candidates = those inactive beyond
 //!   the threshold.
 //!
-//! The test harness (`tools/test-support`) compares stored records with it.
+//! The test harness (`tools/test-support`) compares stored records with it; [`csv`] reads
+//! back the CSV files the connector writes.
+
+pub mod csv;
 
 use std::collections::{BTreeMap, BTreeSet};
 
