@@ -138,7 +138,15 @@ impl AdminRequest {
                 )));
             }
         }
-        // Serde names no path inside an internally tagged enum: check the enumerations here.
+        // Serde names no path inside an internally tagged enum: check the text fields' type
+        // and the enumerations here.
+        for key in ["connection_id", "license_id", "account_id", "requested_by"] {
+            if let Some(v) = obj.get(key).filter(|v| !v.is_string()) {
+                return Err(RequestError(format!(
+                    "field `{key}` must be a string, not {v}"
+                )));
+            }
+        }
         let enums: [(&str, &[&str]); 2] = if op == "export" {
             [
                 ("kind", &ExportKind::NAMES),

@@ -399,6 +399,7 @@ async fn exports_equal_the_truth_and_follow_the_next_sync() {
     connect(&env.records, &truth0, cid, s).await;
     let (file_store, files) = file_store(test).await;
 
+    let mut earlier = None;
     for round in 0..2 {
         if round == 1 {
             // Forty days later, the daily tasks again: days grow, bands and candidates move.
@@ -554,5 +555,9 @@ async fn exports_equal_the_truth_and_follow_the_next_sync() {
             }
         }
         assert_eq!(got, want, "round {round}: the candidates");
+        let keys: Vec<_> = want.into_keys().collect();
+        if let Some(before) = earlier.replace(keys.clone()) {
+            assert_ne!(before, keys, "the next sync changed the candidates");
+        }
     }
 }

@@ -727,6 +727,9 @@ const TRICKY: [&str; 10] = [
     "safe=later",
 ];
 
+/// Days since the last activity on both sides of the 30/60/90-day edges.
+const EDGES: [i64; 7] = [0, 30, 31, 60, 61, 90, 91];
+
 async fn export_seeded() -> (Records, Admin, Arc<MemoryFileStore>) {
     let (records, admin, files) = seeded_with_files().await;
     // Users with names a spreadsheet would run; one removed; one in the sub account.
@@ -754,6 +757,31 @@ async fn export_seeded() -> (Records, Admin, Arc<MemoryFileStore>) {
     sub.first_name = Some("Sub".into());
     sub.account_id = SUB.into();
     records.upsert_users(CONN, &[sub]).await.unwrap();
+    // Users on both sides of every band's edge (last meeting joined that many days ago).
+    let edges: Vec<UserRecord> = EDGES
+        .iter()
+        .map(|d| UserRecord {
+            user_id: Some(format!("d{d}")),
+            email: format!("d{d}@example.com"),
+            first_name: None,
+            last_name: None,
+            ..users[0].clone()
+        })
+        .collect();
+    records.upsert_users(CONN, &edges).await.unwrap();
+    let access: Vec<UserAccess> = EDGES
+        .iter()
+        .map(|d| UserAccess {
+            user_key: format!("d{d}"),
+            account_id: MASTER.into(),
+            dates: ActivityDates {
+                last_login: None,
+                last_meeting_created: None,
+                last_meeting_joined: Some(now() - Duration::days(*d) - Duration::hours(1)),
+            },
+        })
+        .collect();
+    records.upsert_access(CONN, &access).await.unwrap();
     // License Differentiation's candidates: u2 (100 days), u3 (never active, 900 days since
     // becoming active) and one whose user left the roster since.
     let candidate = |key: &str, last: Option<i64>, days: i64| ports::ReclamationCandidate {
@@ -836,7 +864,14 @@ async fn export_requests_are_refused_with_the_field_named() {
             with("connection_id", json!("")),
             "`connection_id` must not be empty",
         ),
-        (with("connection_id", json!(7)), "connection_id"),
+        (
+            with("connection_id", json!(7)),
+            "field `connection_id` must be a string",
+        ),
+        (
+            with("requested_by", json!(["a"])),
+            "field `requested_by` must be a string",
+        ),
     ] {
         let e = refused(&admin, payload.clone()).await;
         assert_eq!(e.kind(), "InvalidRequest", "{payload}: {e}");
@@ -876,8 +911,9 @@ async fn all_users_csv_rows_follow_the_rules() {
 
     let text = fetch(&files, &out);
     let rows = csv_rows(&text, "email");
-    // u1..u4 (licensed, master), t0..t8 (t9 is removed), s1 (sub); not the candidate u9.
-    assert_eq!(rows.len(), 4 + 9 + 1, "{:?}", rows.keys());
+    // u1..u4 (licensed, master), t0..t8 (t9 is removed), s1 (sub), the edge users; not the
+    // candidate u9.
+    assert_eq!(rows.len(), 4 + 9 + 1 + EDGES.len(), "{:?}", rows.keys());
     assert_eq!(out["rows"], rows.len());
     assert!(
         !rows.contains_key("t9@example.com"),
@@ -924,6 +960,12 @@ async fn all_users_csv_rows_follow_the_rules() {
         assert_eq!(r["last_meeting_created"], "");
     }
     assert_eq!(rows["s1@example.com"]["account_name"], "Acme EU");
+    for d in EDGES {
+        let r = &rows[&format!("d{d}@example.com")];
+        assert_eq!(r["days_since_last_activity"], d.to_string(), "whole days");
+        assert_eq!(r["band"], band(Some(d)), "{d} days");
+        assert_eq!(r["last_activity"], r["last_meeting_joined"]);
+    }
     // Formula neutralization and quoting, for every tricky name.
     for (i, name) in TRICKY.iter().enumerate().take(9) {
         let r = &rows[&format!("t{i}@example.com")];
