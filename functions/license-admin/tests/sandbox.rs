@@ -422,13 +422,6 @@ async fn exports_equal_the_truth_and_follow_the_next_sync() {
             .iter()
             .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
             .collect();
-        let band = |days: Option<i64>| match days {
-            None => "never active",
-            Some(d) if d <= 30 => "0-30 days",
-            Some(d) if d <= 60 => "31-60 days",
-            Some(d) if d <= 90 => "61-90 days",
-            Some(_) => "over 90 days",
-        };
         let neutral = oracle::csv::neutralized;
 
         // All users, CSV.
@@ -492,7 +485,7 @@ async fn exports_equal_the_truth_and_follow_the_next_sync() {
                         rfc3339(t.latest_meeting_created),
                         rfc3339(t.latest_meeting_joined),
                         days.map(|d| d.to_string()).unwrap_or_default(),
-                        band(days).to_owned(),
+                        oracle::band(u.last_activity, now).to_owned(),
                         if u.candidate { "yes" } else { "no" }.to_owned(),
                     ],
                 );

@@ -26,6 +26,20 @@ fn s3_error(op: &'static str, err: impl std::error::Error) -> FileError {
     }
 }
 
+/// When a link of `ttl` signed now expires.
+fn expires_at(ttl: Duration) -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(12))
+}
+
+fn stored(key: &str, content_type: &str, bytes: u64, parts: u32) -> StoredFile {
+    StoredFile {
+        key: key.to_owned(),
+        bytes,
+        content_type: content_type.to_owned(),
+        parts,
+    }
+}
+
 fn check_ttl(ttl: Duration) -> Result<(), FileError> {
     if ttl.is_zero() || ttl > MAX_LINK_TTL {
         return Err(FileError::Invalid(format!(
@@ -86,18 +100,15 @@ impl S3FileStore {
     /// The multipart upload from its first full part on; returns the part count.
     async fn put_parts(
         &self,
-        key: &str,
+        up: &mut Upload<'_, '_>,
         content_type: &str,
         first: Vec<u8>,
-        parts: &mut Parts,
-        chunks: &mut Chunks<'_>,
-        bytes: &mut u64,
     ) -> Result<u32, FileError> {
         let created = self
             .client
             .create_multipart_upload()
             .bucket(&self.bucket)
-            .key(key)
+            .key(up.key)
             .content_type(content_type)
             .server_side_encryption(ServerSideEncryption::Aes256)
             .send()
@@ -110,21 +121,19 @@ impl S3FileStore {
                 message: "no upload id in the answer".into(),
             })?
             .to_owned();
-        let result = self
-            .upload_parts(key, &upload_id, first, parts, chunks, bytes)
-            .await;
+        let result = self.upload_parts(up, &upload_id, first).await;
         if result.is_err() {
             // Nothing half-written stays behind (the bucket's lifecycle also aborts leftovers).
             if let Err(e) = self
                 .client
                 .abort_multipart_upload()
                 .bucket(&self.bucket)
-                .key(key)
+                .key(up.key)
                 .upload_id(&upload_id)
                 .send()
                 .await
             {
-                tracing::warn!(key, error = %s3_error("AbortMultipartUpload", e), "abort failed");
+                tracing::warn!(key = up.key, error = %s3_error("AbortMultipartUpload", e), "abort failed");
             }
         }
         result
@@ -132,12 +141,9 @@ impl S3FileStore {
 
     async fn upload_parts(
         &self,
-        key: &str,
+        up: &mut Upload<'_, '_>,
         upload_id: &str,
         first: Vec<u8>,
-        parts: &mut Parts,
-        chunks: &mut Chunks<'_>,
-        bytes: &mut u64,
     ) -> Result<u32, FileError> {
         let mut done = Vec::new();
         let mut next = Some(first);
@@ -147,7 +153,7 @@ impl S3FileStore {
                 .client
                 .upload_part()
                 .bucket(&self.bucket)
-                .key(key)
+                .key(up.key)
                 .upload_id(upload_id)
                 .part_number(number)
                 .body(ByteStream::from(body))
@@ -160,27 +166,13 @@ impl S3FileStore {
                     .part_number(number)
                     .build(),
             );
-            while next.is_none() {
-                match chunks.try_next().await? {
-                    Some(chunk) => {
-                        *bytes += chunk.len() as u64;
-                        next = parts.push(&chunk);
-                    }
-                    None => {
-                        let last = std::mem::replace(parts, Parts::new(self.part_size)).finish();
-                        if !last.is_empty() {
-                            next = Some(last);
-                        }
-                        break;
-                    }
-                }
-            }
+            next = up.next_part().await?;
         }
         let count = u32::try_from(done.len()).unwrap_or(u32::MAX);
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
-            .key(key)
+            .key(up.key)
             .upload_id(upload_id)
             .multipart_upload(
                 CompletedMultipartUpload::builder()
@@ -194,56 +186,65 @@ impl S3FileStore {
     }
 }
 
+/// A file being written: its content's stream cut into parts.
+struct Upload<'k, 'c> {
+    key: &'k str,
+    parts: Option<Parts>,
+    chunks: Chunks<'c>,
+    bytes: u64,
+}
+
+impl Upload<'_, '_> {
+    /// The next part: a full one, or the last (smaller) one; `None` when all were given.
+    async fn next_part(&mut self) -> Result<Option<Vec<u8>>, FileError> {
+        let Some(parts) = self.parts.as_mut() else {
+            return Ok(None);
+        };
+        while let Some(chunk) = self.chunks.try_next().await? {
+            self.bytes += chunk.len() as u64;
+            if let Some(part) = parts.push(&chunk) {
+                return Ok(Some(part));
+            }
+        }
+        let last = self.parts.take().map(Parts::finish).unwrap_or_default();
+        Ok((!last.is_empty()).then_some(last))
+    }
+}
+
 #[async_trait]
 impl FileStore for S3FileStore {
     async fn write(
         &self,
         key: &str,
         content_type: &str,
-        mut chunks: Chunks<'_>,
+        chunks: Chunks<'_>,
     ) -> Result<StoredFile, FileError> {
-        let mut parts = Parts::new(self.part_size);
-        let mut bytes = 0u64;
-        let mut first = None;
-        while let Some(chunk) = chunks.try_next().await? {
-            bytes += chunk.len() as u64;
-            if let Some(part) = parts.push(&chunk) {
-                first = Some(part);
-                break;
+        let mut up = Upload {
+            key,
+            parts: Some(Parts::new(self.part_size)),
+            chunks,
+            bytes: 0,
+        };
+        let count = match up.next_part().await? {
+            Some(first) if up.parts.is_some() => {
+                self.put_parts(&mut up, content_type, first).await?
             }
-        }
-        let count = match first {
-            // Smaller than one part: one PutObject.
-            None => {
-                self.put_whole(key, content_type, parts.finish()).await?;
+            // Smaller than one part (or empty): one PutObject.
+            last => {
+                self.put_whole(key, content_type, last.unwrap_or_default())
+                    .await?;
                 1
             }
-            Some(first) => {
-                self.put_parts(
-                    key,
-                    content_type,
-                    first,
-                    &mut parts,
-                    &mut chunks,
-                    &mut bytes,
-                )
-                .await?
-            }
         };
-        tracing::info!(key, bytes, parts = count, "file written");
-        Ok(StoredFile {
-            key: key.to_owned(),
-            bytes,
-            content_type: content_type.to_owned(),
-            parts: count,
-        })
+        tracing::info!(key, bytes = up.bytes, parts = count, "file written");
+        Ok(stored(key, content_type, up.bytes, count))
     }
 
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<FileLink, FileError> {
         check_ttl(ttl)?;
         let config = PresigningConfig::expires_in(ttl)
             .map_err(|e| FileError::Invalid(format!("link lifetime: {e}")))?;
-        let signed_at = Utc::now();
+        let expires_at = expires_at(ttl);
         let request = self
             .client
             .get_object()
@@ -252,8 +253,6 @@ impl FileStore for S3FileStore {
             .presigned(config)
             .await
             .map_err(|e| s3_error("presign GetObject", e))?;
-        let expires_at = signed_at
-            + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(12));
         tracing::info!(key, %expires_at, "download link signed");
         Ok(FileLink {
             url: request.uri().to_owned(),
@@ -360,12 +359,7 @@ impl FileStore for MemoryFileStore {
         }
         let count = u32::try_from(file.part_sizes.len()).unwrap_or(u32::MAX);
         self.lock().insert(key.to_owned(), file);
-        Ok(StoredFile {
-            key: key.to_owned(),
-            bytes,
-            content_type: content_type.to_owned(),
-            parts: count,
-        })
+        Ok(stored(key, content_type, bytes, count))
     }
 
     async fn presign_get(&self, key: &str, ttl: Duration) -> Result<FileLink, FileError> {
@@ -373,8 +367,7 @@ impl FileStore for MemoryFileStore {
         if !self.lock().contains_key(key) {
             return Err(FileError::NotFound(key.to_owned()));
         }
-        let expires_at = Utc::now()
-            + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(12));
+        let expires_at = expires_at(ttl);
         Ok(FileLink {
             url: format!("memory://files/{key}?expires={}", expires_at.timestamp()),
             expires_at,

@@ -545,15 +545,7 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
         }
     }
     let truth_total: u64 = want_candidates.values().map(|(low, _)| low).sum();
-    if !diffs.is_empty() {
-        for d in &diffs {
-            eprintln!("    MISMATCH {d}");
-        }
-        bail!(
-            "{} figure(s) differ from the sandbox's ground truth",
-            diffs.len()
-        );
-    }
+    mismatches(&diffs, "figure(s)")?;
     if licenses.is_empty() {
         bail!("no licenses stored");
     }
@@ -561,6 +553,42 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
         "All figures equal the sandbox's ground truth (/_sandbox/truth): provisioned, assigned, \
          active, inactive and {truth_total} reclamation candidate(s) per account and license."
     );
+    Ok(())
+}
+
+/// Invokes `function` with `event` through `cargo lambda watch`'s Invoke API: whether the
+/// function failed, the HTTP status and the answer.
+async fn invoke(
+    invoke_url: &str,
+    function: &str,
+    event: &Value,
+) -> Result<(bool, reqwest::StatusCode, Value)> {
+    let url = format!("{invoke_url}/2015-03-31/functions/{function}/invocations");
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(900))
+        .build()?
+        .post(&url)
+        .json(event)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
+    let failed = response.headers().contains_key("x-amz-function-error");
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    Ok((failed, status, body))
+}
+
+/// Prints one `MISMATCH` line per difference and fails when there is any.
+fn mismatches(diffs: &[String], what: &str) -> Result<()> {
+    for d in diffs {
+        eprintln!("    MISMATCH {d}");
+    }
+    if !diffs.is_empty() {
+        bail!(
+            "{} {what} differ from the sandbox's ground truth",
+            diffs.len()
+        );
+    }
     Ok(())
 }
 
@@ -576,18 +604,7 @@ async fn deliver_file(
 ) -> Result<()> {
     let event = event_for_connection(records, file).await?;
     let connection = only_connection(records).await?;
-    let url = format!("{invoke_url}/2015-03-31/functions/license-admin/invocations");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(900))
-        .build()?;
-    let response = http
-        .post(&url)
-        .json(&event)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
-    let failed = response.headers().contains_key("x-amz-function-error");
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let (failed, _, body) = invoke(invoke_url, "license-admin", &event).await?;
     if failed || body["link"].as_str().is_none() {
         bail!(
             "license-admin answered no link: {}",
@@ -607,7 +624,7 @@ async fn deliver_file(
         body["expires_at"].as_str().unwrap_or("")
     );
     println!("    link: {link}");
-    let download = http.get(link).send().await.context("download the file")?;
+    let download = reqwest::get(link).await.context("download the file")?;
     if !download.status().is_success() {
         bail!("the link answered {}", download.status());
     }
@@ -664,15 +681,7 @@ async fn deliver_file(
         since,
         Utc::now(),
     );
-    if !diffs.is_empty() {
-        for d in &diffs {
-            eprintln!("    MISMATCH {d}");
-        }
-        bail!(
-            "{} export row(s) differ from the sandbox's ground truth",
-            diffs.len()
-        );
-    }
+    mismatches(&diffs, "export row(s)")?;
     println!(
         "    {} rows; users and candidates equal the sandbox's ground truth",
         rows.len()
@@ -692,18 +701,7 @@ async fn dry_run(records: &Records, invoke_url: &str, sandbox: &str, file: &str)
         .and_then(|d| u32::try_from(d).ok())
         .with_context(|| format!("{file} has no policy.inactive_days"))?;
     let from = Utc::now();
-    let url = format!("{invoke_url}/2015-03-31/functions/reclamation/invocations");
-    let response = reqwest::Client::builder()
-        .timeout(Duration::from_secs(900))
-        .build()?
-        .post(&url)
-        .json(&event)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
-    let failed = response.headers().contains_key("x-amz-function-error");
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let (failed, status, body) = invoke(invoke_url, "reclamation", &event).await?;
     let to = Utc::now();
     if failed || !status.is_success() {
         bail!(
