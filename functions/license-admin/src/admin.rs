@@ -12,15 +12,16 @@ use licensing::{
     ValidationError,
 };
 use ports::{
-    AccountKind, AccountRecord, Chunks, ConnectionRecord, ContractRecord, FileStore, LicenseRecord,
-    Store, UpdateError, update_contract,
+    AccountKind, AccountRecord, ConnectionRecord, ContractRecord, FileStore, LicenseRecord, Store,
+    UpdateError, update_contract,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use sync_domain::{LicenseKind, Provisioned};
 
+use crate::delivery::Delivery;
 use crate::error::AdminError;
-use crate::export::{Export, UTF8_BOM};
+use crate::export::ExportRequest;
 use crate::request::{AdminRequest, LicenseRef};
 
 pub use sync_domain::Clock;
@@ -205,22 +206,10 @@ impl Admin {
                 scope,
             } => {
                 let report = self.report(&connection_id, scope).await?;
-                let mut body = licensing::render(&report, format);
-                if format == licensing::Format::Csv {
-                    body.insert_str(0, UTF8_BOM);
-                }
-                let ext = match format {
-                    licensing::Format::Json => "json",
-                    licensing::Format::Csv => "csv",
-                    licensing::Format::Html => "html",
-                    licensing::Format::Text => "txt",
-                };
-                let chunks: Chunks<'_> = Box::pin(futures::stream::iter([Ok(body.into_bytes())]));
                 let mut out = self
-                    .deliver(&connection_id, "report", ext, format.content_type(), chunks)
+                    .delivery()
+                    .report(&connection_id, &report, format)
                     .await?;
-                out["operation"] = "report".into();
-                out["format"] = json!(format);
                 out["scope"] = json!(scope);
                 Ok(out)
             }
@@ -231,82 +220,24 @@ impl Admin {
                 requested_by,
             } => {
                 self.connection(&connection_id).await?;
-                let accounts: Vec<AccountRecord> = self
-                    .records
-                    .list_accounts(&connection_id)
-                    .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
-                    .try_collect()
-                    .await?;
-                let rows = std::sync::atomic::AtomicU64::new(0);
-                let failure = std::sync::Mutex::new(None);
-                let export = Export {
-                    store: &*self.records,
+                let request = ExportRequest {
                     connection_id: &connection_id,
-                    accounts: &accounts,
                     kind,
                     format,
-                    now: (self.clock)(),
-                    rows: &rows,
-                    failure: &failure,
+                    requested_by: &requested_by,
                 };
-                let delivered = self
-                    .deliver(
-                        &connection_id,
-                        kind.as_str(),
-                        format.extension(),
-                        format.content_type(),
-                        export.chunks(),
-                    )
-                    .await;
-                if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    return Err(e.into());
-                }
-                let mut out = delivered?;
-                let rows = rows.into_inner();
-                tracing::info!(
-                    connection_id,
-                    kind = kind.as_str(),
-                    rows,
-                    requested_by = requested_by.trim(),
-                    "export written"
-                );
-                out["operation"] = "export".into();
-                out["kind"] = kind.as_str().into();
-                out["format"] = json!(format);
-                out["rows"] = rows.into();
-                Ok(out)
+                crate::export::export(&*self.records, self.delivery(), request).await
             }
         }
     }
 
-    /// Writes a file of the connection (`connections/{cid}/{kind}/{time}-{random}.{ext}`) and
-    /// answers with its short-lived link. Only the key is logged (the link is signed).
-    async fn deliver(
-        &self,
-        cid: &str,
-        kind: &str,
-        ext: &str,
-        content_type: &str,
-        chunks: Chunks<'_>,
-    ) -> Result<Value, AdminError> {
-        let key = file_key(cid, kind, (self.clock)(), ext);
-        let stored = self.files.write(&key, content_type, chunks).await?;
-        let link = self.files.presign_get(&key, self.link_ttl).await?;
-        tracing::info!(
-            connection_id = cid,
-            key,
-            bytes = stored.bytes,
-            parts = stored.parts,
-            "file delivered"
-        );
-        Ok(json!({
-            "connection_id": cid,
-            "link": link.url,
-            "expires_at": link.expires_at,
-            "key": stored.key,
-            "bytes": stored.bytes,
-            "content_type": stored.content_type,
-        }))
+    /// Where this request's files go.
+    fn delivery(&self) -> Delivery<'_> {
+        Delivery {
+            files: &*self.files,
+            link_ttl: self.link_ttl,
+            now: (self.clock)(),
+        }
     }
 
     async fn set_managed(&self, l: &LicenseRef, managed: bool) -> Result<Value, AdminError> {
@@ -528,27 +459,6 @@ impl Admin {
             meta, &inputs, users, &zoom,
         ))
     }
-}
-
-/// `connections/{cid}/{kind}/{YYYYMMDDTHHMMSSZ}-{8 random hex}.{ext}`: the connection id with
-/// anything but letters, digits, `.`, `_` and `-` replaced by `_` (a key never holds a path of
-/// the caller's making, nor a token).
-pub fn file_key(cid: &str, kind: &str, now: DateTime<Utc>, ext: &str) -> String {
-    let safe: String = cid
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let random: u32 = rand::random();
-    format!(
-        "connections/{safe}/{kind}/{}-{random:08x}.{ext}",
-        now.format("%Y%m%dT%H%M%SZ")
-    )
 }
 
 fn kind(account: Option<&AccountRecord>) -> String {

@@ -16,66 +16,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
 use ports::{AccountRecord, Chunks, FileError, ReclamationCandidate, Store, StoreError, UserView};
-use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::delivery::{Delivery, UTF8_BOM};
+use crate::error::AdminError;
+pub use crate::request::{ExportFormat, ExportKind};
 use sync_domain::ActivityBand;
-
-/// What an export holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportKind {
-    /// Every user that is not removed, one row each.
-    AllUsers,
-    /// The reclamation candidates, with the reason.
-    Underutilized,
-}
-
-impl ExportKind {
-    pub const NAMES: [&'static str; 2] = ["all_users", "underutilized"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AllUsers => "all_users",
-            Self::Underutilized => "underutilized",
-        }
-    }
-
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            Self::AllUsers => &ALL_USERS_COLUMNS,
-            Self::Underutilized => &UNDERUTILIZED_COLUMNS,
-        }
-    }
-}
-
-/// How an export is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    #[default]
-    Csv,
-    Jsonl,
-}
-
-impl ExportFormat {
-    pub const NAMES: [&'static str; 2] = ["csv", "jsonl"];
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Jsonl => "jsonl",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Csv => "text/csv; charset=utf-8",
-            Self::Jsonl => "application/x-ndjson",
-        }
-    }
-}
-
-/// The byte-order mark a CSV file starts with, so that Excel reads it as UTF-8.
-pub const UTF8_BOM: &str = "\u{feff}";
 
 pub const ALL_USERS_COLUMNS: [&str; 15] = [
     "account_id",
@@ -94,6 +40,14 @@ pub const ALL_USERS_COLUMNS: [&str; 15] = [
     "candidate",
     "user_id",
 ];
+
+/// The columns of an export (CSV header, JSON names), in order.
+pub fn columns(kind: ExportKind) -> &'static [&'static str] {
+    match kind {
+        ExportKind::AllUsers => &ALL_USERS_COLUMNS,
+        ExportKind::Underutilized => &UNDERUTILIZED_COLUMNS,
+    }
+}
 
 pub const UNDERUTILIZED_COLUMNS: [&str; 15] = [
     "account_id",
@@ -244,8 +198,7 @@ fn line(columns: &[&str], cells: Vec<Cell>, format: ExportFormat) -> String {
 fn header(kind: ExportKind, format: ExportFormat) -> String {
     match format {
         ExportFormat::Csv => {
-            let names: Vec<(Option<String>, bool)> = kind
-                .columns()
+            let names: Vec<(Option<String>, bool)> = columns(kind)
                 .iter()
                 .map(|c| (Some((*c).to_owned()), false))
                 .collect();
@@ -303,22 +256,82 @@ impl<'a> Merge<'a> {
     }
 }
 
+/// What an `export` request asks for.
+pub(crate) struct ExportRequest<'a> {
+    pub(crate) connection_id: &'a str,
+    pub(crate) kind: ExportKind,
+    pub(crate) format: ExportFormat,
+    pub(crate) requested_by: &'a str,
+}
+
+/// Writes the export through `delivery` and answers with its link and row count. A failure to
+/// read the table is the table's error (not the file store's).
+pub(crate) async fn export(
+    store: &dyn Store,
+    delivery: Delivery<'_>,
+    r: ExportRequest<'_>,
+) -> Result<Value, AdminError> {
+    let accounts: Vec<AccountRecord> = store
+        .list_accounts(r.connection_id)
+        .try_filter(|a| futures::future::ready(a.removed_at.is_none()))
+        .try_collect()
+        .await?;
+    let rows = AtomicU64::new(0);
+    let failure = Mutex::new(None);
+    let export = Export {
+        store,
+        connection_id: r.connection_id,
+        accounts: &accounts,
+        kind: r.kind,
+        format: r.format,
+        now: delivery.now,
+        rows: &rows,
+        failure: &failure,
+    };
+    let delivered = delivery
+        .deliver(
+            r.connection_id,
+            r.kind.as_str(),
+            r.format.extension(),
+            r.format.content_type(),
+            export.chunks(),
+        )
+        .await;
+    if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e.into());
+    }
+    let mut out = delivered?;
+    let rows = rows.into_inner();
+    tracing::info!(
+        connection_id = r.connection_id,
+        kind = r.kind.as_str(),
+        rows,
+        requested_by = r.requested_by.trim(),
+        "export written"
+    );
+    out["operation"] = "export".into();
+    out["kind"] = r.kind.as_str().into();
+    out["format"] = json!(r.format);
+    out["rows"] = rows.into();
+    Ok(out)
+}
+
 /// Chunks of about this size go to the file store.
 const CHUNK: usize = 64 * 1024;
 
 /// What an export needs, borrowed for the time of the write.
-pub(crate) struct Export<'a> {
-    pub(crate) store: &'a dyn Store,
-    pub(crate) connection_id: &'a str,
+struct Export<'a> {
+    store: &'a dyn Store,
+    connection_id: &'a str,
     /// The connection's accounts that are not removed.
-    pub(crate) accounts: &'a [AccountRecord],
-    pub(crate) kind: ExportKind,
-    pub(crate) format: ExportFormat,
-    pub(crate) now: DateTime<Utc>,
+    accounts: &'a [AccountRecord],
+    kind: ExportKind,
+    format: ExportFormat,
+    now: DateTime<Utc>,
     /// Rows written so far.
-    pub(crate) rows: &'a AtomicU64,
+    rows: &'a AtomicU64,
     /// The store's error, when reading failed (the write then fails with `FileError::Source`).
-    pub(crate) failure: &'a Mutex<Option<StoreError>>,
+    failure: &'a Mutex<Option<StoreError>>,
 }
 
 struct State<'a> {
@@ -331,7 +344,7 @@ struct State<'a> {
 
 impl<'a> Export<'a> {
     /// The file's content as chunks of about 64 KiB, read from the store as they are needed.
-    pub(crate) fn chunks(self) -> Chunks<'a> {
+    fn chunks(self) -> Chunks<'a> {
         let state = State {
             export: self,
             next_account: 0,
@@ -402,7 +415,7 @@ impl<'a> State<'a> {
             };
             if let Some(cells) = cells {
                 e.rows.fetch_add(1, Ordering::Relaxed);
-                return Ok(Some(line(e.kind.columns(), cells, e.format)));
+                return Ok(Some(line(columns(e.kind), cells, e.format)));
             }
         }
     }
@@ -419,7 +432,7 @@ mod tests {
             assert!(h.starts_with(UTF8_BOM));
             assert!(h.ends_with("\r\n"));
             let names: Vec<&str> = h[UTF8_BOM.len()..h.len() - 2].split(',').collect();
-            assert_eq!(names, kind.columns());
+            assert_eq!(names, columns(kind));
             let unique: std::collections::BTreeSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len());
             assert_eq!(header(kind, ExportFormat::Jsonl), "");

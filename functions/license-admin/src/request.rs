@@ -3,9 +3,7 @@
 //! `events/license-admin/*.json`.
 
 use licensing::{Format, Scope};
-
-use crate::export::{ExportFormat, ExportKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Which license a change is about: its id (as `list` shows it), optionally with its account.
@@ -59,6 +57,54 @@ pub enum AdminRequest {
         format: ExportFormat,
         requested_by: String,
     },
+}
+
+/// What an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// Every user that is not removed, one row each.
+    AllUsers,
+    /// The reclamation candidates, with the reason.
+    Underutilized,
+}
+
+impl ExportKind {
+    pub const NAMES: [&'static str; 2] = ["all_users", "underutilized"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllUsers => "all_users",
+            Self::Underutilized => "underutilized",
+        }
+    }
+}
+
+/// How an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub const NAMES: [&'static str; 2] = ["csv", "jsonl"];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Jsonl => "application/x-ndjson",
+        }
+    }
 }
 
 /// Why a request was refused before anything happened.
