@@ -9,7 +9,9 @@
 #   invoke --data-file`); drains the unit queue into the functions (SQS batch events, partial
 #   batch failures honoured); prints the license report and
 #   a reclamation dry run, and checks both against the sandbox's ground truth (per account and
-#   license: provisioned, assigned, active, inactive, reclamation candidates; the dry run's users).
+#   license: provisioned, assigned, active, inactive, reclamation candidates; the dry run's users);
+#   has license-admin write the text report and two user exports to the files bucket, prints
+#   their links, downloads them and checks the exports' users and candidates against the truth.
 #   The function binaries are built once (debug) and run directly against the Runtime API of
 #   `cargo lambda watch --only-lambda-apis` (which also serves the invoke API and function URLs).
 #   Everything it started is stopped on exit. Exits non-zero with the failing step's name.
@@ -109,10 +111,11 @@ done
 [[ -n "$SANDBOX" ]] || fail "the sandbox did not start within 60 s"
 echo "    $SANDBOX"
 
-step "creating the table, the app secret and the unit queue"
+step "creating the table, the files bucket, the app secret and the unit queue"
 export ZTS_TABLE_NAME="zts-demo"
 export ZTS_APP_SECRET_ID="zts-demo/app"
 export ZTS_TOKEN_SECRET_PREFIX="zts-demo/tokens/"
+export ZTS_FILES_BUCKET="zts-demo-files"
 export ZTS_AWS_REGION="us-east-1"
 export ZTS_ZOOM_REGION="NA"
 export ZTS_ZOOM_OAUTH_BASE="$SANDBOX"
@@ -123,7 +126,7 @@ export ZTS_DEADLINE_MARGIN_SECS=10
 export RUST_LOG="${RUST_LOG:-info}"
 ZTS_QUEUE_URL="$("$LOCAL_STACK" setup --queue-name zts-demo-units.fifo --region NA)" || fail "setup failed"
 export ZTS_QUEUE_URL
-echo "    table $ZTS_TABLE_NAME, secret $ZTS_APP_SECRET_ID, queue $ZTS_QUEUE_URL"
+echo "    table $ZTS_TABLE_NAME, bucket $ZTS_FILES_BUCKET, secret $ZTS_APP_SECRET_ID, queue $ZTS_QUEUE_URL"
 
 step "starting cargo lambda watch (Lambda APIs) and the function binaries on 127.0.0.1:$WATCH_PORT"
 setsid cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" \
@@ -217,8 +220,15 @@ lic events/license-admin/list.json
 MASTER_LICENSE="$(python3 -c 'import json,sys; print(next(l["license_id"] for l in json.load(open(sys.argv[1]))["licenses"] if l["account_kind"]=="master" and l["license_id"].endswith(":licensed")))' "$STATE/lic-out.json")" || fail "no licensed license of the master account"
 lic events/license-admin/manage.json "$MASTER_LICENSE"
 lic events/license-admin/set-contract.json "$MASTER_LICENSE"
-lic events/license-admin/report-text.json
-python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"])' "$STATE/lic-out.json"
+delivered() { # event-file: the report or export as a file; prints its link, downloads and checks it
+    "$LOCAL_STACK" file --invoke-url "http://127.0.0.1:$WATCH_PORT" --sandbox "$SANDBOX" --since "$SINCE" "$1" ||
+        fail "license-admin with $1: the file or its check failed"
+}
+delivered events/license-admin/report-text.json
+
+step "user exports as files (events/license-admin/export-*.json): download through the links, check against the ground truth"
+delivered events/license-admin/export-all-users-csv.json
+delivered events/license-admin/export-underutilized-jsonl.json
 
 step "uninstall: Zoom sends app_deauthorized; the daily maintenance keeps the data for the retention period, then purges it"
 CONNECTION_ID="$("$LOCAL_STACK" connection)" || fail "no connection"

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -11,14 +12,16 @@ use licensing::{
     ValidationError,
 };
 use ports::{
-    AccountKind, AccountRecord, ConnectionRecord, ContractRecord, LicenseRecord, SettingsChange,
-    Store, UpdateError, update_contract,
+    AccountKind, AccountRecord, ConnectionRecord, ContractRecord, FileStore, LicenseRecord,
+    SettingsChange, Store, UpdateError, update_contract,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use sync_domain::{LicenseKind, Provisioned, plan_license_name};
 
+use crate::delivery::Delivery;
 use crate::error::AdminError;
+use crate::export::ExportRequest;
 use crate::request::{AdminRequest, LicenseRef};
 use crate::settings::{
     InvalidSettings, ManualPatch, SettingsPatch, SettingsView, apply_manual, resolve_manual,
@@ -59,8 +62,14 @@ pub struct LicenseView {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// How long a download link lives unless configured (`ZTS_FILES_LINK_TTL_SECS`).
+pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
 pub struct Admin {
     pub(crate) records: Arc<dyn Store>,
+    /// Where reports and exports are written (S3 in Lambda).
+    files: Arc<dyn FileStore>,
+    link_ttl: Duration,
     pub(crate) clock: Clock,
 }
 
@@ -97,12 +106,23 @@ struct Snapshot {
 }
 
 impl Admin {
-    pub fn new(records: Arc<dyn Store>, clock: Clock) -> Self {
-        Self { records, clock }
+    pub fn new(records: Arc<dyn Store>, files: Arc<dyn FileStore>, clock: Clock) -> Self {
+        Self {
+            records,
+            files,
+            link_ttl: DEFAULT_LINK_TTL,
+            clock,
+        }
     }
 
-    pub fn with_system_clock(records: Arc<dyn Store>) -> Self {
-        Self::new(records, sync_domain::system_clock())
+    pub fn with_system_clock(records: Arc<dyn Store>, files: Arc<dyn FileStore>) -> Self {
+        Self::new(records, files, sync_domain::system_clock())
+    }
+
+    /// Links that live `ttl` instead of [`DEFAULT_LINK_TTL`].
+    pub fn with_link_ttl(mut self, ttl: Duration) -> Self {
+        self.link_ttl = ttl;
+        self
     }
 
     /// Handles one invocation payload.
@@ -217,14 +237,37 @@ impl Admin {
                 scope,
             } => {
                 let report = self.report(&connection_id, scope).await?;
-                Ok(json!({
-                    "operation": "report",
-                    "connection_id": connection_id,
-                    "format": format,
-                    "content_type": format.content_type(),
-                    "body": licensing::render(&report, format),
-                }))
+                let mut out = self
+                    .delivery()
+                    .report(&connection_id, &report, format)
+                    .await?;
+                out["scope"] = json!(scope);
+                Ok(out)
             }
+            AdminRequest::Export {
+                connection_id,
+                kind,
+                format,
+                requested_by,
+            } => {
+                self.connection(&connection_id).await?;
+                let request = ExportRequest {
+                    connection_id: &connection_id,
+                    kind,
+                    format,
+                    requested_by: &requested_by,
+                };
+                crate::export::export(&*self.records, self.delivery(), request).await
+            }
+        }
+    }
+
+    /// Where this request's files go.
+    fn delivery(&self) -> Delivery<'_> {
+        Delivery {
+            files: &*self.files,
+            link_ttl: self.link_ttl,
+            now: (self.clock)(),
         }
     }
 

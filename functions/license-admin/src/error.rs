@@ -1,7 +1,7 @@
 //! The function's error: refusals (the caller's to fix) and our own failures (a retry may help).
 
 use licensing::ValidationError;
-use ports::StoreError;
+use ports::{FileError, StoreError};
 
 use crate::request::RequestError;
 use crate::settings::InvalidSettings;
@@ -33,6 +33,9 @@ pub enum AdminError {
     },
     #[error("record store: {0}")]
     Store(#[from] StoreError),
+    /// Writing or linking the report's or export's file failed.
+    #[error("file store: {0}")]
+    File(#[from] FileError),
 }
 
 impl AdminError {
@@ -46,12 +49,13 @@ impl AdminError {
             Self::LicenseNotFound { .. } => "LicenseNotFound",
             Self::AmbiguousLicense { .. } => "AmbiguousLicense",
             Self::Store(_) => "StoreError",
+            Self::File(_) => "FileError",
         }
     }
 
     /// Whether the caller must change something (as opposed to our or AWS's failure).
     pub fn is_caller_error(&self) -> bool {
-        !matches!(self, Self::Store(_))
+        !matches!(self, Self::Store(_) | Self::File(_))
     }
 }
 

@@ -8,12 +8,20 @@
 //! - [`request`]: the request, strictly parsed (`events/license-admin/`).
 //! - [`admin`]: the use case ([`Admin`]) over the `aws-adapters` stores.
 //! - [`settings`]: connection settings, tasks on/off and licenses entered by hand (issue #19).
+//! - [`admin`]: the use case ([`Admin`]) over the `ports` stores and the file store, where
+//!   reports and exports are delivered (the answer is a short-lived link).
+//! - [`delivery`]: reports and exports as files of the file store, answered with a link.
+//! - [`export`]: the user exports (all users, underutilized; CSV or JSON lines), streamed.
 
 pub mod admin;
+pub mod delivery;
 pub mod error;
+pub mod export;
 pub mod request;
 pub mod settings;
 
-pub use admin::{Admin, Clock, LicenseView, READ_ONLY};
+pub use admin::{Admin, Clock, DEFAULT_LINK_TTL, LicenseView, READ_ONLY};
+pub use delivery::file_key;
 pub use error::AdminError;
 pub use request::{AdminRequest, LicenseRef, RequestError};
+pub use request::{ExportFormat, ExportKind};

@@ -3,7 +3,7 @@
 //! `events/license-admin/*.json`.
 
 use licensing::{Format, Scope};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Which license a change is about: its id (as `list` shows it), optionally with its account.
@@ -74,6 +74,62 @@ pub enum AdminRequest {
         #[serde(default)]
         scope: Scope,
     },
+    /// A user export, written to the file store (`export.rs`).
+    Export {
+        connection_id: String,
+        kind: ExportKind,
+        #[serde(default)]
+        format: ExportFormat,
+        requested_by: String,
+    },
+}
+
+/// What an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// Every user that is not removed, one row each.
+    AllUsers,
+    /// The reclamation candidates, with the reason.
+    Underutilized,
+}
+
+impl ExportKind {
+    pub const NAMES: [&'static str; 2] = ["all_users", "underutilized"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllUsers => "all_users",
+            Self::Underutilized => "underutilized",
+        }
+    }
+}
+
+/// How an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub const NAMES: [&'static str; 2] = ["csv", "jsonl"];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Jsonl => "application/x-ndjson",
+        }
+    }
 }
 
 /// Why a request was refused before anything happened.
@@ -81,7 +137,7 @@ pub enum AdminRequest {
 #[error("invalid license-admin request: {0}")]
 pub struct RequestError(pub String);
 
-const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract, report, \
+const OPERATIONS: &str = "list, manage, unmanage, set_contract, unset_contract, report, export, \
      get_settings, update_settings, set_manual_license or unset_manual_license";
 
 /// Fields of a license's manual entry (`unset_manual_license` `fields`).
@@ -117,6 +173,13 @@ fn allowed(operation: &str) -> Option<&'static [&'static str]> {
             "fields",
         ],
         "report" => &["operation", "connection_id", "format", "scope"],
+        "export" => &[
+            "operation",
+            "connection_id",
+            "kind",
+            "format",
+            "requested_by",
+        ],
         "get_settings" => &["operation", "connection_id"],
         "update_settings" => &["operation", "connection_id", "requested_by", "settings"],
         "set_manual_license" => &[
@@ -169,11 +232,27 @@ impl AdminRequest {
                 )));
             }
         }
-        // Serde names no path inside an internally tagged enum: check the enumerations here.
-        for (key, values) in [
-            ("format", &["json", "csv", "html", "text"][..]),
-            ("scope", &["managed", "all"][..]),
-        ] {
+        // Serde names no path inside an internally tagged enum: check the text fields' type
+        // and the enumerations here.
+        for key in ["connection_id", "license_id", "account_id", "requested_by"] {
+            if let Some(v) = obj.get(key).filter(|v| !v.is_string()) {
+                return Err(RequestError(format!(
+                    "field `{key}` must be a string, not {v}"
+                )));
+            }
+        }
+        let enums: [(&str, &[&str]); 2] = if op == "export" {
+            [
+                ("kind", &ExportKind::NAMES),
+                ("format", &ExportFormat::NAMES),
+            ]
+        } else {
+            [
+                ("format", &["json", "csv", "html", "text"]),
+                ("scope", &["managed", "all"]),
+            ]
+        };
+        for (key, values) in enums {
             if let Some(v) = obj.get(key)
                 && !v.as_str().is_some_and(|s| values.contains(&s))
             {
@@ -203,6 +282,7 @@ impl AdminRequest {
             | Self::Report { connection_id, .. }
             | Self::GetSettings { connection_id }
             | Self::UpdateSettings { connection_id, .. } => connection_id,
+            Self::Export { connection_id, .. } => connection_id,
             Self::Manage(l) | Self::Unmanage(l) => &l.connection_id,
             Self::SetContract { license, .. }
             | Self::UnsetContract { license, .. }
@@ -223,6 +303,7 @@ impl AdminRequest {
             Self::UpdateSettings { .. } => "update_settings",
             Self::SetManualLicense { .. } => "set_manual_license",
             Self::UnsetManualLicense { .. } => "unset_manual_license",
+            Self::Export { .. } => "export",
         }
     }
 
@@ -245,6 +326,9 @@ impl AdminRequest {
             if let Some(a) = &l.account_id {
                 text("account_id", a, 128)?;
             }
+        }
+        if let Self::Export { requested_by, .. } = self {
+            text("requested_by", requested_by, 256)?;
         }
         match self {
             Self::SetContract { contract, .. } => {

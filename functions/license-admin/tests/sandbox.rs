@@ -2,12 +2,16 @@
 //! `ZTS_AWS_ENDPOINT_URL` is set, else the in-memory table), the report's figures per license,
 //! account and connection equal the sandbox's ground truth, computed here from the truth's
 //! users; admin changes round-trip through the table; and contract fields survive a
-//! License Information re-run.
+//! License Information re-run. Reports and exports are files: on moto they are written to an
+//! S3 bucket and downloaded through their presigned links (reqwest), else read from the
+//! in-memory file store; the exports' rows equal what the oracle expects from the truth.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use aws_adapters::{MemoryFileStore, S3FileStore};
 use license_admin::Admin;
+use ports::FileStore;
 use serde_json::{Value, json};
 use sync_domain::{ActivityDates, LicenseKind, Provisioned};
 use sync_engine::Task;
@@ -45,6 +49,67 @@ fn bucket(days: Option<i64>) -> usize {
     }
 }
 
+/// Where the admin's files go: a fresh bucket on moto (required under `make test`), else memory.
+enum Files {
+    S3,
+    Memory(Arc<MemoryFileStore>),
+}
+
+async fn file_store(test: &str) -> (Arc<dyn FileStore>, Files) {
+    match moto_clients(test).await {
+        Some(clients) => {
+            let bucket = format!("zts-files-{:016x}", rand::random::<u64>());
+            clients
+                .s3
+                .create_bucket()
+                .bucket(&bucket)
+                .send()
+                .await
+                .expect("create the files bucket in moto");
+            (Arc::new(S3FileStore::new(clients.s3, bucket)), Files::S3)
+        }
+        None => {
+            let m = Arc::new(MemoryFileStore::new());
+            (m.clone(), Files::Memory(m))
+        }
+    }
+}
+
+/// The file a report or export answer links to, downloaded through the link (a CSV must start
+/// with the byte-order mark, which is removed here).
+async fn download(files: &Files, out: &Value) -> String {
+    let key = out["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {out}"));
+    let link = out["link"].as_str().expect("link");
+    assert!(link.contains(key), "the link names the key: {key}");
+    assert!(out.get("body").is_none(), "no inline body");
+    let bytes = match files {
+        Files::S3 => {
+            assert!(link.contains("X-Amz-Signature="), "a presigned link");
+            let r = reqwest::get(link).await.expect("GET the link");
+            assert_eq!(r.status().as_u16(), 200, "{key}");
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            assert_eq!(ct, out["content_type"].as_str().unwrap());
+            r.bytes().await.expect("body").to_vec()
+        }
+        Files::Memory(m) => m.get(key).expect("the linked file").content,
+    };
+    assert_eq!(out["bytes"], bytes.len(), "{key}");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    if out["content_type"]
+        .as_str()
+        .unwrap()
+        .starts_with("text/csv")
+    {
+        text.strip_prefix('\u{feff}')
+            .expect("a CSV starts with the BOM")
+            .to_owned()
+    } else {
+        text
+    }
+}
+
 async fn call(admin: &Admin, v: Value) -> Value {
     admin
         .handle(&v)
@@ -67,7 +132,13 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
     connect(&env.records, &truth, cid, s).await;
     run_every_task(&env.engine, &direct(cid)).await;
     let now = (env.engine.clock)();
-    let admin = Admin::new(Arc::new(env.records.clone()), Arc::new(move || now));
+    let (file_store, files) =
+        file_store("figures_equal_truth_and_contracts_survive_license_information").await;
+    let admin = Admin::new(
+        Arc::new(env.records.clone()),
+        file_store,
+        Arc::new(move || now),
+    );
     let ds = s;
 
     // Manage every license the connection has.
@@ -212,14 +283,17 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
         );
         conn
     };
-    let body = |v: Value| -> Value { serde_json::from_str(v["body"].as_str().unwrap()).unwrap() };
+    let body = async |v: Value| -> Value {
+        serde_json::from_str(&download(&files, &v).await).expect("a JSON report")
+    };
     let report = body(
         call(
             &admin,
             json!({"operation": "report", "connection_id": cid, "format": "json"}),
         )
         .await,
-    );
+    )
+    .await;
     let (_, _, inactive_total, _) = check(&report);
     assert!(
         inactive_total > 0,
@@ -254,7 +328,8 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
             json!({"operation": "report", "connection_id": cid, "format": "json"}),
         )
         .await,
-    );
+    )
+    .await;
     assert!(
         !r.to_string().contains(&format!("\"{licensed}\"")),
         "unmanaged license left out of the report"
@@ -296,10 +371,177 @@ async fn figures_equal_truth_and_contracts_survive_license_information() {
             json!({"operation": "report", "connection_id": cid, "format": "json"}),
         )
         .await,
-    );
+    )
+    .await;
     check(&report);
     assert_eq!(
         cost(&report),
         json!((10 * master_licensed.inactive).to_string())
     );
+}
+
+fn rfc3339(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// After a real sync, the "all users" and "underutilized" exports (CSV and JSON lines, through
+/// the file store's links) hold exactly the tracked users and the candidates the oracle
+/// expects from the truth, with their dates, days, band and reason; after the sandbox's clock
+/// moves 40 days and the tasks run again, the next export shows the new days and candidates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_equal_the_truth_and_follow_the_next_sync() {
+    let test = "exports_equal_the_truth_and_follow_the_next_sync";
+    let env = env(demo_spec().with_dormant_percent(25), test).await;
+    let cid = "conn-exports";
+    let s = settings(true, false);
+    let truth0 = truth(&env.sb);
+    connect(&env.records, &truth0, cid, s).await;
+    let (file_store, files) = file_store(test).await;
+
+    let mut earlier = None;
+    for round in 0..2 {
+        if round == 1 {
+            // Forty days later, the daily tasks again: days grow, bands and candidates move.
+            env.sb.state.clock.advance(40 * 86_400);
+            let now = env.sb.state.clock.now();
+            env.clock.set(now);
+            let (_, active) = env.sb.state.tenant.simulate_day(0.2, now);
+            assert!(active > 0, "someone was active on the simulated day");
+        }
+        run_every_task(&env.engine, &direct(cid)).await;
+        let now = (env.engine.clock)();
+        let truth = truth(&env.sb);
+        let admin = Admin::new(
+            Arc::new(env.records.clone()),
+            file_store.clone(),
+            Arc::new(move || now),
+        );
+        let expected = oracle::expect_tenant(&truth, &oracle_settings(&s), now);
+        let names: BTreeMap<&str, &str> = expected
+            .iter()
+            .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+            .collect();
+        let neutral = oracle::csv::neutralized;
+
+        // All users, CSV.
+        let out = call(
+            &admin,
+            json!({"operation": "export", "connection_id": cid,
+            "kind": "all_users", "format": "csv", "requested_by": "test"}),
+        )
+        .await;
+        assert!(
+            out["key"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("connections/{cid}/all_users/")),
+            "{out}"
+        );
+        let rows = oracle::csv::parse(&download(&files, &out).await);
+        let header = &rows[0];
+        assert_eq!(header, &license_admin::export::ALL_USERS_COLUMNS);
+        let col = |r: &Vec<String>, name: &str| -> String {
+            r[header.iter().position(|h| h == name).unwrap()].clone()
+        };
+        let mut got: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for r in &rows[1..] {
+            assert_eq!(r.len(), header.len());
+            // Every column but the key, the latest date and the user id, in the file's order.
+            let cells = license_admin::export::ALL_USERS_COLUMNS
+                .iter()
+                .filter(|c| !["account_id", "email", "last_activity", "user_id"].contains(c))
+                .map(|c| col(r, c))
+                .collect();
+            let key = (col(r, "account_id"), col(r, "email"));
+            assert!(got.insert(key, cells).is_none(), "one row per user");
+        }
+        let mut want: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let mut candidates = 0;
+        for a in &expected {
+            for u in a.users.values() {
+                let t = u.truth;
+                let days = u.last_activity.map(|l| oracle::whole_days(l, now));
+                let status = serde_json::to_value(t.status).unwrap();
+                candidates += usize::from(u.candidate);
+                want.insert(
+                    (a.account.id.clone(), t.email.clone()),
+                    vec![
+                        neutral(names[a.account.id.as_str()]),
+                        neutral(&t.first_name),
+                        neutral(&t.last_name),
+                        neutral(&u.license_name),
+                        status.as_str().unwrap().to_owned(),
+                        rfc3339(t.last_login_time),
+                        rfc3339(t.latest_meeting_created),
+                        rfc3339(t.latest_meeting_joined),
+                        days.map(|d| d.to_string()).unwrap_or_default(),
+                        oracle::band(u.last_activity, now).to_owned(),
+                        if u.candidate { "yes" } else { "no" }.to_owned(),
+                    ],
+                );
+            }
+        }
+        assert!(candidates > 0, "round {round}: some candidates to compare");
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "round {round}: one row per tracked user"
+        );
+        for (k, w) in &want {
+            assert_eq!(got.get(k), Some(w), "round {round}: {k:?}");
+        }
+        assert_eq!(out["rows"], want.len());
+
+        // Underutilized, JSON lines: the oracle's candidates with their days and reason.
+        let out = call(
+            &admin,
+            json!({"operation": "export", "connection_id": cid,
+            "kind": "underutilized", "format": "jsonl", "requested_by": "test"}),
+        )
+        .await;
+        let text = download(&files, &out).await;
+        let mut got = BTreeMap::new();
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON object a line");
+            let key = (
+                v["account_id"].as_str().unwrap().to_owned(),
+                v["email"].as_str().unwrap().to_owned(),
+            );
+            got.insert(
+                key,
+                (
+                    v["days_inactive"].as_i64().unwrap(),
+                    v["reason"].clone(),
+                    v["first_name"].clone(),
+                ),
+            );
+        }
+        let threshold = u32::from(s.inactivity_threshold.days());
+        let mut want = BTreeMap::new();
+        for a in &expected {
+            for u in a.users.values().filter(|u| u.candidate) {
+                let reason = if u.last_activity.is_some() {
+                    format!(
+                        "no login, meeting created or joined for {} days (threshold {threshold})",
+                        u.days_inactive
+                    )
+                } else {
+                    format!(
+                        "no login, meeting created or joined since becoming active {} days ago (threshold {threshold})",
+                        u.days_inactive
+                    )
+                };
+                want.insert(
+                    (a.account.id.clone(), u.truth.email.clone()),
+                    (u.days_inactive, json!(reason), json!(u.truth.first_name)),
+                );
+            }
+        }
+        assert_eq!(got, want, "round {round}: the candidates");
+        let keys: Vec<_> = want.into_keys().collect();
+        if let Some(before) = earlier.replace(keys.clone()) {
+            assert_ne!(before, keys, "the next sync changed the candidates");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use aws_adapters::MemoryFileStore;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use license_admin::{Admin, AdminError};
@@ -111,7 +112,11 @@ async fn settings_take_effect_on_the_next_run() {
     connect(&env.records, &truth, cid, settings(false, false)).await;
     run_every_task(&env.engine, &direct(cid)).await;
     let now = (env.engine.clock)();
-    let admin = Admin::new(Arc::new(env.records.clone()), Arc::new(move || now));
+    let admin = Admin::new(
+        Arc::new(env.records.clone()),
+        Arc::new(MemoryFileStore::new()),
+        Arc::new(move || now),
+    );
     let accounts = tree(&truth);
     let master = truth.master_account_id.clone();
     let call = |v: Value| {

@@ -1,15 +1,18 @@
 //! The use case on the in-memory table: every request of `events/license-admin/`, validation
 //! of every contract field, the manage/set/unset/unmanage round trip, read-only fields,
-//! concurrent changes, and the cost of inactive seats in the JSON, CSV and HTML reports.
+//! concurrent changes, and the cost of inactive seats in the JSON, CSV and HTML reports
+//! (delivered as files of the in-memory file store, read back through their links); the user
+//! exports: every field's validation, CSV quoting and formula neutralization, the rows against
+//! the rules written out again, and bounded parts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_adapters::Records;
+use aws_adapters::{MemoryFileStore, Records};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use license_admin::{Admin, AdminError};
 use ports::{
-    AccountKind, AccountRecord, AccountStore, ConnectionRecord, ConnectionSettings,
+    AccountKind, AccountRecord, AccountStore, CandidateStore, ConnectionRecord, ConnectionSettings,
     ConnectionStore, LicenseActivity, LicenseRecord, LicenseStore, Provisioned, UserAccess,
     UserRecord, UserStore, ZoomRegion,
 };
@@ -68,6 +71,33 @@ fn event(name: &str) -> Value {
         "malformed-missing-requested-by" => {
             include_str!("../../../events/license-admin/malformed-missing-requested-by.json")
         }
+        "export-all-users-csv" => {
+            include_str!("../../../events/license-admin/export-all-users-csv.json")
+        }
+        "export-all-users-jsonl" => {
+            include_str!("../../../events/license-admin/export-all-users-jsonl.json")
+        }
+        "export-underutilized-csv" => {
+            include_str!("../../../events/license-admin/export-underutilized-csv.json")
+        }
+        "export-underutilized-jsonl" => {
+            include_str!("../../../events/license-admin/export-underutilized-jsonl.json")
+        }
+        "malformed-export-bad-kind" => {
+            include_str!("../../../events/license-admin/malformed-export-bad-kind.json")
+        }
+        "malformed-export-bad-format" => {
+            include_str!("../../../events/license-admin/malformed-export-bad-format.json")
+        }
+        "malformed-export-missing-kind" => {
+            include_str!("../../../events/license-admin/malformed-export-missing-kind.json")
+        }
+        "malformed-export-missing-requested-by" => {
+            include_str!("../../../events/license-admin/malformed-export-missing-requested-by.json")
+        }
+        "malformed-export-unknown-field" => {
+            include_str!("../../../events/license-admin/malformed-export-unknown-field.json")
+        }
         other => panic!("no event {other}"),
     };
     serde_json::from_str(text).expect("event JSON")
@@ -108,6 +138,12 @@ fn license(
 /// inactive beyond 60 days; Basic unlimited) and a sub account (10 seats, 8 assigned, 2
 /// inactive), plus three licensed users of the master with known activity.
 async fn seeded() -> (Records, Admin) {
+    let (records, admin, _) = seeded_with_files().await;
+    (records, admin)
+}
+
+/// As [`seeded`], with the file store reports and exports are written to.
+async fn seeded_with_files() -> (Records, Admin, Arc<MemoryFileStore>) {
     let records = Records::in_memory();
     let mut c = ConnectionRecord::new(
         CONN,
@@ -228,8 +264,36 @@ async fn seeded() -> (Records, Admin) {
         )
         .await
         .unwrap();
-    let admin = Admin::new(Arc::new(records.clone()), Arc::new(now));
-    (records, admin)
+    let files = Arc::new(MemoryFileStore::new());
+    let admin = Admin::new(Arc::new(records.clone()), files.clone(), Arc::new(now));
+    (records, admin, files)
+}
+
+/// The file a report or export answer links to, as text (a CSV without its byte-order mark,
+/// which it must start with).
+fn fetch(files: &MemoryFileStore, out: &Value) -> String {
+    let key = out["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {out}"));
+    assert!(
+        out["link"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("memory://files/{key}?")),
+        "{out}"
+    );
+    assert!(out.get("body").is_none(), "no inline body: {out}");
+    let file = files.get(key).expect("the linked file exists");
+    assert_eq!(out["bytes"], file.content.len());
+    assert_eq!(out["content_type"], file.content_type.as_str());
+    let text = String::from_utf8(file.content).expect("UTF-8");
+    if file.content_type.starts_with("text/csv") {
+        text.strip_prefix('\u{feff}')
+            .expect("a CSV starts with the byte-order mark")
+            .to_owned()
+    } else {
+        text
+    }
 }
 
 async fn refused(admin: &Admin, payload: Value) -> AdminError {
@@ -389,7 +453,7 @@ async fn every_field_good_and_bad() {
 
 #[tokio::test]
 async fn manage_set_unset_unmanage_round_trip() {
-    let (_, admin) = seeded().await;
+    let (_, admin, files) = seeded_with_files().await;
     let find = |v: &Value, id: &str| {
         v["licenses"]
             .as_array()
@@ -448,11 +512,10 @@ async fn manage_set_unset_unmanage_round_trip() {
         out["license"]["contract"]["expiration_date"], "2026-12-31",
         "unmanage keeps the contract"
     );
-    let report: Value = serde_json::from_str(
-        admin.handle(&event("report-json")).await.unwrap()["body"]
-            .as_str()
-            .unwrap(),
-    )
+    let report: Value = serde_json::from_str(&fetch(
+        &files,
+        &admin.handle(&event("report-json")).await.unwrap(),
+    ))
     .unwrap();
     assert_eq!(
         report["totals"]["licenses"], 0,
@@ -541,7 +604,7 @@ async fn concurrent_changes_of_different_fields_both_stay() {
 
 #[tokio::test]
 async fn reports_show_the_cost_of_inactive_seats() {
-    let (_, admin) = seeded().await;
+    let (_, admin, files) = seeded_with_files().await;
     admin.handle(&event("manage")).await.unwrap();
     admin.handle(&event("set-contract")).await.unwrap();
     // 12000 a year = 1000 a month for 50 seats = 20 per seat; 9 users inactive beyond the
@@ -551,7 +614,7 @@ async fn reports_show_the_cost_of_inactive_seats() {
         12000 / 12 / 50 * 9,
         (NaiveDate::from_ymd_opt(2026, 12, 31).unwrap() - now().date_naive()).num_days(),
     );
-    let body = |v: Value| v["body"].as_str().unwrap().to_owned();
+    let body = |v: Value| fetch(&files, &v);
 
     let json_out = admin.handle(&event("report-json")).await.unwrap();
     assert_eq!(json_out["content_type"], "application/json");
@@ -633,4 +696,413 @@ async fn reports_show_the_cost_of_inactive_seats() {
         text.contains("Basic (unmanaged)") && text.contains("Sub account sub-account-id-1"),
         "scope all: {text}"
     );
+}
+
+// ----- user exports ---------------------------------------------------------------------------
+
+use oracle::csv::{neutralized, parse as parse_csv};
+
+/// The rows of a CSV export by the value of `key`, as maps of column → cell.
+fn csv_rows(text: &str, key: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let rows = parse_csv(text);
+    let header = rows[0].clone();
+    let mut out = BTreeMap::new();
+    for r in &rows[1..] {
+        assert_eq!(r.len(), header.len(), "every row has every column: {r:?}");
+        let m: BTreeMap<String, String> = header.iter().cloned().zip(r.iter().cloned()).collect();
+        assert!(out.insert(m[key].clone(), m).is_none(), "one row per {key}");
+    }
+    out
+}
+
+const TRICKY: [&str; 10] = [
+    "=HYPERLINK(\"http://x\",\"y\")",
+    "+1+2",
+    "-2+3",
+    "@SUM(A1)",
+    "\tTab",
+    "\rReturn",
+    "O'Brien, \"Bob\"",
+    "Line\nbreak",
+    "Zoë 東京",
+    "safe=later",
+];
+
+/// Days since the last activity on both sides of the 30/60/90-day edges.
+const EDGES: [i64; 7] = [0, 30, 31, 60, 61, 90, 91];
+
+async fn export_seeded() -> (Records, Admin, Arc<MemoryFileStore>) {
+    let (records, admin, files) = seeded_with_files().await;
+    // Users with names a spreadsheet would run; one removed; one in the sub account.
+    let mut users = Vec::new();
+    for (i, name) in TRICKY.iter().enumerate() {
+        users.push(UserRecord {
+            user_id: Some(format!("t{i}")),
+            email: format!("t{i}@example.com"),
+            first_name: Some((*name).to_owned()),
+            last_name: Some(format!("{name} Jr")),
+            user_type: 1,
+            status: "active".into(),
+            role_id: None,
+            role_name: None,
+            account_id: MASTER.into(),
+            active_date: Some(now() - Duration::days(10)),
+            license_name: Some("Basic".into()),
+            removed_at: (i == 9).then(now),
+        });
+    }
+    records.upsert_users(CONN, &users).await.unwrap();
+    let mut sub = users[0].clone();
+    sub.user_id = Some("s1".into());
+    sub.email = "s1@example.com".into();
+    sub.first_name = Some("Sub".into());
+    sub.account_id = SUB.into();
+    records.upsert_users(CONN, &[sub]).await.unwrap();
+    // Users on both sides of every band's edge (last meeting joined that many days ago).
+    let edges: Vec<UserRecord> = EDGES
+        .iter()
+        .map(|d| UserRecord {
+            user_id: Some(format!("d{d}")),
+            email: format!("d{d}@example.com"),
+            first_name: None,
+            last_name: None,
+            ..users[0].clone()
+        })
+        .collect();
+    records.upsert_users(CONN, &edges).await.unwrap();
+    let access: Vec<UserAccess> = EDGES
+        .iter()
+        .map(|d| UserAccess {
+            user_key: format!("d{d}"),
+            account_id: MASTER.into(),
+            dates: ActivityDates {
+                last_login: None,
+                last_meeting_created: None,
+                last_meeting_joined: Some(now() - Duration::days(*d) - Duration::hours(1)),
+            },
+        })
+        .collect();
+    records.upsert_access(CONN, &access).await.unwrap();
+    // License Differentiation's candidates: u2 (100 days), u3 (never active, 900 days since
+    // becoming active) and one whose user left the roster since.
+    let candidate = |key: &str, last: Option<i64>, days: i64| ports::ReclamationCandidate {
+        account_id: MASTER.into(),
+        user_key: key.into(),
+        user_id: Some(key.into()),
+        email: format!("{key}@example.com"),
+        license_id: format!("{MASTER}:licensed"),
+        license_name: "Business".into(),
+        user_type: 2,
+        last_login: last.map(|d| now() - Duration::days(d)),
+        last_meeting_created: None,
+        last_meeting_joined: None,
+        last_activity: last.map(|d| now() - Duration::days(d)),
+        days_inactive: days,
+        threshold_days: 60,
+        computed_at: now() - Duration::hours(3),
+    };
+    records
+        .put_candidates(
+            CONN,
+            &[
+                candidate("u2", Some(100), 100),
+                candidate("u3", None, 900),
+                candidate("u9", Some(73), 73),
+            ],
+        )
+        .await
+        .unwrap();
+    (records, admin, files)
+}
+
+#[tokio::test]
+async fn export_requests_are_refused_with_the_field_named() {
+    let (_, admin) = seeded().await;
+    for (name, needles) in [
+        (
+            "malformed-export-bad-kind",
+            &["field `kind`", "all_users, underutilized", "everyone"][..],
+        ),
+        (
+            "malformed-export-bad-format",
+            &["field `format`", "csv, jsonl", "xlsx"],
+        ),
+        ("malformed-export-missing-kind", &["kind"]),
+        ("malformed-export-missing-requested-by", &["requested_by"]),
+        (
+            "malformed-export-unknown-field",
+            &["unknown field `scope`", "kind"],
+        ),
+    ] {
+        let e = refused(&admin, event(name)).await;
+        assert_eq!(e.kind(), "InvalidRequest", "{name}: {e}");
+        let msg = e.to_string();
+        for n in needles {
+            assert!(msg.contains(n), "{name}: {msg:?} lacks {n:?}");
+        }
+    }
+    let good = event("export-all-users-csv");
+    let with = |field: &str, v: Value| {
+        let mut e = good.clone();
+        e[field] = v;
+        e
+    };
+    for (payload, needle) in [
+        (with("kind", json!(1)), "field `kind`"),
+        (with("kind", json!("ALL_USERS")), "field `kind`"),
+        (with("format", json!(null)), "field `format`"),
+        (with("format", json!("csv ")), "field `format`"),
+        (
+            with("requested_by", json!("  ")),
+            "`requested_by` must not be empty",
+        ),
+        (
+            with("requested_by", json!("a".repeat(257))),
+            "`requested_by` is longer",
+        ),
+        (with("requested_by", json!("a\u{7}b")), "control characters"),
+        (
+            with("connection_id", json!("")),
+            "`connection_id` must not be empty",
+        ),
+        (
+            with("connection_id", json!(7)),
+            "field `connection_id` must be a string",
+        ),
+        (
+            with("requested_by", json!(["a"])),
+            "field `requested_by` must be a string",
+        ),
+    ] {
+        let e = refused(&admin, payload.clone()).await;
+        assert_eq!(e.kind(), "InvalidRequest", "{payload}: {e}");
+        assert!(e.to_string().contains(needle), "{payload}: {e}");
+    }
+    let e = refused(&admin, with("connection_id", json!("conn-nope"))).await;
+    assert_eq!(e.kind(), "ConnectionNotFound");
+    // The format defaults to CSV.
+    let mut no_format = good.clone();
+    no_format.as_object_mut().unwrap().remove("format");
+    let out = admin.handle(&no_format).await.unwrap();
+    assert_eq!(out["format"], "csv");
+    assert!(out["key"].as_str().unwrap().ends_with(".csv"));
+}
+
+#[tokio::test]
+async fn all_users_csv_rows_follow_the_rules() {
+    let (_, admin, files) = export_seeded().await;
+    let out = admin.handle(&event("export-all-users-csv")).await.unwrap();
+    assert_eq!(out["operation"], "export");
+    assert_eq!(out["kind"], "all_users");
+    assert_eq!(out["content_type"], "text/csv; charset=utf-8");
+    let key = out["key"].as_str().unwrap();
+    let prefix = format!("connections/{CONN}/all_users/20261128T120000Z-");
+    assert!(key.starts_with(&prefix) && key.ends_with(".csv"), "{key}");
+    assert_eq!(
+        key.len(),
+        prefix.len() + 8 + 4,
+        "8 random hex digits: {key}"
+    );
+    let expires = DateTime::parse_from_rfc3339(out["expires_at"].as_str().unwrap()).unwrap();
+    let ttl = expires.with_timezone(&Utc) - Utc::now();
+    assert!(
+        (880..=900).contains(&ttl.num_seconds()),
+        "15 minutes: {ttl}"
+    );
+
+    let text = fetch(&files, &out);
+    let rows = csv_rows(&text, "email");
+    // u1..u4 (licensed, master), t0..t8 (t9 is removed), s1 (sub), the edge users; not the
+    // candidate u9.
+    assert_eq!(rows.len(), 4 + 9 + 1 + EDGES.len(), "{:?}", rows.keys());
+    assert_eq!(out["rows"], rows.len());
+    assert!(
+        !rows.contains_key("t9@example.com"),
+        "removed users are left out"
+    );
+    assert!(
+        !rows.contains_key("u9@example.com"),
+        "a candidate without a user is no user"
+    );
+    // Days since last activity = whole days; bands 0-30, 31-60, 61-90, over 90, never
+    // (`oracle::band`, the rule written out again).
+    let band = |days: Option<i64>| oracle::band(days.map(|d| now() - Duration::days(d)), now());
+    for (email, days, status, candidate) in [
+        ("u1@example.com", Some(2), "active", "no"),
+        ("u2@example.com", Some(100), "active", "yes"),
+        ("u3@example.com", None, "active", "yes"),
+        ("u4@example.com", Some(1), "inactive", "no"),
+    ] {
+        let r = &rows[email];
+        let want_days = days.map(|d: i64| d.to_string()).unwrap_or_default();
+        assert_eq!(r["days_since_last_activity"], want_days, "{email}");
+        assert_eq!(r["band"], band(days), "{email}");
+        assert_eq!(r["status"], status, "{email}");
+        assert_eq!(r["candidate"], candidate, "{email}");
+        assert_eq!(r["account_id"], MASTER);
+        assert_eq!(r["account_name"], "Acme HQ");
+        assert_eq!(r["license_name"], "Business");
+        let login = days.map(|d| {
+            (now() - Duration::days(d))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        });
+        assert_eq!(
+            r["last_login"],
+            login.clone().unwrap_or_default(),
+            "{email}"
+        );
+        assert_eq!(r["last_activity"], login.unwrap_or_default(), "{email}");
+        assert_eq!(r["last_meeting_created"], "");
+    }
+    assert_eq!(rows["s1@example.com"]["account_name"], "Acme EU");
+    for d in EDGES {
+        let r = &rows[&format!("d{d}@example.com")];
+        assert_eq!(r["days_since_last_activity"], d.to_string(), "whole days");
+        assert_eq!(r["band"], band(Some(d)), "{d} days");
+        assert_eq!(r["last_activity"], r["last_meeting_joined"]);
+    }
+    // Formula neutralization and quoting, for every tricky name.
+    for (i, name) in TRICKY.iter().enumerate().take(9) {
+        let r = &rows[&format!("t{i}@example.com")];
+        assert_eq!(r["first_name"], neutralized(name), "t{i}");
+        assert_eq!(r["last_name"], neutralized(&format!("{name} Jr")), "t{i}");
+        assert_eq!(r["band"], "never active");
+        assert_eq!(r["days_since_last_activity"], "");
+    }
+    // No cell of the file starts with a formula character.
+    for row in parse_csv(&text) {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn underutilized_jsonl_and_csv_hold_the_candidates_with_their_reason() {
+    let (_, admin, files) = export_seeded().await;
+    let out = admin
+        .handle(&event("export-underutilized-jsonl"))
+        .await
+        .unwrap();
+    assert_eq!(out["content_type"], "application/x-ndjson");
+    let text = fetch(&files, &out);
+    assert!(text.ends_with('\n'));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let emails: Vec<&str> = lines.iter().map(|l| l["email"].as_str().unwrap()).collect();
+    assert_eq!(
+        emails,
+        ["u2@example.com", "u3@example.com", "u9@example.com"]
+    );
+    assert_eq!(out["rows"], 3);
+    let by = |e: &str| lines.iter().find(|l| l["email"] == e).unwrap();
+    assert_eq!(
+        by("u2@example.com")["reason"],
+        "no login, meeting created or joined for 100 days (threshold 60)"
+    );
+    assert_eq!(by("u2@example.com")["days_inactive"], 100);
+    assert_eq!(by("u2@example.com")["threshold_days"], 60);
+    assert_eq!(
+        by("u3@example.com")["reason"],
+        "no login, meeting created or joined since becoming active 900 days ago (threshold 60)"
+    );
+    assert_eq!(by("u3@example.com")["last_activity"], Value::Null);
+    assert_eq!(
+        by("u9@example.com")["first_name"],
+        Value::Null,
+        "names unknown"
+    );
+    assert_eq!(by("u9@example.com")["account_name"], "Acme HQ");
+
+    let out = admin
+        .handle(&event("export-underutilized-csv"))
+        .await
+        .unwrap();
+    let rows = csv_rows(&fetch(&files, &out), "email");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows["u9@example.com"]["reason"],
+        "no login, meeting created or joined for 73 days (threshold 60)"
+    );
+    // JSON lines keep the all-users names as they are (no spreadsheet runs them).
+    let out = admin
+        .handle(&event("export-all-users-jsonl"))
+        .await
+        .unwrap();
+    let text = fetch(&files, &out);
+    let t0: Value =
+        serde_json::from_str(text.lines().find(|l| l.contains("t0@example.com")).unwrap()).unwrap();
+    assert_eq!(t0["first_name"], TRICKY[0]);
+    assert_eq!(t0["candidate"], false);
+    assert_eq!(t0["days_since_last_activity"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_large_export_is_written_in_bounded_parts() {
+    let records = Records::in_memory();
+    let c = ConnectionRecord::new(
+        CONN,
+        MASTER,
+        ZoomRegion::Na,
+        ConnectionSettings::default(),
+        now(),
+    );
+    records.insert_connection(&c).await.unwrap();
+    let master = AccountRecord {
+        account_id: MASTER.into(),
+        kind: AccountKind::Master,
+        name: None,
+        owner_email: None,
+        account_type: None,
+        seats: None,
+        created_at: None,
+        removed_at: None,
+    };
+    records.sync_accounts(CONN, &[master], now()).await.unwrap();
+    let users: Vec<UserRecord> = (0..3000)
+        .map(|i| UserRecord {
+            user_id: Some(format!("user-{i:05}")),
+            email: format!("user-{i:05}@example.com"),
+            first_name: Some("First".into()),
+            last_name: Some("Last".into()),
+            user_type: 2,
+            status: "active".into(),
+            role_id: None,
+            role_name: None,
+            account_id: MASTER.into(),
+            active_date: None,
+            license_name: Some("Business".into()),
+            removed_at: None,
+        })
+        .collect();
+    for batch in users.chunks(500) {
+        records.upsert_users(CONN, batch).await.unwrap();
+    }
+    let part = 32 * 1024;
+    let files = Arc::new(MemoryFileStore::new().with_part_size(part));
+    let admin = Admin::new(Arc::new(records), files.clone(), Arc::new(now));
+    let out = admin.handle(&event("export-all-users-csv")).await.unwrap();
+    assert_eq!(out["rows"], 3000);
+    let file = files.get(out["key"].as_str().unwrap()).unwrap();
+    assert!(file.part_sizes.len() > 3, "{:?}", file.part_sizes);
+    let (last, full) = file.part_sizes.split_last().unwrap();
+    // A part is at least the part size and at most one 64 KiB chunk more.
+    for p in full {
+        assert!((part..part + 64 * 1024 + 512).contains(p), "{p}");
+    }
+    assert!(*last <= part + 64 * 1024 + 512);
+    let rows = parse_csv(&fetch(&files, &out));
+    assert_eq!(rows.len(), 3001);
+    let emails: Vec<&String> = rows[1..].iter().map(|r| &r[2]).collect();
+    let mut sorted = emails.clone();
+    sorted.sort();
+    assert_eq!(emails, sorted, "in key order, each once");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 3000);
 }

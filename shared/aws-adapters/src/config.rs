@@ -120,6 +120,8 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     /// Reclamation's notices ([`crate::SesNotifier`]).
     pub ses: aws_sdk_sesv2::Client,
+    /// Path-style addressing when an endpoint is set (moto has no per-bucket host names).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsClients {
@@ -130,6 +132,11 @@ impl AwsClients {
             secrets: aws_sdk_secretsmanager::Client::new(&sdk),
             sqs: aws_sdk_sqs::Client::new(&sdk),
             ses: aws_sdk_sesv2::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(config.endpoint_url.is_some())
+                    .build(),
+            ),
         }
     }
 }

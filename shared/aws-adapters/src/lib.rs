@@ -6,6 +6,7 @@
 //!   ([`Records::in_memory`], for tests of every crate).
 //! - [`tokens`]: [`SecretsManagerTokenStore`] and [`MemoryTokenStore`].
 //! - [`SesNotifier`]: notices (reclamation's notify-then-reclaim) through Amazon SES.
+//! - [`files`]: the file port on S3 ([`S3FileStore`]) and in memory ([`MemoryFileStore`]).
 //! - [`app_secrets`]: OAuth app credentials and the webhook secret, read once per cold start.
 //! - [`table`]: the table definition (`infra/template.yaml` is checked against it).
 
@@ -14,6 +15,7 @@ pub mod backend;
 mod config;
 mod contracts;
 mod error;
+pub mod files;
 mod ses;
 pub mod stores;
 pub mod table;
@@ -21,6 +23,7 @@ pub mod tokens;
 
 pub use app_secrets::{AppCredentials, AppSecrets, AppSecretsLoader};
 pub use config::{AwsClients, AwsConfig};
+pub use files::{MemoryFile, MemoryFileStore, S3FileStore};
 pub use ses::SesNotifier;
 pub use stores::Records;
 pub use table::{TABLE, create_table_if_missing};

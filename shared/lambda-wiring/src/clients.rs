@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use aws_adapters::{
-    AppSecrets, AwsClients, AwsConfig, Records, SecretsManagerTokenStore, SesNotifier,
+    AppSecrets, AwsClients, AwsConfig, Records, S3FileStore, SecretsManagerTokenStore, SesNotifier,
 };
 use ports::{StoreError, TokenVault, VaultOptions};
 use zoom::{OAuthClient, ZoomConfig};
@@ -31,6 +31,12 @@ impl Wiring {
     /// Notices through SES, sent from `from` (reclamation's `ZTS_NOTIFY_FROM`).
     pub fn notifier(&self, from: &str) -> SesNotifier {
         SesNotifier::new(self.clients.ses.clone(), from)
+    }
+
+    /// Reports and exports in `bucket` (`Vars::files`), through the S3 client of the same
+    /// configuration as the others (path-style on a local endpoint).
+    pub fn files(&self, bucket: &str) -> S3FileStore {
+        S3FileStore::new(self.clients.s3.clone(), bucket)
     }
 
     /// One Secrets Manager secret per connection.

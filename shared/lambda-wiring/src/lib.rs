@@ -4,7 +4,7 @@
 //! - [`Vars`], [`ConfigError`]: configuration read once from the environment.
 //! - [`ZoomSettings`]: the deployment region's OAuth app and the Zoom endpoints.
 //! - [`Wiring`]: the AWS clients built once, and from them the records, the token store, the
-//!   token vault and the SQS queue.
+//!   token vault, the SQS queue and the file store (reports and exports).
 //! - [`task`]: the four task functions: their configuration, engine, typed event
 //!   ([`TaskEvent`]) and whole `main` ([`run_task_function`]).
 //!
@@ -26,6 +26,6 @@ pub use logging::{init_tracing, log_subscriber, refused};
 pub use serve::{serve_json, start_with_zoom};
 pub use sqs::SqsQueue;
 pub use task::{TaskConfig, TaskEvent, TaskResponse, run_task_function, task_engine};
-pub use vars::{ConfigError, Vars};
+pub use vars::{ConfigError, FilesConfig, Vars};
 pub use webhook_secret::AppSecretWebhookSource;
 pub use zoom_settings::{ZoomSettings, webhook_secret};

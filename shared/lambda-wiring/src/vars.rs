@@ -6,6 +6,13 @@ use std::str::FromStr;
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
+/// The file store's bucket and how long its download links live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesConfig {
+    pub bucket: String,
+    pub link_ttl: std::time::Duration,
+}
+
 /// Environment variables through a lookup: blank values count as unset.
 pub struct Vars<F>(F);
 
@@ -70,6 +77,20 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         }
     }
 
+    /// Where reports and exports go: `ZTS_FILES_BUCKET` (required) and
+    /// `ZTS_FILES_LINK_TTL_SECS`, how long a download link lives (60 s to 12 h, default 15 min).
+    pub fn files(&self) -> Result<FilesConfig, ConfigError> {
+        let max = i64::try_from(aws_adapters::files::MAX_LINK_TTL.as_secs()).unwrap_or(i64::MAX);
+        let secs = self.number_in("ZTS_FILES_LINK_TTL_SECS", 60..=max, 900)?;
+        Ok(FilesConfig {
+            bucket: self.required(
+                "ZTS_FILES_BUCKET",
+                "the bucket reports and exports are written to",
+            )?,
+            link_ttl: std::time::Duration::from_secs(secs.unsigned_abs()),
+        })
+    }
+
     /// The AWS adapters' variables.
     pub fn aws(&self) -> aws_adapters::AwsConfig {
         aws_adapters::AwsConfig::from_lookup(|name| self.get(name))
@@ -111,5 +132,28 @@ mod tests {
                 .0
                 .contains("A (the thing)")
         );
+    }
+
+    #[test]
+    fn files_need_a_bucket_and_a_link_lifetime_within_12_hours() {
+        let f = vars(&[("ZTS_FILES_BUCKET", "b")]).files().unwrap();
+        assert_eq!((f.bucket.as_str(), f.link_ttl.as_secs()), ("b", 900));
+        let f = vars(&[
+            ("ZTS_FILES_BUCKET", "b"),
+            ("ZTS_FILES_LINK_TTL_SECS", "43200"),
+        ])
+        .files()
+        .unwrap();
+        assert_eq!(f.link_ttl.as_secs(), 43200);
+        for ttl in ["59", "43201", "x"] {
+            let pairs: &'static [(&str, &str)] = Box::leak(Box::new([
+                ("ZTS_FILES_BUCKET", "b"),
+                ("ZTS_FILES_LINK_TTL_SECS", ttl),
+            ]));
+            let e = vars(pairs).files().unwrap_err();
+            assert!(e.0.contains("ZTS_FILES_LINK_TTL_SECS"), "{ttl}: {e}");
+        }
+        let e = vars(&[]).files().unwrap_err();
+        assert!(e.0.contains("ZTS_FILES_BUCKET"), "{e}");
     }
 }

@@ -8,11 +8,14 @@
 //! - [`contracts`]: admin-entered license state.
 //! - [`opportunities`]: reclamation opportunities (notify-then-reclaim) and their history.
 //! - [`notify`]: notices to people ([`Notifier`]).
+//! - [`files`]: where reports and exports are delivered (written as a stream, read through a
+//!   short-lived link).
 //! - [`tokens`]: where a connection's tokens are kept.
 //! - [`vault`]: the rotation-safe token source on the token store and the refresh lease.
 
 pub mod contracts;
 mod error;
+pub mod files;
 pub mod notify;
 pub mod opportunities;
 pub mod records;
@@ -23,6 +26,7 @@ pub mod webhook_secret;
 
 pub use contracts::{ContractRecord, ContractStore, UpdateError, update_contract};
 pub use error::StoreError;
+pub use files::{Chunks, FileError, FileLink, FileStore, MIN_PART_SIZE, Parts, StoredFile};
 pub use notify::{MessageId, Notice, Notifier, NotifyError, RecordingNotifier};
 pub use opportunities::{
     MAX_OPPORTUNITY_STEPS, OpportunityRecord, OpportunityState, OpportunityStep, OpportunityStore,

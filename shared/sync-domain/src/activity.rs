@@ -64,6 +64,46 @@ impl ActivityDates {
     }
 }
 
+/// One user's recency of activity, in the 30/60/90-day bands License Differentiation counts
+/// ([`ActivityBands`]): a user in a band is in every wider one too (`<=` compares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityBand {
+    /// Last active at most 30 whole days ago.
+    Within30Days,
+    /// 31 to 60 days.
+    Within60Days,
+    /// 61 to 90 days.
+    Within90Days,
+    /// More than 90 days.
+    Over90Days,
+    /// No activity known.
+    Never,
+}
+
+impl ActivityBand {
+    pub fn of(last_activity: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Self {
+        match last_activity.map(|t| (now - t).num_days()) {
+            None => Self::Never,
+            Some(d) if d <= 30 => Self::Within30Days,
+            Some(d) if d <= 60 => Self::Within60Days,
+            Some(d) if d <= 90 => Self::Within90Days,
+            Some(_) => Self::Over90Days,
+        }
+    }
+
+    /// As exports show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Within30Days => "0-30 days",
+            Self::Within60Days => "31-60 days",
+            Self::Within90Days => "61-90 days",
+            Self::Over90Days => "over 90 days",
+            Self::Never => "never active",
+        }
+    }
+}
+
 /// Users of one license counted by recency of activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ActivityBands {
@@ -83,15 +123,11 @@ impl ActivityBands {
         threshold: InactivityThreshold,
         now: DateTime<Utc>,
     ) {
-        match dates.last_activity() {
-            Some(t) => {
-                let days = (now - t).num_days();
-                self.active_30_days += u64::from(days <= 30);
-                self.active_60_days += u64::from(days <= 60);
-                self.active_90_days += u64::from(days <= 90);
-            }
-            None => self.never_active += 1,
-        }
+        let band = ActivityBand::of(dates.last_activity(), now);
+        self.active_30_days += u64::from(band <= ActivityBand::Within30Days);
+        self.active_60_days += u64::from(band <= ActivityBand::Within60Days);
+        self.active_90_days += u64::from(band <= ActivityBand::Within90Days);
+        self.never_active += u64::from(band == ActivityBand::Never);
         self.inactive += u64::from(dates.is_inactive(created, threshold, now));
     }
 }
@@ -155,6 +191,28 @@ mod tests {
                 never_active: 1,
             }
         );
+    }
+
+    #[test]
+    fn bands_have_their_edges_on_whole_days() {
+        let now = Utc::now();
+        let cases = [
+            (0, ActivityBand::Within30Days),
+            (30, ActivityBand::Within30Days),
+            (31, ActivityBand::Within60Days),
+            (60, ActivityBand::Within60Days),
+            (61, ActivityBand::Within90Days),
+            (90, ActivityBand::Within90Days),
+            (91, ActivityBand::Over90Days),
+        ];
+        for (days, band) in cases {
+            assert_eq!(ActivityBand::of(ago(now, days), now), band, "{days} days");
+        }
+        // 30 days and 23 hours is still 30 whole days.
+        let t = now - Duration::days(30) - Duration::hours(23);
+        assert_eq!(ActivityBand::of(Some(t), now), ActivityBand::Within30Days);
+        assert_eq!(ActivityBand::of(None, now), ActivityBand::Never);
+        assert_eq!(ActivityBand::Never.label(), "never active");
     }
 
     #[test]

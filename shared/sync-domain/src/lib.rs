@@ -9,7 +9,7 @@ pub mod settings;
 pub mod task;
 pub mod text;
 
-pub use activity::{ActivityBands, ActivityDates, inactive_beyond};
+pub use activity::{ActivityBand, ActivityBands, ActivityDates, inactive_beyond};
 pub use license::{LicenseKind, ManualLicenseError, Provisioned, plan_license_name};
 pub use payload::parse_payload;
 pub use settings::{ConnectionSettings, InactivityThreshold, SettingsError, YesNo};

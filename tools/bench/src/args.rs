@@ -15,12 +15,12 @@ pub(crate) struct Args {
     /// Larger sizes: the rate run on 200,000 users, overhead up to 200,000 users.
     #[arg(long)]
     pub(crate) full: bool,
-    /// Figures to run (comma separated): rate, pacing, heavy, overhead, coldstart (economy
-    /// and cost come with rate).
+    /// Figures to run (comma separated): rate, pacing, heavy, overhead, coldstart, export
+    /// (economy and cost come with rate).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "rate,pacing,heavy,overhead,coldstart"
+        default_value = "rate,pacing,heavy,overhead,coldstart,export"
     )]
     pub(crate) only: Vec<String>,
     /// Rate run: sub accounts.

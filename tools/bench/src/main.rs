@@ -10,7 +10,7 @@ use bench::procfs;
 use clap::Parser;
 
 use crate::args::{Args, Cmd};
-use crate::figures::{cold_start, cost, heavy, overhead, pacing, rate};
+use crate::figures::{cold_start, cost, export, heavy, overhead, pacing, rate};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -68,6 +68,9 @@ async fn all(mut args: Args) -> anyhow::Result<()> {
     }
     if want("coldstart") {
         cold_start::coldstart_figures(&args).await?;
+    }
+    if want("export") {
+        export::export_figures().await?;
     }
     if let Some(r) = &rate {
         cost::cost_model(&args, r, &overhead);

@@ -367,6 +367,7 @@ fn iam_is_least_privilege() {
                                 || s.contains("${RecordsTable.Arn}")
                                 // Reclamation's notices: the configured SES identity.
                                 || s.contains(":identity/${NotifySenderIdentity}")
+                                || s.contains("${FilesBucket.Arn}/")
                                 || s.contains("LogGroup.Arn}"),
                             "{role_id}: resource {s} is not scoped to this stack"
                         );
@@ -861,5 +862,81 @@ fn metric_filters_match_what_the_code_logs() {
             Some("$.fields.records_written"),
             "{id}"
         );
+    }
+}
+
+/// The files bucket (reports and exports): private, encrypted, TLS only, files expire; only
+/// license-admin reaches it, with the few object actions it needs on its prefix, and it is told
+/// the bucket's name.
+#[test]
+fn files_bucket_is_private_encrypted_expiring_and_only_license_admin_writes_it() {
+    let doc = template();
+    let buckets = of_type(&doc, "AWS::S3::Bucket");
+    let b = buckets.get("FilesBucket").expect("FilesBucket");
+    let p = &b["Properties"];
+    let block = &p["PublicAccessBlockConfiguration"];
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[k].as_bool(), Some(true), "{k}");
+    }
+    assert_eq!(
+        p["OwnershipControls"]["Rules"][0]["ObjectOwnership"].as_str(),
+        Some("BucketOwnerEnforced")
+    );
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        ["SSEAlgorithm"];
+    assert!(
+        matches!(sse.as_str(), Some("AES256" | "aws:kms")),
+        "{sse:?}"
+    );
+    let rule = &p["LifecycleConfiguration"]["Rules"][0];
+    assert_eq!(rule["Status"].as_str(), Some("Enabled"));
+    assert!(!rule["ExpirationInDays"].is_null(), "files expire");
+    assert!(!rule["AbortIncompleteMultipartUpload"].is_null());
+    // A bucket policy that denies every request without TLS.
+    let policies = of_type(&doc, "AWS::S3::BucketPolicy");
+    let denies_plain = policies.values().any(|bp| {
+        reference(&bp["Properties"]["Bucket"]).is_some_and(|(t, _)| t == "FilesBucket")
+            && statements_of(&bp["Properties"]["PolicyDocument"])
+                .iter()
+                .any(|s| {
+                    s["Effect"].as_str() == Some("Deny")
+                        && strings(&s["Action"]).contains(&"s3:*".to_owned())
+                        && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")
+                })
+    });
+    assert!(denies_plain, "no deny of non-TLS requests on FilesBucket");
+
+    for krate in function_crates() {
+        let (id, f) = function_for(&doc, &krate);
+        let actions = allowed_actions(&doc, f);
+        let s3: BTreeSet<&String> = actions.iter().filter(|a| a.starts_with("s3:")).collect();
+        if krate.package == "license-admin" {
+            let want = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"];
+            assert_eq!(
+                s3.into_iter().map(String::as_str).collect::<Vec<_>>(),
+                want,
+                "{id}"
+            );
+            let vars = env(&doc, f);
+            let bucket = vars.get("ZTS_FILES_BUCKET").expect("ZTS_FILES_BUCKET");
+            assert_eq!(
+                reference(bucket).map(|(t, _)| t),
+                Some("FilesBucket".to_owned())
+            );
+        } else {
+            assert!(s3.is_empty(), "{id}: S3 actions {s3:?}");
+        }
+    }
+}
+
+fn statements_of(policy: &Value) -> Vec<&Value> {
+    match &policy["Statement"] {
+        Value::Sequence(s) => s.iter().collect(),
+        other => vec![other],
     }
 }

@@ -285,6 +285,73 @@ pub fn expected_reclamation(
     (at(from), at(to))
 }
 
+/// What differs between a user export's rows (column → cell) and the truth: `all_users` must
+/// hold every tracked user of the master's tree once, with the truth's status, and flag as
+/// candidate only users with status active inactive beyond the threshold at `to` (and every
+/// one already so at `from`); `underutilized` must hold exactly those candidates.
+pub fn export_differences(
+    kind: &str,
+    rows: &[BTreeMap<String, String>],
+    users: &[TruthUser],
+    include: Include,
+    threshold_days: u32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let tracked: BTreeMap<(String, String), &TruthUser> = users
+        .iter()
+        .filter(|u| u.is_tracked(include))
+        .map(|u| ((u.account_id.clone(), u.email.clone()), u))
+        .collect();
+    let beyond = |u: &TruthUser, now| {
+        u.status == "active"
+            && u.days_inactive(now)
+                .is_some_and(|d| d > i64::from(threshold_days))
+    };
+    let mut seen = BTreeSet::new();
+    for r in rows {
+        let get = |k: &str| r.get(k).map(String::as_str).unwrap_or("");
+        let key = (get("account_id").to_owned(), get("email").to_owned());
+        if !seen.insert(key.clone()) {
+            out.push(format!("{key:?}: more than one row"));
+        }
+        let Some(u) = tracked.get(&key) else {
+            out.push(format!("{key:?}: not a tracked user of the truth"));
+            continue;
+        };
+        let candidate = match kind {
+            "all_users" => {
+                if get("status") != u.status {
+                    out.push(format!("{key:?}: status {} != {}", get("status"), u.status));
+                }
+                matches!(get("candidate"), "yes" | "true")
+            }
+            _ => true,
+        };
+        if candidate && !beyond(u, to) {
+            out.push(format!(
+                "{key:?}: a candidate, but not inactive beyond {threshold_days} days"
+            ));
+        }
+        if !candidate && beyond(u, from) {
+            out.push(format!(
+                "{key:?}: inactive beyond {threshold_days} days, but no candidate"
+            ));
+        }
+    }
+    for (key, u) in &tracked {
+        let listed = match kind {
+            "all_users" => true,
+            _ => beyond(u, from),
+        };
+        if listed && !seen.contains(key) {
+            out.push(format!("{key:?}: missing from the export"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

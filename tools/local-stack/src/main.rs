@@ -16,6 +16,10 @@
 //!   item of the table mentions connection ID and that its token secret is gone (exits 1 if not).
 //! - `dry-run FILE`: a reclamation dry run through `cargo lambda watch`; prints the users it
 //!   would act on and checks that they are exactly those the truth implies; exits 1 otherwise.
+//! - `file FILE`: a license-admin `report` or `export` request (FILE with this connection's id)
+//!   through `cargo lambda watch`; prints the download link, downloads the file through it and
+//!   checks it: a text report is printed, an export's users and candidates are compared with
+//!   the sandbox's truth (exits 1 on any difference).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -30,7 +34,7 @@ use clap::{Parser, Subcommand};
 use futures::TryStreamExt;
 use local_stack::{
     Figures, Include, Seats, differences, expected, expected_candidate_counts,
-    expected_reclamation, truth_users,
+    expected_reclamation, export_differences, truth_users,
 };
 use ports::{AccountStore, ConnectionStore, LicenseStore, Provisioned, ZoomRegion};
 use serde_json::{Value, json};
@@ -55,6 +59,9 @@ enum Command {
         client_secret: String,
         #[arg(long, env = "ZTS_DEMO_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secret: String,
+        /// The bucket license-admin writes reports and exports to (created if missing).
+        #[arg(long, env = "ZTS_FILES_BUCKET")]
+        files_bucket: String,
     },
     Drain {
         #[arg(long)]
@@ -94,6 +101,21 @@ enum Command {
         /// A reclamation request with a `policy` (events/reclamation/dry-run.json).
         file: String,
     },
+    /// Invokes license-admin with a `report` or `export` request (FILE with this connection's
+    /// id), downloads the file through the link it answers with and checks it.
+    File {
+        /// Base URL of `cargo lambda watch` (e.g. http://127.0.0.1:9000).
+        #[arg(long)]
+        invoke_url: String,
+        /// The Zoom sandbox's base URL.
+        #[arg(long)]
+        sandbox: String,
+        /// When License Differentiation was started (RFC 3339): candidates are checked for a
+        /// run between then and now.
+        #[arg(long)]
+        since: DateTime<Utc>,
+        file: String,
+    },
 }
 
 #[tokio::main]
@@ -109,8 +131,10 @@ async fn main() -> Result<()> {
             client_id,
             client_secret,
             webhook_secret,
+            files_bucket,
         } => {
             create_table_if_missing(&clients.dynamodb, &config.table_name).await?;
+            create_bucket_if_missing(&clients.s3, &files_bucket).await?;
             let region: ZoomRegion = region.parse().map_err(anyhow::Error::msg)?;
             let secrets = AppSecrets {
                 apps: BTreeMap::from([(
@@ -151,7 +175,26 @@ async fn main() -> Result<()> {
             sandbox,
             file,
         } => dry_run(&records, &invoke_url, &sandbox, &file).await?,
+        Command::File {
+            invoke_url,
+            sandbox,
+            since,
+            file,
+        } => deliver_file(&records, &invoke_url, &sandbox, since, &file).await?,
     }
+    Ok(())
+}
+
+/// The files bucket, as the stack has it (moto ignores the policies; the bucket is private).
+async fn create_bucket_if_missing(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .with_context(|| format!("create the files bucket {bucket}"))?;
     Ok(())
 }
 
@@ -502,21 +545,146 @@ async fn report(records: &Records, sandbox: &str, since: Option<DateTime<Utc>>) 
         }
     }
     let truth_total: u64 = want_candidates.values().map(|(low, _)| low).sum();
-    if !diffs.is_empty() {
-        for d in &diffs {
-            eprintln!("    MISMATCH {d}");
-        }
-        bail!(
-            "{} figure(s) differ from the sandbox's ground truth",
-            diffs.len()
-        );
-    }
+    mismatches(&diffs, "figure(s)")?;
     if licenses.is_empty() {
         bail!("no licenses stored");
     }
     println!(
         "All figures equal the sandbox's ground truth (/_sandbox/truth): provisioned, assigned, \
          active, inactive and {truth_total} reclamation candidate(s) per account and license."
+    );
+    Ok(())
+}
+
+/// Invokes `function` with `event` through `cargo lambda watch`'s Invoke API: whether the
+/// function failed, the HTTP status and the answer.
+async fn invoke(
+    invoke_url: &str,
+    function: &str,
+    event: &Value,
+) -> Result<(bool, reqwest::StatusCode, Value)> {
+    let url = format!("{invoke_url}/2015-03-31/functions/{function}/invocations");
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(900))
+        .build()?
+        .post(&url)
+        .json(event)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
+    let failed = response.headers().contains_key("x-amz-function-error");
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    Ok((failed, status, body))
+}
+
+/// Prints one `MISMATCH` line per difference and fails when there is any.
+fn mismatches(diffs: &[String], what: &str) -> Result<()> {
+    for d in diffs {
+        eprintln!("    MISMATCH {d}");
+    }
+    if !diffs.is_empty() {
+        bail!(
+            "{} {what} differ from the sandbox's ground truth",
+            diffs.len()
+        );
+    }
+    Ok(())
+}
+
+/// Invokes license-admin with FILE (a `report` or `export` request) for the one connection,
+/// prints the link it answers with, downloads the file and checks it: a text report is
+/// printed; an export's users and candidates must be those the sandbox's truth implies.
+async fn deliver_file(
+    records: &Records,
+    invoke_url: &str,
+    sandbox: &str,
+    since: DateTime<Utc>,
+    file: &str,
+) -> Result<()> {
+    let event = event_for_connection(records, file).await?;
+    let connection = only_connection(records).await?;
+    let (failed, _, body) = invoke(invoke_url, "license-admin", &event).await?;
+    if failed || body["link"].as_str().is_none() {
+        bail!(
+            "license-admin answered no link: {}",
+            body.to_string().chars().take(400).collect::<String>()
+        );
+    }
+    let link = body["link"].as_str().unwrap_or_default();
+    println!(
+        "    {} {}: {} bytes at {} (link valid until {})",
+        body["operation"].as_str().unwrap_or(""),
+        body["kind"]
+            .as_str()
+            .or(body["format"].as_str())
+            .unwrap_or(""),
+        body["bytes"],
+        body["key"].as_str().unwrap_or(""),
+        body["expires_at"].as_str().unwrap_or("")
+    );
+    println!("    link: {link}");
+    let download = reqwest::get(link).await.context("download the file")?;
+    if !download.status().is_success() {
+        bail!("the link answered {}", download.status());
+    }
+    let bytes = download.bytes().await?;
+    if body["bytes"].as_u64() != Some(bytes.len() as u64) {
+        bail!(
+            "downloaded {} bytes, the answer said {}",
+            bytes.len(),
+            body["bytes"]
+        );
+    }
+    let mut text = String::from_utf8(bytes.to_vec()).context("the file is not UTF-8")?;
+    let csv = body["content_type"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("text/csv"));
+    if csv {
+        text = text
+            .strip_prefix('\u{feff}')
+            .context("a CSV file starts with the UTF-8 byte-order mark")?
+            .to_owned();
+    }
+    if body["operation"] == "report" {
+        println!("{text}");
+        return Ok(());
+    }
+    let rows: Vec<BTreeMap<String, String>> = if csv {
+        oracle::csv::records(&text)
+            .into_iter()
+            .map(|r| r.into_iter().collect())
+            .collect()
+    } else {
+        text.lines()
+            .map(|l| {
+                let v: BTreeMap<String, Value> = serde_json::from_str(l)?;
+                Ok(v.into_iter()
+                    .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                    .collect())
+            })
+            .collect::<Result<_, serde_json::Error>>()
+            .context("a JSON line")?
+    };
+    let s = &connection.settings;
+    let include = Include {
+        free_users: s.include_free_users.is_yes(),
+        on_premises: s.include_on_premises.is_yes(),
+    };
+    let users = truth_users(&fetch_truth(sandbox).await?).map_err(anyhow::Error::msg)?;
+    let diffs = export_differences(
+        body["kind"].as_str().unwrap_or(""),
+        &rows,
+        &users,
+        include,
+        u32::from(s.inactivity_threshold.days()),
+        since,
+        Utc::now(),
+    );
+    mismatches(&diffs, "export row(s)")?;
+    println!(
+        "    {} rows; users and candidates equal the sandbox's ground truth",
+        rows.len()
     );
     Ok(())
 }
@@ -533,18 +701,7 @@ async fn dry_run(records: &Records, invoke_url: &str, sandbox: &str, file: &str)
         .and_then(|d| u32::try_from(d).ok())
         .with_context(|| format!("{file} has no policy.inactive_days"))?;
     let from = Utc::now();
-    let url = format!("{invoke_url}/2015-03-31/functions/reclamation/invocations");
-    let response = reqwest::Client::builder()
-        .timeout(Duration::from_secs(900))
-        .build()?
-        .post(&url)
-        .json(&event)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach cargo lambda watch at {url}"))?;
-    let failed = response.headers().contains_key("x-amz-function-error");
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let (failed, status, body) = invoke(invoke_url, "reclamation", &event).await?;
     let to = Utc::now();
     if failed || !status.is_success() {
         bail!(

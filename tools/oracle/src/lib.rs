@@ -35,7 +35,10 @@
 //!   (exactly the threshold is still within). Reclamation candidates = those inactive beyond
 //!   the threshold.
 //!
-//! The test harness (`tools/test-support`) compares stored records with it.
+//! The test harness (`tools/test-support`) compares stored records with it; [`csv`] reads
+//! back the CSV files the connector writes.
+
+pub mod csv;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -205,6 +208,22 @@ pub fn within(last_activity: Option<DateTime<Utc>>, band_days: i64, now: DateTim
     match last_activity {
         Some(t) => whole_days(t, now) <= band_days,
         None => false,
+    }
+}
+
+/// A user's band as exports show it: `0-30 days`, `31-60 days`, `61-90 days` (whole days since
+/// the last activity, each band's edge included), `over 90 days`, or `never active`.
+pub fn band(last_activity: Option<DateTime<Utc>>, now: DateTime<Utc>) -> &'static str {
+    if last_activity.is_none() {
+        "never active"
+    } else if within(last_activity, 30, now) {
+        "0-30 days"
+    } else if within(last_activity, 60, now) {
+        "31-60 days"
+    } else if within(last_activity, 90, now) {
+        "61-90 days"
+    } else {
+        "over 90 days"
     }
 }
 

@@ -37,9 +37,10 @@ pub const CSV_COLUMNS: [&str; 26] = [
     "zoom_assigned_note",
 ];
 
-/// A CSV cell (RFC 4180 quoting). Text that a spreadsheet would run as a formula (`=`, `+`,
-/// `-`, `@`, tab, CR at the start) gets a leading `'`.
-fn cell(s: &str, text: bool) -> String {
+/// A CSV cell (RFC 4180 quoting). Text (`text`) that a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@`, tab, CR at the start: OWASP's CSV injection rule) gets a leading `'`;
+/// numbers are left as they are. The report and the user exports write every cell with it.
+pub fn cell(s: &str, text: bool) -> String {
     let s = if text && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

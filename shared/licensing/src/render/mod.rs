@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::figures::Report;
 
-pub use csv::{CSV_COLUMNS, csv};
+pub use csv::{CSV_COLUMNS, cell as csv_cell, csv};
 pub use html::html;
 pub use markup::{content_security_policy, esc};
 pub use text::text;
