@@ -164,7 +164,8 @@ fn allowed(operation: &str) -> Option<&'static [&'static str]> {
             "requested_by",
             "contract",
         ],
-        "unset_contract" => &[
+        // Both clear named fields of one license.
+        "unset_contract" | "unset_manual_license" => &[
             "operation",
             "connection_id",
             "license_id",
@@ -190,14 +191,6 @@ fn allowed(operation: &str) -> Option<&'static [&'static str]> {
             "requested_by",
             "name",
             "provisioned",
-        ],
-        "unset_manual_license" => &[
-            "operation",
-            "connection_id",
-            "license_id",
-            "account_id",
-            "requested_by",
-            "fields",
         ],
         _ => return None,
     })
