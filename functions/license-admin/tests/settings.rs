@@ -19,10 +19,8 @@ use zoom_sandbox::truth::{AccountTruth, UserTruth};
 
 /// An event of `events/license-admin/`, aimed at `cid` (and its master account `master`).
 fn event(case: &str, cid: &str, master: &str) -> Value {
-    let path = format!(
-        "{}/../../events/license-admin/{case}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/license-admin/");
+    let path = format!("{dir}{case}.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let text = text.replace("master-acct", master);
     let mut v: Value = serde_json::from_str(&text).expect("event JSON");
