@@ -420,12 +420,8 @@ impl Joins {
         Ok(())
     }
 
-    /// Writes the segment's records and joins: ids and e-mails of this account's users (the
-    /// listing has them) move their records here, merged with the records of finished entries
-    /// (one write per user), other ids move the records of the account the connection-wide
-    /// index names (ids nobody in the connection has are people from outside). Records, ids
-    /// and the listing are all in key order (a user's key is their id): one merge; e-mails
-    /// with the e-mail table: another.
+    /// Writes the segment's records and joins, a batch at a time as the merges
+    /// ([`writes_by_id`], [`writes_by_email`]) find them.
     async fn write(
         self,
         ctx: &UnitCtx<'_>,
@@ -433,77 +429,134 @@ impl Joins {
         records: Spill<UserAccess>,
         tally: &mut Tally,
     ) -> Result<(), SyncError> {
-        let mut writes: Vec<UserAccess> = Vec::new();
-        let mut own: Vec<(String, DateTime<Utc>)> = Vec::new();
-        let mut others: Vec<(String, DateTime<Utc>)> = Vec::new();
-        let mut listed = members.by_key.scan()?.peekable();
-        let mut records = records.into_sorted()?.peekable();
-        for join in self.by_id.into_sorted()? {
-            let (id, at) = join?;
-            // Records of keys before this id: written as they are.
-            while let Some(Ok((key, _))) = records.peek()
-                && *key < id
-            {
-                if let Some(record) = records.next() {
-                    writes.push(record?.1);
-                }
-            }
-            if value_at(&mut listed, &id)?.is_none() {
-                others.push((id, at));
-            } else if let Some(Ok((key, _))) = records.peek()
-                && *key == id
-            {
-                if let Some(record) = records.next() {
-                    let mut record = record?.1;
-                    record.dates.last_meeting_joined =
-                        record.dates.last_meeting_joined.max(Some(at));
-                    writes.push(record);
-                }
-            } else {
-                own.push((id, at));
-            }
-            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
+        let by_id = writes_by_id(
+            self.by_id.into_sorted()?,
+            records.into_sorted()?,
+            members.by_key.scan()?,
+        );
+        let by_email = writes_by_email(self.by_email.into_sorted()?, members.by_email.scan()?);
+        let mut pending = Pending::default();
+        for write in by_id.chain(by_email) {
+            pending.push(write?);
+            pending.flush(ctx, tally, WRITE_BATCH).await?;
         }
-        for record in records {
-            writes.push(record?.1);
-            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
-        }
-        let mut emails = members.by_email.scan()?.peekable();
-        for join in self.by_email.into_sorted()? {
-            let (email, at) = join?;
-            if let Some(key) = value_at(&mut emails, &email)? {
-                own.push((key, at));
-            }
-            write_batches(ctx, &mut writes, &mut own, &mut others, tally, WRITE_BATCH).await?;
-        }
-        write_batches(ctx, &mut writes, &mut own, &mut others, tally, 1).await
+        pending.flush(ctx, tally, 1).await
     }
 }
 
-/// Writes what has piled up once a batch is full (`at_least`: 1 writes everything): records
-/// (the joins stored move on with them), joins of this account's users and joins of others.
-async fn write_batches(
-    ctx: &UnitCtx<'_>,
-    writes: &mut Vec<UserAccess>,
-    own: &mut Vec<(String, DateTime<Utc>)>,
-    others: &mut Vec<(String, DateTime<Utc>)>,
-    tally: &mut Tally,
-    at_least: usize,
-) -> Result<(), SyncError> {
-    if writes.len() >= at_least {
-        tally.written += ctx
-            .store
-            .upsert_access(&ctx.connection.connection_id, writes)
-            .await? as u64;
-        writes.clear();
+/// One write of a segment's end.
+#[derive(Debug, PartialEq)]
+enum Write {
+    /// A finished entry's record, with the latest join of its user the segment found.
+    Record(UserAccess),
+    /// A join of this account's user whose record the segment did not change.
+    Own(String, DateTime<Utc>),
+    /// A join by an id this account's listing does not have: another account's user (the
+    /// connection-wide index names it) or someone from outside.
+    Other(String, DateTime<Utc>),
+}
+
+/// The writes of the joins by id and of the finished entries' records: joins, records and
+/// the listing are all in key order (a user's key is their id), so this is one merge, and it
+/// yields each write as it comes (memory: one item of each source, however far apart the
+/// joins are).
+fn writes_by_id(
+    joins: impl Iterator<Item = io::Result<(String, DateTime<Utc>)>>,
+    records: impl Iterator<Item = io::Result<(String, UserAccess)>>,
+    listed: impl Iterator<Item = io::Result<(String, String)>>,
+) -> impl Iterator<Item = io::Result<Write>> {
+    let (mut joins, mut records, mut listed) =
+        (joins.peekable(), records.peekable(), listed.peekable());
+    std::iter::from_fn(move || {
+        let record_first = match (joins.peek(), records.peek()) {
+            // A record's read error comes out first.
+            (_, Some(Err(_))) | (None, _) => true,
+            (Some(Ok((id, _))), Some(Ok((key, _)))) => key < id,
+            _ => false,
+        };
+        if record_first {
+            return records
+                .next()
+                .map(|r| r.map(|(_, record)| Write::Record(record)));
+        }
+        let (id, at) = match joins.next()? {
+            Ok(join) => join,
+            Err(e) => return Some(Err(e)),
+        };
+        let write = || -> io::Result<Write> {
+            if value_at(&mut listed, &id)?.is_none() {
+                return Ok(Write::Other(id, at));
+            }
+            if let Some(Ok((key, _))) = records.peek()
+                && *key == id
+                && let Some(record) = records.next()
+            {
+                let mut record = record?.1;
+                record.dates.last_meeting_joined = record.dates.last_meeting_joined.max(Some(at));
+                return Ok(Write::Record(record));
+            }
+            Ok(Write::Own(id, at))
+        };
+        Some(write())
+    })
+}
+
+/// The writes of the joins by e-mail (rows without an id): the listed user with that e-mail,
+/// found in the listing's e-mail table (both in e-mail order: one merge); e-mails nobody in
+/// the account has are people from outside.
+fn writes_by_email(
+    joins: impl Iterator<Item = io::Result<(String, DateTime<Utc>)>>,
+    emails: impl Iterator<Item = io::Result<(String, String)>>,
+) -> impl Iterator<Item = io::Result<Write>> {
+    let mut emails = emails.peekable();
+    joins.filter_map(move |join| {
+        join.and_then(|(email, at)| {
+            Ok(value_at(&mut emails, &email)?.map(|key| Write::Own(key, at)))
+        })
+        .transpose()
+    })
+}
+
+/// Writes waiting for a batch: records (the joins stored move on with them), joins of this
+/// account's users, joins of others.
+#[derive(Default)]
+struct Pending {
+    records: Vec<UserAccess>,
+    own: Vec<(String, DateTime<Utc>)>,
+    others: Vec<(String, DateTime<Utc>)>,
+}
+
+impl Pending {
+    fn push(&mut self, write: Write) {
+        match write {
+            Write::Record(record) => self.records.push(record),
+            Write::Own(key, at) => self.own.push((key, at)),
+            Write::Other(id, at) => self.others.push((id, at)),
+        }
     }
-    if own.len() >= at_least {
-        write_own(ctx, own, tally).await?;
+
+    /// Writes each kind that has `at_least` waiting (1: everything).
+    async fn flush(
+        &mut self,
+        ctx: &UnitCtx<'_>,
+        tally: &mut Tally,
+        at_least: usize,
+    ) -> Result<(), SyncError> {
+        if self.records.len() >= at_least {
+            tally.written += ctx
+                .store
+                .upsert_access(&ctx.connection.connection_id, &self.records)
+                .await? as u64;
+            self.records.clear();
+        }
+        if self.own.len() >= at_least {
+            write_own(ctx, &mut self.own, tally).await?;
+        }
+        if self.others.len() >= at_least {
+            write_others(ctx, &mut self.others, tally).await?;
+        }
+        Ok(())
     }
-    if others.len() >= at_least {
-        write_others(ctx, others, tally).await?;
-    }
-    Ok(())
 }
 
 /// Joins of this account's users: their records here move forward (a user the unit has not
@@ -959,6 +1012,126 @@ mod tests {
         assert!(size < 350 * 1024, "a full part is {size} bytes");
         let back: Part = serde_json::from_value(serde_json::to_value(&part).unwrap()).unwrap();
         assert_eq!(back.entries, part.entries);
+    }
+
+    fn record(key: &str, joined: Option<DateTime<Utc>>) -> UserAccess {
+        UserAccess {
+            user_key: key.into(),
+            account_id: "a".into(),
+            dates: ActivityDates {
+                last_login: Some(at(1)),
+                last_meeting_created: None,
+                last_meeting_joined: joined,
+            },
+        }
+    }
+
+    fn ok<T>(items: Vec<(&str, T)>) -> impl Iterator<Item = io::Result<(String, T)>> {
+        items.into_iter().map(|(k, v)| Ok((k.to_owned(), v)))
+    }
+
+    /// The merge of joins, records and the listing: a record before the next join goes as it
+    /// is, a join of a listed user with a record moves that record (to the later date), one
+    /// without a record is the user's own write, an id the listing lacks is someone else's.
+    #[test]
+    fn writes_by_id_merge_joins_records_and_listing() {
+        let listed = ok(["a", "b", "c", "e", "f", "g"]
+            .into_iter()
+            .map(|k| (k, String::new()))
+            .collect());
+        let records = ok(vec![
+            ("a", record("a", None)),
+            ("c", record("c", Some(at(50)))),
+            ("e", record("e", Some(at(5)))),
+            ("g", record("g", None)),
+        ]);
+        let joins = ok(vec![
+            ("b", at(10)),
+            ("c", at(20)),
+            ("d", at(30)),
+            ("e", at(40)),
+            ("f", at(60)),
+        ]);
+        let writes: Vec<Write> = writes_by_id(joins, records, listed)
+            .collect::<io::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            writes,
+            vec![
+                Write::Record(record("a", None)),
+                Write::Own("b".into(), at(10)),
+                // The stored join is later than the one found: it stays.
+                Write::Record(record("c", Some(at(50)))),
+                Write::Other("d".into(), at(30)),
+                Write::Record(record("e", Some(at(40)))),
+                Write::Own("f".into(), at(60)),
+                Write::Record(record("g", None)),
+            ]
+        );
+    }
+
+    /// The merge reads no further than the write it yields: records far from any join are
+    /// written a batch at a time instead of piling up until the next join (at 200,000 users
+    /// they held 4 MB: BENCHMARKS.md, session 14).
+    #[test]
+    fn writes_by_id_read_one_record_per_write() {
+        let pulled = std::cell::Cell::new(0usize);
+        let keys: Vec<String> = (0..1_000).map(|i| format!("u{i:04}")).collect();
+        let records = keys.iter().map(|k| {
+            pulled.set(pulled.get() + 1);
+            Ok((k.clone(), record(k, None)))
+        });
+        let listed = keys.iter().map(|k| Ok((k.clone(), String::new())));
+        let joins = ok(vec![("u9999", at(1))]);
+        let mut writes = writes_by_id(joins, records, listed);
+        for n in 1..=150 {
+            assert!(matches!(writes.next(), Some(Ok(Write::Record(_)))));
+            assert!(
+                pulled.get() <= n + 1,
+                "{} records read for {n} writes",
+                pulled.get()
+            );
+        }
+        assert_eq!(writes.count(), 851, "the other records and the join");
+    }
+
+    /// Joins by e-mail are the listed user with that e-mail; unknown e-mails are dropped.
+    #[test]
+    fn writes_by_email_find_the_listed_user() {
+        let emails = ok(vec![("a@x", "ka".to_owned()), ("c@x", "kc".to_owned())]);
+        let joins = ok(vec![("a@x", at(1)), ("b@x", at(2)), ("c@x", at(3))]);
+        let writes: Vec<Write> = writes_by_email(joins, emails)
+            .collect::<io::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            writes,
+            vec![
+                Write::Own("ka".into(), at(1)),
+                Write::Own("kc".into(), at(3))
+            ]
+        );
+    }
+
+    /// A read error of any source ends the merge with that error.
+    #[test]
+    fn writes_by_id_pass_read_errors_on() {
+        fn broken<T>() -> impl Iterator<Item = io::Result<T>> {
+            std::iter::once(Err(io::Error::other("scratch")))
+        }
+        let listed = || ok(vec![("a", String::new())]);
+        assert!(
+            writes_by_id(broken(), ok(vec![("a", record("a", None))]), listed())
+                .any(|w| w.is_err())
+        );
+        assert!(writes_by_id(ok(vec![("a", at(1))]), broken(), listed()).any(|w| w.is_err()));
+        assert!(
+            writes_by_id(
+                ok(vec![("a", at(1))]),
+                ok(Vec::<(&str, UserAccess)>::new()),
+                broken()
+            )
+            .any(|w| w.is_err())
+        );
     }
 
     /// An entry's record: the login as listed, the later meeting created, the joins as stored;
