@@ -8,8 +8,11 @@
 //! - [`task`]: the four task functions: their configuration, engine, typed event
 //!   ([`TaskEvent`]) and whole `main` ([`run_task_function`]).
 //!
+//! - `allocator`: the process's allocator (jemalloc, flat memory in the account's size).
+//!
 //! The use cases never see this crate: they take the port traits (`ports`) and the engine.
 
+mod allocator;
 mod clients;
 mod error;
 mod logging;

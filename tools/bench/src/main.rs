@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use bench::procfs;
 use clap::Parser;
+// The functions' allocator (lambda-wiring's): the worker measured allocates as they do.
+use lambda_wiring as _;
 
 use crate::args::{Args, Cmd};
 use crate::figures::{cold_start, cost, export, heavy, overhead, pacing, rate};
